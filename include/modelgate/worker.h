@@ -1,0 +1,63 @@
+// Worker: one long-lived interpreter process serving one model version.
+//
+// State machine:  kStarting --Hello--> kReady --Infer--> kBusy --answer--> kReady
+//                 any state --pipe EOF / exit / malformed frame / Kill / Stop--> kDying
+//                 kDying --process reaped (and its stderr drained)--> kDead
+//
+// Threading: every method and every callback runs on the io thread that owns
+// the worker. Ownership: the caller keeps the worker alive (shared_ptr) until
+// OnWorkerDead; a request handed to Infer is owned by the worker until its
+// `done` runs, which happens exactly once and never from inside Infer itself.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "modelgate/status.h"
+#include "modelgate/tensor.h"
+
+namespace modelgate {
+
+enum class WorkerState { kStarting, kReady, kBusy, kDying, kDead };
+std::string_view WorkerStateName(WorkerState state);
+
+using InferDone = std::function<void(StatusOr<std::vector<Tensor>>)>;
+
+class Worker {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // The worker became idle: after its Hello, or after answering a request.
+    virtual void OnWorkerReady(Worker& worker) = 0;
+    // The process is gone and reaped; any in-flight request was already
+    // answered. `why` names the cause (exit code or signal, stderr tail, load
+    // error). Called exactly once; the listener may drop the worker then.
+    virtual void OnWorkerDead(Worker& worker, const Status& why, bool never_ready) = 0;
+  };
+
+  virtual ~Worker() = default;
+
+  virtual void Start() = 0;
+  virtual WorkerState state() const = 0;
+  virtual int pid() const = 0;
+  virtual uint64_t requests_served() const = 0;
+
+  // Precondition: state() == kReady. Answers with the model's outputs, or
+  // INVALID_ARGUMENT (model flagged the input), INTERNAL (model raised), or
+  // UNAVAILABLE (the worker died; the message names the exit and stderr tail).
+  virtual void Infer(std::vector<Tensor> inputs, std::string request_id, InferDone done) = 0;
+
+  // SIGKILL now. An in-flight request is answered with `why` once reaped.
+  virtual void Kill(Status why) = 0;
+
+  // Graceful stop: EOF on the worker's input pipe, SIGTERM after `grace`,
+  // SIGKILL after twice `grace`.
+  virtual void Stop(std::chrono::milliseconds grace) = 0;
+};
+
+}  // namespace modelgate

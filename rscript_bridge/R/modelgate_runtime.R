@@ -1,0 +1,219 @@
+# modelgate R worker runtime.
+#
+# Loads one model version directory (model.R defining predict_fn(inputs)) and
+# answers modelgate.worker.v1 frames: reads from fd 3, writes to fd 4 (see
+# proto/worker.proto). Model code may print freely: stdout and stderr go to
+# the daemon's log, never into the frame stream.
+#
+# Model authors use only invalid_input(message), which answers the request
+# with 400 / INVALID_ARGUMENT and the message.
+
+mg_protocol_version <- 1L
+mg_max_frame_bytes <- 64 * 1024 * 1024  # must match the daemon's limit
+
+invalid_input <- function(message) {
+  stop(structure(class = c("invalid_input", "error", "condition"),
+                 list(message = message, call = sys.call(-1))))
+}
+
+mg_read_exact <- function(con, n) {
+  buf <- readBin(con, "raw", n = n)
+  # readBin on a pipe may return short; keep reading until n bytes or EOF.
+  while (length(buf) < n) {
+    more <- readBin(con, "raw", n = n - length(buf))
+    if (length(more) == 0) break
+    buf <- c(buf, more)
+  }
+  buf
+}
+
+mg_read_frame <- function(con) {
+  header <- mg_read_exact(con, 4)
+  if (length(header) == 0) return(NULL)
+  if (length(header) < 4) stop("truncated frame header")
+  len <- readBin(header, "integer", size = 4, endian = "little")
+  if (len < 0 || len > mg_max_frame_bytes)
+    stop(sprintf("frame length %d exceeds max %d", len, mg_max_frame_bytes))
+  body <- if (len > 0) mg_read_exact(con, len) else raw(0)
+  if (length(body) < len) stop("truncated frame body")
+  read(P("modelgate.worker.v1.Frame"), body)
+}
+
+mg_write_frame <- function(con, frame) {
+  body <- serialize(frame, NULL)
+  writeBin(c(writeBin(length(body), raw(), size = 4, endian = "little"), body), con)
+  flush(con)  # without it the daemon waits forever
+}
+
+# Unsigned little-endian integers of `size` bytes, as doubles: R has no
+# int64, so 64-bit values are exact up to 2^53.
+mg_read_uint <- function(raw, n, size) {
+  if (n == 0) return(numeric(0))
+  colSums(matrix(as.numeric(as.integer(raw)), nrow = size) * 256^(seq_len(size) - 1))
+}
+
+# Negative values are decoded from their complement, so small magnitudes stay
+# exact (2^64 - 5 is not representable as a double, 4 is).
+mg_read_int64 <- function(raw, n) {
+  if (n == 0) return(numeric(0))
+  m <- matrix(as.numeric(as.integer(raw)), nrow = 8)
+  neg <- m[8, ] >= 128
+  m[, neg] <- 255 - m[, neg]
+  v <- colSums(m * 256^(0:7))
+  ifelse(neg, -v - 1, v)
+}
+
+mg_item_size <- c(FP64 = 8, FP32 = 4, INT64 = 8, INT32 = 4, INT16 = 2, INT8 = 1,
+                  UINT64 = 8, UINT32 = 4, UINT16 = 2, UINT8 = 1, BOOL = 1)
+
+mg_decode_values <- function(t, n) {
+  raw <- t$raw
+  switch(t$datatype,
+    FP64 = readBin(raw, "double", n = n, size = 8, endian = "little"),
+    FP32 = readBin(raw, "double", n = n, size = 4, endian = "little"),
+    INT32 = readBin(raw, "integer", n = n, size = 4, endian = "little"),
+    INT16 = readBin(raw, "integer", n = n, size = 2, endian = "little"),
+    INT8 = readBin(raw, "integer", n = n, size = 1, signed = TRUE),
+    UINT8 = readBin(raw, "integer", n = n, size = 1, signed = FALSE),
+    UINT16 = readBin(raw, "integer", n = n, size = 2, signed = FALSE, endian = "little"),
+    UINT32 = mg_read_uint(raw, n, 4),
+    INT64 = mg_read_int64(raw, n),
+    UINT64 = mg_read_uint(raw, n, 8),
+    BOOL = as.logical(as.integer(raw)),
+    BYTES = vapply(t$strings, rawToChar, ""),
+    invalid_input(sprintf("input '%s': datatype %s is not supported by the R runtime",
+                          t$name, t$datatype)))
+}
+
+# Row-major flat data to an R object: a vector for rank <= 1, else an array.
+mg_decode_tensor <- function(t) {
+  shape <- as.numeric(t$shape)
+  n <- if (length(shape) == 0) 1 else prod(shape)
+  size <- mg_item_size[t$datatype]
+  if (!is.na(size) && length(t$raw) != n * size)
+    invalid_input(sprintf("input '%s': shape [%s] of %s needs %d bytes, got %d", t$name,
+                          paste(shape, collapse = ","), t$datatype, n * size, length(t$raw)))
+  values <- mg_decode_values(t, n)
+  if (length(values) != n)
+    invalid_input(sprintf("input '%s': shape [%s] needs %d elements, got %d",
+                          t$name, paste(shape, collapse = ","), n, length(values)))
+  if (length(shape) <= 1) return(values)
+  aperm(array(values, dim = rev(shape)))
+}
+
+mg_encode_tensor <- function(name, v) {
+  if (is.factor(v)) v <- as.character(v)
+  shape <- if (is.null(dim(v))) length(v) else dim(v)
+  flat <- if (is.null(dim(v))) as.vector(v) else as.vector(aperm(v))
+  t <- new(P("modelgate.worker.v1.Tensor"), name = name, shape = shape)
+  if (is.logical(flat)) {
+    if (anyNA(flat)) stop(sprintf("output '%s' has NA in a logical vector", name))
+    t$datatype <- "BOOL"
+    t$raw <- as.raw(as.integer(flat))
+  } else if (is.integer(flat)) {
+    t$datatype <- "INT32"
+    t$raw <- writeBin(flat, raw(), size = 4, endian = "little")
+  } else if (is.double(flat)) {
+    t$datatype <- "FP64"
+    t$raw <- writeBin(flat, raw(), size = 8, endian = "little")
+  } else if (is.character(flat)) {
+    t$datatype <- "BYTES"
+    t$strings <- lapply(flat, charToRaw)
+  } else {
+    stop(sprintf("output '%s' has R type %s, which has no V2 datatype", name, typeof(flat)))
+  }
+  t
+}
+
+mg_inputs <- function(infer, dataframe) {
+  tensors <- infer$inputs
+  values <- lapply(tensors, mg_decode_tensor)
+  names(values) <- vapply(tensors, function(t) t$name, "")
+  if (!dataframe) return(values)
+  for (nm in names(values)) {
+    v <- values[[nm]]
+    if (!is.null(dim(v))) {
+      if (length(dim(v)) == 2 && dim(v)[2] == 1) values[[nm]] <- as.vector(v)
+      else invalid_input(sprintf("input '%s': data-frame mode needs 1-D inputs, got shape [%s]",
+                                 nm, paste(dim(v), collapse = ",")))
+    }
+  }
+  lens <- unique(vapply(values, length, 0L))
+  if (length(lens) > 1)
+    invalid_input(sprintf("data-frame mode needs inputs of equal length, got %s",
+                          paste(lens, collapse = ", ")))
+  as.data.frame(values, stringsAsFactors = FALSE, optional = TRUE)
+}
+
+mg_result <- function(out) {
+  if (!is.list(out) || is.null(names(out)) || any(names(out) == ""))
+    stop("predict_fn must return a named list or a data.frame of outputs")
+  tensors <- mapply(mg_encode_tensor, names(out), out, SIMPLIFY = FALSE, USE.NAMES = FALSE)
+  new(P("modelgate.worker.v1.Result"), outputs = tensors)
+}
+
+mg_traceback <- function(calls) {
+  lines <- vapply(calls, function(cl) paste(deparse(cl, nlines = 1L), collapse = " "), "")
+  paste(rev(tail(lines, 20)), collapse = "\n")
+}
+
+mg_error_frame <- function(id, message, traceback = "", invalid = FALSE) {
+  new(P("modelgate.worker.v1.Frame"), id = id,
+      error = new(P("modelgate.worker.v1.Error"), message = message,
+                  traceback = traceback, invalid_input = invalid))
+}
+
+mg_handle_infer <- function(frame, env, dataframe) {
+  calls <- NULL
+  tryCatch(
+    withCallingHandlers({
+      inputs <- mg_inputs(frame$infer, dataframe)
+      out <- env$predict_fn(inputs)
+      new(P("modelgate.worker.v1.Frame"), id = frame$id, result = mg_result(out))
+    }, error = function(e) calls <<- sys.calls()),
+    invalid_input = function(e) mg_error_frame(frame$id, conditionMessage(e), "", TRUE),
+    error = function(e) mg_error_frame(frame$id, conditionMessage(e), mg_traceback(calls)))
+}
+
+mg_serve <- function(model_dir, proto_file, dataframe) {
+  suppressPackageStartupMessages(library(RProtoBuf))
+  readProtoFiles(files = proto_file)
+  inp <- file("/dev/fd/3", open = "rb", raw = TRUE)
+  out <- file("/dev/fd/4", open = "wb", raw = TRUE)
+
+  env <- new.env(parent = globalenv())
+  env$model_dir <- model_dir
+  env$invalid_input <- invalid_input
+  loaded <- tryCatch({
+    model_file <- file.path(model_dir, "model.R")
+    if (!file.exists(model_file)) stop(sprintf("%s does not exist", model_file))
+    sys.source(model_file, envir = env)
+    if (!is.function(env$predict_fn)) stop(sprintf("%s defines no function predict_fn", model_file))
+    TRUE
+  }, error = function(e) {
+    mg_write_frame(out, mg_error_frame(0, paste("model load failed:", conditionMessage(e))))
+    FALSE
+  })
+  if (!loaded) return(1L)
+
+  hello <- new(P("modelgate.worker.v1.Hello"), protocol_version = mg_protocol_version,
+               runtime = "r", runtime_version = R.version.string,
+               pid = Sys.getpid(), model_dir = model_dir)
+  mg_write_frame(out, new(P("modelgate.worker.v1.Frame"), id = 0, hello = hello))
+
+  repeat {
+    frame <- tryCatch(mg_read_frame(inp), error = function(e) {
+      message("modelgate worker: ", conditionMessage(e))
+      quit(save = "no", status = 2)
+    })
+    if (is.null(frame) || has(frame, "shutdown")) return(0L)
+    reply <- if (has(frame, "infer")) {
+      mg_handle_infer(frame, env, dataframe)
+    } else if (has(frame, "ping")) {
+      new(P("modelgate.worker.v1.Frame"), id = frame$id, pong = new(P("modelgate.worker.v1.Pong")))
+    } else {
+      mg_error_frame(frame$id, "unexpected frame kind")
+    }
+    mg_write_frame(out, reply)
+  }
+}

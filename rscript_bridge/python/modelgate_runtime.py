@@ -1,0 +1,196 @@
+"""modelgate Python worker runtime.
+
+Loads one model version directory (``model.py`` defining ``class Model``) and
+answers modelgate.worker.v1 frames: reads from fd 3, writes to fd 4 (see
+proto/worker.proto). Model code may print freely: stdout and stderr go to the
+daemon's log, never into the frame stream.
+
+Model authors import only ``InvalidInput`` from here.
+"""
+
+import importlib.util
+import os
+import platform
+import struct
+import sys
+import traceback
+
+import numpy as np
+
+import worker_pb2 as pb
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 64 * 1024 * 1024  # must match the daemon's limit
+
+
+class InvalidInput(ValueError):
+    """Raise from Model.predict to answer 400 / INVALID_ARGUMENT with your message."""
+
+
+_NUMPY_OF = {
+    "BOOL": np.dtype("bool"),
+    "UINT8": np.dtype("<u1"), "UINT16": np.dtype("<u2"),
+    "UINT32": np.dtype("<u4"), "UINT64": np.dtype("<u8"),
+    "INT8": np.dtype("<i1"), "INT16": np.dtype("<i2"),
+    "INT32": np.dtype("<i4"), "INT64": np.dtype("<i8"),
+    "FP16": np.dtype("<f2"), "FP32": np.dtype("<f4"), "FP64": np.dtype("<f8"),
+}
+_DATATYPE_OF = {(dt.kind, dt.itemsize): name for name, dt in _NUMPY_OF.items()}
+
+
+class ProtocolError(Exception):
+    pass
+
+
+
+def read_frame(stream):
+    """Returns a Frame, or None on clean EOF. Raises ProtocolError otherwise."""
+    header = stream.read(4)
+    if not header:
+        return None
+    if len(header) < 4:
+        raise ProtocolError("truncated frame header")
+    (length,) = struct.unpack("<I", header)
+    if length > MAX_FRAME_BYTES:
+        raise ProtocolError(f"frame of {length} bytes exceeds max {MAX_FRAME_BYTES}")
+    body = stream.read(length)
+    if body is None or len(body) < length:
+        raise ProtocolError("truncated frame body")
+    frame = pb.Frame()
+    frame.ParseFromString(body)
+    return frame
+
+
+def write_frame(stream, frame):
+    body = frame.SerializeToString()
+    stream.write(struct.pack("<I", len(body)) + body)
+    stream.flush()
+
+
+def decode_tensor(t):
+    shape = tuple(int(d) for d in t.shape)
+    if t.datatype == "BYTES":
+        values = [s.decode("utf-8", errors="replace") for s in t.strings]
+        arr = np.array(values, dtype=object)
+    else:
+        dtype = _NUMPY_OF.get(t.datatype)
+        if dtype is None:
+            raise InvalidInput(f"input '{t.name}': datatype {t.datatype} is not supported by the Python runtime")
+        arr = np.frombuffer(t.raw, dtype=dtype)
+    expected = int(np.prod(shape)) if shape else 1
+    if arr.size != expected:
+        raise InvalidInput(f"input '{t.name}': shape {list(shape)} needs {expected} elements, got {arr.size}")
+    return arr.reshape(shape)
+
+
+def encode_tensor(name, value, out):
+    if hasattr(value, "to_numpy"):  # pandas Series / DataFrame column
+        value = value.to_numpy()
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    out.name = name
+    out.shape.extend(arr.shape)
+    if arr.dtype.kind in ("U", "S", "O"):
+        out.datatype = "BYTES"
+        for v in arr.ravel():
+            out.strings.append(v if isinstance(v, bytes) else str(v).encode("utf-8"))
+        return
+    key = (arr.dtype.kind, arr.dtype.itemsize)
+    if arr.dtype.kind == "b":
+        key = ("b", 1)
+    datatype = _DATATYPE_OF.get(key)
+    if datatype is None:
+        raise TypeError(f"output '{name}': numpy dtype {arr.dtype} has no V2 datatype")
+    out.datatype = datatype
+    out.raw = np.ascontiguousarray(arr, dtype=_NUMPY_OF[datatype]).tobytes()
+
+
+def to_frame_inputs(infer, dataframe):
+    arrays = {t.name: decode_tensor(t) for t in infer.inputs}
+    if not dataframe:
+        return arrays
+    import pandas as pd
+
+    columns = {}
+    for name, arr in arrays.items():
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise InvalidInput(f"input '{name}': data-frame mode needs 1-D inputs, got shape {list(arr.shape)}")
+        columns[name] = arr
+    lengths = {len(a) for a in columns.values()}
+    if len(lengths) > 1:
+        raise InvalidInput(f"data-frame mode needs inputs of equal length, got {sorted(lengths)}")
+    return pd.DataFrame(columns)
+
+
+def outputs_of(result):
+    if hasattr(result, "columns") and hasattr(result, "items"):  # DataFrame
+        return list(result.items())
+    if not isinstance(result, dict):
+        raise TypeError(f"predict must return a dict of arrays (or a DataFrame), got {type(result).__name__}")
+    return list(result.items())
+
+
+def load_model(model_dir):
+    path = os.path.join(model_dir, "model.py")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} does not exist")
+    sys.path.insert(0, model_dir)
+    spec = importlib.util.spec_from_file_location("modelgate_user_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "Model"):
+        raise AttributeError(f"{path} defines no class Model")
+    return module.Model(model_dir)
+
+
+def serve(model_dir, dataframe, fd_in=3, fd_out=4):
+    # Buffered readers loop until n bytes or EOF; raw pipe reads may return short.
+    inp = os.fdopen(fd_in, "rb")
+    out = os.fdopen(fd_out, "wb")
+    try:
+        model = load_model(model_dir)
+    except BaseException as e:  # noqa: BLE001 -- any load failure is reported
+        frame = pb.Frame(id=0)
+        frame.error.message = f"model load failed: {type(e).__name__}: {e}"
+        frame.error.traceback = traceback.format_exc()
+        write_frame(out, frame)
+        return 1
+
+    hello = pb.Frame(id=0)
+    hello.hello.protocol_version = PROTOCOL_VERSION
+    hello.hello.runtime = "python"
+    hello.hello.runtime_version = f"Python {platform.python_version()}, numpy {np.__version__}"
+    hello.hello.pid = os.getpid()
+    hello.hello.model_dir = model_dir
+    write_frame(out, hello)
+
+    while True:
+        try:
+            frame = read_frame(inp)
+        except ProtocolError as e:
+            print(f"modelgate worker: {e}", file=sys.stderr)
+            return 2
+        if frame is None or frame.WhichOneof("body") == "shutdown":
+            return 0
+        kind = frame.WhichOneof("body")
+        reply = pb.Frame(id=frame.id)
+        if kind == "ping":
+            reply.pong.SetInParent()
+        elif kind == "infer":
+            try:
+                inputs = to_frame_inputs(frame.infer, dataframe)
+                result = model.predict(inputs)
+                for name, value in outputs_of(result):
+                    encode_tensor(str(name), value, reply.result.outputs.add())
+                reply.result.SetInParent()
+            except Exception as e:  # noqa: BLE001 -- every request gets an answer
+                reply = pb.Frame(id=frame.id)
+                reply.error.message = str(e) if isinstance(e, InvalidInput) else f"{type(e).__name__}: {e}"
+                reply.error.traceback = traceback.format_exc()
+                reply.error.invalid_input = isinstance(e, InvalidInput)
+        else:
+            reply.error.message = f"unexpected frame kind '{kind}'"
+        write_frame(out, reply)

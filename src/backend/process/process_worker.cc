@@ -1,0 +1,353 @@
+#include "backend/process/process_worker.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "backend/process/tensor_proto.h"
+#include "spdlog/spdlog.h"
+
+namespace modelgate {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+std::string_view WorkerStateName(WorkerState state) {
+  switch (state) {
+    case WorkerState::kStarting: return "starting";
+    case WorkerState::kReady: return "ready";
+    case WorkerState::kBusy: return "busy";
+    case WorkerState::kDying: return "dying";
+    case WorkerState::kDead: return "dead";
+  }
+  return "unknown";
+}
+
+ProcessWorker::ProcessWorker(asio::io_context& io, ChildReaper& reaper, WorkerOptions options,
+                             Listener* listener)
+    : io_(io),
+      reaper_(reaper),
+      options_(std::move(options)),
+      listener_(listener),
+      to_child_(io),
+      from_child_(io),
+      stdout_(io),
+      stderr_(io),
+      startup_timer_(io),
+      kill_timer_(io),
+      term_timer_(io) {}
+
+ProcessWorker::~ProcessWorker() {
+  // Normally dead by now; if the owner drops a live worker, do not leak it.
+  if (pid_ > 0 && !wait_status_) ::kill(pid_, SIGKILL);
+}
+
+void ProcessWorker::Start() {
+  auto spawned = Spawn(options_.spawn);
+  if (!spawned.ok()) {
+    state_ = WorkerState::kDead;
+    finished_ = true;
+    Status why = Unavailable("model '" + options_.model + "' version " + options_.version +
+                             ": cannot start worker: " + spawned.status().message());
+    asio::post(io_, [self = shared_from_this(), why] {
+      self->listener_->OnWorkerDead(*self, why, true);
+    });
+    return;
+  }
+  pid_ = spawned->pid;
+  to_child_.assign(spawned->frames_to_child);
+  from_child_.assign(spawned->frames_from_child);
+  stdout_.assign(spawned->child_stdout);
+  stderr_.assign(spawned->child_stderr);
+  spdlog::info("model={} version={} worker pid={} starting: {}", options_.model, options_.version,
+               pid_, options_.spawn.argv.empty() ? "" : options_.spawn.argv.back());
+
+  auto self = shared_from_this();
+  reaper_.Watch(pid_, [self](int ws) { self->OnReaped(ws); });
+  startup_timer_.expires_after(options_.startup_timeout);
+  startup_timer_.async_wait([self](const error_code& ec) {
+    if (ec || self->state_ != WorkerState::kStarting) return;
+    self->BeginDying(Unavailable("worker sent no Hello within " +
+                                 std::to_string(self->options_.startup_timeout.count()) + " ms"),
+                     true);
+  });
+  ReadFrames();
+  ReadLines(false);
+  ReadLines(true);
+}
+
+void ProcessWorker::ReadFrames() {
+  from_child_.async_read_some(
+      asio::buffer(read_buf_), [self = shared_from_this()](const error_code& ec, size_t n) {
+        if (ec) {
+          if (ec == asio::error::operation_aborted) return;
+          self->BeginDying(Unavailable(ec == asio::error::eof
+                                           ? "worker closed its frame pipe"
+                                           : "frame pipe read failed: " + ec.message()),
+                           false);
+          return;
+        }
+        self->decoder_.Append(self->read_buf_.data(), n);
+        worker::v1::Frame frame;
+        Status error;
+        for (;;) {
+          auto r = self->decoder_.Next(&frame, &error);
+          if (r == FrameDecoder::Result::kNeedMore) break;
+          if (r == FrameDecoder::Result::kError) {
+            self->BeginDying(Internal("worker wrote a " + error.message()), true);
+            return;
+          }
+          self->HandleFrame(frame);
+          if (self->state_ == WorkerState::kDying || self->state_ == WorkerState::kDead) return;
+        }
+        self->ReadFrames();
+      });
+}
+
+void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
+  using worker::v1::Frame;
+  const auto kind = frame.body_case();
+  if (state_ == WorkerState::kStarting) {
+    if (kind == Frame::kHello) {
+      startup_timer_.cancel();
+      runtime_ = frame.hello().runtime() + " (" + frame.hello().runtime_version() + ")";
+      state_ = WorkerState::kReady;
+      was_ready_ = true;
+      spdlog::info("model={} version={} worker pid={} ready: {}", options_.model, options_.version,
+                   pid_, runtime_);
+      listener_->OnWorkerReady(*this);
+      return;
+    }
+    if (kind == Frame::kError) {
+      std::string msg = frame.error().message();
+      if (!frame.error().traceback().empty()) {
+        spdlog::error("model={} version={} worker pid={} load failed: {}\n{}", options_.model,
+                      options_.version, pid_, msg, frame.error().traceback());
+      }
+      BeginDying(Unavailable(msg), false);
+      return;
+    }
+  } else if (state_ == WorkerState::kBusy) {
+    if (frame.id() == inflight_id_ && (kind == Frame::kResult || kind == Frame::kError)) {
+      InferDone done = std::move(inflight_done_);
+      inflight_done_ = nullptr;
+      std::string request_id = std::move(inflight_request_id_);
+      ++served_;
+      state_ = WorkerState::kReady;
+      if (kind == Frame::kResult) {
+        std::vector<Tensor> outputs;
+        outputs.reserve(frame.result().outputs_size());
+        Status bad;
+        for (auto& t : *frame.mutable_result()->mutable_outputs()) {
+          auto out = MoveFromProto(std::move(t));
+          if (!out.ok()) {
+            bad = out.status();
+            break;
+          }
+          outputs.push_back(std::move(out).value());
+        }
+        if (bad.ok()) {
+          done(std::move(outputs));
+        } else {
+          done(bad);
+        }
+      } else {
+        const auto& e = frame.error();
+        if (!e.invalid_input()) {
+          spdlog::warn("model={} version={} worker pid={} request_id={} model error: {}\n{}",
+                       options_.model, options_.version, pid_, request_id, e.message(),
+                       e.traceback());
+        }
+        done(e.invalid_input() ? InvalidArgument(e.message())
+                               : Internal("model '" + options_.model + "' raised an error: " +
+                                          e.message()));
+      }
+      if (state_ == WorkerState::kReady) listener_->OnWorkerReady(*this);
+      return;
+    }
+  } else if (kind == Frame::kPong) {
+    return;
+  }
+  BeginDying(Internal("worker wrote an unexpected frame (kind " + std::to_string(kind) +
+                      ", id " + std::to_string(frame.id()) + ") while " +
+                      std::string(WorkerStateName(state_))),
+             true);
+}
+
+void ProcessWorker::Infer(std::vector<Tensor> inputs, std::string request_id, InferDone done) {
+  if (state_ != WorkerState::kReady) {
+    asio::post(io_, [done = std::move(done), s = std::string(WorkerStateName(state_))] {
+      done(Unavailable("worker is " + s + ", not ready"));
+    });
+    return;
+  }
+  worker::v1::Frame frame;
+  inflight_id_ = next_frame_id_++;
+  frame.set_id(inflight_id_);
+  auto* infer = frame.mutable_infer();
+  infer->mutable_inputs()->Reserve(static_cast<int>(inputs.size()));
+  for (auto& t : inputs) MoveToProto(std::move(t), infer->add_inputs());
+  std::string bytes;
+  Status s = EncodeFrame(frame, &bytes);
+  if (!s.ok()) {
+    asio::post(io_, [done = std::move(done), s] { done(s); });
+    return;
+  }
+  state_ = WorkerState::kBusy;
+  inflight_request_id_ = std::move(request_id);
+  inflight_done_ = std::move(done);
+  Write(std::move(bytes));
+}
+
+void ProcessWorker::Write(std::string bytes) {
+  write_queue_.push_back(std::move(bytes));
+  if (!writing_) DoWrite();
+}
+
+void ProcessWorker::DoWrite() {
+  if (write_queue_.empty() || !to_child_.is_open()) {
+    writing_ = false;
+    return;
+  }
+  writing_ = true;
+  asio::async_write(to_child_, asio::buffer(write_queue_.front()),
+                    [self = shared_from_this()](const error_code& ec, size_t) {
+                      self->write_queue_.pop_front();
+                      if (ec) {
+                        self->writing_ = false;
+                        if (ec != asio::error::operation_aborted) {
+                          self->BeginDying(Unavailable("frame pipe write failed: " + ec.message()),
+                                           false);
+                        }
+                        return;
+                      }
+                      self->DoWrite();
+                    });
+}
+
+void ProcessWorker::ReadLines(bool is_stderr) {
+  Descriptor& d = is_stderr ? stderr_ : stdout_;
+  auto& buf = is_stderr ? stderr_buf_ : stdout_buf_;
+  d.async_read_some(asio::buffer(buf), [self = shared_from_this(), is_stderr](const error_code& ec,
+                                                                              size_t n) {
+    std::string& partial = is_stderr ? self->stderr_partial_ : self->stdout_partial_;
+    if (ec) {
+      if (!partial.empty()) self->EmitLine(partial, is_stderr);
+      partial.clear();
+      (is_stderr ? self->stderr_open_ : self->stdout_open_) = false;
+      self->MaybeFinish();
+      return;
+    }
+    auto& b = is_stderr ? self->stderr_buf_ : self->stdout_buf_;
+    partial.append(b.data(), n);
+    size_t start = 0;
+    for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1) {
+      self->EmitLine(std::string_view(partial).substr(start, nl - start), is_stderr);
+    }
+    partial.erase(0, start);
+    if (partial.size() > WorkerOptions::kMaxLogLineBytes) {  // a line without end: cut it
+      self->EmitLine(partial, is_stderr);
+      partial.clear();
+    }
+    self->ReadLines(is_stderr);
+  });
+}
+
+void ProcessWorker::EmitLine(std::string_view line, bool is_stderr) {
+  if (line.size() > WorkerOptions::kMaxLogLineBytes) line = line.substr(0, WorkerOptions::kMaxLogLineBytes);
+  spdlog::info("model={} version={} worker pid={} {}: {}", options_.model, options_.version, pid_,
+               is_stderr ? "stderr" : "stdout", line);
+  if (is_stderr) {
+    stderr_tail_.emplace_back(line.substr(0, 500));
+    if (stderr_tail_.size() > WorkerOptions::kStderrTailLines) stderr_tail_.pop_front();
+  }
+}
+
+void ProcessWorker::BeginDying(Status why, bool kill_now) {
+  if (state_ == WorkerState::kDying || state_ == WorkerState::kDead) return;
+  state_ = WorkerState::kDying;
+  death_reason_ = std::move(why);
+  startup_timer_.cancel();
+  error_code ignored;
+  to_child_.close(ignored);  // EOF tells the worker to exit
+  if (kill_now) {
+    SendSignal(SIGKILL);
+  } else {
+    kill_timer_.expires_after(options_.exit_grace);
+    kill_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (!ec) self->SendSignal(SIGKILL);
+    });
+  }
+  MaybeFinish();
+}
+
+void ProcessWorker::SendSignal(int sig) {
+  if (pid_ > 0 && !wait_status_) ::kill(pid_, sig);
+}
+
+void ProcessWorker::Kill(Status why) { BeginDying(std::move(why), true); }
+
+void ProcessWorker::Stop(std::chrono::milliseconds grace) {
+  if (state_ == WorkerState::kDying || state_ == WorkerState::kDead) return;
+  BeginDying(Unavailable("worker stopped"), false);
+  kill_timer_.expires_after(2 * grace);
+  kill_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (!ec) self->SendSignal(SIGKILL);
+  });
+  term_timer_.expires_after(grace);
+  term_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (!ec) self->SendSignal(SIGTERM);
+  });
+}
+
+void ProcessWorker::OnReaped(int wait_status) {
+  wait_status_ = wait_status;
+  kill_timer_.cancel();
+  term_timer_.cancel();
+  if (state_ != WorkerState::kDying) {
+    BeginDying(Unavailable("worker process ended"), false);
+  }
+  // Output written just before exit may still be in the pipes; give the
+  // readers a moment to drain them so the stderr tail explains the death.
+  if (stdout_open_ || stderr_open_) {
+    kill_timer_.expires_after(std::chrono::milliseconds(300));
+    kill_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (!ec) self->Finish();
+    });
+  }
+  MaybeFinish();
+}
+
+void ProcessWorker::MaybeFinish() {
+  if (wait_status_ && !stdout_open_ && !stderr_open_) Finish();
+}
+
+void ProcessWorker::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  state_ = WorkerState::kDead;
+  error_code ignored;
+  kill_timer_.cancel();
+  from_child_.close(ignored);
+  stdout_.close(ignored);
+  stderr_.close(ignored);
+
+  std::string msg = "worker pid " + std::to_string(pid_) + " of model '" + options_.model +
+                    "' version " + options_.version + " " + DescribeWaitStatus(*wait_status_);
+  if (death_reason_) msg += " (" + death_reason_->message() + ")";
+  if (!stderr_tail_.empty()) {
+    msg += "; stderr tail:";
+    for (const auto& l : stderr_tail_) msg += "\n  " + l;
+  }
+  spdlog::warn("{}", msg);
+  if (inflight_done_) {
+    InferDone done = std::move(inflight_done_);
+    inflight_done_ = nullptr;
+    done(Unavailable("request " + inflight_request_id_ + ": " + msg));
+  }
+  listener_->OnWorkerDead(*this, Unavailable(msg), !was_ready_);
+}
+
+}  // namespace modelgate

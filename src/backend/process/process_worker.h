@@ -1,0 +1,111 @@
+// ProcessWorker: a Worker backed by an R or Python subprocess speaking
+// modelgate.worker.v1 frames on its fds 3 and 4 (see include/modelgate/worker.h
+// for the state machine and the ownership contract).
+//
+// All I/O is asynchronous on one io_context (posix::stream_descriptor); its
+// stdout and stderr are logged line by line, tagged with model and pid, and
+// the last lines of stderr are kept to explain a death.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "modelgate/child_reaper.h"
+#include "modelgate/frame_codec.h"
+#include "modelgate/subprocess.h"
+#include "modelgate/worker.h"
+
+namespace modelgate {
+
+struct WorkerOptions {
+  std::string model;    // for logs and error messages
+  std::string version;  // for logs and error messages
+  SpawnOptions spawn;
+  std::chrono::milliseconds startup_timeout{60000};
+  // How long after the frame pipe closes before an unexiting process is killed.
+  std::chrono::milliseconds exit_grace{2000};
+  static constexpr size_t kStderrTailLines = 20;
+  static constexpr size_t kMaxLogLineBytes = 8192;
+};
+
+class ProcessWorker final : public Worker, public std::enable_shared_from_this<ProcessWorker> {
+ public:
+  ProcessWorker(boost::asio::io_context& io, ChildReaper& reaper, WorkerOptions options,
+                Listener* listener);
+  ~ProcessWorker() override;
+
+  void Start() override;
+  WorkerState state() const override { return state_; }
+  int pid() const override { return pid_; }
+  uint64_t requests_served() const override { return served_; }
+  void Infer(std::vector<Tensor> inputs, std::string request_id, InferDone done) override;
+  void Kill(Status why) override;
+  void Stop(std::chrono::milliseconds grace) override;
+
+  // What the worker said in its Hello (runtime and version); empty before.
+  const std::string& runtime_description() const { return runtime_; }
+
+ private:
+  using Descriptor = boost::asio::posix::stream_descriptor;
+
+  void ReadFrames();
+  void HandleFrame(worker::v1::Frame& frame);
+  void ReadLines(bool is_stderr);
+  void EmitLine(std::string_view line, bool is_stderr);
+  void Write(std::string bytes);
+  void DoWrite();
+  void BeginDying(Status why, bool kill_now);
+  void SendSignal(int sig);
+  void OnReaped(int wait_status);
+  void MaybeFinish();
+  void Finish();
+
+  boost::asio::io_context& io_;
+  ChildReaper& reaper_;
+  WorkerOptions options_;
+  Listener* listener_;
+
+  WorkerState state_ = WorkerState::kStarting;
+  int pid_ = -1;
+  uint64_t served_ = 0;
+  uint64_t next_frame_id_ = 1;
+  std::string runtime_;
+
+  Descriptor to_child_;
+  Descriptor from_child_;
+  Descriptor stdout_;
+  Descriptor stderr_;
+  boost::asio::steady_timer startup_timer_;
+  boost::asio::steady_timer kill_timer_;
+  boost::asio::steady_timer term_timer_;
+
+  FrameDecoder decoder_;
+  std::array<char, 64 * 1024> read_buf_;
+  std::deque<std::string> write_queue_;
+  bool writing_ = false;
+
+  std::array<char, 4096> stdout_buf_;
+  std::array<char, 4096> stderr_buf_;
+  std::string stdout_partial_;
+  std::string stderr_partial_;
+  std::deque<std::string> stderr_tail_;
+  bool stdout_open_ = true;
+  bool stderr_open_ = true;
+
+  // The request in flight, if any.
+  uint64_t inflight_id_ = 0;
+  std::string inflight_request_id_;
+  InferDone inflight_done_;
+
+  bool was_ready_ = false;
+  std::optional<Status> death_reason_;
+  std::optional<int> wait_status_;
+  bool finished_ = false;
+};
+
+}  // namespace modelgate

@@ -1,0 +1,51 @@
+#include "modelgate/worker_command.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace modelgate {
+
+std::string DefaultPython() {
+  return ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOptions& options) {
+  SpawnOptions spawn;
+  if (options.backend == Backend::kR) {
+    spawn.argv = {options.interpreter.empty() ? runtime.rscript : options.interpreter,
+                  "--vanilla",
+                  runtime.bridge_dir + "/R/worker.R",
+                  "--proto",
+                  runtime.bridge_dir + "/proto/worker.proto",
+                  "--model-dir",
+                  options.version_dir};
+  } else {
+    std::string python = !options.interpreter.empty() ? options.interpreter
+                         : !runtime.python.empty()    ? runtime.python
+                                                      : DefaultPython();
+    spawn.argv = {python, "-u", runtime.bridge_dir + "/python/worker.py", "--model-dir",
+                  options.version_dir};
+  }
+  if (options.dataframe) spawn.argv.push_back("--dataframe");
+
+  std::map<std::string, std::string> env = {
+      {"PATH", "/usr/local/bin:/usr/bin:/bin"},
+      {"LANG", "C.UTF-8"},
+      {"OMP_NUM_THREADS", "1"},
+      {"OPENBLAS_NUM_THREADS", "1"},
+      {"MKL_NUM_THREADS", "1"},
+      {"PYTHONUNBUFFERED", "1"},
+      {"PYTHONDONTWRITEBYTECODE", "1"},
+  };
+  for (const char* key : {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "R_HOME", "R_LIBS",
+                          "R_LIBS_USER", "R_LIBS_SITE"}) {
+    if (const char* v = std::getenv(key)) env[key] = v;
+  }
+  for (const auto& [k, v] : options.env) env[k] = v;
+  for (const auto& [k, v] : env) spawn.env.push_back(k + "=" + v);
+  spawn.working_dir = options.version_dir;
+  return spawn;
+}
+
+}  // namespace modelgate

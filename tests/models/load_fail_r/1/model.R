@@ -1,0 +1,1 @@
+stop("artifact missing: ", file.path(model_dir, "weights.rds"))

@@ -1,0 +1,188 @@
+// The worker state machine, driven by scripted /bin/sh stand-ins for R and
+// Python: they write prepared frames (or garbage) to fd 4 and exit on cue.
+#include "backend/process/process_worker.h"
+
+#include <gtest/gtest.h>
+
+#include "support/test_env.h"
+
+namespace modelgate {
+namespace {
+
+using worker::v1::Frame;
+
+// printf(1) escapes for the wire bytes of a frame.
+std::string PrintfBytes(const Frame& f) {
+  std::string wire;
+  EXPECT_TRUE(EncodeFrame(f, &wire).ok());
+  std::string out;
+  char buf[8];
+  for (unsigned char c : wire) {
+    std::snprintf(buf, sizeof buf, "\\%03o", c);
+    out += buf;
+  }
+  return out;
+}
+
+std::string HelloBytes() {
+  Frame f;
+  f.mutable_hello()->set_protocol_version(1);
+  f.mutable_hello()->set_runtime("sh");
+  return PrintfBytes(f);
+}
+
+Frame InferFrame(uint64_t id) {
+  Frame f;
+  f.set_id(id);
+  auto* t = f.mutable_infer()->add_inputs();
+  t->set_name("x");
+  t->set_datatype("FP64");
+  t->add_shape(1);
+  t->set_raw(std::string(8, '\0'));
+  return f;
+}
+
+Frame ResultFrame(uint64_t id) {
+  Frame f;
+  f.set_id(id);
+  auto* t = f.mutable_result()->add_outputs();
+  t->set_name("y");
+  t->set_datatype("FP64");
+  t->add_shape(1);
+  double v = 42.0;
+  t->set_raw(std::string(reinterpret_cast<char*>(&v), 8));
+  return f;
+}
+
+// The input InferFrame(1) carries, as the worker's caller passes it.
+std::vector<Tensor> ZeroInput() {
+  Tensor x;
+  x.name = "x";
+  x.shape = {1};
+  x.raw.assign(8, '\0');
+  std::vector<Tensor> in;
+  in.push_back(std::move(x));
+  return in;
+}
+
+struct Recorder : Worker::Listener {
+  int ready = 0;
+  int dead = 0;
+  bool never_ready = false;
+  Status why;
+  void OnWorkerReady(Worker&) override { ++ready; }
+  void OnWorkerDead(Worker&, const Status& s, bool nr) override {
+    ++dead;
+    why = s;
+    never_ready = nr;
+  }
+};
+
+class ProcessWorkerTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<ProcessWorker> Make(const std::string& script,
+                                      std::chrono::milliseconds startup = std::chrono::seconds(10)) {
+    WorkerOptions o;
+    o.model = "fake";
+    o.version = "1";
+    o.spawn.argv = {"/bin/sh", "-c", script};
+    o.spawn.env = {"PATH=/usr/bin:/bin"};
+    o.startup_timeout = startup;
+    auto w = std::make_shared<ProcessWorker>(io, reaper, o, &rec);
+    w->Start();
+    return w;
+  }
+  boost::asio::io_context io;
+  ChildReaper reaper{io};
+  Recorder rec;
+};
+
+TEST_F(ProcessWorkerTest, HelloMakesItReadyAndStopEndsItCleanly) {
+  auto w = Make("printf '" + HelloBytes() + "' >&4; exec cat <&3 >/dev/null");
+  EXPECT_EQ(w->state(), WorkerState::kStarting);
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
+  EXPECT_EQ(w->state(), WorkerState::kReady);
+  w->Stop(std::chrono::seconds(5));
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
+  EXPECT_EQ(w->state(), WorkerState::kDead);
+  EXPECT_FALSE(rec.never_ready);
+  EXPECT_NE(rec.why.message().find("exited with code 0"), std::string::npos) << rec.why.message();
+}
+
+TEST_F(ProcessWorkerTest, AnswersAnInferAndReturnsToReady) {
+  std::string infer_wire;
+  ASSERT_TRUE(EncodeFrame(InferFrame(1), &infer_wire).ok());
+  auto w = Make("printf '" + HelloBytes() + "' >&4; head -c " + std::to_string(infer_wire.size()) +
+                " <&3 >/dev/null; printf '" + PrintfBytes(ResultFrame(1)) +
+                "' >&4; exec cat <&3 >/dev/null");
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
+  std::optional<StatusOr<std::vector<Tensor>>> got;
+  w->Infer(ZeroInput(), "req-1", [&](StatusOr<std::vector<Tensor>> r) { got = std::move(r); });
+  EXPECT_EQ(w->state(), WorkerState::kBusy);
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return got.has_value(); }));
+  ASSERT_TRUE(got->ok()) << got->status().ToString();
+  ASSERT_EQ(got->value().size(), 1u);
+  EXPECT_EQ(got->value()[0].name, "y");
+  double v;
+  std::memcpy(&v, got->value()[0].raw.data(), 8);
+  EXPECT_EQ(v, 42.0);
+  EXPECT_EQ(w->state(), WorkerState::kReady);
+  EXPECT_EQ(rec.ready, 2);
+  EXPECT_EQ(w->requests_served(), 1u);
+  w->Stop(std::chrono::seconds(5));
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
+}
+
+TEST_F(ProcessWorkerTest, AnswerWithWrongIdKillsWorkerAndFailsTheRequest) {
+  std::string infer_wire;
+  ASSERT_TRUE(EncodeFrame(InferFrame(1), &infer_wire).ok());
+  auto w = Make("printf '" + HelloBytes() + "' >&4; head -c " + std::to_string(infer_wire.size()) +
+                " <&3 >/dev/null; printf '" + PrintfBytes(ResultFrame(77)) + "' >&4; sleep 30");
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
+  std::optional<StatusOr<std::vector<Tensor>>> got;
+  w->Infer(ZeroInput(), "req-9", [&](StatusOr<std::vector<Tensor>> r) { got = std::move(r); });
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return got.has_value() && rec.dead == 1; }));
+  ASSERT_FALSE(got->ok());
+  EXPECT_EQ(got->status().code(), StatusCode::kUnavailable);
+  const std::string& m = got->status().message();
+  EXPECT_NE(m.find("req-9"), std::string::npos) << m;
+  EXPECT_NE(m.find("unexpected frame"), std::string::npos) << m;
+  EXPECT_NE(m.find("signal 9"), std::string::npos) << m;
+}
+
+TEST_F(ProcessWorkerTest, GarbageOnTheFramePipeIsMalformedAndKilled) {
+  auto w = Make("printf '\\377\\377\\377\\377garbage' >&4; sleep 30");
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
+  EXPECT_TRUE(rec.never_ready);
+  EXPECT_NE(rec.why.message().find("malformed frame"), std::string::npos) << rec.why.message();
+  EXPECT_NE(rec.why.message().find("killed by signal 9"), std::string::npos) << rec.why.message();
+}
+
+TEST_F(ProcessWorkerTest, EarlyExitReportsCodeAndStderrTail) {
+  auto w = Make("echo 'cannot load libfoo' >&2; exit 3");
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
+  EXPECT_TRUE(rec.never_ready);
+  EXPECT_NE(rec.why.message().find("exited with code 3"), std::string::npos) << rec.why.message();
+  EXPECT_NE(rec.why.message().find("cannot load libfoo"), std::string::npos) << rec.why.message();
+}
+
+TEST_F(ProcessWorkerTest, NoHelloWithinStartupTimeoutIsKilled) {
+  auto w = Make("exec sleep 30", std::chrono::milliseconds(100));
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
+  EXPECT_NE(rec.why.message().find("no Hello within 100 ms"), std::string::npos)
+      << rec.why.message();
+}
+
+TEST_F(ProcessWorkerTest, MissingProgramIsAStartError) {
+  WorkerOptions o;
+  o.model = "fake";
+  o.version = "1";
+  o.spawn.argv = {"/nonexistent/interpreter"};
+  auto w = std::make_shared<ProcessWorker>(io, reaper, o, &rec);
+  w->Start();
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
+  EXPECT_NE(rec.why.message().find("execve"), std::string::npos) << rec.why.message();
+}
+
+}  // namespace
+}  // namespace modelgate

@@ -1,0 +1,46 @@
+#include "modelgate/status_map.h"
+
+#include <gtest/gtest.h>
+
+namespace modelgate {
+namespace {
+
+TEST(StatusMapTest, MapsEveryCodeAsTheDesignTableSays) {
+  struct Row {
+    StatusCode code;
+    int http;
+    int grpc;
+  };
+  const Row rows[] = {
+      {StatusCode::kOk, 200, 0},
+      {StatusCode::kInvalidArgument, 400, 3},
+      {StatusCode::kNotFound, 404, 5},
+      {StatusCode::kTooLarge, 413, 8},
+      {StatusCode::kResourceExhausted, 429, 8},
+      {StatusCode::kUnavailable, 503, 14},
+      {StatusCode::kDeadlineExceeded, 504, 4},
+      {StatusCode::kUnauthenticated, 401, 16},
+      {StatusCode::kPermissionDenied, 403, 7},
+      {StatusCode::kInternal, 500, 13},
+  };
+  for (const auto& r : rows) {
+    EXPECT_EQ(HttpStatusOf(r.code), r.http) << GrpcCodeName(r.code);
+    EXPECT_EQ(GrpcCodeOf(r.code), r.grpc) << GrpcCodeName(r.code);
+  }
+  EXPECT_EQ(GrpcCodeName(StatusCode::kUnavailable), "UNAVAILABLE");
+}
+
+TEST(StatusTest, CarriesRetryAfterAndPrintsCodeName) {
+  Status s = Status(StatusCode::kResourceExhausted, "queue full").WithRetryAfter(2);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.retry_after_seconds().value_or(0), 2);
+  EXPECT_EQ(s.ToString(), "RESOURCE_EXHAUSTED: queue full");
+  StatusOr<int> v = 3;
+  EXPECT_TRUE(v.ok());
+  EXPECT_EQ(*v, 3);
+  StatusOr<int> e = NotFound("x");
+  EXPECT_EQ(e.status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace modelgate

@@ -1,0 +1,65 @@
+#include "modelgate/tensor.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+namespace modelgate {
+namespace {
+
+TEST(TensorTest, ParsesEveryV2DatatypeName) {
+  for (auto name : {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32",
+                    "INT64", "FP16", "FP32", "FP64", "BYTES", "BF16"}) {
+    auto t = ParseDataType(name);
+    ASSERT_TRUE(t.has_value()) << name;
+    EXPECT_EQ(DataTypeName(*t), name);
+  }
+  EXPECT_FALSE(ParseDataType("FLOAT").has_value());
+  EXPECT_FALSE(ParseDataType("fp64").has_value());
+  EXPECT_EQ(ElementSize(DataType::kFp64), 8u);
+  EXPECT_EQ(ElementSize(DataType::kBytes), 0u);
+}
+
+TEST(TensorTest, CountsElementsFromShapeAndPayload) {
+  Tensor t;
+  t.datatype = DataType::kInt32;
+  t.shape = {2, 3};
+  t.raw.resize(24);
+  EXPECT_EQ(t.ElementCount(), 6);
+  EXPECT_EQ(t.HeldElements(), 6);
+  t.shape = {-1, 3};
+  EXPECT_EQ(t.ElementCount(), -1);
+  EXPECT_EQ(ShapeString({-1, 4}), "[-1,4]");
+}
+
+TEST(TensorTest, CastsFp64ToFp32AndInt64) {
+  Tensor t;
+  t.name = "x";
+  t.datatype = DataType::kFp64;
+  t.shape = {2};
+  double d[2] = {1.5, -2.0};
+  t.raw.assign(reinterpret_cast<char*>(d), sizeof d);
+  ASSERT_TRUE(CastTensor(t, DataType::kFp32).ok());
+  ASSERT_EQ(t.raw.size(), 8u);
+  float f[2];
+  std::memcpy(f, t.raw.data(), 8);
+  EXPECT_FLOAT_EQ(f[0], 1.5f);
+  EXPECT_FLOAT_EQ(f[1], -2.0f);
+  ASSERT_TRUE(CastTensor(t, DataType::kInt64).ok());
+  int64_t i[2];
+  std::memcpy(i, t.raw.data(), 16);
+  EXPECT_EQ(i[1], -2);
+}
+
+TEST(TensorTest, RefusesToCastStrings) {
+  Tensor t;
+  t.name = "s";
+  t.datatype = DataType::kBytes;
+  t.strings = {"a"};
+  Status s = CastTensor(t, DataType::kFp64);
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  EXPECT_NE(s.message().find("'s'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace modelgate
