@@ -1,6 +1,7 @@
 #include "backend/process/process_worker.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -341,7 +342,9 @@ void ProcessWorker::Finish() {
     msg += "; stderr tail:";
     for (const auto& l : stderr_tail_) msg += "\n  " + l;
   }
-  spdlog::warn("{}", msg);
+  const bool clean_stop = WIFEXITED(*wait_status_) && WEXITSTATUS(*wait_status_) == 0 &&
+                          !inflight_done_;
+  spdlog::log(clean_stop ? spdlog::level::info : spdlog::level::warn, "{}", msg);
   if (inflight_done_) {
     InferDone done = std::move(inflight_done_);
     inflight_done_ = nullptr;

@@ -1,0 +1,27 @@
+# The daemon's libraries (one per role) and the modelgate binary.
+
+modelgate_library(modelgate_config src/config/model_config.cc src/config/model_repository.cc)
+target_link_libraries(modelgate_config PUBLIC modelgate_common nlohmann_json::nlohmann_json)
+
+modelgate_library(modelgate_observability src/observability/metrics.cc
+  src/observability/logging.cc src/observability/request_id.cc)
+target_link_libraries(modelgate_observability PUBLIC modelgate_common spdlog::spdlog
+  prometheus-cpp::pull nlohmann_json::nlohmann_json)
+
+modelgate_library(modelgate_pool src/backend/pool/model_pool.cc)
+target_link_libraries(modelgate_pool PUBLIC modelgate_process modelgate_config)
+
+modelgate_library(modelgate_core src/server/inference_core.cc src/server/request_validation.cc)
+target_link_libraries(modelgate_core PUBLIC modelgate_pool)
+
+modelgate_library(modelgate_http src/frontend/http/http_server.cc src/frontend/http/http_api.cc
+  src/frontend/http/rest_codec.cc src/frontend/http/json_tensor.cc)
+target_link_libraries(modelgate_http PUBLIC modelgate_core modelgate_observability)
+
+modelgate_library(modelgate_grpc src/frontend/grpc/grpc_frontend.cc src/frontend/grpc/grpc_codec.cc)
+target_link_libraries(modelgate_grpc PUBLIC modelgate_core modelgate_observability gRPC::grpc++)
+
+add_executable(modelgate src/server/main.cc src/server/daemon_options.cc)
+target_link_libraries(modelgate PRIVATE modelgate_http modelgate_grpc Boost::program_options)
+target_compile_definitions(modelgate PRIVATE MODELGATE_DEFAULT_BRIDGE_DIR="${BRIDGE_DIR}")
+add_dependencies(modelgate bridge)

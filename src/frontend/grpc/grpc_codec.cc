@@ -1,0 +1,188 @@
+#include "frontend/grpc/grpc_codec.h"
+
+#include <cstring>
+#include <limits>
+
+namespace modelgate {
+
+namespace {
+
+template <typename To, typename Repeated>
+Status PackTyped(const Repeated& values, Tensor& t) {
+  t.raw.resize(values.size() * sizeof(To));
+  char* out = t.raw.data();
+  for (const auto& v : values) {
+    if constexpr (sizeof(To) < sizeof(v) && std::is_integral_v<To>) {
+      if (v < std::numeric_limits<To>::lowest() || v > std::numeric_limits<To>::max()) {
+        return InvalidArgument("input '" + t.name + "': " + std::to_string(v) +
+                               " is out of range for " + std::string(DataTypeName(t.datatype)));
+      }
+    }
+    const To x = static_cast<To>(v);
+    std::memcpy(out, &x, sizeof x);
+    out += sizeof x;
+  }
+  return Status::Ok();
+}
+
+Status FromContents(const inference::InferTensorContents& c, Tensor& t) {
+  switch (t.datatype) {
+    case DataType::kBool: return PackTyped<bool>(c.bool_contents(), t);
+    case DataType::kInt8: return PackTyped<int8_t>(c.int_contents(), t);
+    case DataType::kInt16: return PackTyped<int16_t>(c.int_contents(), t);
+    case DataType::kInt32: return PackTyped<int32_t>(c.int_contents(), t);
+    case DataType::kInt64: return PackTyped<int64_t>(c.int64_contents(), t);
+    case DataType::kUint8: return PackTyped<uint8_t>(c.uint_contents(), t);
+    case DataType::kUint16: return PackTyped<uint16_t>(c.uint_contents(), t);
+    case DataType::kUint32: return PackTyped<uint32_t>(c.uint_contents(), t);
+    case DataType::kUint64: return PackTyped<uint64_t>(c.uint64_contents(), t);
+    case DataType::kFp32: return PackTyped<float>(c.fp32_contents(), t);
+    case DataType::kFp64: return PackTyped<double>(c.fp64_contents(), t);
+    case DataType::kBytes:
+      t.strings.assign(c.bytes_contents().begin(), c.bytes_contents().end());
+      return Status::Ok();
+    default:
+      return InvalidArgument("input '" + t.name + "': datatype " +
+                             std::string(DataTypeName(t.datatype)) +
+                             " has no typed contents field; send raw_input_contents");
+  }
+}
+
+Status FromRawBytes(const std::string& raw, Tensor& t) {
+  size_t at = 0;
+  while (at < raw.size()) {
+    if (raw.size() - at < 4) break;
+    uint32_t n;
+    std::memcpy(&n, raw.data() + at, 4);
+    at += 4;
+    if (raw.size() - at < n) break;
+    t.strings.emplace_back(raw.data() + at, n);
+    at += n;
+  }
+  if (at != raw.size()) {
+    return InvalidArgument("input '" + t.name +
+                           "': raw BYTES contents must be 4-byte little-endian lengths each "
+                           "followed by that many bytes");
+  }
+  return Status::Ok();
+}
+
+template <typename From, typename Repeated>
+void UnpackTyped(const std::string& raw, Repeated* out) {
+  const size_t n = raw.size() / sizeof(From);
+  out->Reserve(static_cast<int>(n));
+  for (size_t i = 0; i < n; ++i) {
+    From v;
+    std::memcpy(&v, raw.data() + i * sizeof(From), sizeof v);
+    out->Add(v);
+  }
+}
+
+void ToContents(const Tensor& t, inference::InferTensorContents* c) {
+  switch (t.datatype) {
+    case DataType::kBool: UnpackTyped<bool>(t.raw, c->mutable_bool_contents()); break;
+    case DataType::kInt8: UnpackTyped<int8_t>(t.raw, c->mutable_int_contents()); break;
+    case DataType::kInt16: UnpackTyped<int16_t>(t.raw, c->mutable_int_contents()); break;
+    case DataType::kInt32: UnpackTyped<int32_t>(t.raw, c->mutable_int_contents()); break;
+    case DataType::kInt64: UnpackTyped<int64_t>(t.raw, c->mutable_int64_contents()); break;
+    case DataType::kUint8: UnpackTyped<uint8_t>(t.raw, c->mutable_uint_contents()); break;
+    case DataType::kUint16: UnpackTyped<uint16_t>(t.raw, c->mutable_uint_contents()); break;
+    case DataType::kUint32: UnpackTyped<uint32_t>(t.raw, c->mutable_uint_contents()); break;
+    case DataType::kUint64: UnpackTyped<uint64_t>(t.raw, c->mutable_uint64_contents()); break;
+    case DataType::kFp32: UnpackTyped<float>(t.raw, c->mutable_fp32_contents()); break;
+    case DataType::kFp64: UnpackTyped<double>(t.raw, c->mutable_fp64_contents()); break;
+    case DataType::kBytes:
+      for (const auto& s : t.strings) c->add_bytes_contents(s);
+      break;
+    default: break;  // FP16/BF16 outputs only travel raw
+  }
+}
+
+}  // namespace
+
+StatusOr<InferRequest> FromGrpc(const inference::ModelInferRequest& request) {
+  InferRequest r;
+  r.model = request.model_name();
+  r.version = request.model_version();
+  r.id = request.id();
+  const bool raw = request.raw_input_contents_size() > 0;
+  if (raw && request.raw_input_contents_size() != request.inputs_size()) {
+    return InvalidArgument("raw_input_contents has " +
+                           std::to_string(request.raw_input_contents_size()) +
+                           " entries for " + std::to_string(request.inputs_size()) +
+                           " inputs; it needs one per input, in order");
+  }
+  r.inputs.resize(request.inputs_size());
+  for (int i = 0; i < request.inputs_size(); ++i) {
+    const auto& in = request.inputs(i);
+    Tensor& t = r.inputs[i];
+    t.name = in.name();
+    auto type = ParseDataType(in.datatype());
+    if (!type) {
+      return InvalidArgument("input '" + t.name + "': unknown datatype '" + in.datatype() + "'");
+    }
+    t.datatype = *type;
+    for (int64_t d : in.shape()) {
+      if (d < 0) {
+        return InvalidArgument("input '" + t.name + "': shape dimensions must be >= 0");
+      }
+      t.shape.push_back(d);
+    }
+    Status s;
+    if (raw) {
+      if (in.has_contents()) {
+        return InvalidArgument("input '" + t.name +
+                               "': set either contents or raw_input_contents, not both");
+      }
+      const std::string& bytes = request.raw_input_contents(i);
+      if (t.datatype == DataType::kBytes) {
+        s = FromRawBytes(bytes, t);
+      } else {
+        t.raw = bytes;
+        if (t.raw.size() % ElementSize(t.datatype) != 0 ||
+            static_cast<int64_t>(t.raw.size() / ElementSize(t.datatype)) != t.ElementCount()) {
+          s = InvalidArgument("input '" + t.name + "': shape " + ShapeString(t.shape) + " of " +
+                              std::string(DataTypeName(t.datatype)) + " needs " +
+                              std::to_string(t.ElementCount() * ElementSize(t.datatype)) +
+                              " raw bytes, got " + std::to_string(t.raw.size()));
+        }
+      }
+    } else {
+      s = FromContents(in.contents(), t);
+    }
+    if (!s.ok()) return s;
+    if (t.HeldElements() != t.ElementCount()) {
+      return InvalidArgument("input '" + t.name + "': shape " + ShapeString(t.shape) + " needs " +
+                             std::to_string(t.ElementCount()) + " elements, contents has " +
+                             std::to_string(t.HeldElements()));
+    }
+  }
+  for (const auto& o : request.outputs()) r.requested_outputs.push_back(o.name());
+  return r;
+}
+
+void ToGrpc(InferResponse&& response, bool raw, inference::ModelInferResponse* out) {
+  out->set_model_name(std::move(response.model));
+  out->set_model_version(std::move(response.version));
+  out->set_id(std::move(response.id));
+  for (Tensor& t : response.outputs) {
+    auto* o = out->add_outputs();
+    o->set_name(t.name);
+    o->set_datatype(std::string(DataTypeName(t.datatype)));
+    o->mutable_shape()->Add(t.shape.begin(), t.shape.end());
+    if (!raw) {
+      ToContents(t, o->mutable_contents());
+    } else if (t.datatype == DataType::kBytes) {
+      std::string* bytes = out->add_raw_output_contents();
+      for (const auto& s : t.strings) {
+        const uint32_t n = static_cast<uint32_t>(s.size());
+        bytes->append(reinterpret_cast<const char*>(&n), 4);
+        bytes->append(s);
+      }
+    } else {
+      out->add_raw_output_contents(std::move(t.raw));
+    }
+  }
+}
+
+}  // namespace modelgate

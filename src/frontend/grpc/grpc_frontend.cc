@@ -1,0 +1,175 @@
+#include "frontend/grpc/grpc_frontend.h"
+
+#include <grpcpp/health_check_service_interface.h>
+
+#include "frontend/grpc/grpc_codec.h"
+#include "modelgate/metrics.h"
+#include "modelgate/request_id.h"
+#include "modelgate/status_map.h"
+#include "spdlog/spdlog.h"
+
+namespace modelgate {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+grpc::Status ToGrpcStatus(const Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(GrpcCodeOf(s.code())), s.message());
+}
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Status& s) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(s);
+  return reactor;
+}
+
+}  // namespace
+
+GrpcFrontend::GrpcFrontend(InferenceCore& core, Metrics* metrics, bool access_log)
+    : core_(core), metrics_(metrics), access_log_(access_log) {}
+
+GrpcFrontend::~GrpcFrontend() {
+  if (server_) server_->Shutdown(std::chrono::system_clock::now());
+}
+
+StatusOr<int> GrpcFrontend::Start(const std::string& host, int port, int max_message_bytes) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int bound = 0;
+  const std::string address =
+      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound);
+  builder.SetMaxReceiveMessageSize(max_message_bytes);
+  builder.SetMaxSendMessageSize(max_message_bytes);
+  builder.RegisterService(this);
+  server_ = builder.BuildAndStart();
+  if (!server_ || bound == 0) return Unavailable("gRPC listener on " + address + " failed to start");
+  UpdateHealth();
+  return bound;
+}
+
+void GrpcFrontend::UpdateHealth() {
+  if (!server_) return;
+  auto* health = server_->GetHealthCheckService();
+  if (!health) return;
+  health->SetServingStatus("", core_.ServerReady());
+  for (const auto& name : core_.ModelNames()) {
+    auto found = core_.Find(name, "");
+    health->SetServingStatus(name, found.ok() && core_.ModelReady(*found));
+  }
+  // The KServe service name itself answers like the overall status.
+  health->SetServingStatus("inference.GRPCInferenceService", core_.ServerReady());
+}
+
+void GrpcFrontend::SetNotServing() {
+  if (server_ && server_->GetHealthCheckService()) server_->GetHealthCheckService()->Shutdown();
+}
+
+void GrpcFrontend::Shutdown(std::chrono::system_clock::time_point deadline) {
+  if (server_) server_->Shutdown(deadline);
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::ServerLive(grpc::CallbackServerContext* ctx,
+                                                   const inference::ServerLiveRequest*,
+                                                   inference::ServerLiveResponse* resp) {
+  resp->set_live(true);
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::ServerReady(grpc::CallbackServerContext* ctx,
+                                                    const inference::ServerReadyRequest*,
+                                                    inference::ServerReadyResponse* resp) {
+  resp->set_ready(core_.ServerReady());
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::ModelReady(grpc::CallbackServerContext* ctx,
+                                                   const inference::ModelReadyRequest* req,
+                                                   inference::ModelReadyResponse* resp) {
+  auto found = core_.Find(req->name(), req->version());
+  if (!found.ok()) return Done(ctx, ToGrpcStatus(found.status()));
+  resp->set_ready(core_.ModelReady(*found));
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::ServerMetadata(grpc::CallbackServerContext* ctx,
+                                                       const inference::ServerMetadataRequest*,
+                                                       inference::ServerMetadataResponse* resp) {
+  resp->set_name("modelgate");
+  resp->set_version("0.1.0");
+  resp->add_extensions("model_repository");
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::ModelMetadata(grpc::CallbackServerContext* ctx,
+                                                      const inference::ModelMetadataRequest* req,
+                                                      inference::ModelMetadataResponse* resp) {
+  auto found = core_.Find(req->name(), req->version());
+  if (!found.ok()) return Done(ctx, ToGrpcStatus(found.status()));
+  const ModelConfig& c = *found->config;
+  resp->set_name(c.name);
+  for (int64_t v : found->versions) resp->add_versions(std::to_string(v));
+  resp->set_platform("modelgate_" + std::string(BackendName(c.backend)));
+  auto fill = [](const std::vector<TensorSpec>& specs, auto* out) {
+    for (const auto& s : specs) {
+      auto* t = out->Add();
+      t->set_name(s.name);
+      t->set_datatype(std::string(DataTypeName(s.datatype)));
+      t->mutable_shape()->Add(s.shape.begin(), s.shape.end());
+    }
+  };
+  fill(c.inputs, resp->mutable_inputs());
+  fill(c.outputs, resp->mutable_outputs());
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* ctx,
+                                                   const inference::ModelInferRequest* req,
+                                                   inference::ModelInferResponse* resp) {
+  const auto start = Clock::now();
+  auto* reactor = ctx->DefaultReactor();
+  std::string request_id = req->id();
+  if (request_id.empty()) {
+    auto it = ctx->client_metadata().find("x-request-id");
+    if (it != ctx->client_metadata().end() && it->second.size() <= 128) {
+      request_id.assign(it->second.data(), it->second.size());
+    }
+  }
+  if (request_id.empty()) request_id = NewRequestId();
+  const bool raw = req->raw_input_contents_size() > 0;
+
+  auto finish = [this, reactor, ctx, start, request_id, model = req->model_name(),
+                 version = req->model_version()](const Status& s, const std::string& served) {
+    ctx->AddTrailingMetadata("x-request-id", request_id);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (metrics_) metrics_->RecordRequest(model, served.empty() ? version : served, "grpc", s.code(), seconds);
+    if (access_log_) {
+      spdlog::info("access protocol=grpc rpc=ModelInfer model={} version={} code={} "
+                   "duration_us={} request_id={}",
+                   model, served.empty() ? version : served, GrpcCodeName(s.code()),
+                   static_cast<int64_t>(seconds * 1e6), request_id);
+    }
+    reactor->Finish(ToGrpcStatus(s));
+  };
+
+  auto parsed = FromGrpc(*req);
+  if (!parsed.ok()) {
+    finish(parsed.status(), "");
+    return reactor;
+  }
+  InferRequest request = std::move(parsed).value();
+  request.id = request_id;
+  core_.Infer(std::move(request), [finish = std::move(finish), resp, raw](StatusOr<InferResponse> r) {
+    if (!r.ok()) {
+      finish(r.status(), "");
+      return;
+    }
+    std::string version = r->version;
+    ToGrpc(std::move(r).value(), raw, resp);
+    finish(Status::Ok(), version);
+  });
+  return reactor;
+}
+
+}  // namespace modelgate

@@ -1,0 +1,59 @@
+// GrpcFrontend: the KServe V2 GRPCInferenceService on gRPC's callback API,
+// plus the standard grpc.health.v1.Health service (overall under "" and one
+// entry per model name). Reactors never block: ModelInfer hands the request
+// to InferenceCore and Finish()es from its completion callback.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "grpc_predict_v2.grpc.pb.h"
+#include "modelgate/inference_core.h"
+
+namespace modelgate {
+
+class Metrics;
+
+class GrpcFrontend final : public inference::GRPCInferenceService::CallbackService {
+ public:
+  GrpcFrontend(InferenceCore& core, Metrics* metrics, bool access_log);
+  ~GrpcFrontend() override;
+
+  // Builds and starts the server; returns the bound port.
+  StatusOr<int> Start(const std::string& host, int port, int max_message_bytes);
+  // Re-reads readiness into the health service. Thread-safe.
+  void UpdateHealth();
+  // Health NOT_SERVING everywhere, for shutdown.
+  void SetNotServing();
+  // Stops accepting; waits for in-flight RPCs until `deadline`, then cancels them.
+  void Shutdown(std::chrono::system_clock::time_point deadline);
+
+  grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* ctx,
+                                       const inference::ServerLiveRequest* req,
+                                       inference::ServerLiveResponse* resp) override;
+  grpc::ServerUnaryReactor* ServerReady(grpc::CallbackServerContext* ctx,
+                                        const inference::ServerReadyRequest* req,
+                                        inference::ServerReadyResponse* resp) override;
+  grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* ctx,
+                                       const inference::ModelReadyRequest* req,
+                                       inference::ModelReadyResponse* resp) override;
+  grpc::ServerUnaryReactor* ServerMetadata(grpc::CallbackServerContext* ctx,
+                                           const inference::ServerMetadataRequest* req,
+                                           inference::ServerMetadataResponse* resp) override;
+  grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* ctx,
+                                          const inference::ModelMetadataRequest* req,
+                                          inference::ModelMetadataResponse* resp) override;
+  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* ctx,
+                                       const inference::ModelInferRequest* req,
+                                       inference::ModelInferResponse* resp) override;
+
+ private:
+  InferenceCore& core_;
+  Metrics* metrics_;
+  bool access_log_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace modelgate

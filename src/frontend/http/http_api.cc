@@ -1,0 +1,303 @@
+#include "frontend/http/http_api.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <vector>
+
+#include "frontend/http/rest_codec.h"
+#include "modelgate/metrics.h"
+#include "modelgate/request_id.h"
+#include "modelgate/status_map.h"
+#include "spdlog/spdlog.h"
+
+namespace modelgate {
+
+namespace http = boost::beast::http;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view kServerVersion = "0.1.0";
+
+std::vector<std::string> SplitPath(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start < target.size()) {
+    size_t end = target.find('/', start);
+    if (end == std::string_view::npos) end = target.size();
+    if (end > start) parts.emplace_back(target.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+HttpResponse Json(unsigned status, std::string body) {
+  HttpResponse res{static_cast<http::status>(status), 11};
+  res.set(http::field::server, "modelgate");
+  res.set(http::field::content_type, "application/json");
+  res.body() = std::move(body);
+  return res;
+}
+
+HttpResponse Error(const Status& s) {
+  HttpResponse res = Json(HttpStatusOf(s.code()), json{{"error", s.message()}}.dump(
+                                                      -1, ' ', false, json::error_handler_t::replace));
+  if (auto after = s.retry_after_seconds()) res.set(http::field::retry_after, std::to_string(*after));
+  return res;
+}
+
+json TensorMeta(const std::vector<TensorSpec>& specs) {
+  json a = json::array();
+  for (const auto& s : specs) {
+    a.push_back({{"name", s.name}, {"datatype", DataTypeName(s.datatype)}, {"shape", s.shape}});
+  }
+  return a;
+}
+
+}  // namespace
+
+// A parsed request path: which endpoint, and the model and version it names.
+struct HttpApi::Route {
+  enum Kind {
+    kNotFound,
+    kLive,
+    kReady,
+    kServerMetadata,
+    kModelMetadata,
+    kModelReady,
+    kInfer,
+    kRepositoryIndex,
+    kRepositoryLoad,
+    kRepositoryUnload,
+    kV1Status,
+    kV1Predict,
+  } kind = kNotFound;
+  http::verb method = http::verb::get;
+  std::string model;
+  std::string version;
+
+  static Route Parse(const std::vector<std::string>& p) {
+    Route r;
+    const size_t n = p.size();
+    auto model_route = [&](size_t at) {  // models/{m}[/versions/{v}] starting at p[at]
+      r.model = p[at];
+      if (n >= at + 3 && p[at + 1] == "versions") {
+        r.version = p[at + 2];
+        return at + 3;
+      }
+      return at + 1;
+    };
+    if (n >= 1 && p[0] == "v2") {
+      if (n == 1) return r.Set(kServerMetadata, http::verb::get);
+      if (n == 3 && p[1] == "health" && p[2] == "live") return r.Set(kLive, http::verb::get);
+      if (n == 3 && p[1] == "health" && p[2] == "ready") return r.Set(kReady, http::verb::get);
+      if (n == 3 && p[1] == "repository" && p[2] == "index") {
+        return r.Set(kRepositoryIndex, http::verb::post);
+      }
+      if (n == 5 && p[1] == "repository" && p[2] == "models") {
+        r.model = p[3];
+        if (p[4] == "load") return r.Set(kRepositoryLoad, http::verb::post);
+        if (p[4] == "unload") return r.Set(kRepositoryUnload, http::verb::post);
+        return r;
+      }
+      if (n >= 3 && p[1] == "models") {
+        const size_t rest = model_route(2);
+        if (rest == n) return r.Set(kModelMetadata, http::verb::get);
+        if (rest + 1 == n && p[rest] == "ready") return r.Set(kModelReady, http::verb::get);
+        if (rest + 1 == n && p[rest] == "infer") return r.Set(kInfer, http::verb::post);
+      }
+      return Route{};
+    }
+    if (n >= 3 && p[0] == "v1" && p[1] == "models") {
+      // /v1/models/{m}[/versions/{v}][:predict]
+      std::string last = p[n - 1];
+      const bool predict = last.size() > 8 && last.ends_with(":predict");
+      std::vector<std::string> q(p);
+      if (predict) q[n - 1] = last.substr(0, last.size() - 8);
+      const size_t rest = model_route_v1(q, r);
+      if (rest != n) return Route{};
+      return r.Set(predict ? kV1Predict : kV1Status, predict ? http::verb::post : http::verb::get);
+    }
+    return r;
+  }
+
+ private:
+  static size_t model_route_v1(const std::vector<std::string>& q, Route& r) {
+    r.model = q[2];
+    if (q.size() >= 5 && q[3] == "versions") {
+      r.version = q[4];
+      return 5;
+    }
+    return 3;
+  }
+  Route& Set(Kind k, http::verb m) {
+    kind = k;
+    method = m;
+    return *this;
+  }
+};
+
+HttpApi::HttpApi(InferenceCore& core, Metrics* metrics, bool access_log)
+    : core_(core), metrics_(metrics), access_log_(access_log) {}
+
+void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
+  const auto start = Clock::now();
+  std::string request_id(request["x-request-id"]);
+  if (request_id.empty() || request_id.size() > 128) request_id = NewRequestId();
+
+  // Every response gets the request id and, when enabled, one access log line.
+  respond = [respond = std::move(respond), request_id, start, access_log = access_log_,
+             method = std::string(request.method_string()),
+             target = std::string(request.target())](HttpResponse res) {
+    res.set("x-request-id", request_id);
+    if (access_log) {
+      const auto us =
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+      spdlog::info("access protocol=http method={} target={} status={} duration_us={} bytes={} "
+                   "request_id={}",
+                   method, target, res.result_int(), us, res.body().size(), request_id);
+    }
+    respond(std::move(res));
+  };
+
+  Route route =
+      Route::Parse(SplitPath(std::string_view(request.target().data(), request.target().size())));
+  if (route.kind == Route::kNotFound) {
+    respond(Error(NotFound("no route for " + std::string(request.target()))));
+    return;
+  }
+  if (request.method() != route.method) {
+    HttpResponse res = Error(InvalidArgument("method " + std::string(request.method_string()) +
+                                             " is not allowed on " + std::string(request.target())));
+    res.result(http::status::method_not_allowed);
+    res.set(http::field::allow, std::string(http::to_string(route.method)));
+    respond(std::move(res));
+    return;
+  }
+
+  switch (route.kind) {
+    case Route::kLive:
+      respond(Json(200, R"({"live":true})"));
+      return;
+    case Route::kReady: {
+      const bool ready = core_.ServerReady();
+      respond(Json(ready ? 200 : 503, json{{"ready", ready}}.dump()));
+      return;
+    }
+    case Route::kServerMetadata:
+      respond(Json(200, json{{"name", "modelgate"},
+                             {"version", kServerVersion},
+                             {"extensions", {"model_repository"}}}
+                            .dump()));
+      return;
+    case Route::kRepositoryIndex: {
+      json index = json::array();
+      for (const auto& m : core_.Index()) {
+        json e = {{"name", m.name},
+                  {"version", std::to_string(m.version)},
+                  {"state", m.ready ? "READY" : "UNAVAILABLE"}};
+        if (!m.ready) e["reason"] = m.reason.empty() ? "no worker is ready yet" : m.reason;
+        index.push_back(std::move(e));
+      }
+      respond(Json(200, index.dump(-1, ' ', false, json::error_handler_t::replace)));
+      return;
+    }
+    case Route::kRepositoryLoad:
+    case Route::kRepositoryUnload: {
+      Status s = core_.SetLoaded(route.model, route.kind == Route::kRepositoryLoad);
+      respond(s.ok() ? Json(200, "{}") : Error(s));
+      return;
+    }
+    default:
+      break;
+  }
+
+  auto found = core_.Find(route.model, route.version);
+  if (!found.ok()) {
+    if (route.kind == Route::kInfer || route.kind == Route::kV1Predict) {
+      if (metrics_) {
+        metrics_->RecordRequest(route.model, route.version, "http", found.status().code(),
+                                std::chrono::duration<double>(Clock::now() - start).count());
+      }
+    }
+    respond(Error(found.status()));
+    return;
+  }
+  switch (route.kind) {
+    case Route::kModelMetadata: {
+      json versions = json::array();
+      for (int64_t v : found->versions) versions.push_back(std::to_string(v));
+      const ModelConfig& c = *found->config;
+      respond(Json(200, json{{"name", c.name},
+                             {"versions", versions},
+                             {"platform", "modelgate_" + std::string(BackendName(c.backend))},
+                             {"inputs", TensorMeta(c.inputs)},
+                             {"outputs", TensorMeta(c.outputs)}}
+                            .dump()));
+      return;
+    }
+    case Route::kModelReady:
+    case Route::kV1Status: {
+      const bool ready = core_.ModelReady(*found);
+      json body = {{"name", route.model}, {"ready", ready}};
+      if (route.kind == Route::kModelReady) body["version"] = std::to_string(found->version);
+      if (!ready) body["reason"] = core_.NotReadyReason(*found);
+      respond(Json(route.kind == Route::kV1Status || ready ? 200 : 503,
+                   body.dump(-1, ' ', false, json::error_handler_t::replace)));
+      return;
+    }
+    case Route::kInfer:
+    case Route::kV1Predict:
+      Infer(route, std::move(request), request_id, std::move(respond),
+            route.kind == Route::kV1Predict);
+      return;
+    default:
+      respond(Error(NotFound("no route for " + std::string(request.target()))));
+  }
+}
+
+void HttpApi::Infer(Route& route, HttpRequest&& request, const std::string& request_id,
+                    HttpRespond respond, bool v1) {
+  const auto start = Clock::now();
+  auto found = core_.Find(route.model, route.version);
+  auto parsed = v1 ? ParseV1PredictRequest(request.body(), *found->config)
+                   : ParseV2InferRequest(request.body());
+  const std::string version = std::to_string(found->version);
+  auto finish = [this, respond = std::move(respond), model = route.model, version,
+                 start](HttpResponse res, StatusCode code) {
+    if (metrics_) {
+      metrics_->RecordRequest(model, version, "http", code,
+                              std::chrono::duration<double>(Clock::now() - start).count());
+    }
+    respond(std::move(res));
+  };
+  if (!parsed.ok()) {
+    finish(Error(parsed.status()), parsed.status().code());
+    return;
+  }
+  InferRequest req = std::move(parsed).value();
+  req.model = route.model;
+  req.version = route.version;
+  if (req.id.empty()) req.id = request_id;
+  core_.Infer(std::move(req), [finish = std::move(finish), v1](StatusOr<InferResponse> result) {
+    if (!result.ok()) {
+      finish(Error(result.status()), result.status().code());
+      return;
+    }
+    if (!v1) {
+      finish(Json(200, EncodeV2InferResponse(*result)), StatusCode::kOk);
+      return;
+    }
+    auto body = EncodeV1PredictResponse(*result);
+    if (!body.ok()) {
+      finish(Error(body.status()), body.status().code());
+      return;
+    }
+    finish(Json(200, std::move(body).value()), StatusCode::kOk);
+  });
+}
+
+}  // namespace modelgate

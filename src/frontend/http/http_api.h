@@ -1,0 +1,32 @@
+// HttpApi: the REST routes (KServe V2, the V2 repository extension, V1
+// :predict) on top of InferenceCore. Errors are {"error": "..."} with the
+// status from status_map.h; every response carries x-request-id.
+#pragma once
+
+#include <string>
+
+#include "frontend/http/http_types.h"
+#include "modelgate/inference_core.h"
+
+namespace modelgate {
+
+class Metrics;
+
+class HttpApi {
+ public:
+  HttpApi(InferenceCore& core, Metrics* metrics, bool access_log);
+
+  // Runs on the io thread; `respond` is called exactly once.
+  void Handle(HttpRequest&& request, HttpRespond respond);
+
+ private:
+  struct Route;
+  void Infer(Route& route, HttpRequest&& request, const std::string& request_id,
+             HttpRespond respond, bool v1);
+
+  InferenceCore& core_;
+  Metrics* metrics_;
+  bool access_log_;
+};
+
+}  // namespace modelgate

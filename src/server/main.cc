@@ -1,0 +1,136 @@
+// The modelgate daemon: wires the model repository, the worker pools, the
+// REST, gRPC and metrics listeners, and signal-driven shutdown.
+//
+// Threads: one I/O thread runs Asio (REST sessions, worker pipes, pools,
+// timers) and is the only thread that spawns workers (their death signal is
+// tied to it); gRPC runs its own threads and posts into the I/O thread; the
+// main thread waits for SIGTERM/SIGINT and drives shutdown.
+#include <signal.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <future>
+#include <iostream>
+#include <thread>
+
+#include "frontend/grpc/grpc_frontend.h"
+#include "frontend/http/http_api.h"
+#include "frontend/http/http_server.h"
+#include "modelgate/inference_core.h"
+#include "modelgate/logging.h"
+#include "modelgate/metrics.h"
+#include "modelgate/model_repository.h"
+#include "server/daemon_options.h"
+#include "spdlog/spdlog.h"
+
+#ifndef MODELGATE_DEFAULT_BRIDGE_DIR
+#define MODELGATE_DEFAULT_BRIDGE_DIR "/usr/share/modelgate/bridge"
+#endif
+
+namespace asio = boost::asio;
+using namespace modelgate;
+
+namespace {
+
+template <typename F>
+void RunOnIo(asio::io_context& io, F&& f) {
+  std::promise<void> done;
+  asio::post(io, [&] {
+    f();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int exit_code = 0;
+  auto options = ParseDaemonOptions(argc, argv, &exit_code);
+  if (!options) return exit_code;
+  if (Status s = SetupLogging(options->log_format, options->log_level); !s.ok()) {
+    std::cerr << "modelgate: " << s.message() << "\n";
+    return 2;
+  }
+  // A worker that dies while we write to it must give EPIPE, not kill us.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto models = ScanRepository(options->model_repository);
+  if (!models.ok()) {
+    spdlog::critical("model repository: {}", models.status().message());
+    return 2;
+  }
+  RuntimeSettings runtime;
+  runtime.bridge_dir =
+      options->bridge_dir.empty() ? MODELGATE_DEFAULT_BRIDGE_DIR : options->bridge_dir;
+  runtime.rscript = options->rscript;
+  runtime.python = options->python.empty() ? DefaultPython() : options->python;
+  for (const auto& m : *models) {
+    spdlog::info("model={} backend={} versions={} workers={} config={}", m.config.name,
+                 BackendName(m.config.backend), m.versions.size(), m.config.workers,
+                 m.config.source_file);
+  }
+
+  asio::io_context io(1);
+  asio::signal_set stop_signals(io, SIGTERM, SIGINT);
+  InferenceCore core(io, runtime, std::move(models).value());
+  Metrics metrics;
+  HttpApi api(core, &metrics, options->access_log);
+  HttpLimits limits;
+  limits.max_body_bytes = options->max_request_bytes;
+  HttpServer http(io, limits, [&api](HttpRequest&& req, HttpRespond respond) {
+    api.Handle(std::move(req), std::move(respond));
+  });
+  GrpcFrontend grpc(core, &metrics, options->access_log);
+
+  auto http_port = http.Listen(options->host, static_cast<uint16_t>(options->http_port));
+  if (!http_port.ok()) {
+    spdlog::critical("{}", http_port.status().message());
+    return 1;
+  }
+  auto grpc_port = grpc.Start(options->host, options->grpc_port,
+                              static_cast<int>(std::min<size_t>(options->max_request_bytes, INT32_MAX)));
+  if (!grpc_port.ok()) {
+    spdlog::critical("{}", grpc_port.status().message());
+    return 1;
+  }
+  if (Status s = metrics.Serve(options->host, static_cast<uint16_t>(options->metrics_port));
+      !s.ok()) {
+    spdlog::critical("{}", s.message());
+    return 1;
+  }
+  core.set_ready_observer([&grpc](const std::string&) { grpc.UpdateHealth(); });
+
+  std::promise<int> stop_requested;
+  stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (!ec) stop_requested.set_value(sig);
+  });
+  auto work = asio::make_work_guard(io);
+  std::thread io_thread([&io] { io.run(); });
+  core.Start();
+  spdlog::info("modelgate listening host={} http_port={} grpc_port={} metrics_port={}",
+               options->host, *http_port, *grpc_port, options->metrics_port);
+
+  const int sig = stop_requested.get_future().get();
+  const auto grace = std::chrono::seconds(options->shutdown_grace_seconds);
+  spdlog::info("signal={} shutting down, grace_seconds={}", sig, grace.count());
+  grpc.SetNotServing();
+  RunOnIo(io, [&] { http.StopAccepting(); });
+  grpc.Shutdown(std::chrono::system_clock::now() + grace);
+  RunOnIo(io, [&] { core.Stop(std::chrono::seconds(2)); });
+  // Workers get EOF, then SIGTERM after 2 s, SIGKILL after 4 s; wait until
+  // every one is reaped so no process outlives the daemon.
+  for (int i = 0; i < 200; ++i) {
+    size_t alive = 0;
+    RunOnIo(io, [&] { alive = core.WorkerProcesses(); });
+    if (alive == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  work.reset();
+  io.stop();
+  io_thread.join();
+  spdlog::info("modelgate stopped");
+  return 0;
+}

@@ -1,0 +1,22 @@
+// Checks a request against its model's declared inputs and outputs before
+// anything is queued, so bad input is answered 400 / INVALID_ARGUMENT with a
+// message that names the input, and never reaches a worker.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "modelgate/model_config.h"
+#include "modelgate/tensor.h"
+
+namespace modelgate {
+
+Status ValidateInputs(const ModelConfig& config, const std::vector<Tensor>& inputs);
+Status ValidateRequestedOutputs(const ModelConfig& config, const std::vector<std::string>& names);
+
+// Keeps the requested outputs (all when `requested` is empty), in the order
+// declared, converting each to its declared datatype.
+Status ShapeOutputs(const ModelConfig& config, const std::vector<std::string>& requested,
+                    std::vector<Tensor>& outputs);
+
+}  // namespace modelgate
