@@ -26,3 +26,42 @@ target_link_libraries(worker_integration_test PRIVATE modelgate_testing nlohmann
   GTest::gtest_main)
 add_dependencies(worker_integration_test bridge)
 add_test(NAME worker_integration COMMAND worker_integration_test)
+
+# ---- daemon integration: C++ gRPC client ----------------------------------
+add_library(test_health_proto STATIC tests/proto/health.proto)
+target_link_libraries(test_health_proto PUBLIC protobuf::libprotobuf gRPC::grpc++)
+target_include_directories(test_health_proto PUBLIC ${GEN_DIR} ${GEN_DIR}/tests/proto)
+protobuf_generate(TARGET test_health_proto LANGUAGE cpp
+  IMPORT_DIRS ${CMAKE_SOURCE_DIR}/tests/proto PROTOC_OUT_DIR ${GEN_DIR})
+protobuf_generate(TARGET test_health_proto LANGUAGE grpc
+  GENERATE_EXTENSIONS .grpc.pb.h .grpc.pb.cc
+  PLUGIN protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>
+  IMPORT_DIRS ${CMAKE_SOURCE_DIR}/tests/proto PROTOC_OUT_DIR ${GEN_DIR})
+target_compile_options(test_health_proto PRIVATE -w)
+
+add_executable(daemon_grpc_test tests/integration/daemon_grpc_test.cc
+  tests/support/daemon_process.cc)
+target_link_libraries(daemon_grpc_test PRIVATE modelgate_testing modelgate_proto test_health_proto
+  GTest::gtest_main)
+add_dependencies(daemon_grpc_test modelgate)
+add_test(NAME daemon_grpc_cpp COMMAND daemon_grpc_test)
+
+# ---- daemon integration: Python clients (grpcio, HTTP) ---------------------
+set(PY_STUBS ${CMAKE_BINARY_DIR}/python_stubs)
+add_custom_command(OUTPUT ${PY_STUBS}/grpc_predict_v2_pb2.py ${PY_STUBS}/health_pb2.py
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${PY_STUBS}
+  COMMAND protobuf::protoc -I${CMAKE_SOURCE_DIR}/proto -I${CMAKE_SOURCE_DIR}/tests/proto
+          --python_out=${PY_STUBS} --grpc_out=${PY_STUBS}
+          --plugin=protoc-gen-grpc=${GRPC_PYTHON_PLUGIN}
+          ${CMAKE_SOURCE_DIR}/proto/grpc_predict_v2.proto ${CMAKE_SOURCE_DIR}/tests/proto/health.proto
+  DEPENDS ${CMAKE_SOURCE_DIR}/proto/grpc_predict_v2.proto ${CMAKE_SOURCE_DIR}/tests/proto/health.proto)
+add_custom_target(python_stubs ALL DEPENDS ${PY_STUBS}/grpc_predict_v2_pb2.py)
+
+set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio for the tests")
+foreach(name http_api grpc_client concurrency shutdown)
+  add_test(NAME py_${name}
+    COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
+    WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)
+  set_tests_properties(py_${name} PROPERTIES ENVIRONMENT
+    "PYTHONPATH=${PY_STUBS};MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")
+endforeach()

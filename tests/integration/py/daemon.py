@@ -1,0 +1,126 @@
+"""Starts the real modelgate binary on free loopback ports for a test module."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+SOURCE_DIR = os.environ["MODELGATE_SOURCE_DIR"]
+BINARY = os.environ["MODELGATE_BINARY"]
+PYTHON = os.environ.get("MODELGATE_PYTHON", "/usr/bin/python3")
+
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def make_repository(examples=("mtcars_am", "iris_species", "describe"), test_models=()):
+    """A temporary repository of symlinks to example and test models."""
+    repo = tempfile.mkdtemp(prefix="modelgate-repo-")
+    for m in examples:
+        os.symlink(os.path.join(SOURCE_DIR, "examples", "models", m), os.path.join(repo, m))
+    for m in test_models:
+        os.symlink(os.path.join(SOURCE_DIR, "tests", "models", m), os.path.join(repo, m))
+    return repo
+
+
+class Daemon:
+    def __init__(self, repo, extra_args=()):
+        self.repo = repo
+        self.http_port, self.grpc_port, self.metrics_port = free_ports(3)
+        self.log_path = tempfile.mktemp(prefix="modelgate-", suffix=".log")
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [BINARY, "--model-repository", repo, "--host", "127.0.0.1",
+             "--http-port", str(self.http_port), "--grpc-port", str(self.grpc_port),
+             "--metrics-port", str(self.metrics_port), "--python", PYTHON,
+             "--log-format", "json", *extra_args],
+            stdout=self._log, stderr=subprocess.STDOUT)
+
+    @property
+    def base(self):
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def wait_ready(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"daemon exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.base + "/v2/health/ready", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"daemon not ready within {timeout}s:\n{self.log()[-4000:]}")
+
+    def log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self, timeout=60):
+        """SIGTERM, then the exit code (killing it if it does not exit)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.repo, ignore_errors=True)
+
+
+def request(method, url, body=None, headers=None, timeout=60):
+    """(status, headers, parsed JSON or raw text) of one HTTP request."""
+    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            status, hdrs, raw = r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        status, hdrs, raw = e.code, dict(e.headers), e.read()
+    try:
+        return status, hdrs, json.loads(raw)
+    except ValueError:
+        return status, hdrs, raw.decode("utf-8", "replace")
+
+
+def reference_r_predictions(rows):
+    """R's own predict(type="response") for (wt, hp) rows."""
+    wt = ",".join(repr(r[0]) for r in rows)
+    hp = ",".join(repr(r[1]) for r in rows)
+    model = os.path.join(SOURCE_DIR, "examples", "models", "mtcars_am", "1", "model.rds")
+    out = subprocess.check_output(
+        ["Rscript", "-e", f'fit <- readRDS("{model}"); '
+         f'cat(sprintf("%.17g", predict(fit, newdata = data.frame(wt = c({wt}), hp = c({hp})), '
+         f'type = "response")), sep = "\\n")'], text=True)
+    return [float(x) for x in out.split()]
+
+
+def reference_sklearn(rows):
+    """sklearn's own (labels, probabilities) for iris feature rows."""
+    import pickle
+    import numpy as np
+    path = os.path.join(SOURCE_DIR, "examples", "models", "iris_species", "1", "model.pkl")
+    with open(path, "rb") as f:
+        clf = pickle.load(f)
+    x = np.asarray(rows, dtype=np.float64)
+    return clf.predict(x).tolist(), clf.predict_proba(x).tolist()
