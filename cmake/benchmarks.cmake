@@ -1,0 +1,8 @@
+# Benchmarks print figures; tests never assert times. Built with `make bench`.
+add_executable(worker_roundtrip EXCLUDE_FROM_ALL benchmarks/worker_roundtrip.cc)
+target_link_libraries(worker_roundtrip PRIVATE modelgate_testing)
+add_dependencies(worker_roundtrip bridge)
+
+add_executable(mg_loadgen EXCLUDE_FROM_ALL benchmarks/loadgen.cc)
+target_link_libraries(mg_loadgen PRIVATE modelgate_proto Boost::program_options Threads::Threads)
+add_custom_target(benchmarks DEPENDS worker_roundtrip mg_loadgen modelgate)
