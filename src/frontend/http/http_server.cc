@@ -2,6 +2,7 @@
 
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <array>
 #include <optional>
 
 #include "spdlog/spdlog.h"
@@ -61,11 +62,14 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Answers a request that cannot be read to its end, then closes the
+  // connection without losing the answer (see LingeringClose).
   void Fail(unsigned status, const std::string& message) {
     HttpResponse res{static_cast<http::status>(status), 11};
     res.set(http::field::content_type, "application/json");
     res.body() = "{\"error\":\"" + message + "\"}";
     keep_alive_ = false;
+    linger_ = true;
     Send(std::move(res));
   }
 
@@ -76,12 +80,37 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(limits_.write_timeout);
     http::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->response_.reset();
+      if (!ec && self->linger_) {
+        self->LingeringClose();
+        return;
+      }
       if (ec || !self->keep_alive_) {
         self->Close();
         return;
       }
       self->DoRead();
     });
+  }
+
+  // The client may still be sending the body we refused. Closing now would
+  // reset the connection and destroy our answer in its receive buffer, so
+  // stop sending, discard what still arrives (bounded in time), then close.
+  void LingeringClose() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTime);
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(asio::buffer(drain_buf_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) {
+                                self->stream_.close();
+                                return;
+                              }
+                              self->Drain();
+                            });
   }
 
   void Close() {
@@ -97,6 +126,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<HttpResponse> response_;
   bool keep_alive_ = true;
+  bool linger_ = false;
+  std::array<char, 16 * 1024> drain_buf_;
+  static constexpr std::chrono::seconds kLingerTime{2};
 };
 
 }  // namespace
