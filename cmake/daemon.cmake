@@ -8,8 +8,11 @@ modelgate_library(modelgate_observability src/observability/metrics.cc
 target_link_libraries(modelgate_observability PUBLIC modelgate_common spdlog::spdlog
   prometheus-cpp::pull nlohmann_json::nlohmann_json)
 
+modelgate_library(modelgate_resilience src/resilience/circuit_breaker.cc)
+target_link_libraries(modelgate_resilience PUBLIC modelgate_common)
+
 modelgate_library(modelgate_pool src/backend/pool/model_pool.cc)
-target_link_libraries(modelgate_pool PUBLIC modelgate_process modelgate_config)
+target_link_libraries(modelgate_pool PUBLIC modelgate_process modelgate_config modelgate_resilience)
 
 modelgate_library(modelgate_core src/server/inference_core.cc src/server/request_validation.cc)
 target_link_libraries(modelgate_core PUBLIC modelgate_pool)

@@ -1,0 +1,26 @@
+#include "modelgate/token_bucket.h"
+
+#include <gtest/gtest.h>
+
+namespace modelgate {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(TokenBucketTest, AllowsBurstThenRefillsAtRate) {
+  FakeClock clock;
+  TokenBucket b(/*rate=*/10, /*burst=*/3, clock);
+  EXPECT_TRUE(b.TryTake());
+  EXPECT_TRUE(b.TryTake());
+  EXPECT_TRUE(b.TryTake());
+  EXPECT_FALSE(b.TryTake());
+  clock.Advance(100ms);  // one token at 10/s
+  EXPECT_TRUE(b.TryTake());
+  EXPECT_FALSE(b.TryTake());
+  clock.Advance(10s);  // refills to the burst, not beyond
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(b.TryTake());
+  EXPECT_FALSE(b.TryTake());
+}
+
+}  // namespace
+}  // namespace modelgate
