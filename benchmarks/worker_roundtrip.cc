@@ -96,8 +96,8 @@ int main(int argc, char** argv) {
               py_rt.p50_us, py_rt.p99_us, py_rt.mean_us, py_own, py_rt.p50_us - py_own);
   std::printf("\noverhead = round-trip p50 - the model's own predict time (framing, protobuf, "
               "pipes, tensor decode/encode in the runtime)\n");
-  r->Stop(std::chrono::seconds(2));
-  py->Stop(std::chrono::seconds(2));
+  r->Stop(std::chrono::seconds(2), DeathCause::kStopped);
+  py->Stop(std::chrono::seconds(2), DeathCause::kStopped);
   RunUntil(h.io, [&] { return h.dead_events == 2; }, std::chrono::seconds(10));
   return 0;
 }

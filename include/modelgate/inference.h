@@ -3,9 +3,11 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "modelgate/clock.h"
 #include "modelgate/status.h"
 #include "modelgate/tensor.h"
 
@@ -17,6 +19,9 @@ struct InferRequest {
   std::string id;       // the client's request id, echoed back
   std::vector<Tensor> inputs;
   std::vector<std::string> requested_outputs;  // empty: every output
+  // The client's deadline (gRPC deadline, V2 "timeout" parameter), if any;
+  // the core caps it by the model's max and falls back to its default.
+  std::optional<SteadyTime> deadline;
 };
 
 struct InferResponse {
@@ -28,5 +33,13 @@ struct InferResponse {
 
 // Called exactly once per request, on the daemon's I/O thread.
 using InferCallback = std::function<void(StatusOr<InferResponse>)>;
+
+// Lets a front end withdraw a request whose client cancelled or went away.
+// Thread-safe; cancelling an answered request does nothing.
+class InferHandle {
+ public:
+  virtual ~InferHandle() = default;
+  virtual void Cancel() = 0;
+};
 
 }  // namespace modelgate

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -45,7 +46,11 @@ class InferenceCore {
   // On the io thread: answers queued requests with 503, stops workers.
   void Stop(std::chrono::milliseconds grace);
 
-  void Infer(InferRequest request, InferCallback done);
+  // Answers through `done` exactly once, on the io thread. At most
+  // `max_inflight` requests are in flight daemon-wide; beyond it: 429.
+  std::shared_ptr<InferHandle> Infer(InferRequest request, InferCallback done);
+  void set_max_inflight(int64_t n) { max_inflight_ = n; }
+  int64_t inflight() const { return inflight_.load(std::memory_order_relaxed); }
 
   // Worker processes not yet reaped, across all models. io thread only.
   size_t WorkerProcesses() const;
@@ -66,8 +71,10 @@ class InferenceCore {
   bool ModelReady(const Resolved& r) const;
   std::string NotReadyReason(const Resolved& r) const;
 
-  // True while every required model has a ready worker.
+  // True while every required model has a ready worker (and not shutting down).
   bool ServerReady() const;
+  // From now on readiness is false and new requests get 503. Any thread.
+  void BeginShutdown() { shutting_down_.store(true); }
   std::vector<ModelStatus> Index() const;
   std::vector<std::string> ModelNames() const;
 
@@ -84,6 +91,9 @@ class InferenceCore {
   ChildReaper reaper_;
   std::map<std::string, std::unique_ptr<Model>> models_;
   ReadyObserver observer_;
+  int64_t max_inflight_ = 4096;
+  std::atomic<int64_t> inflight_{0};
+  std::atomic<bool> shutting_down_{false};
 };
 
 }  // namespace modelgate

@@ -9,7 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "modelgate/circuit_breaker.h"
 #include "modelgate/status.h"
+#include "modelgate/subprocess.h"
 #include "modelgate/tensor.h"
 #include "modelgate/worker_command.h"
 
@@ -34,6 +36,18 @@ struct ModelConfig {
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;  // empty: whatever the model returns
   std::map<std::string, std::string> env;
+
+  // Deadlines: a client's own (gRPC deadline, V2 "timeout" parameter) is
+  // capped at max_timeout_ms; without one, default_timeout_ms applies.
+  // 0 disables the default / the cap.
+  int64_t default_timeout_ms = 60000;
+  int64_t max_timeout_ms = 600000;
+  CircuitBreakerConfig circuit_breaker;
+  double rate_limit_rps = 0;  // 0: no rate limit
+  double rate_limit_burst = 0;
+  int64_t recycle_max_requests = 0;  // 0: never recycle by count
+  int64_t recycle_max_rss_mb = 0;    // 0: never recycle by memory
+  ResourceLimits limits;
 };
 
 // Parses config JSON for model `name`; `file` names the source in errors.

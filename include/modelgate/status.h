@@ -22,6 +22,7 @@ enum class StatusCode {
   kUnauthenticated,
   kPermissionDenied,
   kInternal,  // model code raised an error, or a bug
+  kCancelled,  // the client cancelled or went away
 };
 
 class Status {

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,18 @@
 
 namespace modelgate {
 
+// Optional setrlimit() caps for the child; 0 leaves a limit as inherited.
+struct ResourceLimits {
+  uint64_t address_space_bytes = 0;  // RLIMIT_AS: allocation beyond it fails
+  uint64_t cpu_seconds = 0;          // RLIMIT_CPU: SIGXCPU, then SIGKILL
+  uint64_t open_files = 0;           // RLIMIT_NOFILE
+};
+
 struct SpawnOptions {
   std::vector<std::string> argv;  // argv[0] is looked up on PATH if it has no '/'
   std::vector<std::string> env;   // "KEY=VALUE" entries; the whole environment
   std::string working_dir;        // empty: inherit
+  ResourceLimits limits;
 };
 
 // Descriptors are owned by the caller (close-on-exec, blocking mode).

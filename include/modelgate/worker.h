@@ -25,6 +25,17 @@ namespace modelgate {
 enum class WorkerState { kStarting, kReady, kBusy, kDying, kDead };
 std::string_view WorkerStateName(WorkerState state);
 
+// Why a worker ended, for supervision and the restart metric.
+enum class DeathCause {
+  kStartFailed,  // died or was killed before its Hello (load error, no Hello, exec failed)
+  kCrash,        // exited or was killed by a signal on its own, or closed its pipe
+  kMalformed,    // wrote a frame that does not parse or does not fit the conversation
+  kTimeout,      // killed because its request ran past the deadline
+  kRecycle,      // stopped after max requests or above max RSS
+  kStopped,      // stopped for shutdown or unload
+};
+std::string_view DeathCauseName(DeathCause cause);
+
 using InferDone = std::function<void(StatusOr<std::vector<Tensor>>)>;
 
 class Worker {
@@ -37,7 +48,7 @@ class Worker {
     // The process is gone and reaped; any in-flight request was already
     // answered. `why` names the cause (exit code or signal, stderr tail, load
     // error). Called exactly once; the listener may drop the worker then.
-    virtual void OnWorkerDead(Worker& worker, const Status& why, bool never_ready) = 0;
+    virtual void OnWorkerDead(Worker& worker, const Status& why, DeathCause cause) = 0;
   };
 
   virtual ~Worker() = default;
@@ -52,12 +63,17 @@ class Worker {
   // UNAVAILABLE (the worker died; the message names the exit and stderr tail).
   virtual void Infer(std::vector<Tensor> inputs, std::string request_id, InferDone done) = 0;
 
-  // SIGKILL now. An in-flight request is answered with `why` once reaped.
-  virtual void Kill(Status why) = 0;
+  // SIGTERM now, SIGKILL after a short grace (kKillGrace). An in-flight
+  // request is answered with `why` once the process is reaped.
+  virtual void Kill(Status why, DeathCause cause) = 0;
+  static constexpr std::chrono::milliseconds kKillGrace{500};
 
   // Graceful stop: EOF on the worker's input pipe, SIGTERM after `grace`,
   // SIGKILL after twice `grace`.
-  virtual void Stop(std::chrono::milliseconds grace) = 0;
+  virtual void Stop(std::chrono::milliseconds grace, DeathCause cause) = 0;
+
+  // Resident memory of the process in bytes; -1 when unknown.
+  virtual int64_t RssBytes() const = 0;
 };
 
 }  // namespace modelgate

@@ -23,6 +23,8 @@ constexpr Row RowOf(StatusCode code) {
     case StatusCode::kUnauthenticated: return {401, 16, "UNAUTHENTICATED"};
     case StatusCode::kPermissionDenied: return {403, 7, "PERMISSION_DENIED"};
     case StatusCode::kInternal: return {500, 13, "INTERNAL"};
+    // 499 (nginx's "client closed request"): nobody reads it, but logs do.
+    case StatusCode::kCancelled: return {499, 1, "CANCELLED"};
   }
   return {500, 13, "INTERNAL"};
 }

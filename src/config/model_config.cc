@@ -1,6 +1,9 @@
 #include "modelgate/model_config.h"
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
+#include <functional>
+#include <map>
 #include <set>
 
 namespace modelgate {
@@ -38,6 +41,31 @@ class Checker {
   bool String(const json& j, const std::string& key, std::string* out) {
     if (!j.is_string()) return Fail(key, "must be a string");
     *out = j.get<std::string>();
+    return true;
+  }
+
+  // An object whose keys must all be in `fields`; each handler parses one.
+  using Field = std::function<bool(const json&, const std::string&)>;
+  bool Object(const json& j, const std::string& key, const std::map<std::string, Field>& fields) {
+    if (!j.is_object()) return Fail(key, "must be an object");
+    for (const auto& [k, v] : j.items()) {
+      auto it = fields.find(k);
+      if (it == fields.end()) {
+        std::string known;
+        for (const auto& [name, _] : fields) known += (known.empty() ? "" : ", ") + name;
+        return Fail(key + "." + k, "unknown key (expected " + known + ")");
+      }
+      if (!it->second(v, key + "." + k)) return false;
+    }
+    return true;
+  }
+  bool Number(const json& j, const std::string& key, double lo, double hi, double* out) {
+    if (!j.is_number()) return Fail(key, "must be a number");
+    const double v = j.get<double>();
+    if (v < lo || v > hi) {
+      return Fail(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    }
+    *out = v;
     return true;
   }
 
@@ -131,6 +159,77 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
       if (!c.Tensors(v, key, &m.inputs)) break;
     } else if (key == "outputs") {
       if (!c.Tensors(v, key, &m.outputs)) break;
+    } else if (key == "default_timeout_ms") {
+      if (!c.Int(v, key, 0, 86400000, &m.default_timeout_ms)) break;
+    } else if (key == "max_timeout_ms") {
+      if (!c.Int(v, key, 0, 86400000, &m.max_timeout_ms)) break;
+    } else if (key == "circuit_breaker") {
+      auto& b = m.circuit_breaker;
+      int64_t i = 0;
+      if (!c.Object(v, key, {
+              {"enabled", [&](const json& x, const std::string& k) { return c.Bool(x, k, &b.enabled); }},
+              {"window", [&](const json& x, const std::string& k) {
+                 std::string w;
+                 if (!c.String(x, k, &w)) return false;
+                 if (w != "count" && w != "time") return c.Fail(k, "must be \"count\" or \"time\"");
+                 b.window = w == "count" ? CircuitBreakerConfig::Window::kCount
+                                         : CircuitBreakerConfig::Window::kTime;
+                 return true;
+               }},
+              {"window_size", [&](const json& x, const std::string& k) {
+                 return c.Int(x, k, 1, 100000, &i) && (b.window_size = int(i), true);
+               }},
+              {"minimum_calls", [&](const json& x, const std::string& k) {
+                 return c.Int(x, k, 1, 100000, &i) && (b.minimum_calls = int(i), true);
+               }},
+              {"failure_rate_threshold", [&](const json& x, const std::string& k) {
+                 return c.Number(x, k, 1, 100, &b.failure_rate_threshold);
+               }},
+              {"open_duration_ms", [&](const json& x, const std::string& k) {
+                 return c.Int(x, k, 1, 86400000, &i) && (b.open_duration = std::chrono::milliseconds(i), true);
+               }},
+              {"half_open_calls", [&](const json& x, const std::string& k) {
+                 return c.Int(x, k, 1, 10000, &i) && (b.half_open_calls = int(i), true);
+               }},
+          }))
+        break;
+    } else if (key == "rate_limit") {
+      if (!c.Object(v, key, {
+              {"requests_per_second", [&](const json& x, const std::string& k) {
+                 return c.Number(x, k, 0.001, 1e9, &m.rate_limit_rps);
+               }},
+              {"burst", [&](const json& x, const std::string& k) {
+                 return c.Number(x, k, 1, 1e9, &m.rate_limit_burst);
+               }},
+          }))
+        break;
+      if (m.rate_limit_rps == 0) { c.Fail(key + ".requests_per_second", "is required"); break; }
+      if (m.rate_limit_burst == 0) m.rate_limit_burst = std::max(1.0, m.rate_limit_rps);
+    } else if (key == "recycle") {
+      if (!c.Object(v, key, {
+              {"max_requests", [&](const json& x, const std::string& k) {
+                 return c.Int(x, k, 1, INT64_MAX, &m.recycle_max_requests);
+               }},
+              {"max_rss_mb", [&](const json& x, const std::string& k) {
+                 return c.Int(x, k, 1, 1 << 24, &m.recycle_max_rss_mb);
+               }},
+          }))
+        break;
+    } else if (key == "limits") {
+      int64_t i = 0;
+      auto& l = m.limits;
+      if (!c.Object(v, key, {
+              {"address_space_mb", [&](const json& x, const std::string& k) {
+                 return c.Int(x, k, 16, 1 << 24, &i) && (l.address_space_bytes = uint64_t(i) << 20, true);
+               }},
+              {"cpu_seconds", [&](const json& x, const std::string& k) {
+                 return c.Int(x, k, 1, INT32_MAX, &i) && (l.cpu_seconds = uint64_t(i), true);
+               }},
+              {"open_files", [&](const json& x, const std::string& k) {
+                 return c.Int(x, k, 16, 1 << 20, &i) && (l.open_files = uint64_t(i), true);
+               }},
+          }))
+        break;
     } else if (key == "env") {
       if (!v.is_object()) { c.Fail(key, "must be an object of strings"); break; }
       for (const auto& [ek, ev] : v.items()) {
@@ -140,7 +239,8 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
       if (!c.ok()) break;
     } else {
       c.Fail(key, "unknown key (expected backend, interpreter, dataframe, required, workers, "
-                  "max_queue_size, startup_timeout_ms, inputs, outputs, env)");
+                  "max_queue_size, startup_timeout_ms, default_timeout_ms, max_timeout_ms, "
+                  "circuit_breaker, rate_limit, recycle, limits, inputs, outputs, env)");
       break;
     }
   }

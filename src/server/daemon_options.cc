@@ -38,7 +38,11 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
        "largest REST body or gRPC message accepted")
       ("shutdown-grace-seconds",
        po::value(&o.shutdown_grace_seconds)->default_value(o.shutdown_grace_seconds),
-       "on SIGTERM, how long running requests may take before workers are killed");
+       "on SIGTERM, how long queued and running requests may take before the rest get 503")
+      ("max-inflight", po::value(&o.max_inflight)->default_value(o.max_inflight),
+       "requests in flight across all models; beyond it: 429")
+      ("max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
+       "open REST connections; beyond it a new connection gets 503 and is closed");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

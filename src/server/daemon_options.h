@@ -23,6 +23,8 @@ struct DaemonOptions {
   std::string bridge_dir;  // empty: the build's bridge directory
   size_t max_request_bytes = 64u * 1024u * 1024u;
   int shutdown_grace_seconds = 30;
+  int64_t max_inflight = 4096;
+  int max_connections = 1024;
 };
 
 // nullopt with *exit_code set when the process should exit (--help, error).

@@ -24,13 +24,16 @@ InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
       options.startup_timeout = std::chrono::milliseconds(config.startup_timeout_ms);
       options.spawn = WorkerCommand(runtime_, {config.backend, dir, config.dataframe,
                                                config.interpreter, config.env});
+      options.spawn.limits = config.limits;
       auto factory = [this, options](Worker::Listener* listener) -> std::shared_ptr<Worker> {
         return std::make_shared<ProcessWorker>(io_, reaper_, options, listener);
       };
       auto pool = std::make_unique<ModelPool>(io_, config, version, factory);
-      pool->set_ready_observer([this, name = config.name](bool) {
+      PoolEvents events;
+      events.changed = [this, name = config.name] {
         if (observer_) observer_(name);
-      });
+      };
+      pool->set_events(std::move(events));
       model->pools.emplace(version, std::move(pool));
     }
     models_.emplace(model->config.name, std::move(model));
@@ -107,6 +110,7 @@ std::string InferenceCore::NotReadyReason(const Resolved& r) const {
 }
 
 bool InferenceCore::ServerReady() const {
+  if (shutting_down_.load()) return false;
   for (const auto& [name, m] : models_) {
     if (!m->config.required) continue;
     for (const auto& [v, pool] : m->pools) {
@@ -132,42 +136,93 @@ std::vector<std::string> InferenceCore::ModelNames() const {
   return out;
 }
 
-void InferenceCore::Infer(InferRequest request, InferCallback done) {
+namespace {
+
+// The pool-side half of an InferHandle: set on the io thread once queued.
+class PoolHandle final : public InferHandle, public std::enable_shared_from_this<PoolHandle> {
+ public:
+  explicit PoolHandle(asio::io_context& io) : io_(io) {}
+  void Cancel() override {
+    if (cancelled_.exchange(true)) return;
+    asio::post(io_, [self = shared_from_this()] {
+      if (self->pool_) self->pool_->Cancel(self->ticket_);
+    });
+  }
+  // io thread.
+  void Bind(ModelPool* pool, uint64_t ticket) {
+    pool_ = pool;
+    ticket_ = ticket;
+    if (cancelled_.load()) pool->Cancel(ticket);
+  }
+
+ private:
+  asio::io_context& io_;
+  std::atomic<bool> cancelled_{false};
+  ModelPool* pool_ = nullptr;  // io thread only
+  uint64_t ticket_ = 0;
+};
+
+std::optional<SteadyTime> EffectiveDeadline(const ModelConfig& c, std::optional<SteadyTime> client) {
+  const SteadyTime now = std::chrono::steady_clock::now();
+  std::optional<SteadyTime> cap;
+  if (c.max_timeout_ms > 0) cap = now + std::chrono::milliseconds(c.max_timeout_ms);
+  if (!client && c.default_timeout_ms > 0) client = now + std::chrono::milliseconds(c.default_timeout_ms);
+  if (client && cap) return std::min(*client, *cap);
+  return client;
+}
+
+}  // namespace
+
+std::shared_ptr<InferHandle> InferenceCore::Infer(InferRequest request, InferCallback done) {
+  auto handle = std::make_shared<PoolHandle>(io_);
   auto found = Find(request.model, request.version);
   Status s = found.ok() ? Status::Ok() : found.status();
   if (s.ok()) s = ValidateInputs(*found->config, request.inputs);
   if (s.ok()) s = ValidateRequestedOutputs(*found->config, request.requested_outputs);
+  if (s.ok() && shutting_down_.load()) {
+    s = Unavailable("the server is shutting down").WithRetryAfter(1);
+  }
+  if (s.ok() && inflight_.fetch_add(1, std::memory_order_relaxed) >= max_inflight_) {
+    inflight_.fetch_sub(1, std::memory_order_relaxed);
+    s = Status(StatusCode::kResourceExhausted,
+               "the server has " + std::to_string(max_inflight_) +
+                   " requests in flight (--max-inflight); retry later")
+            .WithRetryAfter(1);
+  }
   if (!s.ok()) {
     asio::post(io_, [done = std::move(done), s] { done(s); });
-    return;
+    return handle;
   }
-  // Pools live on the io thread; cross to it once.
   auto* pool = const_cast<ModelPool*>(found->pool);
-  asio::post(io_, [pool, request = std::move(request), done = std::move(done)]() mutable {
-    const std::string request_id = request.id;
-    auto meta = std::make_shared<InferRequest>();
-    meta->model = std::move(request.model);
-    meta->id = std::move(request.id);
-    meta->requested_outputs = std::move(request.requested_outputs);
-    pool->Submit(std::move(request.inputs), request_id,
-                 [pool, meta, done = std::move(done)](StatusOr<std::vector<Tensor>> result) {
-                   if (!result.ok()) {
-                     done(result.status());
-                     return;
-                   }
-                   InferResponse r;
-                   r.outputs = std::move(result).value();
-                   Status s = ShapeOutputs(pool->config(), meta->requested_outputs, r.outputs);
-                   if (!s.ok()) {
-                     done(s);
-                     return;
-                   }
-                   r.model = std::move(meta->model);
-                   r.version = std::to_string(pool->version());
-                   r.id = std::move(meta->id);
-                   done(std::move(r));
-                 });
+  PoolRequest pr;
+  pr.deadline = EffectiveDeadline(*found->config, request.deadline);
+  pr.request_id = request.id;
+  pr.inputs = std::move(request.inputs);
+  pr.done = [this, pool, id = std::move(request.id), model = std::move(request.model),
+             outputs = std::move(request.requested_outputs),
+             done = std::move(done)](StatusOr<std::vector<Tensor>> result) mutable {
+    inflight_.fetch_sub(1, std::memory_order_relaxed);
+    if (!result.ok()) {
+      done(result.status());
+      return;
+    }
+    InferResponse r;
+    r.outputs = std::move(result).value();
+    Status s = ShapeOutputs(pool->config(), outputs, r.outputs);
+    if (!s.ok()) {
+      done(s);
+      return;
+    }
+    r.model = std::move(model);
+    r.version = std::to_string(pool->version());
+    r.id = std::move(id);
+    done(std::move(r));
+  };
+  // Pools live on the io thread; cross to it once.
+  asio::post(io_, [pool, handle, pr = std::move(pr)]() mutable {
+    handle->Bind(pool, pool->Submit(std::move(pr)));
   });
+  return handle;
 }
 
 }  // namespace modelgate

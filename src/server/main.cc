@@ -80,6 +80,8 @@ int main(int argc, char** argv) {
   HttpApi api(core, &metrics, options->access_log);
   HttpLimits limits;
   limits.max_body_bytes = options->max_request_bytes;
+  limits.max_connections = options->max_connections;
+  core.set_max_inflight(options->max_inflight);
   HttpServer http(io, limits, [&api](HttpRequest&& req, HttpRespond respond) {
     api.Handle(std::move(req), std::move(respond));
   });
@@ -115,19 +117,32 @@ int main(int argc, char** argv) {
 
   const int sig = stop_requested.get_future().get();
   const auto grace = std::chrono::seconds(options->shutdown_grace_seconds);
-  spdlog::info("signal={} shutting down, grace_seconds={}", sig, grace.count());
+  const auto drain_deadline = std::chrono::steady_clock::now() + grace;
+  spdlog::info("signal={} shutting down, grace_seconds={} inflight={}", sig, grace.count(),
+               core.inflight());
+  // 1. Health NOT_SERVING, refuse new work, stop accepting connections.
+  core.BeginShutdown();
   grpc.SetNotServing();
   RunOnIo(io, [&] { http.StopAccepting(); });
-  grpc.Shutdown(std::chrono::system_clock::now() + grace);
+  std::thread grpc_stop([&] { grpc.Shutdown(std::chrono::system_clock::now() + grace); });
+  // 2. Let queued and running requests finish within the grace period.
+  while (core.inflight() > 0 && std::chrono::steady_clock::now() < drain_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // 3. What is still queued gets 503; workers get EOF, SIGTERM after 2 s,
+  //    SIGKILL after 4 s, and a request still running is answered when its
+  //    worker is gone. Wait until every worker is reaped.
   RunOnIo(io, [&] { core.Stop(std::chrono::seconds(2)); });
-  // Workers get EOF, then SIGTERM after 2 s, SIGKILL after 4 s; wait until
-  // every one is reaped so no process outlives the daemon.
   for (int i = 0; i < 200; ++i) {
     size_t alive = 0;
     RunOnIo(io, [&] { alive = core.WorkerProcesses(); });
-    if (alive == 0) break;
+    if (alive == 0 && core.inflight() == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  grpc_stop.join();
+  // Let the last REST answers leave their sockets.
+  RunOnIo(io, [] {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   work.reset();
   io.stop();
   io_thread.join();

@@ -20,10 +20,11 @@ class WorkerHarness : public Worker::Listener {
                                       const std::string& request_id = "test");
 
   void OnWorkerReady(Worker&) override { ++ready_events; }
-  void OnWorkerDead(Worker&, const Status& why, bool never_ready) override {
+  void OnWorkerDead(Worker&, const Status& why, DeathCause cause) override {
     ++dead_events;
     last_death = why;
-    died_before_ready = never_ready;
+    died_before_ready = cause == DeathCause::kStartFailed;
+    last_cause = cause;
   }
 
   boost::asio::io_context io;
@@ -32,6 +33,7 @@ class WorkerHarness : public Worker::Listener {
   int dead_events = 0;
   bool died_before_ready = false;
   Status last_death;
+  DeathCause last_cause = DeathCause::kCrash;
 };
 
 Tensor Fp64(const std::string& name, std::vector<int64_t> shape, const std::vector<double>& v);

@@ -2,22 +2,47 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cmath>
 
 #include "spdlog/spdlog.h"
 
 namespace modelgate {
 
 namespace asio = boost::asio;
+using std::chrono::milliseconds;
 
 namespace {
-constexpr auto kBackoffBase = std::chrono::milliseconds(500);
-constexpr auto kBackoffMax = std::chrono::milliseconds(30000);
+
+constexpr milliseconds kBackoffBase{500};
+constexpr milliseconds kBackoffMax{30000};
 constexpr int kRetryAfterSeconds = 1;
+constexpr milliseconds kRecycleGrace{2000};
+
+int64_t Ms(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<milliseconds>(d).count();
+}
+
+// Outcomes that say the backend is unhealthy; bad input and our own
+// rejections never count.
+bool IsBackendFailure(const Status& s) {
+  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kInternal ||
+         s.code() == StatusCode::kDeadlineExceeded;
+}
+
 }  // namespace
 
 ModelPool::ModelPool(asio::io_context& io, const ModelConfig& config, int64_t version,
-                     WorkerFactory factory)
-    : io_(io), config_(config), version_(version), factory_(std::move(factory)) {}
+                     WorkerFactory factory, const Clock& clock)
+    : io_(io),
+      config_(config),
+      version_(version),
+      factory_(std::move(factory)),
+      clock_(clock),
+      expiry_timer_(io),
+      breaker_timer_(io),
+      breaker_(config.circuit_breaker, clock) {
+  if (config.rate_limit_rps > 0) rate_limit_.emplace(config.rate_limit_rps, config.rate_limit_burst, clock);
+}
 
 ModelPool::~ModelPool() {
   for (auto& t : respawn_timers_) t->cancel();
@@ -25,6 +50,10 @@ ModelPool::~ModelPool() {
 
 std::string ModelPool::Label() const {
   return "model '" + config_.name + "' version " + std::to_string(version_);
+}
+
+std::string ModelPool::CallLabel(const CallPtr& call) const {
+  return "request " + call->request.request_id + " to " + Label();
 }
 
 void ModelPool::Start() {
@@ -43,37 +72,213 @@ std::string ModelPool::load_error() const {
   return load_error_;
 }
 
-void ModelPool::Submit(std::vector<Tensor> inputs, std::string request_id, InferDone done) {
-  Status reject;
+bool ModelPool::AnyAlive() const {
+  return std::any_of(workers_.begin(), workers_.end(), [](auto& w) {
+    return w->state() == WorkerState::kReady || w->state() == WorkerState::kBusy;
+  });
+}
+
+std::array<int, 5> ModelPool::WorkerStates() const {
+  std::array<int, 5> n{};
+  for (const auto& w : workers_) ++n[static_cast<size_t>(w->state())];
+  return n;
+}
+
+int64_t ModelPool::WorkerRssBytes() const {
+  int64_t sum = 0;
+  for (const auto& w : workers_) sum += std::max<int64_t>(0, w->RssBytes());
+  return sum;
+}
+
+// ---- admission ----------------------------------------------------------
+
+uint64_t ModelPool::Submit(PoolRequest request) {
+  auto call = std::make_shared<Call>();
+  call->ticket = next_ticket_++;
+  call->request = std::move(request);
+  call->admitted = clock_.Now();
+  const auto& deadline = call->request.deadline;
+
   if (stopping_) {
-    reject = Unavailable(Label() + " is " + stopped_why_);
-  } else if (!ready() && !load_error().empty()) {
-    reject = Unavailable(Label() + " is not ready: " + load_error());
+    Reject(call, Unavailable(Label() + " is " + stopped_why_).WithRetryAfter(kRetryAfterSeconds),
+           "shutting_down");
+  } else if (!AnyAlive() && !load_error().empty()) {
+    Reject(call, Unavailable(Label() + " is not ready: " + load_error()).WithRetryAfter(kRetryAfterSeconds),
+           "not_ready");
+  } else if (deadline && *deadline <= call->admitted) {
+    Reject(call, Status(StatusCode::kDeadlineExceeded, CallLabel(call) + ": deadline already passed"),
+           "deadline");
+  } else if (!breaker_.TryAcquire()) {
+    const auto remaining = breaker_.RemainingOpen();
+    const int after = std::max<int>(1, static_cast<int>(std::ceil(remaining.count() / 1000.0)));
+    Reject(call,
+           Unavailable("circuit breaker of " + Label() + " is open after repeated backend "
+                       "failures; retry in " + std::to_string(after) + " s")
+               .WithRetryAfter(after),
+           "breaker_open");
+  } else if (rate_limit_ && !rate_limit_->TryTake()) {
+    breaker_.Release();
+    Reject(call,
+           Status(StatusCode::kResourceExhausted,
+                  Label() + ": rate limit of " + std::to_string(config_.rate_limit_rps) +
+                      " requests/s exceeded")
+               .WithRetryAfter(kRetryAfterSeconds),
+           "rate_limited");
   } else if (static_cast<int>(queue_.size()) >= config_.max_queue_size &&
              std::none_of(workers_.begin(), workers_.end(),
                           [](auto& w) { return w->state() == WorkerState::kReady; })) {
-    reject = Status(StatusCode::kResourceExhausted,
-                    Label() + ": queue is full (" + std::to_string(config_.max_queue_size) +
-                        " waiting); retry later");
+    breaker_.Release();
+    Reject(call,
+           Status(StatusCode::kResourceExhausted,
+                  Label() + ": queue is full (" + std::to_string(config_.max_queue_size) +
+                      " waiting); retry later")
+               .WithRetryAfter(kRetryAfterSeconds),
+           "queue_full");
+  } else {
+    queue_.Push(call->ticket, deadline, call);
+    ArmExpiry();
+    Dispatch();
   }
-  if (!reject.ok()) {
-    reject.WithRetryAfter(kRetryAfterSeconds);
-    asio::post(io_, [done = std::move(done), reject] { done(reject); });
-    return;
-  }
-  queue_.push_back({std::move(inputs), std::move(request_id), std::move(done)});
-  Dispatch();
+  return call->ticket;
 }
 
-void ModelPool::Dispatch() {
-  for (auto& w : workers_) {
-    if (queue_.empty()) return;
-    if (w->state() != WorkerState::kReady) continue;
-    Pending p = std::move(queue_.front());
-    queue_.pop_front();
-    w->Infer(std::move(p.inputs), std::move(p.request_id), std::move(p.done));
-  }
+void ModelPool::Reject(const CallPtr& call, Status status, std::string_view reason) {
+  call->answered = true;
+  if (events_.rejected) events_.rejected(reason);
+  asio::post(io_, [call, status = std::move(status)] { call->request.done(status); });
 }
+
+void ModelPool::Cancel(uint64_t ticket) {
+  auto call = queue_.Remove(ticket);
+  if (!call) return;
+  breaker_.Release();
+  Answer(*call, Status(StatusCode::kCancelled, CallLabel(*call) + " was cancelled by the client"));
+  ArmExpiry();
+}
+
+void ModelPool::Answer(const CallPtr& call, StatusOr<std::vector<Tensor>> result) {
+  if (call->answered) return;
+  call->answered = true;
+  if (call->deadline_timer) call->deadline_timer->cancel();
+  call->request.done(std::move(result));
+}
+
+// ---- queue deadlines ----------------------------------------------------
+
+void ModelPool::ArmExpiry() {
+  auto next = queue_.NextDeadline();
+  if (!next) {
+    expiry_timer_.cancel();
+    return;
+  }
+  // The io timer runs on the real steady clock; the injected clock only
+  // decides what has expired.
+  expiry_timer_.expires_at(std::chrono::steady_clock::now() + (*next - clock_.Now()));
+  expiry_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) ExpireQueued();
+  });
+}
+
+void ModelPool::ExpireQueued() {
+  const SteadyTime now = clock_.Now();
+  for (auto& call : queue_.TakeExpired(now)) {
+    breaker_.Release();
+    if (events_.rejected) events_.rejected("deadline");
+    Answer(call, Status(StatusCode::kDeadlineExceeded,
+                        CallLabel(call) + " waited " + std::to_string(Ms(now - call->admitted)) +
+                            " ms in the queue; its deadline passed before a worker was free"));
+  }
+  ArmExpiry();
+}
+
+// ---- dispatch and completion ---------------------------------------------
+
+void ModelPool::Dispatch() {
+  for (size_t i = 0; i < workers_.size() && !queue_.empty(); ++i) {
+    auto worker = workers_[i];
+    if (worker->state() != WorkerState::kReady) continue;
+    CallPtr call = *queue_.PopFront();
+    if (call->request.deadline && *call->request.deadline <= clock_.Now()) {
+      breaker_.Release();
+      // Posted: Dispatch may run inside Submit, which never answers directly.
+      Reject(call, Status(StatusCode::kDeadlineExceeded,
+                          CallLabel(call) + ": deadline passed in the queue"),
+             "deadline");
+      --i;  // this worker is still idle
+      continue;
+    }
+    Run(call, worker);
+  }
+  ArmExpiry();
+}
+
+void ModelPool::Run(const CallPtr& call, const std::shared_ptr<Worker>& worker) {
+  running_[call->ticket] = call;
+  if (call->request.deadline) {
+    call->deadline_timer = std::make_unique<asio::steady_timer>(
+        io_, std::chrono::steady_clock::now() + (*call->request.deadline - clock_.Now()));
+    std::weak_ptr<Worker> weak = worker;
+    call->deadline_timer->async_wait([this, call, weak](const boost::system::error_code& ec) {
+      if (!ec) OnRunningDeadline(call, weak);
+    });
+  }
+  worker->Infer(std::move(call->request.inputs), call->request.request_id,
+                [this, call, worker](StatusOr<std::vector<Tensor>> result) {
+                  OnCallFinished(call, worker, std::move(result));
+                });
+}
+
+void ModelPool::OnRunningDeadline(const CallPtr& call, const std::weak_ptr<Worker>& weak) {
+  if (call->answered) return;
+  breaker_.OnFailure();
+  auto worker = weak.lock();
+  const std::string pid = worker ? std::to_string(worker->pid()) : "?";
+  Answer(call, Status(StatusCode::kDeadlineExceeded,
+                      CallLabel(call) + " ran past its deadline; worker pid " + pid +
+                          " is being killed and replaced"));
+  if (worker) {
+    worker->Kill(Status(StatusCode::kDeadlineExceeded,
+                        "killed: request " + call->request.request_id + " ran past its deadline"),
+                 DeathCause::kTimeout);
+  }
+  UpdateReady();
+}
+
+void ModelPool::OnCallFinished(const CallPtr& call, const std::shared_ptr<Worker>& worker,
+                               StatusOr<std::vector<Tensor>> result) {
+  running_.erase(call->ticket);
+  if (!call->answered) {
+    if (result.ok() || !IsBackendFailure(result.status())) {
+      breaker_.OnSuccess();
+    } else {
+      breaker_.OnFailure();
+    }
+    Answer(call, std::move(result));
+    UpdateReady();
+  }
+  MaybeRecycle(worker);
+}
+
+void ModelPool::MaybeRecycle(const std::shared_ptr<Worker>& worker) {
+  if (worker->state() != WorkerState::kReady) return;
+  std::string why;
+  if (config_.recycle_max_requests > 0 &&
+      worker->requests_served() >= static_cast<uint64_t>(config_.recycle_max_requests)) {
+    why = "served " + std::to_string(worker->requests_served()) + " requests";
+  } else if (config_.recycle_max_rss_mb > 0) {
+    const int64_t rss = worker->RssBytes();
+    if (rss > config_.recycle_max_rss_mb * 1024 * 1024) {
+      why = "RSS " + std::to_string(rss >> 20) + " MiB above " +
+            std::to_string(config_.recycle_max_rss_mb) + " MiB";
+    }
+  }
+  if (why.empty()) return;
+  spdlog::info("model={} version={} worker pid={} recycled: {}", config_.name, version_,
+               worker->pid(), why);
+  worker->Stop(kRecycleGrace, DeathCause::kRecycle);
+}
+
+// ---- supervision ----------------------------------------------------------
 
 void ModelPool::OnWorkerReady(Worker& worker) {
   if (consecutive_failures_ > 0 || !ready()) {
@@ -82,43 +287,49 @@ void ModelPool::OnWorkerReady(Worker& worker) {
   }
   consecutive_failures_ = 0;
   UpdateReady();
-  // Dispatch after the current handler: the worker may be inside its own
-  // completion callback, and a fresh call stack keeps the state machine simple.
+  // Dispatch from a fresh handler: the worker may be inside its own callback.
   asio::post(io_, [this] { Dispatch(); });
 }
 
-void ModelPool::OnWorkerDead(Worker& worker, const Status& why, bool never_ready) {
+void ModelPool::OnWorkerDead(Worker& worker, const Status& why, DeathCause cause) {
   auto it = std::find_if(workers_.begin(), workers_.end(),
                          [&](auto& w) { return w.get() == &worker; });
-  // Keep the worker alive until this callback's caller has returned.
   std::shared_ptr<Worker> keep = it != workers_.end() ? *it : nullptr;
   if (it != workers_.end()) workers_.erase(it);
-  asio::post(io_, [keep] {});
+  asio::post(io_, [keep] {});  // outlive the caller's stack frame
   UpdateReady();
   if (stopping_) return;
-  if (never_ready) {
+  if (events_.worker_restarted) events_.worker_restarted(cause);
+  milliseconds delay{0};
+  if (cause == DeathCause::kStartFailed || cause == DeathCause::kCrash ||
+      cause == DeathCause::kMalformed) {
+    ++consecutive_failures_;
+    delay = BackoffDelay();
+  }
+  if (cause == DeathCause::kStartFailed) {
     std::lock_guard<std::mutex> lock(error_mu_);
     load_error_ = why.message();
   }
-  ++consecutive_failures_;
-  ScheduleRespawn();
-  // With nothing alive that could take them and a load error to show, queued
-  // requests fail now instead of waiting for a respawn that may never succeed.
-  const bool any_alive = std::any_of(workers_.begin(), workers_.end(), [](auto& w) {
-    return w->state() == WorkerState::kReady || w->state() == WorkerState::kBusy;
-  });
-  if (!any_alive && !load_error().empty()) FailQueued(Unavailable(Label() + " is not ready: " + load_error()));
+  ScheduleRespawn(delay);
+  // Nothing alive to take queued requests and a load error to show: fail them
+  // now instead of waiting on a respawn that may never succeed.
+  if (!AnyAlive() && !load_error().empty()) {
+    FailQueued(Unavailable(Label() + " is not ready: " + load_error()));
+  }
 }
 
-void ModelPool::ScheduleRespawn() {
-  const int k = std::min(consecutive_failures_ - 1, 6);
-  auto delay = std::min<std::chrono::milliseconds>(kBackoffBase * (1 << std::max(k, 0)), kBackoffMax);
+milliseconds ModelPool::BackoffDelay() {
+  const int k = std::clamp(consecutive_failures_ - 1, 0, 10);
+  const milliseconds base = std::min<milliseconds>(kBackoffBase * (1 << k), kBackoffMax);
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
-  delay = std::chrono::milliseconds(static_cast<int64_t>(delay.count() * jitter(rng_)));
+  return milliseconds(static_cast<int64_t>(base.count() * jitter(rng_)));
+}
+
+void ModelPool::ScheduleRespawn(milliseconds delay) {
   auto timer = std::make_unique<asio::steady_timer>(io_, delay);
   auto* raw = timer.get();
   respawn_timers_.push_back(std::move(timer));
-  spdlog::info("{}: replacing worker in {} ms", Label(), delay.count());
+  if (delay.count() > 0) spdlog::info("{}: replacing worker in {} ms", Label(), delay.count());
   raw->async_wait([this, raw](const boost::system::error_code& ec) {
     auto it = std::find_if(respawn_timers_.begin(), respawn_timers_.end(),
                            [raw](auto& t) { return t.get() == raw; });
@@ -133,23 +344,30 @@ void ModelPool::ScheduleRespawn() {
 }
 
 void ModelPool::FailQueued(const Status& why) {
-  std::deque<Pending> q;
-  q.swap(queue_);
-  for (auto& p : q) {
+  for (auto& call : queue_.TakeAll()) {
+    breaker_.Release();
     Status s = why;
-    s.WithRetryAfter(kRetryAfterSeconds);
-    p.done(s);
+    Answer(call, s.WithRetryAfter(kRetryAfterSeconds));
   }
+  ArmExpiry();
 }
 
 void ModelPool::UpdateReady() {
-  const bool now = std::any_of(workers_.begin(), workers_.end(), [](auto& w) {
-    return w->state() == WorkerState::kReady || w->state() == WorkerState::kBusy;
-  });
-  if (ready_.exchange(now, std::memory_order_acq_rel) != now && observer_) observer_(now);
+  const auto breaker = breaker_.state();
+  const bool now = AnyAlive() && breaker != CircuitBreaker::State::kOpen;
+  if (breaker == CircuitBreaker::State::kOpen) {
+    // Re-check readiness when the breaker lets probes through.
+    breaker_timer_.expires_after(breaker_.RemainingOpen() + milliseconds(1));
+    breaker_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) UpdateReady();
+    });
+  }
+  if (ready_.exchange(now, std::memory_order_acq_rel) != now && events_.changed) events_.changed();
 }
 
-void ModelPool::Stop(std::chrono::milliseconds grace, const std::string& why) {
+// ---- stop and resume -------------------------------------------------------
+
+void ModelPool::Stop(milliseconds grace, const std::string& why) {
   stopping_ = true;
   stopped_why_ = why;
   {
@@ -158,13 +376,9 @@ void ModelPool::Stop(std::chrono::milliseconds grace, const std::string& why) {
   }
   for (auto& t : respawn_timers_) t->cancel();
   FailQueued(Unavailable(Label() + " is " + why));
-  for (auto& w : workers_) w->Stop(grace);
+  for (auto& w : workers_) w->Stop(grace, DeathCause::kStopped);
   UpdateReady();
 }
-
-}  // namespace modelgate
-
-namespace modelgate {
 
 void ModelPool::Resume() {
   if (!stopping_) return;

@@ -1,47 +1,77 @@
-// ModelPool: the warm workers of one model version and its bounded FIFO queue.
+// ModelPool: the warm workers of one model version, its bounded FIFO queue,
+// and the model's resilience: deadlines, circuit breaker, rate limit,
+// recycling and supervised restarts.
 //
-// Submit() hands a request to an idle worker, or queues it, or rejects it at
-// once: 429 when the queue is full, 503 when the model cannot load. Workers
-// that die are replaced with exponential backoff and jitter. ready() is true
-// while at least one worker is alive and idle or busy.
+// Admission (Submit), in order: shutting down or unloaded -> 503; no live
+// worker and a load error -> 503 naming it; deadline already passed -> 504;
+// breaker open -> 503 + Retry-After; rate limited -> 429 + Retry-After; queue
+// full -> 429 + Retry-After. Admitted requests wait FIFO for an idle worker; a
+// queued request whose deadline passes is answered 504 without running; a
+// running one is answered 504 at its deadline and its worker is killed
+// (SIGTERM, SIGKILL after a grace) and replaced once reaped, so its slot stays
+// taken until then. Dead workers are replaced with exponential backoff and
+// jitter (at once after a timeout kill or a recycle).
 //
-// Threading: every method except ready() / load_error() runs on the io thread.
-// Those two may be read from any thread (front ends, health).
+// Every request gets exactly one answer through its `done`, on the io thread,
+// never from inside Submit.
+//
+// Threading: everything runs on the io thread except ready() and load_error(),
+// which any thread may read.
 #pragma once
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <unordered_map>
 
+#include "modelgate/circuit_breaker.h"
+#include "modelgate/clock.h"
 #include "modelgate/model_config.h"
+#include "modelgate/token_bucket.h"
 #include "modelgate/worker.h"
+#include "scheduler/deadline_queue.h"
 
 namespace modelgate {
+
+struct PoolRequest {
+  std::vector<Tensor> inputs;
+  std::string request_id;
+  std::optional<SteadyTime> deadline;
+  InferDone done;
+};
+
+// What the pool reports to metrics; every callback runs on the io thread.
+struct PoolEvents {
+  std::function<void(std::string_view reason)> rejected;  // queue_full, breaker_open, ...
+  std::function<void(DeathCause cause)> worker_restarted;
+  std::function<void()> changed;  // readiness, breaker state, worker states
+};
 
 class ModelPool : public Worker::Listener {
  public:
   using WorkerFactory = std::function<std::shared_ptr<Worker>(Worker::Listener*)>;
-  // Told (on the io thread) whenever ready() changes.
-  using ReadyObserver = std::function<void(bool ready)>;
 
   ModelPool(boost::asio::io_context& io, const ModelConfig& config, int64_t version,
-            WorkerFactory factory);
+            WorkerFactory factory, const Clock& clock = SystemClock::Get());
   ~ModelPool() override;
 
   void Start();
-  // Answers every queued request with 503 and stops the workers gracefully;
-  // until Resume(), requests get 503 "<label> is <why>".
+  // Answers every queued request with 503 "<label> is <why>" and stops the
+  // workers (EOF, SIGTERM after `grace`, SIGKILL after 2x). Until Resume(),
+  // new requests get the same 503.
   void Stop(std::chrono::milliseconds grace, const std::string& why);
-  // Starts workers again after Stop.
   void Resume();
 
-  // `done` runs exactly once, on the io thread, never from inside Submit.
-  void Submit(std::vector<Tensor> inputs, std::string request_id, InferDone done);
+  // Returns a ticket for Cancel.
+  uint64_t Submit(PoolRequest request);
+  // A request still queued is answered CANCELLED and leaves the queue; one
+  // already running finishes (its answer is then dropped by the caller).
+  void Cancel(uint64_t ticket);
 
   bool ready() const { return ready_.load(std::memory_order_acquire); }
   std::string load_error() const;
@@ -49,35 +79,63 @@ class ModelPool : public Worker::Listener {
   const ModelConfig& config() const { return config_; }
   size_t queue_depth() const { return queue_.size(); }
   size_t worker_count() const { return workers_.size(); }
-  void set_ready_observer(ReadyObserver o) { observer_ = std::move(o); }
+  size_t running() const { return running_.size(); }
+  // Workers per state (index: WorkerState).
+  std::array<int, 5> WorkerStates() const;
+  CircuitBreaker::State breaker_state() { return breaker_.state(); }
+  // Resident bytes summed over the live workers.
+  int64_t WorkerRssBytes() const;
+  void set_events(PoolEvents events) { events_ = std::move(events); }
 
   // Worker::Listener
   void OnWorkerReady(Worker& worker) override;
-  void OnWorkerDead(Worker& worker, const Status& why, bool never_ready) override;
+  void OnWorkerDead(Worker& worker, const Status& why, DeathCause cause) override;
 
  private:
-  struct Pending {
-    std::vector<Tensor> inputs;
-    std::string request_id;
-    InferDone done;
+  struct Call {
+    uint64_t ticket = 0;
+    PoolRequest request;
+    SteadyTime admitted{};
+    bool answered = false;
+    std::unique_ptr<boost::asio::steady_timer> deadline_timer;
   };
+  using CallPtr = std::shared_ptr<Call>;
 
   void SpawnWorker();
-  void ScheduleRespawn();
+  void ScheduleRespawn(std::chrono::milliseconds delay);
+  std::chrono::milliseconds BackoffDelay();
   void Dispatch();
+  void Run(const CallPtr& call, const std::shared_ptr<Worker>& worker);
+  void OnCallFinished(const CallPtr& call, const std::shared_ptr<Worker>& worker,
+                      StatusOr<std::vector<Tensor>> result);
+  void OnRunningDeadline(const CallPtr& call, const std::weak_ptr<Worker>& worker);
+  void ExpireQueued();
+  void ArmExpiry();
+  void Answer(const CallPtr& call, StatusOr<std::vector<Tensor>> result);
+  void Reject(const CallPtr& call, Status status, std::string_view reason);
+  void MaybeRecycle(const std::shared_ptr<Worker>& worker);
+  bool AnyAlive() const;
   void UpdateReady();
   void FailQueued(const Status& why);
   std::string Label() const;
+  std::string CallLabel(const CallPtr& call) const;
 
   boost::asio::io_context& io_;
   const ModelConfig& config_;
   const int64_t version_;
   WorkerFactory factory_;
-  ReadyObserver observer_;
+  const Clock& clock_;
+  PoolEvents events_;
 
   std::vector<std::shared_ptr<Worker>> workers_;
-  std::deque<Pending> queue_;
+  DeadlineQueue<CallPtr> queue_;
+  std::unordered_map<uint64_t, CallPtr> running_;
+  uint64_t next_ticket_ = 1;
+  boost::asio::steady_timer expiry_timer_;
+  boost::asio::steady_timer breaker_timer_;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> respawn_timers_;
+  CircuitBreaker breaker_;
+  std::optional<TokenBucket> rate_limit_;
   int consecutive_failures_ = 0;
   bool stopping_ = false;
   std::string stopped_why_;
@@ -85,7 +143,7 @@ class ModelPool : public Worker::Listener {
 
   std::atomic<bool> ready_{false};
   mutable std::mutex error_mu_;
-  std::string load_error_;  // guarded by error_mu_: last reason a worker never became ready
+  std::string load_error_;  // guarded by error_mu_: why the model cannot serve
 };
 
 }  // namespace modelgate

@@ -1,6 +1,7 @@
 #include "backend/process/process_worker.h"
 
 #include <signal.h>
+#include <cstdio>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,18 @@ std::string_view WorkerStateName(WorkerState state) {
     case WorkerState::kBusy: return "busy";
     case WorkerState::kDying: return "dying";
     case WorkerState::kDead: return "dead";
+  }
+  return "unknown";
+}
+
+std::string_view DeathCauseName(DeathCause cause) {
+  switch (cause) {
+    case DeathCause::kStartFailed: return "start_failed";
+    case DeathCause::kCrash: return "crash";
+    case DeathCause::kMalformed: return "malformed";
+    case DeathCause::kTimeout: return "timeout";
+    case DeathCause::kRecycle: return "recycle";
+    case DeathCause::kStopped: return "stopped";
   }
   return "unknown";
 }
@@ -53,7 +66,7 @@ void ProcessWorker::Start() {
     Status why = Unavailable("model '" + options_.model + "' version " + options_.version +
                              ": cannot start worker: " + spawned.status().message());
     asio::post(io_, [self = shared_from_this(), why] {
-      self->listener_->OnWorkerDead(*self, why, true);
+      self->listener_->OnWorkerDead(*self, why, DeathCause::kStartFailed);
     });
     return;
   }
@@ -72,7 +85,7 @@ void ProcessWorker::Start() {
     if (ec || self->state_ != WorkerState::kStarting) return;
     self->BeginDying(Unavailable("worker sent no Hello within " +
                                  std::to_string(self->options_.startup_timeout.count()) + " ms"),
-                     true);
+                     DeathCause::kStartFailed, true);
   });
   ReadFrames();
   ReadLines(false);
@@ -87,7 +100,7 @@ void ProcessWorker::ReadFrames() {
           self->BeginDying(Unavailable(ec == asio::error::eof
                                            ? "worker closed its frame pipe"
                                            : "frame pipe read failed: " + ec.message()),
-                           false);
+                           DeathCause::kCrash, false, self->options_.exit_grace);
           return;
         }
         self->decoder_.Append(self->read_buf_.data(), n);
@@ -97,7 +110,8 @@ void ProcessWorker::ReadFrames() {
           auto r = self->decoder_.Next(&frame, &error);
           if (r == FrameDecoder::Result::kNeedMore) break;
           if (r == FrameDecoder::Result::kError) {
-            self->BeginDying(Internal("worker wrote a " + error.message()), true);
+            self->BeginDying(Internal("worker wrote a " + error.message()),
+                             DeathCause::kMalformed, true);
             return;
           }
           self->HandleFrame(frame);
@@ -115,7 +129,6 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
       startup_timer_.cancel();
       runtime_ = frame.hello().runtime() + " (" + frame.hello().runtime_version() + ")";
       state_ = WorkerState::kReady;
-      was_ready_ = true;
       spdlog::info("model={} version={} worker pid={} ready: {}", options_.model, options_.version,
                    pid_, runtime_);
       listener_->OnWorkerReady(*this);
@@ -127,7 +140,7 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
         spdlog::error("model={} version={} worker pid={} load failed: {}\n{}", options_.model,
                       options_.version, pid_, msg, frame.error().traceback());
       }
-      BeginDying(Unavailable(msg), false);
+      BeginDying(Unavailable(msg), DeathCause::kStartFailed, false, options_.exit_grace);
       return;
     }
   } else if (state_ == WorkerState::kBusy) {
@@ -174,7 +187,7 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
   BeginDying(Internal("worker wrote an unexpected frame (kind " + std::to_string(kind) +
                       ", id " + std::to_string(frame.id()) + ") while " +
                       std::string(WorkerStateName(state_))),
-             true);
+             DeathCause::kMalformed, true);
 }
 
 void ProcessWorker::Infer(std::vector<Tensor> inputs, std::string request_id, InferDone done) {
@@ -220,7 +233,7 @@ void ProcessWorker::DoWrite() {
                         self->writing_ = false;
                         if (ec != asio::error::operation_aborted) {
                           self->BeginDying(Unavailable("frame pipe write failed: " + ec.message()),
-                                           false);
+                                           DeathCause::kCrash, false, self->options_.exit_grace);
                         }
                         return;
                       }
@@ -266,8 +279,12 @@ void ProcessWorker::EmitLine(std::string_view line, bool is_stderr) {
   }
 }
 
-void ProcessWorker::BeginDying(Status why, bool kill_now) {
+void ProcessWorker::BeginDying(Status why, DeathCause cause, bool kill_now,
+                               std::chrono::milliseconds grace) {
   if (state_ == WorkerState::kDying || state_ == WorkerState::kDead) return;
+  // A worker that fails on its own before its Hello failed to start.
+  const bool accidental = cause == DeathCause::kCrash || cause == DeathCause::kMalformed;
+  death_cause_ = state_ == WorkerState::kStarting && accidental ? DeathCause::kStartFailed : cause;
   state_ = WorkerState::kDying;
   death_reason_ = std::move(why);
   startup_timer_.cancel();
@@ -276,7 +293,7 @@ void ProcessWorker::BeginDying(Status why, bool kill_now) {
   if (kill_now) {
     SendSignal(SIGKILL);
   } else {
-    kill_timer_.expires_after(options_.exit_grace);
+    kill_timer_.expires_after(grace);
     kill_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
       if (!ec) self->SendSignal(SIGKILL);
     });
@@ -288,15 +305,28 @@ void ProcessWorker::SendSignal(int sig) {
   if (pid_ > 0 && !wait_status_) ::kill(pid_, sig);
 }
 
-void ProcessWorker::Kill(Status why) { BeginDying(std::move(why), true); }
-
-void ProcessWorker::Stop(std::chrono::milliseconds grace) {
+void ProcessWorker::Kill(Status why, DeathCause cause) {
   if (state_ == WorkerState::kDying || state_ == WorkerState::kDead) return;
-  BeginDying(Unavailable("worker stopped"), false);
-  kill_timer_.expires_after(2 * grace);
-  kill_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (!ec) self->SendSignal(SIGKILL);
-  });
+  BeginDying(std::move(why), cause, false, kKillGrace);
+  SendSignal(SIGTERM);
+}
+
+int64_t ProcessWorker::RssBytes() const {
+  if (pid_ <= 0 || wait_status_) return -1;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/statm", pid_);
+  FILE* f = std::fopen(path, "r");
+  if (!f) return -1;
+  long long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%lld %lld", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * ::sysconf(_SC_PAGESIZE) : -1;
+}
+
+void ProcessWorker::Stop(std::chrono::milliseconds grace, DeathCause cause) {
+  if (state_ == WorkerState::kDying || state_ == WorkerState::kDead) return;
+  BeginDying(Unavailable(cause == DeathCause::kRecycle ? "worker recycled" : "worker stopped"),
+             cause, false, 2 * grace);
   term_timer_.expires_after(grace);
   term_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
     if (!ec) self->SendSignal(SIGTERM);
@@ -308,7 +338,7 @@ void ProcessWorker::OnReaped(int wait_status) {
   kill_timer_.cancel();
   term_timer_.cancel();
   if (state_ != WorkerState::kDying) {
-    BeginDying(Unavailable("worker process ended"), false);
+    BeginDying(Unavailable("worker process ended"), DeathCause::kCrash, false);
   }
   // Output written just before exit may still be in the pipes; give the
   // readers a moment to drain them so the stderr tail explains the death.
@@ -350,7 +380,7 @@ void ProcessWorker::Finish() {
     inflight_done_ = nullptr;
     done(Unavailable("request " + inflight_request_id_ + ": " + msg));
   }
-  listener_->OnWorkerDead(*this, Unavailable(msg), !was_ready_);
+  listener_->OnWorkerDead(*this, Unavailable(msg), death_cause_);
 }
 
 }  // namespace modelgate

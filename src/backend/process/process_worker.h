@@ -44,8 +44,9 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   int pid() const override { return pid_; }
   uint64_t requests_served() const override { return served_; }
   void Infer(std::vector<Tensor> inputs, std::string request_id, InferDone done) override;
-  void Kill(Status why) override;
-  void Stop(std::chrono::milliseconds grace) override;
+  void Kill(Status why, DeathCause cause) override;
+  void Stop(std::chrono::milliseconds grace, DeathCause cause) override;
+  int64_t RssBytes() const override;
 
   // What the worker said in its Hello (runtime and version); empty before.
   const std::string& runtime_description() const { return runtime_; }
@@ -59,7 +60,9 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   void EmitLine(std::string_view line, bool is_stderr);
   void Write(std::string bytes);
   void DoWrite();
-  void BeginDying(Status why, bool kill_now);
+  // kill_now: SIGKILL at once; else SIGKILL after `grace` if still alive.
+  void BeginDying(Status why, DeathCause cause, bool kill_now,
+                  std::chrono::milliseconds grace = std::chrono::milliseconds(0));
   void SendSignal(int sig);
   void OnReaped(int wait_status);
   void MaybeFinish();
@@ -102,8 +105,8 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   std::string inflight_request_id_;
   InferDone inflight_done_;
 
-  bool was_ready_ = false;
   std::optional<Status> death_reason_;
+  DeathCause death_cause_ = DeathCause::kCrash;
   std::optional<int> wait_status_;
   bool finished_ = false;
 };

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,6 +114,14 @@ StatusOr<Subprocess> Spawn(const SpawnOptions& options) {
       for (int fd = 5; fd < high_status; ++fd) ::close(fd);
     }
     ::syscall(SYS_close_range, static_cast<unsigned>(high_status + 1), ~0u, 0u);
+    const std::pair<int, uint64_t> limits[] = {{RLIMIT_AS, options.limits.address_space_bytes},
+                                               {RLIMIT_CPU, options.limits.cpu_seconds},
+                                               {RLIMIT_NOFILE, options.limits.open_files}};
+    for (const auto& [resource, value] : limits) {
+      if (value == 0) continue;
+      const rlimit rl{value, value};
+      if (::setrlimit(resource, &rl) != 0) ChildFail(high_status, "setrlimit");
+    }
     if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) != 0) {
       ChildFail(high_status, "chdir");
     }

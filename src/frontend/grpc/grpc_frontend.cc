@@ -2,6 +2,8 @@
 
 #include <grpcpp/health_check_service_interface.h>
 
+#include <mutex>
+
 #include "frontend/grpc/grpc_codec.h"
 #include "modelgate/metrics.h"
 #include "modelgate/request_id.h"
@@ -10,13 +12,35 @@
 
 namespace modelgate {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
 grpc::Status ToGrpcStatus(const Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(GrpcCodeOf(s.code())), s.message());
 }
+
+// A unary reactor that withdraws its queued request when the client cancels
+// (or its deadline passes on the gRPC side). Deleted by gRPC via OnDone.
+class InferReactor final : public grpc::ServerUnaryReactor {
+ public:
+  void SetHandle(std::shared_ptr<InferHandle> h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    handle_ = std::move(h);
+    if (cancelled_) handle_->Cancel();
+  }
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    if (handle_) handle_->Cancel();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  std::mutex mu_;
+  bool cancelled_ = false;
+  std::shared_ptr<InferHandle> handle_;
+};
 
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Status& s) {
   auto* reactor = ctx->DefaultReactor();
@@ -127,8 +151,8 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelMetadata(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* ctx,
                                                    const inference::ModelInferRequest* req,
                                                    inference::ModelInferResponse* resp) {
-  const auto start = Clock::now();
-  auto* reactor = ctx->DefaultReactor();
+  const auto start = SteadyClock::now();
+  auto* reactor = new InferReactor();
   std::string request_id = req->id();
   if (request_id.empty()) {
     auto it = ctx->client_metadata().find("x-request-id");
@@ -142,7 +166,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
   auto finish = [this, reactor, ctx, start, request_id, model = req->model_name(),
                  version = req->model_version()](const Status& s, const std::string& served) {
     ctx->AddTrailingMetadata("x-request-id", request_id);
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
     if (metrics_) metrics_->RecordRequest(model, served.empty() ? version : served, "grpc", s.code(), seconds);
     if (access_log_) {
       spdlog::info("access protocol=grpc rpc=ModelInfer model={} version={} code={} "
@@ -160,7 +184,11 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
   }
   InferRequest request = std::move(parsed).value();
   request.id = request_id;
-  core_.Infer(std::move(request), [finish = std::move(finish), resp, raw](StatusOr<InferResponse> r) {
+  const auto deadline = ctx->deadline();
+  if (deadline != std::chrono::system_clock::time_point::max()) {
+    request.deadline = SteadyClock::now() + (deadline - std::chrono::system_clock::now());
+  }
+  auto handle = core_.Infer(std::move(request), [finish = std::move(finish), resp, raw](StatusOr<InferResponse> r) {
     if (!r.ok()) {
       finish(r.status(), "");
       return;
@@ -169,6 +197,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
     ToGrpc(std::move(r).value(), raw, resp);
     finish(Status::Ok(), version);
   });
+  reactor->SetHandle(std::move(handle));
   return reactor;
 }
 

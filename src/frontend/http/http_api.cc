@@ -15,7 +15,7 @@ namespace modelgate {
 
 namespace http = boost::beast::http;
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -144,7 +144,7 @@ HttpApi::HttpApi(InferenceCore& core, Metrics* metrics, bool access_log)
     : core_(core), metrics_(metrics), access_log_(access_log) {}
 
 void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   std::string request_id(request["x-request-id"]);
   if (request_id.empty() || request_id.size() > 128) request_id = NewRequestId();
 
@@ -155,7 +155,7 @@ void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     res.set("x-request-id", request_id);
     if (access_log) {
       const auto us =
-          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+          std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
       spdlog::info("access protocol=http method={} target={} status={} duration_us={} bytes={} "
                    "request_id={}",
                    method, target, res.result_int(), us, res.body().size(), request_id);
@@ -220,7 +220,7 @@ void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     if (route.kind == Route::kInfer || route.kind == Route::kV1Predict) {
       if (metrics_) {
         metrics_->RecordRequest(route.model, route.version, "http", found.status().code(),
-                                std::chrono::duration<double>(Clock::now() - start).count());
+                                std::chrono::duration<double>(SteadyClock::now() - start).count());
       }
     }
     respond(Error(found.status()));
@@ -261,7 +261,7 @@ void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
 
 void HttpApi::Infer(Route& route, HttpRequest&& request, const std::string& request_id,
                     HttpRespond respond, bool v1) {
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   auto found = core_.Find(route.model, route.version);
   auto parsed = v1 ? ParseV1PredictRequest(request.body(), *found->config)
                    : ParseV2InferRequest(request.body());
@@ -270,7 +270,7 @@ void HttpApi::Infer(Route& route, HttpRequest&& request, const std::string& requ
                  start](HttpResponse res, StatusCode code) {
     if (metrics_) {
       metrics_->RecordRequest(model, version, "http", code,
-                              std::chrono::duration<double>(Clock::now() - start).count());
+                              std::chrono::duration<double>(SteadyClock::now() - start).count());
     }
     respond(std::move(res));
   };

@@ -18,10 +18,24 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpLimits& limits, const HttpHandler& handler)
-      : stream_(std::move(socket)), limits_(limits), handler_(handler) {}
+  Session(tcp::socket socket, const HttpLimits& limits, const HttpHandler& handler,
+          std::shared_ptr<int> connections)
+      : stream_(std::move(socket)),
+        limits_(limits),
+        handler_(handler),
+        connections_(std::move(connections)) {
+    ++*connections_;
+  }
+  ~Session() { --*connections_; }
 
-  void Start() { DoRead(); }
+  void Start() {
+    if (*connections_ > limits_.max_connections) {
+      Fail(503, "too many open connections (" + std::to_string(limits_.max_connections) +
+                    "); retry later");
+      return;
+    }
+    DoRead();
+  }
 
  private:
   void DoRead() {
@@ -67,6 +81,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Fail(unsigned status, const std::string& message) {
     HttpResponse res{static_cast<http::status>(status), 11};
     res.set(http::field::content_type, "application/json");
+    if (status == 503) res.set(http::field::retry_after, "1");
     res.body() = "{\"error\":\"" + message + "\"}";
     keep_alive_ = false;
     linger_ = true;
@@ -122,6 +137,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   const HttpLimits& limits_;
   const HttpHandler& handler_;
+  std::shared_ptr<int> connections_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<HttpResponse> response_;
@@ -159,7 +175,7 @@ void HttpServer::Accept() {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket), limits_, handler_)->Start();
+      std::make_shared<Session>(std::move(socket), limits_, handler_, connections_)->Start();
     } else {
       spdlog::warn("http accept failed: {}", ec.message());
     }

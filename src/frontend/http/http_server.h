@@ -22,6 +22,7 @@ struct HttpLimits {
   // Idle keep-alive and slow-client limit for reading one request.
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds write_timeout{30};
+  int max_connections = 1024;
 };
 
 using HttpHandler = std::function<void(HttpRequest&&, HttpRespond)>;
@@ -43,6 +44,7 @@ class HttpServer {
   HttpLimits limits_;
   HttpHandler handler_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<int> connections_ = std::make_shared<int>(0);  // io thread only
 };
 
 }  // namespace modelgate

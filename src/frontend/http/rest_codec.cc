@@ -67,6 +67,17 @@ StatusOr<InferRequest> ParseV2InferRequest(std::string_view body) {
     if (!id->is_string()) return InvalidArgument("'id' must be a string");
     r.id = id->get<std::string>();
   }
+  if (auto params = j.find("parameters"); params != j.end()) {
+    if (!params->is_object()) return InvalidArgument("'parameters' must be an object");
+    if (auto timeout = params->find("timeout"); timeout != params->end()) {
+      // Microseconds, as Triton reads it.
+      if (!timeout->is_number_integer() || timeout->get<int64_t>() <= 0) {
+        return InvalidArgument("parameter 'timeout' must be a positive integer (microseconds)");
+      }
+      r.deadline = std::chrono::steady_clock::now() +
+                   std::chrono::microseconds(timeout->get<int64_t>());
+    }
+  }
   auto inputs = j.find("inputs");
   if (inputs == j.end() || !inputs->is_array()) {
     return InvalidArgument("'inputs' must be an array of tensors");

@@ -22,6 +22,7 @@ TEST(StatusMapTest, MapsEveryCodeAsTheDesignTableSays) {
       {StatusCode::kUnauthenticated, 401, 16},
       {StatusCode::kPermissionDenied, 403, 7},
       {StatusCode::kInternal, 500, 13},
+      {StatusCode::kCancelled, 499, 1},
   };
   for (const auto& r : rows) {
     EXPECT_EQ(HttpStatusOf(r.code), r.http) << GrpcCodeName(r.code);

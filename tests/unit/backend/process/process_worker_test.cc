@@ -69,12 +69,14 @@ struct Recorder : Worker::Listener {
   int ready = 0;
   int dead = 0;
   bool never_ready = false;
+  DeathCause cause = DeathCause::kCrash;
   Status why;
   void OnWorkerReady(Worker&) override { ++ready; }
-  void OnWorkerDead(Worker&, const Status& s, bool nr) override {
+  void OnWorkerDead(Worker&, const Status& s, DeathCause c) override {
     ++dead;
     why = s;
-    never_ready = nr;
+    cause = c;
+    never_ready = c == DeathCause::kStartFailed;
   }
 };
 
@@ -102,7 +104,7 @@ TEST_F(ProcessWorkerTest, HelloMakesItReadyAndStopEndsItCleanly) {
   EXPECT_EQ(w->state(), WorkerState::kStarting);
   ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
   EXPECT_EQ(w->state(), WorkerState::kReady);
-  w->Stop(std::chrono::seconds(5));
+  w->Stop(std::chrono::seconds(5), DeathCause::kStopped);
   ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
   EXPECT_EQ(w->state(), WorkerState::kDead);
   EXPECT_FALSE(rec.never_ready);
@@ -129,7 +131,7 @@ TEST_F(ProcessWorkerTest, AnswersAnInferAndReturnsToReady) {
   EXPECT_EQ(w->state(), WorkerState::kReady);
   EXPECT_EQ(rec.ready, 2);
   EXPECT_EQ(w->requests_served(), 1u);
-  w->Stop(std::chrono::seconds(5));
+  w->Stop(std::chrono::seconds(5), DeathCause::kStopped);
   ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
 }
 
