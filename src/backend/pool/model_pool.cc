@@ -160,6 +160,13 @@ void ModelPool::Answer(const CallPtr& call, StatusOr<std::vector<Tensor>> result
   if (call->answered) return;
   call->answered = true;
   if (call->deadline_timer) call->deadline_timer->cancel();
+  // Every "retry later" answer says when (a worker died, the model is gone).
+  if (!result.ok() && result.status().code() == StatusCode::kUnavailable &&
+      !result.status().retry_after_seconds()) {
+    Status s = result.status();
+    call->request.done(s.WithRetryAfter(kRetryAfterSeconds));
+    return;
+  }
   call->request.done(std::move(result));
 }
 
