@@ -15,11 +15,12 @@ add_executable(unit_tests
   tests/unit/common/tensor_test.cc
   tests/unit/backend/ipc/frame_codec_test.cc
   tests/unit/backend/process/process_worker_test.cc
+  tests/unit/backend/pool/model_pool_test.cc
   tests/unit/resilience/circuit_breaker_test.cc
   tests/unit/resilience/token_bucket_test.cc
   tests/unit/scheduler/deadline_queue_test.cc
   ${UNIT_TEST_EXTRA})
-target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_resilience GTest::gtest_main)
+target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool GTest::gtest_main)
 add_test(NAME unit COMMAND unit_tests)
 
 add_executable(worker_integration_test

@@ -1,0 +1,83 @@
+// A scripted Worker for unit tests of the pool: the test decides when it is
+// ready, what each request answers and when it dies.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <optional>
+
+#include "modelgate/worker.h"
+
+namespace modelgate::testing {
+
+class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker> {
+ public:
+  FakeWorker(boost::asio::io_context& io, Listener* listener, int pid)
+      : io_(io), listener_(listener), pid_(pid) {}
+
+  void Start() override {
+    boost::asio::post(io_, [self = shared_from_this()] {
+      if (self->state_ != WorkerState::kStarting) return;
+      self->state_ = WorkerState::kReady;
+      self->listener_->OnWorkerReady(*self);
+    });
+  }
+  WorkerState state() const override { return state_; }
+  int pid() const override { return pid_; }
+  uint64_t requests_served() const override { return served_; }
+  int64_t RssBytes() const override { return rss_; }
+
+  void Infer(std::vector<Tensor> inputs, std::string request_id, InferDone done) override {
+    state_ = WorkerState::kBusy;
+    last_inputs = std::move(inputs);
+    last_request_id = std::move(request_id);
+    done_ = std::move(done);
+  }
+
+  // Answers the request in flight and becomes ready again.
+  void Complete(StatusOr<std::vector<Tensor>> result) {
+    InferDone done = std::move(done_);
+    done_ = nullptr;
+    ++served_;
+    state_ = WorkerState::kReady;
+    done(std::move(result));
+    if (state_ == WorkerState::kReady) listener_->OnWorkerReady(*this);
+  }
+
+  void Kill(Status why, DeathCause cause) override { Die(std::move(why), cause); }
+  void Stop(std::chrono::milliseconds, DeathCause cause) override {
+    Die(Unavailable("stopped"), cause);
+  }
+
+  void Die(Status why, DeathCause cause) {
+    if (state_ == WorkerState::kDying || state_ == WorkerState::kDead) return;
+    state_ = WorkerState::kDying;
+    killed_with = cause;
+    boost::asio::post(io_, [self = shared_from_this(), why, cause] {
+      self->state_ = WorkerState::kDead;
+      if (self->done_) {
+        InferDone done = std::move(self->done_);
+        self->done_ = nullptr;
+        done(why);
+      }
+      self->listener_->OnWorkerDead(*self, why, cause);
+    });
+  }
+
+  bool busy() const { return state_ == WorkerState::kBusy; }
+
+  std::vector<Tensor> last_inputs;
+  std::string last_request_id;
+  std::optional<DeathCause> killed_with;
+  int64_t rss_ = 1 << 20;
+
+ private:
+  boost::asio::io_context& io_;
+  Listener* listener_;
+  int pid_;
+  WorkerState state_ = WorkerState::kStarting;
+  uint64_t served_ = 0;
+  InferDone done_;
+};
+
+}  // namespace modelgate::testing

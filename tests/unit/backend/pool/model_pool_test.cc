@@ -1,0 +1,198 @@
+// ModelPool with scripted workers and a fake clock: admission, FIFO dispatch,
+// deadlines, breaker accounting, recycling and respawn.
+#include "backend/pool/model_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "support/fake_worker.h"
+#include "support/test_env.h"
+
+namespace modelgate {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeWorker;
+using testing::RunUntil;
+
+class ModelPoolTest : public ::testing::Test {
+ protected:
+  void Make(int workers, int queue) {
+    config_.name = "m";
+    config_.workers = workers;
+    config_.max_queue_size = queue;
+    config_.circuit_breaker.minimum_calls = 3;
+    config_.circuit_breaker.window_size = 3;
+    config_.circuit_breaker.open_duration = 30s;
+    config_.circuit_breaker.half_open_calls = 1;
+    pool_ = std::make_unique<ModelPool>(
+        io_, config_, 1,
+        [this](Worker::Listener* l) {
+          auto w = std::make_shared<FakeWorker>(io_, l, 100 + static_cast<int>(workers_.size()));
+          workers_.push_back(w);
+          return w;
+        },
+        clock_);
+    PoolEvents events;
+    events.rejected = [this](std::string_view r) { rejected_.emplace_back(r); };
+    events.worker_restarted = [this](DeathCause c) { restarts_.push_back(c); };
+    pool_->set_events(events);
+    pool_->Start();
+    ASSERT_TRUE(RunUntil(io_, [&] { return pool_->ready(); }, 5s));
+  }
+
+  // Submits a request whose answer lands in answers_[id].
+  uint64_t Submit(const std::string& id, std::optional<SteadyTime> deadline = std::nullopt) {
+    PoolRequest r;
+    r.request_id = id;
+    r.deadline = deadline;
+    r.done = [this, id](StatusOr<std::vector<Tensor>> result) {
+      EXPECT_EQ(answers_.count(id), 0u) << "answered twice: " << id;
+      answers_.emplace(id, result.ok() ? Status::Ok() : result.status());
+    };
+    return pool_->Submit(std::move(r));
+  }
+  void Settle() { RunUntil(io_, [] { return false; }, 20ms); }
+  FakeWorker* Busy() {
+    for (auto& w : workers_) {
+      if (w->busy()) return w.get();
+    }
+    return nullptr;
+  }
+
+  boost::asio::io_context io_;
+  FakeClock clock_;
+  ModelConfig config_;
+  std::unique_ptr<ModelPool> pool_;
+  std::vector<std::shared_ptr<FakeWorker>> workers_;
+  std::map<std::string, Status> answers_;
+  std::vector<std::string> rejected_;
+  std::vector<DeathCause> restarts_;
+};
+
+TEST_F(ModelPoolTest, DispatchesInFifoOrderAndRejectsWhenTheQueueIsFull) {
+  Make(1, 2);
+  Submit("a");
+  Submit("b");
+  Submit("c");
+  Submit("d");  // a runs, b and c wait, d does not fit
+  Settle();
+  ASSERT_EQ(answers_.count("d"), 1u);
+  EXPECT_EQ(answers_["d"].code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(answers_["d"].retry_after_seconds().value_or(0), 1);
+  EXPECT_EQ(rejected_, std::vector<std::string>{"queue_full"});
+  for (const char* id : {"a", "b", "c"}) {
+    FakeWorker* w = Busy();
+    ASSERT_NE(w, nullptr);
+    EXPECT_EQ(w->last_request_id, id);
+    w->Complete(std::vector<Tensor>{});
+    Settle();
+    EXPECT_TRUE(answers_.at(id).ok());
+  }
+}
+
+TEST_F(ModelPoolTest, QueuedRequestPastItsDeadlineIsAnsweredWithoutRunning) {
+  Make(1, 4);
+  Submit("running");
+  Submit("queued", clock_.Now() + 1ms);
+  Settle();
+  EXPECT_EQ(answers_.count("queued"), 0u);  // the fake clock has not moved
+  clock_.Advance(5ms);
+  Settle();
+  ASSERT_EQ(answers_.count("queued"), 1u);
+  EXPECT_EQ(answers_["queued"].code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(answers_["queued"].message().find("waited"), std::string::npos);
+  Busy()->Complete(std::vector<Tensor>{});
+  Settle();
+  EXPECT_EQ(Busy(), nullptr);  // the expired request never reached a worker
+}
+
+TEST_F(ModelPoolTest, RunningRequestPastItsDeadlineIsAnsweredAndItsWorkerKilled) {
+  Make(1, 4);
+  Submit("slow", clock_.Now() + 1ms);
+  ASSERT_TRUE(RunUntil(io_, [&] { return answers_.count("slow") == 1; }, 5s));
+  EXPECT_EQ(answers_["slow"].code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(workers_[0]->killed_with, DeathCause::kTimeout);
+  // The slot is replaced once the old worker is gone, without backoff.
+  ASSERT_TRUE(RunUntil(io_, [&] { return workers_.size() == 2 && pool_->ready(); }, 5s));
+  EXPECT_EQ(restarts_, std::vector<DeathCause>{DeathCause::kTimeout});
+}
+
+TEST_F(ModelPoolTest, BreakerCountsBackendFailuresOnly) {
+  Make(1, 8);
+  // Bad input flagged by the model is not a backend failure.
+  for (int i = 0; i < 3; ++i) {
+    Submit("bad" + std::to_string(i));
+    Settle();
+    Busy()->Complete(InvalidArgument("no"));
+    Settle();
+  }
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+  // Model errors are: [ok, error, error] over a 3-call window is 67% >= 50%.
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+    Submit("err" + std::to_string(i));
+    Settle();
+    ASSERT_NE(Busy(), nullptr);
+    Busy()->Complete(Internal("model raised"));
+    Settle();
+  }
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kOpen);
+  EXPECT_FALSE(pool_->ready());
+  Submit("rejected");
+  Settle();
+  EXPECT_EQ(answers_["rejected"].code(), StatusCode::kUnavailable);
+  EXPECT_NE(answers_["rejected"].message().find("circuit breaker"), std::string::npos);
+  EXPECT_EQ(answers_["rejected"].retry_after_seconds().value_or(0), 30);
+  // After the open duration one probe goes through; its success closes it.
+  clock_.Advance(30s);
+  Submit("probe");
+  Settle();
+  ASSERT_NE(Busy(), nullptr);
+  Busy()->Complete(std::vector<Tensor>{});
+  Settle();
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+  EXPECT_TRUE(pool_->ready());
+}
+
+TEST_F(ModelPoolTest, RecyclesAWorkerAfterMaxRequests) {
+  config_.recycle_max_requests = 2;
+  Make(1, 4);
+  for (int i = 0; i < 2; ++i) {
+    Submit("r" + std::to_string(i));
+    Settle();
+    Busy()->Complete(std::vector<Tensor>{});
+    Settle();
+  }
+  EXPECT_EQ(workers_[0]->killed_with, DeathCause::kRecycle);
+  ASSERT_TRUE(RunUntil(io_, [&] { return workers_.size() == 2 && pool_->ready(); }, 5s));
+}
+
+TEST_F(ModelPoolTest, CancelReleasesAQueuedRequest) {
+  Make(1, 4);
+  Submit("running");
+  const uint64_t ticket = Submit("queued");
+  Settle();
+  EXPECT_EQ(pool_->queue_depth(), 1u);
+  pool_->Cancel(ticket);
+  EXPECT_EQ(pool_->queue_depth(), 0u);
+  EXPECT_EQ(answers_["queued"].code(), StatusCode::kCancelled);
+}
+
+TEST_F(ModelPoolTest, StopAnswersQueuedRequestsWith503) {
+  Make(1, 4);
+  Submit("running");
+  Submit("queued");
+  Settle();
+  pool_->Stop(1s, "shutting down");
+  Settle();
+  EXPECT_EQ(answers_["queued"].code(), StatusCode::kUnavailable);
+  EXPECT_EQ(answers_["running"].code(), StatusCode::kUnavailable);  // its worker was stopped
+  Submit("late");
+  Settle();
+  EXPECT_NE(answers_["late"].message().find("shutting down"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace modelgate
