@@ -15,7 +15,7 @@ modelgate_library(modelgate_pool src/backend/pool/model_pool.cc)
 target_link_libraries(modelgate_pool PUBLIC modelgate_process modelgate_config modelgate_resilience)
 
 modelgate_library(modelgate_core src/server/inference_core.cc src/server/request_validation.cc)
-target_link_libraries(modelgate_core PUBLIC modelgate_pool)
+target_link_libraries(modelgate_core PUBLIC modelgate_pool modelgate_observability)
 
 modelgate_library(modelgate_http src/frontend/http/http_server.cc src/frontend/http/http_api.cc
   src/frontend/http/rest_codec.cc src/frontend/http/json_tensor.cc)

@@ -17,6 +17,7 @@
 
 #include "modelgate/child_reaper.h"
 #include "modelgate/inference.h"
+#include "modelgate/metrics.h"
 #include "modelgate/model_repository.h"
 #include "modelgate/worker_command.h"
 
@@ -37,8 +38,9 @@ class InferenceCore {
   // observer re-reads ModelReady / ServerReady.
   using ReadyObserver = std::function<void(const std::string& model)>;
 
+  // `metrics` may be null (tests); it must outlive the core.
   InferenceCore(boost::asio::io_context& io, RuntimeSettings runtime,
-                std::vector<ModelEntry> models);
+                std::vector<ModelEntry> models, Metrics* metrics = nullptr);
   ~InferenceCore();
 
   // Posts worker start-up onto the io thread.
@@ -54,6 +56,8 @@ class InferenceCore {
 
   // Worker processes not yet reaped, across all models. io thread only.
   size_t WorkerProcesses() const;
+  // State of every model version, for the metrics scrape. io thread only.
+  std::vector<PoolSnapshot> Snapshot();
 
   // Repository extension, io thread only: unload stops every version's
   // workers (requests get 503 "unloaded"); load starts them again.
@@ -66,6 +70,7 @@ class InferenceCore {
     int64_t version;
     std::vector<int64_t> versions;  // every version of the model, ascending
     const ModelPool* pool;
+    ModelMetrics* metrics;  // null without Metrics
   };
   StatusOr<Resolved> Find(const std::string& model, const std::string& version) const;
   bool ModelReady(const Resolved& r) const;
@@ -84,6 +89,7 @@ class InferenceCore {
   struct Model {
     ModelConfig config;
     std::map<int64_t, std::unique_ptr<ModelPool>> pools;
+    std::map<int64_t, ModelMetrics*> metrics;
   };
 
   boost::asio::io_context& io_;
@@ -91,6 +97,7 @@ class InferenceCore {
   ChildReaper reaper_;
   std::map<std::string, std::unique_ptr<Model>> models_;
   ReadyObserver observer_;
+  Metrics* metrics_;
   int64_t max_inflight_ = 4096;
   std::atomic<int64_t> inflight_{0};
   std::atomic<bool> shutting_down_{false};

@@ -1,23 +1,80 @@
-// Metrics: every Prometheus series the daemon exports, defined once.
-// Served by prometheus-cpp's exposer on --metrics-port at /metrics.
+// Metrics: every Prometheus series the daemon exports, defined once here and
+// listed in the README. Served by prometheus-cpp on --metrics-port at /metrics.
 //
-// Request code label: the gRPC code name (OK, INVALID_ARGUMENT, NOT_FOUND,
-// RESOURCE_EXHAUSTED, UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, ...) for both
-// protocols, from status_map.h, so one query covers REST and gRPC.
-// Thread-safe.
+// Hot paths never look series up by name: each model version gets a
+// ModelMetrics with every counter and histogram resolved at start-up
+// (requests for every protocol x code pair, so rates start at 0). Gauges that
+// describe state (queue depth, workers by state, breaker state, worker
+// memory) are read at scrape time from a snapshot source, and so are the
+// daemon's process metrics.
+//
+// The request `code` label is the gRPC code name (OK, INVALID_ARGUMENT,
+// NOT_FOUND, RESOURCE_EXHAUSTED, UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL,
+// CANCELLED, ...) for both protocols, from status_map.h, so one query covers
+// REST and gRPC. Requests for unknown models count under model="_unknown", so
+// clients cannot grow the label set. Thread-safe.
 #pragma once
 
+#include <array>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "modelgate/status.h"
+#include "modelgate/worker.h"
 
 namespace prometheus {
-class Registry;
+class Counter;
 class Exposer;
+class Gauge;
+class Histogram;
+class Registry;
 }  // namespace prometheus
 
 namespace modelgate {
+
+enum class Protocol { kHttp = 0, kGrpc = 1 };
+inline constexpr size_t kNumStatusCodes = static_cast<size_t>(StatusCode::kCancelled) + 1;
+inline constexpr std::array<std::string_view, 7> kRejectReasons = {
+    "queue_full", "breaker_open", "rate_limited", "deadline",
+    "shutting_down", "not_ready", "server_busy"};
+inline constexpr std::array<DeathCause, 5> kRestartCauses = {
+    DeathCause::kCrash, DeathCause::kTimeout, DeathCause::kRecycle, DeathCause::kMalformed,
+    DeathCause::kStartFailed};
+
+// The series of one model version, resolved once.
+class ModelMetrics {
+ public:
+  void RecordRequest(Protocol protocol, StatusCode code, double seconds);
+  void RecordQueueAndCompute(double queue_seconds, double compute_seconds, size_t batch_size);
+  void RecordRestart(DeathCause cause);
+  void RecordRejected(std::string_view reason);
+
+ private:
+  friend class Metrics;
+  std::array<std::array<prometheus::Counter*, kNumStatusCodes>, 2> requests_{};
+  std::array<prometheus::Histogram*, 2> request_duration_{};
+  prometheus::Histogram* queue_duration_ = nullptr;
+  prometheus::Histogram* compute_duration_ = nullptr;
+  prometheus::Histogram* batch_size_ = nullptr;
+  std::array<prometheus::Counter*, kRestartCauses.size()> restarts_{};
+  std::array<prometheus::Counter*, kRejectReasons.size()> rejected_{};
+};
+
+// State of one model version at scrape time.
+struct PoolSnapshot {
+  std::string model;
+  std::string version;
+  size_t queue_depth = 0;
+  size_t inflight = 0;  // queued + running
+  std::array<int, 5> workers{};  // by WorkerState
+  int breaker_state = 0;          // 0 closed, 1 open, 2 half-open
+  int64_t worker_memory_bytes = 0;  // RSS summed over the version's workers
+};
 
 class Metrics {
  public:
@@ -27,16 +84,23 @@ class Metrics {
   // Starts the exposer on host:port.
   Status Serve(const std::string& host, uint16_t port);
 
-  // One finished infer request, counted exactly once.
-  void RecordRequest(const std::string& model, const std::string& version,
-                     const std::string& protocol, StatusCode code, double seconds);
+  // The series of a model version; created on first use (at start-up).
+  ModelMetrics& ForModel(const std::string& model, const std::string& version);
+  ModelMetrics& Unknown() { return ForModel("_unknown", ""); }
+
+  // Called at scrape time, from the exposer's thread.
+  void SetSnapshotSource(std::function<std::vector<PoolSnapshot>()> source);
 
   prometheus::Registry& registry();
 
  private:
   struct Families;
+  class StateCollector;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Families> families_;
+  std::shared_ptr<StateCollector> state_;
+  std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<ModelMetrics>> models_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

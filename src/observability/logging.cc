@@ -22,7 +22,19 @@ void AddFields(std::string_view msg, nlohmann::json& out) {
     const size_t eq = token.find('=');
     if (eq != std::string_view::npos && eq > 0 && token.find(':') == std::string_view::npos) {
       std::string key(token.substr(0, eq));
-      if (key != "ts" && key != "level" && key != "msg") out[key] = std::string(token.substr(eq + 1));
+      if (key == "ts" || key == "level" || key == "msg") {
+        at = end + 1;
+        continue;
+      }
+      const std::string value(token.substr(eq + 1));
+      // Integers become JSON numbers so log pipelines can compare them.
+      char* num_end = nullptr;
+      const long long n = std::strtoll(value.c_str(), &num_end, 10);
+      if (!value.empty() && *num_end == '\0' && value.size() < 16) {
+        out[key] = n;
+      } else {
+        out[key] = value;
+      }
     }
     at = end + 1;
   }

@@ -1,35 +1,193 @@
 #include "modelgate/metrics.h"
 
+#include <dirent.h>
+#include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
 
 #include "modelgate/status_map.h"
 
 namespace modelgate {
 
 namespace {
+
 // From 100 µs to 30 s: sub-millisecond Python calls to multi-second R jobs.
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10, 30};
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+    0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30,    60};
+const prometheus::Histogram::BucketBoundaries kBatchBuckets = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+
+constexpr std::string_view kProtocols[2] = {"http", "grpc"};
+constexpr std::string_view kWorkerStates[5] = {"starting", "ready", "busy", "dying", "dead"};
+
+prometheus::ClientMetric Sample(double value, std::vector<prometheus::ClientMetric::Label> labels,
+                                bool counter = false) {
+  prometheus::ClientMetric m;
+  m.label = std::move(labels);
+  if (counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  return m;
+}
+
+prometheus::MetricFamily Family(std::string name, std::string help, prometheus::MetricType type) {
+  prometheus::MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+// The daemon's own process: RSS, virtual memory, CPU, open fds, start time.
+void AddProcessMetrics(std::vector<prometheus::MetricFamily>& out) {
+  FILE* f = std::fopen("/proc/self/stat", "r");
+  if (!f) return;
+  char buf[1024];
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');
+  if (!p) return;
+  unsigned long long utime = 0, stime = 0, starttime = 0, vsize = 0;
+  long long rss = 0;
+  // Fields after ')': state(3) ... utime(14) stime(15) ... starttime(22) vsize(23) rss(24).
+  if (std::sscanf(p + 2,
+                  "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d "
+                  "%llu %llu %lld",
+                  &utime, &stime, &starttime, &vsize, &rss) != 5) {
+    return;
+  }
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  double boot = 0;
+  if (FILE* s = std::fopen("/proc/stat", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, s)) {
+      if (std::sscanf(line, "btime %lf", &boot) == 1) break;
+    }
+    std::fclose(s);
+  }
+  int fds = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (::readdir(d)) ++fds;
+    ::closedir(d);
+    fds -= 3;  // ".", ".." and the directory's own descriptor
+  }
+  using T = prometheus::MetricType;
+  auto add = [&](const char* name, const char* help, T type, double v) {
+    auto fam = Family(name, help, type);
+    fam.metric.push_back(Sample(v, {}, type == T::Counter));
+    out.push_back(std::move(fam));
+  };
+  add("process_cpu_seconds_total", "User and system CPU time of the daemon", T::Counter,
+      (utime + stime) / ticks);
+  add("process_resident_memory_bytes", "Resident memory of the daemon (workers excluded)",
+      T::Gauge, static_cast<double>(rss * ::sysconf(_SC_PAGESIZE)));
+  add("process_virtual_memory_bytes", "Virtual memory of the daemon", T::Gauge,
+      static_cast<double>(vsize));
+  add("process_open_fds", "Open file descriptors of the daemon", T::Gauge, fds);
+  add("process_start_time_seconds", "Start time of the daemon since the epoch", T::Gauge,
+      boot + starttime / ticks);
+}
+
 }  // namespace
+
+class Metrics::StateCollector final : public prometheus::Collectable {
+ public:
+  void SetSource(std::function<std::vector<PoolSnapshot>()> source) {
+    std::lock_guard<std::mutex> lock(mu_);
+    source_ = std::move(source);
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::vector<prometheus::MetricFamily> out;
+    AddProcessMetrics(out);
+    std::function<std::vector<PoolSnapshot>()> source;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      source = source_;
+    }
+    if (!source) return out;
+    using T = prometheus::MetricType;
+    auto queue = Family("modelgate_queue_depth", "Requests waiting for a worker", T::Gauge);
+    auto inflight = Family("modelgate_inflight_requests",
+                           "Requests accepted and not yet answered (queued + running)", T::Gauge);
+    auto workers = Family("modelgate_workers", "Worker processes by state", T::Gauge);
+    auto breaker = Family("modelgate_circuit_breaker_state",
+                          "Circuit breaker: 0 closed, 1 open, 2 half-open", T::Gauge);
+    auto memory = Family("modelgate_worker_memory_bytes",
+                         "Resident memory summed over the model version's workers", T::Gauge);
+    for (const auto& s : source()) {
+      std::vector<prometheus::ClientMetric::Label> l = {{"model", s.model}, {"version", s.version}};
+      queue.metric.push_back(Sample(static_cast<double>(s.queue_depth), l));
+      inflight.metric.push_back(Sample(static_cast<double>(s.inflight), l));
+      breaker.metric.push_back(Sample(s.breaker_state, l));
+      memory.metric.push_back(Sample(static_cast<double>(s.worker_memory_bytes), l));
+      for (size_t i = 0; i < s.workers.size(); ++i) {
+        auto wl = l;
+        wl.push_back({"state", std::string(kWorkerStates[i])});
+        workers.metric.push_back(Sample(s.workers[i], wl));
+      }
+    }
+    for (auto* f : {&queue, &inflight, &workers, &breaker, &memory}) out.push_back(std::move(*f));
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::function<std::vector<PoolSnapshot>()> source_;
+};
 
 struct Metrics::Families {
   prometheus::Family<prometheus::Counter>& requests;
   prometheus::Family<prometheus::Histogram>& request_duration;
+  prometheus::Family<prometheus::Histogram>& queue_duration;
+  prometheus::Family<prometheus::Histogram>& compute_duration;
+  prometheus::Family<prometheus::Histogram>& batch_size;
+  prometheus::Family<prometheus::Counter>& restarts;
+  prometheus::Family<prometheus::Counter>& rejected;
 };
 
-Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      state_(std::make_shared<StateCollector>()) {
+  using namespace prometheus;
   families_ = std::make_unique<Families>(Families{
-      prometheus::BuildCounter()
+      BuildCounter()
           .Name("modelgate_requests_total")
           .Help("Infer requests answered, by model, version, protocol and gRPC code name")
           .Register(*registry_),
-      prometheus::BuildHistogram()
+      BuildHistogram()
           .Name("modelgate_request_duration_seconds")
           .Help("Time from receiving an infer request to answering it")
+          .Register(*registry_),
+      BuildHistogram()
+          .Name("modelgate_queue_duration_seconds")
+          .Help("Time a request waited in its model's queue before a worker took it")
+          .Register(*registry_),
+      BuildHistogram()
+          .Name("modelgate_compute_duration_seconds")
+          .Help("Time a worker spent on a request (frame out to answer in)")
+          .Register(*registry_),
+      BuildHistogram()
+          .Name("modelgate_batch_size")
+          .Help("Requests per worker call")
+          .Register(*registry_),
+      BuildCounter()
+          .Name("modelgate_worker_restarts_total")
+          .Help("Workers replaced, by reason: crash, timeout, recycle, malformed, start_failed")
+          .Register(*registry_),
+      BuildCounter()
+          .Name("modelgate_rejected_requests_total")
+          .Help("Requests refused by the gateway itself, by reason")
           .Register(*registry_),
   });
 }
@@ -43,18 +201,71 @@ Status Metrics::Serve(const std::string& host, uint16_t port) {
     return Unavailable("metrics listener on " + host + ":" + std::to_string(port) + ": " + e.what());
   }
   exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(state_);
   return Status::Ok();
 }
 
-void Metrics::RecordRequest(const std::string& model, const std::string& version,
-                            const std::string& protocol, StatusCode code, double seconds) {
-  const std::string code_name(GrpcCodeName(code));
-  families_->requests
-      .Add({{"model", model}, {"version", version}, {"protocol", protocol}, {"code", code_name}})
-      .Increment();
-  families_->request_duration
-      .Add({{"model", model}, {"protocol", protocol}}, kLatencyBuckets)
-      .Observe(seconds);
+void Metrics::SetSnapshotSource(std::function<std::vector<PoolSnapshot>()> source) {
+  state_->SetSource(std::move(source));
+}
+
+ModelMetrics& Metrics::ForModel(const std::string& model, const std::string& version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = models_[{model, version}];
+  if (slot) return *slot;
+  slot = std::make_unique<ModelMetrics>();
+  ModelMetrics& m = *slot;
+  const prometheus::Labels mv = {{"model", model}, {"version", version}};
+  for (size_t p = 0; p < 2; ++p) {
+    for (size_t c = 0; c < kNumStatusCodes; ++c) {
+      auto labels = mv;
+      labels["protocol"] = std::string(kProtocols[p]);
+      labels["code"] = std::string(GrpcCodeName(static_cast<StatusCode>(c)));
+      m.requests_[p][c] = &families_->requests.Add(labels);
+    }
+    auto labels = mv;
+    labels["protocol"] = std::string(kProtocols[p]);
+    m.request_duration_[p] = &families_->request_duration.Add(labels, kLatencyBuckets);
+  }
+  m.queue_duration_ = &families_->queue_duration.Add(mv, kLatencyBuckets);
+  m.compute_duration_ = &families_->compute_duration.Add(mv, kLatencyBuckets);
+  m.batch_size_ = &families_->batch_size.Add(mv, kBatchBuckets);
+  for (size_t i = 0; i < kRestartCauses.size(); ++i) {
+    auto labels = mv;
+    labels["reason"] = std::string(DeathCauseName(kRestartCauses[i]));
+    m.restarts_[i] = &families_->restarts.Add(labels);
+  }
+  for (size_t i = 0; i < kRejectReasons.size(); ++i) {
+    auto labels = mv;
+    labels["reason"] = std::string(kRejectReasons[i]);
+    m.rejected_[i] = &families_->rejected.Add(labels);
+  }
+  return m;
+}
+
+void ModelMetrics::RecordRequest(Protocol protocol, StatusCode code, double seconds) {
+  const size_t p = static_cast<size_t>(protocol);
+  requests_[p][static_cast<size_t>(code)]->Increment();
+  request_duration_[p]->Observe(seconds);
+}
+
+void ModelMetrics::RecordQueueAndCompute(double queue_seconds, double compute_seconds,
+                                         size_t batch_size) {
+  queue_duration_->Observe(queue_seconds);
+  compute_duration_->Observe(compute_seconds);
+  batch_size_->Observe(static_cast<double>(batch_size));
+}
+
+void ModelMetrics::RecordRestart(DeathCause cause) {
+  for (size_t i = 0; i < kRestartCauses.size(); ++i) {
+    if (kRestartCauses[i] == cause) restarts_[i]->Increment();
+  }
+}
+
+void ModelMetrics::RecordRejected(std::string_view reason) {
+  for (size_t i = 0; i < kRejectReasons.size(); ++i) {
+    if (kRejectReasons[i] == reason) rejected_[i]->Increment();
+  }
 }
 
 prometheus::Registry& Metrics::registry() { return *registry_; }

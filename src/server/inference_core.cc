@@ -11,8 +11,8 @@ namespace modelgate {
 namespace asio = boost::asio;
 
 InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
-                             std::vector<ModelEntry> models)
-    : io_(io), runtime_(std::move(runtime)), reaper_(io) {
+                             std::vector<ModelEntry> models, Metrics* metrics)
+    : io_(io), runtime_(std::move(runtime)), reaper_(io), metrics_(metrics) {
   for (auto& entry : models) {
     auto model = std::make_unique<Model>();
     model->config = std::move(entry.config);
@@ -33,6 +33,15 @@ InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
       events.changed = [this, name = config.name] {
         if (observer_) observer_(name);
       };
+      if (metrics_) {
+        ModelMetrics* mm = &metrics_->ForModel(config.name, std::to_string(version));
+        model->metrics[version] = mm;
+        events.rejected = [mm](std::string_view reason) { mm->RecordRejected(reason); };
+        events.worker_restarted = [mm](DeathCause cause) { mm->RecordRestart(cause); };
+        events.completed = [mm](double queued, double computed, size_t batch) {
+          mm->RecordQueueAndCompute(queued, computed, batch);
+        };
+      }
       pool->set_events(std::move(events));
       model->pools.emplace(version, std::move(pool));
     }
@@ -75,7 +84,7 @@ StatusOr<InferenceCore::Resolved> InferenceCore::Find(const std::string& name,
   auto it = models_.find(name);
   if (it == models_.end()) return NotFound("unknown model '" + name + "'");
   const Model& m = *it->second;
-  Resolved r{&m.config, 0, {}, nullptr};
+  Resolved r{&m.config, 0, {}, nullptr, nullptr};
   for (const auto& [v, pool] : m.pools) r.versions.push_back(v);
   if (version.empty()) {
     r.version = m.pools.rbegin()->first;
@@ -91,6 +100,7 @@ StatusOr<InferenceCore::Resolved> InferenceCore::Find(const std::string& name,
     r.version = v;
   }
   r.pool = m.pools.at(r.version).get();
+  if (auto it = m.metrics.find(r.version); it != m.metrics.end()) r.metrics = it->second;
   return r;
 }
 
@@ -100,6 +110,24 @@ size_t InferenceCore::WorkerProcesses() const {
     for (const auto& [v, pool] : m->pools) n += pool->worker_count();
   }
   return n;
+}
+
+std::vector<PoolSnapshot> InferenceCore::Snapshot() {
+  std::vector<PoolSnapshot> out;
+  for (auto& [name, m] : models_) {
+    for (auto& [v, pool] : m->pools) {
+      PoolSnapshot s;
+      s.model = name;
+      s.version = std::to_string(v);
+      s.queue_depth = pool->queue_depth();
+      s.inflight = pool->queue_depth() + pool->running();
+      s.workers = pool->WorkerStates();
+      s.breaker_state = static_cast<int>(pool->breaker_state());
+      s.worker_memory_bytes = pool->WorkerRssBytes();
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
 }
 
 bool InferenceCore::ModelReady(const Resolved& r) const { return r.pool->ready(); }
@@ -181,6 +209,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(InferRequest request, InferCal
   if (s.ok()) s = ValidateRequestedOutputs(*found->config, request.requested_outputs);
   if (s.ok() && shutting_down_.load()) {
     s = Unavailable("the server is shutting down").WithRetryAfter(1);
+    if (found->metrics) found->metrics->RecordRejected("shutting_down");
   }
   if (s.ok() && inflight_.fetch_add(1, std::memory_order_relaxed) >= max_inflight_) {
     inflight_.fetch_sub(1, std::memory_order_relaxed);
@@ -188,6 +217,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(InferRequest request, InferCal
                "the server has " + std::to_string(max_inflight_) +
                    " requests in flight (--max-inflight); retry later")
             .WithRetryAfter(1);
+    if (found->metrics) found->metrics->RecordRejected("server_busy");
   }
   if (!s.ok()) {
     asio::post(io_, [done = std::move(done), s] { done(s); });

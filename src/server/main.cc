@@ -75,8 +75,8 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   asio::signal_set stop_signals(io, SIGTERM, SIGINT);
-  InferenceCore core(io, runtime, std::move(models).value());
   Metrics metrics;
+  InferenceCore core(io, runtime, std::move(models).value(), &metrics);
   HttpApi api(core, &metrics, options->access_log);
   HttpLimits limits;
   limits.max_body_bytes = options->max_request_bytes;
@@ -104,6 +104,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   core.set_ready_observer([&grpc](const std::string&) { grpc.UpdateHealth(); });
+  // Pool state lives on the io thread; a scrape reads it there (bounded wait).
+  metrics.SetSnapshotSource([&io, &core] {
+    auto done = std::make_shared<std::promise<std::vector<PoolSnapshot>>>();
+    auto result = done->get_future();
+    asio::post(io, [done, &core] { done->set_value(core.Snapshot()); });
+    if (result.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
+      return std::vector<PoolSnapshot>{};
+    }
+    return result.get();
+  });
 
   std::promise<int> stop_requested;
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {

@@ -221,6 +221,7 @@ void ModelPool::Dispatch() {
 
 void ModelPool::Run(const CallPtr& call, const std::shared_ptr<Worker>& worker) {
   running_[call->ticket] = call;
+  call->started = clock_.Now();
   if (call->request.deadline) {
     call->deadline_timer = std::make_unique<asio::steady_timer>(
         io_, std::chrono::steady_clock::now() + (*call->request.deadline - clock_.Now()));
@@ -254,6 +255,11 @@ void ModelPool::OnRunningDeadline(const CallPtr& call, const std::weak_ptr<Worke
 void ModelPool::OnCallFinished(const CallPtr& call, const std::shared_ptr<Worker>& worker,
                                StatusOr<std::vector<Tensor>> result) {
   running_.erase(call->ticket);
+  if (events_.completed) {
+    const SteadyTime now = clock_.Now();
+    events_.completed(std::chrono::duration<double>(call->started - call->admitted).count(),
+                      std::chrono::duration<double>(now - call->started).count(), 1);
+  }
   if (!call->answered) {
     if (result.ok() || !IsBackendFailure(result.status())) {
       breaker_.OnSuccess();

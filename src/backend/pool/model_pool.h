@@ -49,7 +49,9 @@ struct PoolRequest {
 struct PoolEvents {
   std::function<void(std::string_view reason)> rejected;  // queue_full, breaker_open, ...
   std::function<void(DeathCause cause)> worker_restarted;
-  std::function<void()> changed;  // readiness, breaker state, worker states
+  std::function<void()> changed;  // readiness
+  // A worker answered: time queued, time computing, requests in the call.
+  std::function<void(double queue_seconds, double compute_seconds, size_t batch)> completed;
 };
 
 class ModelPool : public Worker::Listener {
@@ -96,6 +98,7 @@ class ModelPool : public Worker::Listener {
     uint64_t ticket = 0;
     PoolRequest request;
     SteadyTime admitted{};
+    SteadyTime started{};
     bool answered = false;
     std::unique_ptr<boost::asio::steady_timer> deadline_timer;
   };

@@ -51,7 +51,9 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Sta
 }  // namespace
 
 GrpcFrontend::GrpcFrontend(InferenceCore& core, Metrics* metrics, bool access_log)
-    : core_(core), metrics_(metrics), access_log_(access_log) {}
+    : core_(core),
+      unknown_metrics_(metrics ? &metrics->Unknown() : nullptr),
+      access_log_(access_log) {}
 
 GrpcFrontend::~GrpcFrontend() {
   if (server_) server_->Shutdown(std::chrono::system_clock::now());
@@ -163,23 +165,26 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
   if (request_id.empty()) request_id = NewRequestId();
   const bool raw = req->raw_input_contents_size() > 0;
 
-  auto finish = [this, reactor, ctx, start, request_id, model = req->model_name(),
-                 version = req->model_version()](const Status& s, const std::string& served) {
+  auto found = core_.Find(req->model_name(), req->model_version());
+  ModelMetrics* metrics = found.ok() ? found->metrics : unknown_metrics_;
+  auto finish = [this, reactor, ctx, start, request_id, metrics, model = req->model_name(),
+                 version = found.ok() ? std::to_string(found->version) : req->model_version(),
+                 bytes = req->ByteSizeLong()](const Status& s) {
     ctx->AddTrailingMetadata("x-request-id", request_id);
     const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
-    if (metrics_) metrics_->RecordRequest(model, served.empty() ? version : served, "grpc", s.code(), seconds);
+    if (metrics) metrics->RecordRequest(Protocol::kGrpc, s.code(), seconds);
     if (access_log_) {
       spdlog::info("access protocol=grpc rpc=ModelInfer model={} version={} code={} "
-                   "duration_us={} request_id={}",
-                   model, served.empty() ? version : served, GrpcCodeName(s.code()),
-                   static_cast<int64_t>(seconds * 1e6), request_id);
+                   "duration_us={} bytes_in={} request_id={}",
+                   model, version, GrpcCodeName(s.code()), static_cast<int64_t>(seconds * 1e6),
+                   bytes, request_id);
     }
     reactor->Finish(ToGrpcStatus(s));
   };
 
   auto parsed = FromGrpc(*req);
   if (!parsed.ok()) {
-    finish(parsed.status(), "");
+    finish(parsed.status());
     return reactor;
   }
   InferRequest request = std::move(parsed).value();
@@ -190,12 +195,11 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
   }
   auto handle = core_.Infer(std::move(request), [finish = std::move(finish), resp, raw](StatusOr<InferResponse> r) {
     if (!r.ok()) {
-      finish(r.status(), "");
+      finish(r.status());
       return;
     }
-    std::string version = r->version;
     ToGrpc(std::move(r).value(), raw, resp);
-    finish(Status::Ok(), version);
+    finish(Status::Ok());
   });
   reactor->SetHandle(std::move(handle));
   return reactor;

@@ -15,6 +15,7 @@
 namespace modelgate {
 
 class Metrics;
+class ModelMetrics;
 
 class GrpcFrontend final : public inference::GRPCInferenceService::CallbackService {
  public:
@@ -51,7 +52,7 @@ class GrpcFrontend final : public inference::GRPCInferenceService::CallbackServi
 
  private:
   InferenceCore& core_;
-  Metrics* metrics_;
+  ModelMetrics* unknown_metrics_;  // requests naming no known model
   bool access_log_;
   std::unique_ptr<grpc::Server> server_;
 };

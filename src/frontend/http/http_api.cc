@@ -141,7 +141,9 @@ struct HttpApi::Route {
 };
 
 HttpApi::HttpApi(InferenceCore& core, Metrics* metrics, bool access_log)
-    : core_(core), metrics_(metrics), access_log_(access_log) {}
+    : core_(core),
+      unknown_metrics_(metrics ? &metrics->Unknown() : nullptr),
+      access_log_(access_log) {}
 
 void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
   const auto start = SteadyClock::now();
@@ -217,11 +219,10 @@ void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
 
   auto found = core_.Find(route.model, route.version);
   if (!found.ok()) {
-    if (route.kind == Route::kInfer || route.kind == Route::kV1Predict) {
-      if (metrics_) {
-        metrics_->RecordRequest(route.model, route.version, "http", found.status().code(),
-                                std::chrono::duration<double>(SteadyClock::now() - start).count());
-      }
+    if ((route.kind == Route::kInfer || route.kind == Route::kV1Predict) && unknown_metrics_) {
+      unknown_metrics_->RecordRequest(
+          Protocol::kHttp, found.status().code(),
+          std::chrono::duration<double>(SteadyClock::now() - start).count());
     }
     respond(Error(found.status()));
     return;
@@ -265,12 +266,11 @@ void HttpApi::Infer(Route& route, HttpRequest&& request, const std::string& requ
   auto found = core_.Find(route.model, route.version);
   auto parsed = v1 ? ParseV1PredictRequest(request.body(), *found->config)
                    : ParseV2InferRequest(request.body());
-  const std::string version = std::to_string(found->version);
-  auto finish = [this, respond = std::move(respond), model = route.model, version,
-                 start](HttpResponse res, StatusCode code) {
-    if (metrics_) {
-      metrics_->RecordRequest(model, version, "http", code,
-                              std::chrono::duration<double>(SteadyClock::now() - start).count());
+  auto finish = [respond = std::move(respond), metrics = found->metrics, start](
+                    HttpResponse res, StatusCode code) {
+    if (metrics) {
+      metrics->RecordRequest(Protocol::kHttp, code,
+                             std::chrono::duration<double>(SteadyClock::now() - start).count());
     }
     respond(std::move(res));
   };

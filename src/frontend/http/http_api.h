@@ -11,6 +11,7 @@
 namespace modelgate {
 
 class Metrics;
+class ModelMetrics;
 
 class HttpApi {
  public:
@@ -25,7 +26,7 @@ class HttpApi {
              HttpRespond respond, bool v1);
 
   InferenceCore& core_;
-  Metrics* metrics_;
+  ModelMetrics* unknown_metrics_;  // requests naming no known model
   bool access_log_;
 };
 

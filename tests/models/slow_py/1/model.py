@@ -10,5 +10,7 @@ class Model:
 
     def predict(self, inputs):
         seconds = float(inputs["seconds"].ravel()[0])
+        if seconds < 0:
+            raise ValueError("seconds must not be negative")
         time.sleep(seconds)
         return {"slept": inputs["seconds"]}
