@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "spdlog/async.h"
 #include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
@@ -9,6 +10,8 @@
 namespace modelgate {
 
 namespace {
+
+constexpr size_t kLogQueueSize = 16384;  // lines waiting for the logging thread
 
 // Adds each leading-space-separated key=value token of the first line as a
 // field, so "access protocol=http status=200" becomes queryable JSON.
@@ -75,8 +78,13 @@ Status SetupLogging(const std::string& format, const std::string& level) {
     return InvalidArgument("--log-level '" + level +
                            "' is not one of trace, debug, info, warn, error, critical, off");
   }
-  auto logger = std::make_shared<spdlog::logger>(
-      "modelgate", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  // Asynchronous: the I/O thread only enqueues; one logging thread formats
+  // and writes. A full queue blocks rather than dropping lines (access logs
+  // are an audit trail).
+  spdlog::init_thread_pool(kLogQueueSize, 1);
+  auto logger = std::make_shared<spdlog::async_logger>(
+      "modelgate", std::make_shared<spdlog::sinks::stderr_sink_mt>(), spdlog::thread_pool(),
+      spdlog::async_overflow_policy::block);
   if (format == "json") {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else if (format == "text") {

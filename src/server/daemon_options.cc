@@ -28,6 +28,8 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
        "trace, debug, info, warn, error")
       ("access-log", po::value(&o.access_log)->default_value(o.access_log),
        "one log line per request (true/false)")
+      ("metrics", po::value(&o.metrics)->default_value(o.metrics),
+       "export Prometheus metrics on --metrics-port (true/false)")
       ("python", po::value(&o.python),
        "Python interpreter for python models (default: /usr/bin/python3 if present, else "
        "python3); a model's config \"interpreter\" overrides it")

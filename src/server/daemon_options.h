@@ -18,6 +18,7 @@ struct DaemonOptions {
   std::string log_format = "text";
   std::string log_level = "info";
   bool access_log = true;
+  bool metrics = true;
   std::string python;   // empty: /usr/bin/python3 if present, else python3
   std::string rscript = "Rscript";
   std::string bridge_dir;  // empty: the build's bridge directory

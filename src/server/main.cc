@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
     std::cerr << "modelgate: " << s.message() << "\n";
     return 2;
   }
+  // Every exit path flushes the asynchronous log queue.
+  struct FlushLogsAtExit {
+    ~FlushLogsAtExit() { spdlog::shutdown(); }
+  } flush_logs_at_exit;
   // A worker that dies while we write to it must give EPIPE, not kill us.
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -76,8 +80,9 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   asio::signal_set stop_signals(io, SIGTERM, SIGINT);
   Metrics metrics;
-  InferenceCore core(io, runtime, std::move(models).value(), &metrics);
-  HttpApi api(core, &metrics, options->access_log);
+  Metrics* metrics_on = options->metrics ? &metrics : nullptr;
+  InferenceCore core(io, runtime, std::move(models).value(), metrics_on);
+  HttpApi api(core, metrics_on, options->access_log);
   HttpLimits limits;
   limits.max_body_bytes = options->max_request_bytes;
   limits.max_connections = options->max_connections;
@@ -85,7 +90,7 @@ int main(int argc, char** argv) {
   HttpServer http(io, limits, [&api](HttpRequest&& req, HttpRespond respond) {
     api.Handle(std::move(req), std::move(respond));
   });
-  GrpcFrontend grpc(core, &metrics, options->access_log);
+  GrpcFrontend grpc(core, metrics_on, options->access_log);
 
   auto http_port = http.Listen(options->host, static_cast<uint16_t>(options->http_port));
   if (!http_port.ok()) {
@@ -98,7 +103,9 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", grpc_port.status().message());
     return 1;
   }
-  if (Status s = metrics.Serve(options->host, static_cast<uint16_t>(options->metrics_port));
+  if (Status s = options->metrics
+                     ? metrics.Serve(options->host, static_cast<uint16_t>(options->metrics_port))
+                     : Status::Ok();
       !s.ok()) {
     spdlog::critical("{}", s.message());
     return 1;

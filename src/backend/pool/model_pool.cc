@@ -241,6 +241,9 @@ void ModelPool::OnRunningDeadline(const CallPtr& call, const std::weak_ptr<Worke
   breaker_.OnFailure();
   auto worker = weak.lock();
   const std::string pid = worker ? std::to_string(worker->pid()) : "?";
+  spdlog::warn("model={} version={} request_id={} pid={} deadline passed while running; "
+               "killing the worker",
+               config_.name, version_, call->request.request_id, pid);
   Answer(call, Status(StatusCode::kDeadlineExceeded,
                       CallLabel(call) + " ran past its deadline; worker pid " + pid +
                           " is being killed and replaced"));

@@ -351,7 +351,12 @@ void ProcessWorker::Finish() {
   }
   const bool clean_stop = WIFEXITED(*wait_status_) && WEXITSTATUS(*wait_status_) == 0 &&
                           !inflight_done_;
-  spdlog::log(clean_stop ? spdlog::level::info : spdlog::level::warn, "{}", msg);
+  if (inflight_done_) {
+    spdlog::warn("model={} version={} pid={} request_id={} worker died: {}", options_.model,
+                 options_.version, pid_, inflight_request_id_, msg);
+  } else {
+    spdlog::log(clean_stop ? spdlog::level::info : spdlog::level::warn, "{}", msg);
+  }
   if (inflight_done_) {
     InferDone done = std::move(inflight_done_);
     inflight_done_ = nullptr;
