@@ -69,3 +69,28 @@ foreach(name http_api grpc_client concurrency shutdown faults observability)
   set_tests_properties(py_${name} PROPERTIES ENVIRONMENT
     "PYTHONPATH=${PY_STUBS};MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")
 endforeach()
+
+# ---- deploy: offline chart, systemd and Dockerfile checks -------------------
+find_program(GO_EXECUTABLE go REQUIRED)
+find_program(NPM_EXECUTABLE npm REQUIRED)
+set(CHART_RENDER ${CMAKE_BINARY_DIR}/chart-render)
+add_custom_command(OUTPUT ${CHART_RENDER}
+  COMMAND ${CMAKE_COMMAND} -E env GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS=
+          GOCACHE=${CMAKE_BINARY_DIR}/go-cache
+          ${GO_EXECUTABLE} build -o ${CHART_RENDER} .
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/deploy/tools/chart-render
+  DEPENDS ${CMAKE_SOURCE_DIR}/deploy/tools/chart-render/main.go)
+# npm ci into the git-ignored deploy/checks/node_modules, from the lock file.
+set(CHECKS_STAMP ${CMAKE_BINARY_DIR}/chart-checks.stamp)
+add_custom_command(OUTPUT ${CHECKS_STAMP}
+  COMMAND ${NPM_EXECUTABLE} ci --no-audit --no-fund --loglevel=error
+  COMMAND ${CMAKE_COMMAND} -E touch ${CHECKS_STAMP}
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/deploy/checks
+  DEPENDS ${CMAKE_SOURCE_DIR}/deploy/checks/package.json ${CMAKE_SOURCE_DIR}/deploy/checks/package-lock.json)
+add_custom_target(chart_checks ALL DEPENDS ${CHART_RENDER} ${CHECKS_STAMP})
+
+add_test(NAME deploy_chart
+  COMMAND ${TEST_PYTHON} -m unittest -v test_chart
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/deploy)
+set_tests_properties(deploy_chart PROPERTIES ENVIRONMENT
+  "MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_CHART_RENDER=${CHART_RENDER};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")

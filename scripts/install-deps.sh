@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages listed in scripts/packages.txt that are missing.
 # Idempotent: a no-op (one dpkg-query) when everything is present.
-# Usage: scripts/install-deps.sh [group ...]   (default: every group)
+# Usage: scripts/install-deps.sh [group ...]
+#   default groups: build runtime test deploy-check (what make run/test need)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 list="$here/packages.txt"
@@ -9,11 +10,12 @@ list="$here/packages.txt"
 want=()
 group=""
 groups=("$@")
+[ ${#groups[@]} -eq 0 ] && groups=(build runtime test deploy-check)
 while IFS= read -r line; do
   line=${line%%#*}; line=${line//[[:space:]]/}
   [ -z "$line" ] && continue
   if [[ $line == \[*\] ]]; then group=${line:1:-1}; continue; fi
-  if [ ${#groups[@]} -eq 0 ] || [[ " ${groups[*]} " == *" $group "* ]]; then want+=("$line"); fi
+  if [[ " ${groups[*]} " == *" $group "* ]]; then want+=("$line"); fi
 done <"$list"
 
 missing=()
@@ -21,6 +23,10 @@ for p in "${want[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ $status == "install ok installed" ]] || missing+=("$p")
 done
+# The chart's schema check runs on Node.js; use the machine's own when present.
+if [[ " ${groups[*]} " == *" deploy-check "* ]] && ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "install-deps: missing Debian packages: ${missing[*]}"

@@ -86,10 +86,18 @@ void GrpcFrontend::UpdateHealth() {
   }
   // The KServe service name itself answers like the overall status.
   health->SetServingStatus("inference.GRPCInferenceService", core_.ServerReady());
+  // Liveness for native gRPC probes: the daemon answers, whatever the models do.
+  health->SetServingStatus(std::string(kLivenessService), true);
 }
 
 void GrpcFrontend::SetNotServing() {
-  if (server_ && server_->GetHealthCheckService()) server_->GetHealthCheckService()->Shutdown();
+  if (!server_ || !server_->GetHealthCheckService()) return;
+  auto* health = server_->GetHealthCheckService();
+  // Everything but liveness: a draining daemon is alive and must not be
+  // restarted by its liveness probe.
+  health->SetServingStatus("", false);
+  health->SetServingStatus("inference.GRPCInferenceService", false);
+  for (const auto& name : core_.ModelNames()) health->SetServingStatus(name, false);
 }
 
 void GrpcFrontend::Shutdown(std::chrono::system_clock::time_point deadline) {

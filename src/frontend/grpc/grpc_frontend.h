@@ -19,6 +19,9 @@ class ModelMetrics;
 
 class GrpcFrontend final : public inference::GRPCInferenceService::CallbackService {
  public:
+  // Health service name that is SERVING while the process runs (liveness).
+  static constexpr std::string_view kLivenessService = "modelgate.liveness";
+
   GrpcFrontend(InferenceCore& core, Metrics* metrics, bool access_log);
   ~GrpcFrontend() override;
 
@@ -26,7 +29,7 @@ class GrpcFrontend final : public inference::GRPCInferenceService::CallbackServi
   StatusOr<int> Start(const std::string& host, int port, int max_message_bytes);
   // Re-reads readiness into the health service. Thread-safe.
   void UpdateHealth();
-  // Health NOT_SERVING everywhere, for shutdown.
+  // Health NOT_SERVING everywhere but liveness, for shutdown.
   void SetNotServing();
   // Stops accepting; waits for in-flight RPCs until `deadline`, then cancels them.
   void Shutdown(std::chrono::system_clock::time_point deadline);

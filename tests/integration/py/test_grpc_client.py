@@ -118,6 +118,8 @@ class GrpcTest(unittest.TestCase):
                          S.SERVING)
         self.assertEqual(HEALTH.Check(health_pb2.HealthCheckRequest(service="load_fail_py")).status,
                          S.NOT_SERVING)
+        self.assertEqual(HEALTH.Check(health_pb2.HealthCheckRequest(service="modelgate.liveness")).status,
+                         S.SERVING)
         with self.assertRaises(grpc.RpcError) as e:
             HEALTH.Check(health_pb2.HealthCheckRequest(service="no_such_model"))
         self.assertEqual(e.exception.code(), grpc.StatusCode.NOT_FOUND)

@@ -1,0 +1,218 @@
+"""Offline checks of deploy/: the Helm chart rendered with default and test
+values (Go text/template + sprig), linted (yamllint), validated against the
+Kubernetes schemas and values.schema.json (kubernetes-models, ajv), held to
+what the daemon expects, and its ConfigMap models served by the real daemon;
+the systemd unit verified; the Dockerfile's package groups checked."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import yaml
+
+SOURCE = os.environ["MODELGATE_SOURCE_DIR"]
+RENDER = os.environ["MODELGATE_CHART_RENDER"]
+CHART = os.path.join(SOURCE, "deploy", "helm", "modelgate")
+CHECKS = os.path.join(SOURCE, "deploy", "checks")
+TEST_VALUES = os.path.join(SOURCE, "tests", "deploy", "values-test.yaml")
+sys.path.insert(0, os.path.join(SOURCE, "tests", "integration", "py"))
+
+
+def render(*value_files, tmp):
+    """(objects by kind, rendered path, merged values path, notes text)."""
+    out = os.path.join(tmp, f"rendered-{len(os.listdir(tmp))}.yaml")
+    values_json = out + ".values.json"
+    notes = out + ".notes.txt"
+    args = [RENDER, "--chart", CHART, "--values-json", values_json, "--notes", notes]
+    for f in value_files:
+        args += ["--values", f]
+    with open(out, "w") as f:
+        subprocess.run(args, check=True, stdout=f)
+    objects = {}
+    with open(out) as f:
+        for doc in yaml.safe_load_all(f):
+            if doc:
+                objects.setdefault(doc["kind"], []).append(doc)
+    with open(notes) as f:
+        return objects, out, values_json, f.read()
+
+
+def validate(rendered, values_json):
+    return subprocess.run(
+        ["node", os.path.join(CHECKS, "validate.mjs"), rendered, values_json,
+         os.path.join(CHART, "values.schema.json")],
+        cwd=CHECKS, capture_output=True, text=True)
+
+
+class ChartTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="modelgate-chart-")
+        cls.default = render(tmp=cls.tmp)
+        cls.custom = render(TEST_VALUES, tmp=cls.tmp)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_yamllint_passes_on_chart_values_and_rendered_output(self):
+        files = [os.path.join(CHART, "Chart.yaml"), os.path.join(CHART, "values.yaml"), TEST_VALUES,
+                 self.default[1], self.custom[1]]
+        r = subprocess.run(["yamllint", "-c", os.path.join(SOURCE, "deploy", "helm", ".yamllint"), *files],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_rendered_objects_and_values_pass_the_schemas(self):
+        for objects, rendered, values_json, _ in (self.default, self.custom):
+            r = validate(rendered, values_json)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("objects valid", r.stdout)
+        self.assertEqual(sorted(self.default[0]), ["ConfigMap", "Deployment", "PodDisruptionBudget", "Service"])
+        self.assertEqual(sorted(self.custom[0]), ["Deployment", "HorizontalPodAutoscaler",
+                                                  "PodDisruptionBudget", "Service", "ServiceMonitor"])
+
+    def test_deliberately_broken_values_and_objects_fail(self):
+        broken_values = os.path.join(self.tmp, "broken-values.yaml")
+        with open(broken_values, "w") as f:
+            f.write("ports:\n  http: \"eighty\"\nprobes:\n  type: exec\n")
+        _, rendered, values_json, _ = render(broken_values, tmp=self.tmp)
+        r = validate(rendered, values_json)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("values/ports/http", r.stderr)
+        self.assertIn("values/probes/type", r.stderr)
+        self.assertIn("containerPort must be integer", r.stderr)  # the schema of the Deployment too
+        broken_object = os.path.join(self.tmp, "broken-object.yaml")
+        with open(broken_object, "w") as f:
+            f.write("resources:\n  limits:\n    memory: [4]\n")
+        _, rendered, values_json, _ = render(broken_object, tmp=self.tmp)
+        r = validate(rendered, values_json)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Deployment", r.stderr)
+
+    def _container(self, objects):
+        return objects["Deployment"][0]["spec"]["template"]["spec"]["containers"][0]
+
+    def _args(self, container):
+        return dict(a[2:].split("=", 1) for a in container["args"] if a.startswith("--") and "=" in a)
+
+    def test_deployment_gives_the_daemon_what_it_expects(self):
+        for objects, _, values_json, _ in (self.default, self.custom):
+            with open(values_json) as f:
+                values = json.load(f)
+            pod = objects["Deployment"][0]["spec"]["template"]["spec"]
+            c = self._container(objects)
+            args = self._args(c)
+            ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+            self.assertEqual(ports, {"http": int(args["http-port"]), "grpc": int(args["grpc-port"]),
+                                     "metrics": int(args["metrics-port"])})
+            self.assertEqual(args["model-repository"], values["modelRepository"]["mountPath"])
+            mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+            self.assertEqual(mounts[values["modelRepository"]["mountPath"]], "models")
+            # Read-only root filesystem with a writable /tmp.
+            self.assertTrue(c["securityContext"]["readOnlyRootFilesystem"])
+            self.assertEqual(c["securityContext"]["capabilities"]["drop"], ["ALL"])
+            self.assertFalse(c["securityContext"]["allowPrivilegeEscalation"])
+            self.assertTrue(pod["securityContext"]["runAsNonRoot"])
+            self.assertEqual(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault")
+            self.assertEqual(mounts["/tmp"], "tmp")
+            self.assertIn("emptyDir", [v for v in pod["volumes"] if v["name"] == "tmp"][0])
+            # The pod's grace covers the preStop sleep plus the daemon's drain.
+            grace = int(args["shutdown-grace-seconds"])
+            self.assertEqual(grace, values["modelgate"]["shutdownGraceSeconds"])
+            pre_stop = int(c["lifecycle"]["preStop"]["exec"]["command"][-1])
+            self.assertGreater(pod["terminationGracePeriodSeconds"], pre_stop + grace)
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                self.assertIn(probe, c)
+
+    def test_http_probes_by_default_grpc_probes_by_switch(self):
+        c = self._container(self.default[0])
+        self.assertEqual(c["readinessProbe"]["httpGet"], {"path": "/v2/health/ready", "port": "http"})
+        self.assertEqual(c["startupProbe"]["httpGet"]["path"], "/v2/health/ready")
+        self.assertEqual(c["livenessProbe"]["httpGet"], {"path": "/v2/health/live", "port": "http"})
+        c = self._container(self.custom[0])
+        grpc_port = int(self._args(c)["grpc-port"])
+        self.assertEqual(c["readinessProbe"]["grpc"], {"port": grpc_port, "service": ""})
+        self.assertEqual(c["livenessProbe"]["grpc"], {"port": grpc_port, "service": "modelgate.liveness"})
+
+    def test_optional_objects_follow_their_switches(self):
+        objects = self.custom[0]
+        self.assertNotIn("replicas", objects["Deployment"][0]["spec"])  # the HPA owns it
+        hpa = objects["HorizontalPodAutoscaler"][0]["spec"]
+        self.assertEqual(hpa["scaleTargetRef"]["name"], objects["Deployment"][0]["metadata"]["name"])
+        sm = objects["ServiceMonitor"][0]
+        self.assertEqual(sm["spec"]["endpoints"][0]["port"], "metrics")
+        self.assertEqual(sm["metadata"]["labels"]["release"], "prometheus")
+        pod = objects["Deployment"][0]["spec"]["template"]["spec"]
+        models = [v for v in pod["volumes"] if v["name"] == "models"][0]
+        self.assertEqual(models["persistentVolumeClaim"]["claimName"], "models-pvc")
+        svc_ports = {p["name"] for p in objects["Service"][0]["spec"]["ports"]}
+        self.assertEqual(svc_ports, {"http", "grpc", "metrics"})
+
+    def test_notes_render(self):
+        self.assertIn("drain for 25 s", self.default[3])
+        self.assertIn("terminationGracePeriodSeconds is 40", self.default[3])
+
+    def test_configmap_models_are_served_by_the_real_daemon(self):
+        """Lay the ConfigMap out as the Deployment mounts it; the daemon serves it."""
+        from daemon import Daemon, request
+        objects = self.default[0]
+        data = objects["ConfigMap"][0]["data"]
+        pod = objects["Deployment"][0]["spec"]["template"]["spec"]
+        items = [v for v in pod["volumes"] if v["name"] == "models"][0]["configMap"]["items"]
+        repo = tempfile.mkdtemp(prefix="modelgate-cm-repo-")
+        for item in items:
+            path = os.path.join(repo, item["path"])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(data[item["key"]])
+        d = Daemon(repo)
+        try:
+            d.wait_ready()
+            status, _, body = request("POST", d.base + "/v2/models/describe/infer", {"inputs": [
+                {"name": "x", "datatype": "FP64", "shape": [3], "data": [1, 2, 6]}]})
+            self.assertEqual(status, 200, body)
+            self.assertEqual({o["name"]: o["data"][0] for o in body["outputs"]}["mean"], 3.0)
+        finally:
+            d.cleanup()
+
+
+class SystemdAndDockerTest(unittest.TestCase):
+    def test_systemd_unit_verifies(self):
+        if not shutil.which("systemd-analyze"):
+            self.skipTest("systemd-analyze is not installed")
+        with open(os.path.join(SOURCE, "deploy", "systemd", "modelgate.service")) as f:
+            unit = f.read()
+        self.assertIn("TimeoutStopSec=45", unit)
+        grace = int(re.search(r"--shutdown-grace-seconds=(\d+)", unit).group(1))
+        self.assertGreater(45, grace)  # systemd must outwait the drain
+        # Verify a copy whose ExecStart names the binary this build produced.
+        tmp = tempfile.mkdtemp()
+        with open(os.path.join(tmp, "modelgate.service"), "w") as f:
+            f.write(unit.replace("/usr/local/bin/modelgate", os.environ["MODELGATE_BINARY"]))
+        r = subprocess.run(["systemd-analyze", "verify", os.path.join(tmp, "modelgate.service")],
+                           capture_output=True, text=True)
+        shutil.rmtree(tmp)
+        problems = [l for l in (r.stdout + r.stderr).splitlines() if "modelgate.service" in l]
+        self.assertEqual(problems, [], r.stdout + r.stderr)
+
+    def test_dockerfile_installs_package_groups_that_exist(self):
+        with open(os.path.join(SOURCE, "scripts", "packages.txt")) as f:
+            groups = set(re.findall(r"^\[([\w-]+)\]", f.read(), re.M))
+        with open(os.path.join(SOURCE, "deploy", "docker", "Dockerfile")) as f:
+            dockerfile = f.read()
+        used = set()
+        for line in re.findall(r"^RUN \S*install-deps\.sh ([\w -]+)", dockerfile, re.M):
+            used.update(line.split())
+        self.assertEqual(used, {"build", "runtime", "runtime-libs"})
+        self.assertTrue(used <= groups, used - groups)
+        for required in ("USER 10001", "STOPSIGNAL SIGTERM", "HEALTHCHECK", "EXPOSE 8000 8001 8002"):
+            self.assertIn(required, dockerfile)
+
+
+if __name__ == "__main__":
+    unittest.main()
