@@ -11,7 +11,7 @@ target_link_libraries(modelgate_observability PUBLIC modelgate_common spdlog::sp
 modelgate_library(modelgate_resilience src/resilience/circuit_breaker.cc)
 target_link_libraries(modelgate_resilience PUBLIC modelgate_common)
 
-modelgate_library(modelgate_pool src/backend/pool/model_pool.cc)
+modelgate_library(modelgate_pool src/backend/pool/model_pool.cc src/scheduler/batching.cc)
 target_link_libraries(modelgate_pool PUBLIC modelgate_process modelgate_config modelgate_resilience)
 
 modelgate_library(modelgate_core src/server/inference_core.cc src/server/request_validation.cc)

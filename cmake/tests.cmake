@@ -19,6 +19,7 @@ add_executable(unit_tests
   tests/unit/resilience/circuit_breaker_test.cc
   tests/unit/resilience/token_bucket_test.cc
   tests/unit/scheduler/deadline_queue_test.cc
+  tests/unit/scheduler/batching_test.cc
   ${UNIT_TEST_EXTRA})
 target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool GTest::gtest_main)
 add_test(NAME unit COMMAND unit_tests)

@@ -50,7 +50,8 @@ inline constexpr std::array<DeathCause, 5> kRestartCauses = {
 class ModelMetrics {
  public:
   void RecordRequest(Protocol protocol, StatusCode code, double seconds);
-  void RecordQueueAndCompute(double queue_seconds, double compute_seconds, size_t batch_size);
+  void RecordQueueAndCompute(double queue_seconds, double compute_seconds);
+  void RecordBatch(size_t requests);
   void RecordRestart(DeathCause cause);
   void RecordRejected(std::string_view reason);
 

@@ -48,6 +48,12 @@ struct ModelConfig {
   int64_t recycle_max_requests = 0;  // 0: never recycle by count
   int64_t recycle_max_rss_mb = 0;    // 0: never recycle by memory
   ResourceLimits limits;
+  // Dynamic batching (off when max_batch_size is 0): concurrent requests are
+  // concatenated along dim 0 up to max_batch_size rows; a batch waits at most
+  // max_queue_delay_us for more, and goes at once on a preferred size.
+  int max_batch_size = 0;
+  int64_t max_queue_delay_us = 0;
+  std::vector<int> preferred_batch_sizes;
 };
 
 // Parses config JSON for model `name`; `file` names the source in errors.

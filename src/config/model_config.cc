@@ -230,6 +230,28 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
                }},
           }))
         break;
+    } else if (key == "dynamic_batching") {
+      int64_t i = 0;
+      if (!c.Object(v, key, {
+              {"max_batch_size", [&](const json& x, const std::string& k) {
+                 return c.Int(x, k, 1, 1 << 20, &i) && (m.max_batch_size = int(i), true);
+               }},
+              {"max_queue_delay_us", [&](const json& x, const std::string& k) {
+                 return c.Int(x, k, 0, 60000000, &m.max_queue_delay_us);
+               }},
+              {"preferred_batch_sizes", [&](const json& x, const std::string& k) {
+                 if (!x.is_array()) return c.Fail(k, "must be an array of positive integers");
+                 for (const auto& e : x) {
+                   if (!e.is_number_integer() || e.get<int64_t>() < 1) {
+                     return c.Fail(k, "must be an array of positive integers");
+                   }
+                   m.preferred_batch_sizes.push_back(e.get<int>());
+                 }
+                 return true;
+               }},
+          }))
+        break;
+      if (m.max_batch_size == 0) { c.Fail(key + ".max_batch_size", "is required"); break; }
     } else if (key == "env") {
       if (!v.is_object()) { c.Fail(key, "must be an object of strings"); break; }
       for (const auto& [ek, ev] : v.items()) {
@@ -240,7 +262,7 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
     } else {
       c.Fail(key, "unknown key (expected backend, interpreter, dataframe, required, workers, "
                   "max_queue_size, startup_timeout_ms, default_timeout_ms, max_timeout_ms, "
-                  "circuit_breaker, rate_limit, recycle, limits, inputs, outputs, env)");
+                  "circuit_breaker, rate_limit, recycle, limits, dynamic_batching, inputs, outputs, env)");
       break;
     }
   }

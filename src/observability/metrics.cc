@@ -249,12 +249,12 @@ void ModelMetrics::RecordRequest(Protocol protocol, StatusCode code, double seco
   request_duration_[p]->Observe(seconds);
 }
 
-void ModelMetrics::RecordQueueAndCompute(double queue_seconds, double compute_seconds,
-                                         size_t batch_size) {
+void ModelMetrics::RecordQueueAndCompute(double queue_seconds, double compute_seconds) {
   queue_duration_->Observe(queue_seconds);
   compute_duration_->Observe(compute_seconds);
-  batch_size_->Observe(static_cast<double>(batch_size));
 }
+
+void ModelMetrics::RecordBatch(size_t requests) { batch_size_->Observe(static_cast<double>(requests)); }
 
 void ModelMetrics::RecordRestart(DeathCause cause) {
   for (size_t i = 0; i < kRestartCauses.size(); ++i) {

@@ -63,6 +63,9 @@ class DeadlineQueue {
     return out;
   }
 
+  // The i-th entry in queue order (i < size()).
+  const T& At(size_t i) const { return entries_[i].item; }
+
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
 

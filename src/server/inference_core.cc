@@ -38,8 +38,9 @@ InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
         model->metrics[version] = mm;
         events.rejected = [mm](std::string_view reason) { mm->RecordRejected(reason); };
         events.worker_restarted = [mm](DeathCause cause) { mm->RecordRestart(cause); };
-        events.completed = [mm](double queued, double computed, size_t batch) {
-          mm->RecordQueueAndCompute(queued, computed, batch);
+        events.dispatched = [mm](size_t batch) { mm->RecordBatch(batch); };
+        events.completed = [mm](double queued, double computed) {
+          mm->RecordQueueAndCompute(queued, computed);
         };
       }
       pool->set_events(std::move(events));

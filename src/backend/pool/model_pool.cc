@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <cmath>
 
+#include "scheduler/batching.h"
 #include "spdlog/spdlog.h"
 
 namespace modelgate {
@@ -40,6 +41,7 @@ ModelPool::ModelPool(asio::io_context& io, const ModelConfig& config, int64_t ve
       clock_(clock),
       expiry_timer_(io),
       breaker_timer_(io),
+      batch_timer_(io),
       breaker_(config.circuit_breaker, clock) {
   if (config.rate_limit_rps > 0) rate_limit_.emplace(config.rate_limit_rps, config.rate_limit_burst, clock);
 }
@@ -97,6 +99,7 @@ uint64_t ModelPool::Submit(PoolRequest request) {
   call->ticket = next_ticket_++;
   call->request = std::move(request);
   call->admitted = clock_.Now();
+  call->rows = BatchRows(call->request.inputs);
   const auto& deadline = call->request.deadline;
 
   if (stopping_) {
@@ -204,75 +207,166 @@ void ModelPool::Dispatch() {
   for (size_t i = 0; i < workers_.size() && !queue_.empty(); ++i) {
     auto worker = workers_[i];
     if (worker->state() != WorkerState::kReady) continue;
-    CallPtr call = *queue_.PopFront();
-    if (call->request.deadline && *call->request.deadline <= clock_.Now()) {
+    auto batch = std::make_shared<Batch>(NextBatch());
+    if (batch->empty()) break;  // waiting for the batch to fill
+    // Requests whose deadline passed while queued leave without running.
+    std::erase_if(*batch, [this](const CallPtr& call) {
+      if (!call->request.deadline || *call->request.deadline > clock_.Now()) return false;
       breaker_.Release();
       // Posted: Dispatch may run inside Submit, which never answers directly.
       Reject(call, Status(StatusCode::kDeadlineExceeded,
                           CallLabel(call) + ": deadline passed in the queue"),
              "deadline");
+      return true;
+    });
+    if (batch->empty()) {
       --i;  // this worker is still idle
       continue;
     }
-    Run(call, worker);
+    Run(batch, worker);
   }
   ArmExpiry();
 }
 
-void ModelPool::Run(const CallPtr& call, const std::shared_ptr<Worker>& worker) {
-  running_[call->ticket] = call;
-  call->started = clock_.Now();
-  if (call->request.deadline) {
-    call->deadline_timer = std::make_unique<asio::steady_timer>(
-        io_, std::chrono::steady_clock::now() + (*call->request.deadline - clock_.Now()));
+ModelPool::Batch ModelPool::NextBatch() {
+  Batch batch{queue_.At(0)};
+  if (config_.max_batch_size == 0) {
+    queue_.PopFront();
+    return batch;
+  }
+  const auto& first = queue_.At(0)->request.inputs;
+  int64_t rows = BatchRows(first);
+  bool full = rows < 0 || rows >= config_.max_batch_size;
+  size_t n = 1;
+  // Take followers in FIFO order while they fit; the first that cannot join
+  // ends the batch (it will lead the next one), so order is kept.
+  while (!full && n < queue_.size()) {
+    const auto& next = queue_.At(n)->request.inputs;
+    const int64_t r = BatchRows(next);
+    if (!Batchable(first, next) || rows + r > config_.max_batch_size) {
+      full = true;
+      break;
+    }
+    rows += r;
+    ++n;
+    full = rows >= config_.max_batch_size;
+  }
+  const bool preferred =
+      std::find(config_.preferred_batch_sizes.begin(), config_.preferred_batch_sizes.end(),
+                rows) != config_.preferred_batch_sizes.end();
+  const SteadyTime go_at =
+      queue_.At(0)->admitted + std::chrono::microseconds(config_.max_queue_delay_us);
+  if (!full && !preferred && clock_.Now() < go_at) {
+    // Wait for more requests, but never past the oldest one's delay bound.
+    batch_timer_.expires_at(std::chrono::steady_clock::now() + (go_at - clock_.Now()));
+    batch_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) Dispatch();
+    });
+    return {};
+  }
+  batch.clear();
+  for (size_t i = 0; i < n; ++i) batch.push_back(*queue_.PopFront());
+  return batch;
+}
+
+void ModelPool::Run(std::shared_ptr<Batch> batch, const std::shared_ptr<Worker>& worker) {
+  const SteadyTime now = clock_.Now();
+  std::optional<SteadyTime> deadline;
+  for (const CallPtr& call : *batch) {
+    running_[call->ticket] = call;
+    call->started = now;
+    if (call->request.deadline && (!deadline || *call->request.deadline < *deadline)) {
+      deadline = call->request.deadline;
+    }
+  }
+  if (deadline) {
+    // The batch answers together: its deadline is its members' earliest.
+    auto timer = std::make_shared<asio::steady_timer>(
+        io_, std::chrono::steady_clock::now() + (*deadline - now));
+    for (const CallPtr& call : *batch) call->deadline_timer = timer;
     std::weak_ptr<Worker> weak = worker;
-    call->deadline_timer->async_wait([this, call, weak](const boost::system::error_code& ec) {
-      if (!ec) OnRunningDeadline(call, weak);
+    timer->async_wait([this, batch, weak](const boost::system::error_code& ec) {
+      if (!ec) OnRunningDeadline(batch, weak);
     });
   }
-  worker->Infer(std::move(call->request.inputs), call->request.request_id,
-                [this, call, worker](StatusOr<std::vector<Tensor>> result) {
-                  OnCallFinished(call, worker, std::move(result));
+  if (events_.dispatched) events_.dispatched(batch->size());
+  std::vector<Tensor> inputs;
+  std::string request_id;
+  if (batch->size() == 1) {
+    inputs = std::move(batch->front()->request.inputs);
+    request_id = batch->front()->request.request_id;
+  } else {
+    std::vector<std::vector<Tensor>*> parts;
+    for (const CallPtr& call : *batch) {
+      parts.push_back(&call->request.inputs);
+      request_id += (request_id.empty() ? "" : ",") + call->request.request_id;
+    }
+    inputs = ConcatBatch(std::move(parts));
+  }
+  worker->Infer(std::move(inputs), std::move(request_id),
+                [this, batch, worker](StatusOr<std::vector<Tensor>> result) {
+                  OnBatchFinished(batch, worker, std::move(result));
                 });
 }
 
-void ModelPool::OnRunningDeadline(const CallPtr& call, const std::weak_ptr<Worker>& weak) {
-  if (call->answered) return;
-  breaker_.OnFailure();
+void ModelPool::OnRunningDeadline(const std::shared_ptr<Batch>& batch,
+                                  const std::weak_ptr<Worker>& weak) {
   auto worker = weak.lock();
   const std::string pid = worker ? std::to_string(worker->pid()) : "?";
-  spdlog::warn("model={} version={} request_id={} pid={} deadline passed while running; "
-               "killing the worker",
-               config_.name, version_, call->request.request_id, pid);
-  Answer(call, Status(StatusCode::kDeadlineExceeded,
-                      CallLabel(call) + " ran past its deadline; worker pid " + pid +
-                          " is being killed and replaced"));
-  if (worker) {
+  bool any = false;
+  for (const CallPtr& call : *batch) {
+    if (call->answered) continue;
+    any = true;
+    breaker_.OnFailure();
+    spdlog::warn("model={} version={} request_id={} pid={} deadline passed while running; "
+                 "killing the worker",
+                 config_.name, version_, call->request.request_id, pid);
+    Answer(call, Status(StatusCode::kDeadlineExceeded,
+                        CallLabel(call) + " ran past its deadline; worker pid " + pid +
+                            " is being killed and replaced"));
+  }
+  if (any && worker) {
     worker->Kill(Status(StatusCode::kDeadlineExceeded,
-                        "killed: request " + call->request.request_id + " ran past its deadline"),
+                        "killed: request " + batch->front()->request.request_id +
+                            " ran past its deadline"),
                  DeathCause::kTimeout);
   }
   UpdateReady();
 }
 
-void ModelPool::OnCallFinished(const CallPtr& call, const std::shared_ptr<Worker>& worker,
-                               StatusOr<std::vector<Tensor>> result) {
+void ModelPool::OnBatchFinished(const std::shared_ptr<Batch>& batch,
+                                const std::shared_ptr<Worker>& worker,
+                                StatusOr<std::vector<Tensor>> result) {
+  if (batch->size() == 1) {
+    Finish(batch->front(), std::move(result));
+  } else if (!result.ok()) {
+    for (const CallPtr& call : *batch) Finish(call, result.status());
+  } else {
+    std::vector<int64_t> rows;
+    for (const CallPtr& call : *batch) rows.push_back(call->rows);
+    auto parts = SplitBatch(std::move(result).value(), rows);
+    for (size_t i = 0; i < batch->size(); ++i) {
+      Finish((*batch)[i], parts.ok() ? StatusOr<std::vector<Tensor>>(std::move((*parts)[i]))
+                                     : StatusOr<std::vector<Tensor>>(parts.status()));
+    }
+  }
+  UpdateReady();
+  MaybeRecycle(worker);
+}
+
+void ModelPool::Finish(const CallPtr& call, StatusOr<std::vector<Tensor>> result) {
   running_.erase(call->ticket);
   if (events_.completed) {
-    const SteadyTime now = clock_.Now();
     events_.completed(std::chrono::duration<double>(call->started - call->admitted).count(),
-                      std::chrono::duration<double>(now - call->started).count(), 1);
+                      std::chrono::duration<double>(clock_.Now() - call->started).count());
   }
-  if (!call->answered) {
-    if (result.ok() || !IsBackendFailure(result.status())) {
-      breaker_.OnSuccess();
-    } else {
-      breaker_.OnFailure();
-    }
-    Answer(call, std::move(result));
-    UpdateReady();
+  if (call->answered) return;  // already answered at its deadline
+  if (result.ok() || !IsBackendFailure(result.status())) {
+    breaker_.OnSuccess();
+  } else {
+    breaker_.OnFailure();
   }
-  MaybeRecycle(worker);
+  Answer(call, std::move(result));
 }
 
 void ModelPool::MaybeRecycle(const std::shared_ptr<Worker>& worker) {

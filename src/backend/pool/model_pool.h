@@ -50,8 +50,10 @@ struct PoolEvents {
   std::function<void(std::string_view reason)> rejected;  // queue_full, breaker_open, ...
   std::function<void(DeathCause cause)> worker_restarted;
   std::function<void()> changed;  // readiness
-  // A worker answered: time queued, time computing, requests in the call.
-  std::function<void(double queue_seconds, double compute_seconds, size_t batch)> completed;
+  // A worker call started with `batch` requests.
+  std::function<void(size_t batch)> dispatched;
+  // A request's worker call ended: time queued, time computing.
+  std::function<void(double queue_seconds, double compute_seconds)> completed;
 };
 
 class ModelPool : public Worker::Listener {
@@ -99,19 +101,27 @@ class ModelPool : public Worker::Listener {
     PoolRequest request;
     SteadyTime admitted{};
     SteadyTime started{};
+    int64_t rows = 0;  // dim 0 of the inputs, kept for splitting a batch
     bool answered = false;
-    std::unique_ptr<boost::asio::steady_timer> deadline_timer;
+    // Shared by the requests of one worker call.
+    std::shared_ptr<boost::asio::steady_timer> deadline_timer;
   };
   using CallPtr = std::shared_ptr<Call>;
+  // The requests of one worker call: one, or several when batching.
+  using Batch = std::vector<CallPtr>;
 
   void SpawnWorker();
   void ScheduleRespawn(std::chrono::milliseconds delay);
   std::chrono::milliseconds BackoffDelay();
   void Dispatch();
-  void Run(const CallPtr& call, const std::shared_ptr<Worker>& worker);
-  void OnCallFinished(const CallPtr& call, const std::shared_ptr<Worker>& worker,
-                      StatusOr<std::vector<Tensor>> result);
-  void OnRunningDeadline(const CallPtr& call, const std::weak_ptr<Worker>& worker);
+  // With batching on: the requests at the queue's head that can go now in
+  // one call, or an empty batch when it is worth waiting for more.
+  Batch NextBatch();
+  void Run(std::shared_ptr<Batch> batch, const std::shared_ptr<Worker>& worker);
+  void OnBatchFinished(const std::shared_ptr<Batch>& batch, const std::shared_ptr<Worker>& worker,
+                       StatusOr<std::vector<Tensor>> result);
+  void Finish(const CallPtr& call, StatusOr<std::vector<Tensor>> result);
+  void OnRunningDeadline(const std::shared_ptr<Batch>& batch, const std::weak_ptr<Worker>& worker);
   void ExpireQueued();
   void ArmExpiry();
   void Answer(const CallPtr& call, StatusOr<std::vector<Tensor>> result);
@@ -136,6 +146,7 @@ class ModelPool : public Worker::Listener {
   uint64_t next_ticket_ = 1;
   boost::asio::steady_timer expiry_timer_;
   boost::asio::steady_timer breaker_timer_;
+  boost::asio::steady_timer batch_timer_;  // ends a batch's wait for more requests
   std::vector<std::unique_ptr<boost::asio::steady_timer>> respawn_timers_;
   CircuitBreaker breaker_;
   std::optional<TokenBucket> rate_limit_;

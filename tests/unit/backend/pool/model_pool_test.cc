@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 
 #include "support/fake_worker.h"
@@ -192,6 +193,110 @@ TEST_F(ModelPoolTest, StopAnswersQueuedRequestsWith503) {
   Submit("late");
   Settle();
   EXPECT_NE(answers_["late"].message().find("shutting down"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace modelgate
+
+namespace modelgate {
+namespace {
+
+Tensor Column(const std::string& name, std::vector<double> v) {
+  Tensor t;
+  t.name = name;
+  t.datatype = DataType::kFp64;
+  t.shape = {static_cast<int64_t>(v.size())};
+  t.raw.assign(reinterpret_cast<const char*>(v.data()), v.size() * 8);
+  return t;
+}
+
+class BatchingPoolTest : public ModelPoolTest {
+ protected:
+  void SubmitRows(const std::string& id, std::vector<double> rows) {
+    PoolRequest r;
+    r.request_id = id;
+    r.inputs.push_back(Column("x", std::move(rows)));
+    r.done = [this, id](StatusOr<std::vector<Tensor>> result) {
+      answers_.emplace(id, result.ok() ? Status::Ok() : result.status());
+      if (result.ok()) outputs_[id] = std::move(result).value();
+    };
+    pool_->Submit(std::move(r));
+  }
+  std::map<std::string, std::vector<Tensor>> outputs_;
+};
+
+TEST_F(BatchingPoolTest, ConcurrentRequestsShareOneCallAndGetTheirOwnRows) {
+  config_.max_batch_size = 8;
+  config_.max_queue_delay_us = 1000000;
+  Make(1, 16);
+  SubmitRows("a", {1});
+  SubmitRows("b", {2, 3});
+  SubmitRows("c", {4});
+  Settle();
+  EXPECT_EQ(Busy(), nullptr);  // waiting for the batch to fill (fake time stands still)
+  clock_.Advance(std::chrono::seconds(1));  // the oldest request's delay bound
+  ASSERT_TRUE(RunUntil(io_, [&] { return Busy() != nullptr; }, 5s));
+  FakeWorker* w = Busy();
+  ASSERT_EQ(w->last_inputs.size(), 1u);
+  EXPECT_EQ(w->last_inputs[0].shape, std::vector<int64_t>{4});  // 1 + 2 + 1 rows, one call
+  // The model answers y = x for every row; each caller gets exactly its rows.
+  std::vector<Tensor> y;
+  y.push_back(w->last_inputs[0]);
+  y[0].name = "y";
+  w->Complete(std::move(y));
+  Settle();
+  ASSERT_EQ(outputs_.size(), 3u);
+  auto values = [&](const std::string& id) {
+    const Tensor& t = outputs_[id][0];
+    std::vector<double> v(t.raw.size() / 8);
+    std::memcpy(v.data(), t.raw.data(), t.raw.size());
+    return v;
+  };
+  EXPECT_EQ(values("a"), std::vector<double>{1});
+  EXPECT_EQ(values("b"), (std::vector<double>{2, 3}));
+  EXPECT_EQ(values("c"), std::vector<double>{4});
+}
+
+TEST_F(BatchingPoolTest, AFullBatchGoesAtOnceWithoutWaiting) {
+  config_.max_batch_size = 2;
+  config_.max_queue_delay_us = 1000000;
+  Make(1, 16);
+  SubmitRows("a", {1});
+  SubmitRows("b", {2});
+  Settle();  // no time passes on the fake clock
+  ASSERT_NE(Busy(), nullptr);
+  EXPECT_EQ(Busy()->last_inputs[0].shape, std::vector<int64_t>{2});
+}
+
+TEST_F(BatchingPoolTest, NeverWaitsPastTheDelayBound) {
+  config_.max_batch_size = 64;
+  config_.max_queue_delay_us = 500;
+  Make(1, 16);
+  SubmitRows("alone", {1});
+  Settle();
+  EXPECT_EQ(Busy(), nullptr);
+  clock_.Advance(std::chrono::microseconds(499));
+  Settle();
+  EXPECT_EQ(Busy(), nullptr);  // still inside its bound
+  clock_.Advance(std::chrono::microseconds(1));
+  ASSERT_TRUE(RunUntil(io_, [&] { return Busy() != nullptr; }, 5s));  // goes alone at the bound
+  EXPECT_EQ(Busy()->last_inputs[0].shape, std::vector<int64_t>{1});
+}
+
+TEST_F(BatchingPoolTest, RequestsThatCannotBatchGoAlone) {
+  config_.max_batch_size = 8;
+  config_.max_queue_delay_us = 1000000;
+  Make(1, 16);
+  SubmitRows("a", {1});
+  PoolRequest other;  // a different input: cannot share the call
+  other.request_id = "b";
+  other.inputs.push_back(Column("z", {5}));
+  other.done = [this](StatusOr<std::vector<Tensor>> r) { answers_.emplace("b", r.status()); };
+  pool_->Submit(std::move(other));
+  Settle();
+  ASSERT_NE(Busy(), nullptr);  // "a" went at once: the batch cannot grow past "b"
+  EXPECT_EQ(Busy()->last_inputs[0].name, "x");
+  EXPECT_EQ(Busy()->last_inputs[0].shape, std::vector<int64_t>{1});
 }
 
 }  // namespace
