@@ -40,6 +40,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 900
 
 bench: build
+	@scripts/install-deps.sh bench
 	benchmarks/run.sh $(BUILD)
 
 clean:

@@ -50,7 +50,7 @@ inference::ModelInferRequest GrpcRequest(const std::string& model) {
     for (auto d : shape) in->add_shape(d);
     r.add_raw_input_contents(std::string(reinterpret_cast<char*>(v.data()), v.size() * 8));
   };
-  if (model == "iris_species") {
+  if (model.find("iris") != std::string::npos) {  // iris_species, iris_batched
     add("features", {1, 4}, {5.1, 3.5, 1.4, 0.2});
   } else {
     add("wt", {1}, {2.62});
@@ -60,7 +60,7 @@ inference::ModelInferRequest GrpcRequest(const std::string& model) {
 }
 
 std::string JsonBody(const std::string& model) {
-  if (model == "iris_species") {
+  if (model.find("iris") != std::string::npos) {
     return R"({"inputs":[{"name":"features","datatype":"FP64","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]})";
   }
   return R"({"inputs":[{"name":"wt","datatype":"FP64","shape":[1],"data":[2.62]},)"
