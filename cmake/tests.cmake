@@ -20,8 +20,10 @@ add_executable(unit_tests
   tests/unit/resilience/token_bucket_test.cc
   tests/unit/scheduler/deadline_queue_test.cc
   tests/unit/scheduler/batching_test.cc
+  tests/unit/frontend/http/rest_codec_test.cc
   ${UNIT_TEST_EXTRA})
-target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool GTest::gtest_main)
+target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_http
+  GTest::gtest_main)
 add_test(NAME unit COMMAND unit_tests)
 
 add_executable(worker_integration_test

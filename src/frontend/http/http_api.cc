@@ -82,14 +82,6 @@ struct HttpApi::Route {
   static Route Parse(const std::vector<std::string>& p) {
     Route r;
     const size_t n = p.size();
-    auto model_route = [&](size_t at) {  // models/{m}[/versions/{v}] starting at p[at]
-      r.model = p[at];
-      if (n >= at + 3 && p[at + 1] == "versions") {
-        r.version = p[at + 2];
-        return at + 3;
-      }
-      return at + 1;
-    };
     if (n >= 1 && p[0] == "v2") {
       if (n == 1) return r.Set(kServerMetadata, http::verb::get);
       if (n == 3 && p[1] == "health" && p[2] == "live") return r.Set(kLive, http::verb::get);
@@ -101,10 +93,10 @@ struct HttpApi::Route {
         r.model = p[3];
         if (p[4] == "load") return r.Set(kRepositoryLoad, http::verb::post);
         if (p[4] == "unload") return r.Set(kRepositoryUnload, http::verb::post);
-        return r;
+        return Route{};
       }
       if (n >= 3 && p[1] == "models") {
-        const size_t rest = model_route(2);
+        const size_t rest = r.ModelPath(p, 2);
         if (rest == n) return r.Set(kModelMetadata, http::verb::get);
         if (rest + 1 == n && p[rest] == "ready") return r.Set(kModelReady, http::verb::get);
         if (rest + 1 == n && p[rest] == "infer") return r.Set(kInfer, http::verb::post);
@@ -113,25 +105,24 @@ struct HttpApi::Route {
     }
     if (n >= 3 && p[0] == "v1" && p[1] == "models") {
       // /v1/models/{m}[/versions/{v}][:predict]
-      std::string last = p[n - 1];
-      const bool predict = last.size() > 8 && last.ends_with(":predict");
       std::vector<std::string> q(p);
-      if (predict) q[n - 1] = last.substr(0, last.size() - 8);
-      const size_t rest = model_route_v1(q, r);
-      if (rest != n) return Route{};
+      const bool predict = q[n - 1].size() > 8 && q[n - 1].ends_with(":predict");
+      if (predict) q[n - 1].resize(q[n - 1].size() - 8);
+      if (r.ModelPath(q, 2) != n) return Route{};
       return r.Set(predict ? kV1Predict : kV1Status, predict ? http::verb::post : http::verb::get);
     }
     return r;
   }
 
  private:
-  static size_t model_route_v1(const std::vector<std::string>& q, Route& r) {
-    r.model = q[2];
-    if (q.size() >= 5 && q[3] == "versions") {
-      r.version = q[4];
-      return 5;
+  // Reads {m}[/versions/{v}] starting at p[at]; returns the index after it.
+  size_t ModelPath(const std::vector<std::string>& p, size_t at) {
+    model = p[at];
+    if (p.size() >= at + 3 && p[at + 1] == "versions") {
+      version = p[at + 2];
+      return at + 3;
     }
-    return 3;
+    return at + 1;
   }
   Route& Set(Kind k, http::verb m) {
     kind = k;

@@ -12,50 +12,58 @@ namespace {
 
 std::string Where(const Tensor& t) { return "input '" + t.name + "': "; }
 
+Status OutOfRange(const json& v, const Tensor& t) {
+  return InvalidArgument(Where(t) + v.dump() + " is out of range for " +
+                         std::string(DataTypeName(t.datatype)));
+}
+
+// Integers arrive as JSON integers, or as floats with an integral value
+// (some clients write 3.0); anything else names the input and the value.
+template <typename T>
+Status IntegerOf(const json& v, const Tensor& t, T* out) {
+  using Limits = std::numeric_limits<T>;
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(Limits::max())) return OutOfRange(v, t);
+    *out = static_cast<T>(u);
+    return Status::Ok();
+  }
+  if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    if ((std::is_unsigned_v<T> && i < 0) ||
+        (std::is_signed_v<T> && i < static_cast<int64_t>(Limits::min())) ||
+        (sizeof(T) < 8 && i > static_cast<int64_t>(Limits::max()))) {
+      return OutOfRange(v, t);
+    }
+    *out = static_cast<T>(i);
+    return Status::Ok();
+  }
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::trunc(d) != d || std::abs(d) >= 9.0e15) {
+      return InvalidArgument(Where(t) + std::string(DataTypeName(t.datatype)) +
+                             " data must be integers, got " + v.dump());
+    }
+    if (d < static_cast<double>(Limits::lowest()) || d > static_cast<double>(Limits::max())) {
+      return OutOfRange(v, t);
+    }
+    *out = static_cast<T>(d);
+    return Status::Ok();
+  }
+  return InvalidArgument(Where(t) + std::string(DataTypeName(t.datatype)) +
+                         " data must be integers, got " + v.dump());
+}
+
 template <typename T>
 Status AppendNumber(const json& v, Tensor& t) {
-  T out;
+  T out{};
   if constexpr (std::is_same_v<T, bool>) {
     if (!v.is_boolean()) {
       return InvalidArgument(Where(t) + "BOOL data must be true or false, got " + v.dump());
     }
     out = v.get<bool>();
   } else if constexpr (std::is_integral_v<T>) {
-    double d;
-    if (v.is_number_integer()) {
-      if (v.is_number_unsigned()) {
-        const uint64_t u = v.get<uint64_t>();
-        if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
-          return InvalidArgument(Where(t) + v.dump() + " is out of range for " +
-                                 std::string(DataTypeName(t.datatype)));
-        }
-        out = static_cast<T>(u);
-        t.raw.append(reinterpret_cast<const char*>(&out), sizeof out);
-        return Status::Ok();
-      }
-      d = static_cast<double>(v.get<int64_t>());
-      const int64_t i = v.get<int64_t>();
-      if ((std::is_signed_v<T> && i < static_cast<int64_t>(std::numeric_limits<T>::min())) ||
-          (!std::is_signed_v<T> && i < 0) ||
-          (sizeof(T) < 8 && i > static_cast<int64_t>(std::numeric_limits<T>::max()))) {
-        return InvalidArgument(Where(t) + v.dump() + " is out of range for " +
-                               std::string(DataTypeName(t.datatype)));
-      }
-      out = static_cast<T>(i);
-      (void)d;
-    } else if (v.is_number_float() && std::trunc(v.get<double>()) == v.get<double>() &&
-               std::abs(v.get<double>()) < 9.0e15) {
-      d = v.get<double>();
-      if (d < static_cast<double>(std::numeric_limits<T>::lowest()) ||
-          d > static_cast<double>(std::numeric_limits<T>::max())) {
-        return InvalidArgument(Where(t) + v.dump() + " is out of range for " +
-                               std::string(DataTypeName(t.datatype)));
-      }
-      out = static_cast<T>(d);
-    } else {
-      return InvalidArgument(Where(t) + std::string(DataTypeName(t.datatype)) +
-                             " data must be integers, got " + v.dump());
-    }
+    if (Status s = IntegerOf(v, t, &out); !s.ok()) return s;
   } else {
     if (!v.is_number()) {
       return InvalidArgument(Where(t) + std::string(DataTypeName(t.datatype)) +

@@ -1,0 +1,109 @@
+#include "frontend/http/rest_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace modelgate {
+namespace {
+
+template <typename T>
+std::vector<T> ValuesOf(const Tensor& t) {
+  std::vector<T> v(t.raw.size() / sizeof(T));
+  std::memcpy(v.data(), t.raw.data(), t.raw.size());
+  return v;
+}
+
+TEST(RestCodecTest, ParsesFlatAndNestedDataIdOutputsAndTimeout) {
+  auto r = ParseV2InferRequest(R"({"id": "r1", "parameters": {"timeout": 1500000},
+    "inputs": [{"name": "f", "datatype": "FP64", "shape": [2, 2], "data": [[1, 2], [3, 4.5]]},
+               {"name": "n", "datatype": "INT32", "shape": [3], "data": [1, -2, 3.0]}],
+    "outputs": [{"name": "label"}]})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->id, "r1");
+  EXPECT_TRUE(r->deadline.has_value());
+  EXPECT_EQ(r->requested_outputs, std::vector<std::string>{"label"});
+  EXPECT_EQ(ValuesOf<double>(r->inputs[0]), (std::vector<double>{1, 2, 3, 4.5}));
+  EXPECT_EQ(ValuesOf<int32_t>(r->inputs[1]), (std::vector<int32_t>{1, -2, 3}));
+}
+
+TEST(RestCodecTest, ErrorsNameTheInputAndTheProblem) {
+  struct Case {
+    const char* body;
+    const char* fragment;
+  } cases[] = {
+      {R"({"inputs": [)", "malformed JSON"},
+      {R"([1, 2])", "must be a JSON object"},
+      {R"({"inputs": [{"name": "x", "datatype": "FP64", "shape": [2], "data": [1]}]})",
+       "input 'x': shape [2] needs 2 elements, data has 1"},
+      {R"({"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": ["a"]}]})",
+       "input 'x': FP64 data must be numbers"},
+      {R"({"inputs": [{"name": "x", "datatype": "INT8", "shape": [1], "data": [300]}]})",
+       "input 'x': 300 is out of range for INT8"},
+      {R"({"inputs": [{"name": "x", "datatype": "INT32", "shape": [1], "data": [1.5]}]})",
+       "input 'x': INT32 data must be integers"},
+      {R"({"inputs": [{"name": "x", "datatype": "UINT8", "shape": [1], "data": [-1]}]})",
+       "out of range for UINT8"},
+      {R"({"inputs": [{"name": "x", "datatype": "FLOAT", "shape": [1], "data": [1]}]})",
+       "input 'x': unknown datatype"},
+      {R"({"inputs": [{"name": "x", "datatype": "BOOL", "shape": [1], "data": [1]}]})",
+       "BOOL data must be true or false"},
+      {R"({"inputs": [{"name": "x", "datatype": "FP64", "shape": [-1], "data": []}]})",
+       "non-negative integers"},
+      {R"({"parameters": {"timeout": "soon"}, "inputs": []})", "parameter 'timeout'"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseV2InferRequest(c.body);
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.body;
+    EXPECT_NE(r.status().message().find(c.fragment), std::string::npos)
+        << c.body << " -> " << r.status().message();
+  }
+}
+
+ModelConfig TwoColumnModel() {
+  ModelConfig c;
+  c.name = "m";
+  c.inputs = {{"wt", DataType::kFp64, {-1}}, {"hp", DataType::kFp64, {-1}}};
+  return c;
+}
+
+TEST(RestCodecTest, V1RowsAsObjectsOrArraysBecomeColumns) {
+  for (const char* body : {R"({"instances": [{"wt": 1, "hp": 10}, {"hp": 20, "wt": 2}]})",
+                           R"({"instances": [[1, 10], [2, 20]]})"}) {
+    auto r = ParseV1PredictRequest(body, TwoColumnModel());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->inputs[0].shape, std::vector<int64_t>{2});
+    EXPECT_EQ(ValuesOf<double>(r->inputs[0]), (std::vector<double>{1, 2}));
+    EXPECT_EQ(ValuesOf<double>(r->inputs[1]), (std::vector<double>{10, 20}));
+  }
+  auto bad = ParseV1PredictRequest(R"({"instances": [{"wt": 1, "hp": 2, "zz": 3}]})", TwoColumnModel());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("instances[0]: unknown input 'zz'"), std::string::npos);
+}
+
+TEST(RestCodecTest, V1PredictionsAreRowsOfEachOutput) {
+  InferResponse resp;
+  Tensor label;
+  label.name = "label";
+  label.datatype = DataType::kInt64;
+  label.shape = {2};
+  int64_t l[2] = {0, 2};
+  label.raw.assign(reinterpret_cast<char*>(l), sizeof l);
+  Tensor probs;
+  probs.name = "p";
+  probs.datatype = DataType::kFp64;
+  probs.shape = {2, 2};
+  double p[4] = {0.9, 0.1, 0.2, 0.8};
+  probs.raw.assign(reinterpret_cast<char*>(p), sizeof p);
+  resp.outputs = {label, probs};
+  auto body = EncodeV1PredictResponse(resp);
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(nlohmann::json::parse(*body),
+            nlohmann::json::parse(R"({"predictions": [{"label": 0, "p": [0.9, 0.1]},
+                                                      {"label": 2, "p": [0.2, 0.8]}]})"));
+}
+
+}  // namespace
+}  // namespace modelgate
