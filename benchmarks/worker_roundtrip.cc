@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "spdlog/spdlog.h"
 #include "support/worker_harness.h"
 
 using namespace modelgate;
@@ -57,6 +58,7 @@ Stats Measure(WorkerHarness& h, ProcessWorker& w, const std::function<std::vecto
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 2000;
+  spdlog::set_level(spdlog::level::warn);  // keep the table readable
   WorkerHarness h;
   auto r = h.Start(Backend::kR, ExampleModelDir("mtcars_am"), true);
   auto py = h.Start(Backend::kPython, ExampleModelDir("iris_species"));
