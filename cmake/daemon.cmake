@@ -18,7 +18,7 @@ modelgate_library(modelgate_core src/server/inference_core.cc src/server/request
 target_link_libraries(modelgate_core PUBLIC modelgate_pool modelgate_observability)
 
 modelgate_library(modelgate_http src/frontend/http/http_server.cc src/frontend/http/http_api.cc
-  src/frontend/http/rest_codec.cc src/frontend/http/json_tensor.cc)
+  src/frontend/http/rest_codec.cc src/frontend/http/json_tensor.cc src/frontend/http/json_writer.cc)
 target_link_libraries(modelgate_http PUBLIC modelgate_core modelgate_observability)
 
 modelgate_library(modelgate_grpc src/frontend/grpc/grpc_frontend.cc src/frontend/grpc/grpc_codec.cc)

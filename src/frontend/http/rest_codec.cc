@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "frontend/http/json_tensor.h"
+#include "frontend/http/json_writer.h"
 
 namespace modelgate {
 
@@ -100,18 +101,35 @@ StatusOr<InferRequest> ParseV2InferRequest(std::string_view body) {
 }
 
 std::string EncodeV2InferResponse(const InferResponse& response) {
-  json outputs = json::array();
-  for (const Tensor& t : response.outputs) {
-    outputs.push_back({{"name", t.name},
-                       {"datatype", DataTypeName(t.datatype)},
-                       {"shape", t.shape},
-                       {"data", JsonData(t)}});
+  std::string out;
+  size_t payload = 0;
+  for (const Tensor& t : response.outputs) payload += t.raw.size() * 3 + t.strings.size() * 8;
+  out.reserve(128 + payload);
+  out += "{\"model_name\":";
+  AppendJsonString(out, response.model);
+  out += ",\"model_version\":";
+  AppendJsonString(out, response.version);
+  out += ",\"id\":";
+  AppendJsonString(out, response.id);
+  out += ",\"outputs\":[";
+  for (size_t i = 0; i < response.outputs.size(); ++i) {
+    const Tensor& t = response.outputs[i];
+    if (i) out.push_back(',');
+    out += "{\"name\":";
+    AppendJsonString(out, t.name);
+    out += ",\"datatype\":\"";
+    out += DataTypeName(t.datatype);
+    out += "\",\"shape\":[";
+    for (size_t d = 0; d < t.shape.size(); ++d) {
+      if (d) out.push_back(',');
+      out += std::to_string(t.shape[d]);
+    }
+    out += "],\"data\":";
+    AppendJsonArray(out, t);
+    out.push_back('}');
   }
-  json j = {{"model_name", response.model},
-            {"model_version", response.version},
-            {"id", response.id},
-            {"outputs", std::move(outputs)}};
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  out += "]}";
+  return out;
 }
 
 StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelConfig& config) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -103,6 +104,44 @@ TEST(RestCodecTest, V1PredictionsAreRowsOfEachOutput) {
   EXPECT_EQ(nlohmann::json::parse(*body),
             nlohmann::json::parse(R"({"predictions": [{"label": 0, "p": [0.9, 0.1]},
                                                       {"label": 2, "p": [0.2, 0.8]}]})"));
+}
+
+}  // namespace
+}  // namespace modelgate
+
+namespace modelgate {
+namespace {
+
+TEST(RestCodecTest, V2ResponseIsValidJsonWithExactNumbersAndEscapes) {
+  InferResponse resp;
+  resp.model = "m";
+  resp.version = "1";
+  resp.id = "id \"quoted\"\n";
+  Tensor p;
+  p.name = "prob";
+  p.datatype = DataType::kFp64;
+  p.shape = {4};
+  double v[4] = {0.8423355365169382, -1e-300, 3.0, std::nan("")};
+  p.raw.assign(reinterpret_cast<char*>(v), sizeof v);
+  Tensor s;
+  s.name = "label";
+  s.datatype = DataType::kBytes;
+  s.shape = {2};
+  s.strings = {"a\tb", std::string("\x01", 1)};
+  Tensor b;
+  b.name = "flag";
+  b.datatype = DataType::kBool;
+  b.shape = {1};
+  b.raw = std::string(1, '\1');
+  resp.outputs = {p, s, b};
+  const auto j = nlohmann::json::parse(EncodeV2InferResponse(resp));
+  EXPECT_EQ(j["id"], "id \"quoted\"\n");
+  EXPECT_EQ(j["outputs"][0]["shape"], nlohmann::json::array({4}));
+  EXPECT_EQ(j["outputs"][0]["data"][0].get<double>(), 0.8423355365169382);  // round-trips exactly
+  EXPECT_EQ(j["outputs"][0]["data"][1].get<double>(), -1e-300);
+  EXPECT_TRUE(j["outputs"][0]["data"][3].is_null());  // NaN has no JSON form
+  EXPECT_EQ(j["outputs"][1]["data"], nlohmann::json::array({"a\tb", "\x01"}));
+  EXPECT_EQ(j["outputs"][2]["data"], nlohmann::json::array({true}));
 }
 
 }  // namespace
