@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   limits.max_connections = options->max_connections;
   core.set_max_inflight(options->max_inflight);
   HttpServer http(io, limits, [&api](HttpRequest&& req, HttpRespond respond) {
-    api.Handle(std::move(req), std::move(respond));
+    return api.Handle(std::move(req), std::move(respond));
   });
   GrpcFrontend grpc(core, metrics_on, options->access_log);
 

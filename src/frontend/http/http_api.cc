@@ -136,7 +136,7 @@ HttpApi::HttpApi(InferenceCore& core, Metrics* metrics, bool access_log)
       unknown_metrics_(metrics ? &metrics->Unknown() : nullptr),
       access_log_(access_log) {}
 
-void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
+HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
   const auto start = SteadyClock::now();
   std::string request_id(request["x-request-id"]);
   if (request_id.empty() || request_id.size() > 128) request_id = NewRequestId();
@@ -160,7 +160,7 @@ void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
       Route::Parse(SplitPath(std::string_view(request.target().data(), request.target().size())));
   if (route.kind == Route::kNotFound) {
     respond(Error(NotFound("no route for " + std::string(request.target()))));
-    return;
+    return {};
   }
   if (request.method() != route.method) {
     HttpResponse res = Error(InvalidArgument("method " + std::string(request.method_string()) +
@@ -168,24 +168,24 @@ void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     res.result(http::status::method_not_allowed);
     res.set(http::field::allow, std::string(http::to_string(route.method)));
     respond(std::move(res));
-    return;
+    return {};
   }
 
   switch (route.kind) {
     case Route::kLive:
       respond(Json(200, R"({"live":true})"));
-      return;
+      return {};
     case Route::kReady: {
       const bool ready = core_.ServerReady();
       respond(Json(ready ? 200 : 503, json{{"ready", ready}}.dump()));
-      return;
+      return {};
     }
     case Route::kServerMetadata:
       respond(Json(200, json{{"name", "modelgate"},
                              {"version", kServerVersion},
                              {"extensions", {"model_repository"}}}
                             .dump()));
-      return;
+      return {};
     case Route::kRepositoryIndex: {
       json index = json::array();
       for (const auto& m : core_.Index()) {
@@ -196,13 +196,13 @@ void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
         index.push_back(std::move(e));
       }
       respond(Json(200, index.dump(-1, ' ', false, json::error_handler_t::replace)));
-      return;
+      return {};
     }
     case Route::kRepositoryLoad:
     case Route::kRepositoryUnload: {
       Status s = core_.SetLoaded(route.model, route.kind == Route::kRepositoryLoad);
       respond(s.ok() ? Json(200, "{}") : Error(s));
-      return;
+      return {};
     }
     default:
       break;
@@ -216,7 +216,7 @@ void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
           std::chrono::duration<double>(SteadyClock::now() - start).count());
     }
     respond(Error(found.status()));
-    return;
+    return {};
   }
   switch (route.kind) {
     case Route::kModelMetadata: {
@@ -229,7 +229,7 @@ void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
                              {"inputs", TensorMeta(c.inputs)},
                              {"outputs", TensorMeta(c.outputs)}}
                             .dump()));
-      return;
+      return {};
     }
     case Route::kModelReady:
     case Route::kV1Status: {
@@ -239,20 +239,20 @@ void HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
       if (!ready) body["reason"] = core_.NotReadyReason(*found);
       respond(Json(route.kind == Route::kV1Status || ready ? 200 : 503,
                    body.dump(-1, ' ', false, json::error_handler_t::replace)));
-      return;
+      return {};
     }
     case Route::kInfer:
     case Route::kV1Predict:
-      Infer(route, std::move(request), request_id, std::move(respond),
-            route.kind == Route::kV1Predict);
-      return;
+      return Infer(route, std::move(request), request_id, std::move(respond),
+                   route.kind == Route::kV1Predict);
     default:
       respond(Error(NotFound("no route for " + std::string(request.target()))));
   }
+  return {};
 }
 
-void HttpApi::Infer(Route& route, HttpRequest&& request, const std::string& request_id,
-                    HttpRespond respond, bool v1) {
+HttpCancel HttpApi::Infer(Route& route, HttpRequest&& request, const std::string& request_id,
+                          HttpRespond respond, bool v1) {
   const auto start = SteadyClock::now();
   auto found = core_.Find(route.model, route.version);
   auto parsed = v1 ? ParseV1PredictRequest(request.body(), *found->config)
@@ -267,13 +267,13 @@ void HttpApi::Infer(Route& route, HttpRequest&& request, const std::string& requ
   };
   if (!parsed.ok()) {
     finish(Error(parsed.status()), parsed.status().code());
-    return;
+    return {};
   }
   InferRequest req = std::move(parsed).value();
   req.model = route.model;
   req.version = route.version;
   if (req.id.empty()) req.id = request_id;
-  core_.Infer(std::move(req), [finish = std::move(finish), v1](StatusOr<InferResponse> result) {
+  auto handle = core_.Infer(std::move(req), [finish = std::move(finish), v1](StatusOr<InferResponse> result) {
     if (!result.ok()) {
       finish(Error(result.status()), result.status().code());
       return;
@@ -289,6 +289,7 @@ void HttpApi::Infer(Route& route, HttpRequest&& request, const std::string& requ
     }
     finish(Json(200, std::move(body).value()), StatusCode::kOk);
   });
+  return [handle] { handle->Cancel(); };
 }
 
 }  // namespace modelgate

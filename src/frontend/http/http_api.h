@@ -17,13 +17,14 @@ class HttpApi {
  public:
   HttpApi(InferenceCore& core, Metrics* metrics, bool access_log);
 
-  // Runs on the io thread; `respond` is called exactly once.
-  void Handle(HttpRequest&& request, HttpRespond respond);
+  // Runs on the io thread; `respond` is called exactly once. Returns how to
+  // withdraw an infer request whose client disconnects (empty otherwise).
+  HttpCancel Handle(HttpRequest&& request, HttpRespond respond);
 
  private:
   struct Route;
-  void Infer(Route& route, HttpRequest&& request, const std::string& request_id,
-             HttpRespond respond, bool v1);
+  HttpCancel Infer(Route& route, HttpRequest&& request, const std::string& request_id,
+                   HttpRespond respond, bool v1);
 
   InferenceCore& core_;
   ModelMetrics* unknown_metrics_;  // requests naming no known model

@@ -71,9 +71,34 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpRequest req = parser_->release();
     keep_alive_ = req.keep_alive();
     stream_.expires_never();  // the request's own deadline governs from here
-    handler_(std::move(req), [self = shared_from_this()](HttpResponse res) {
+    answered_ = false;
+    cancel_ = handler_(std::move(req), [self = shared_from_this()](HttpResponse res) {
+      self->answered_ = true;
+      self->cancel_ = nullptr;
       self->Send(std::move(res));
     });
+    if (!answered_ && cancel_) WatchForDisconnect();
+  }
+
+  // Reads while the answer is pending: EOF or an error means the client left,
+  // so the request is withdrawn. Bytes that arrive (a pipelined request) stay
+  // in buffer_ for the next read.
+  void WatchForDisconnect() {
+    watching_ = true;
+    stream_.socket().async_read_some(
+        buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+          self->watching_ = false;
+          self->buffer_.commit(n);
+          if (ec && ec != asio::error::operation_aborted && self->cancel_) {
+            HttpCancel cancel = std::move(self->cancel_);
+            self->cancel_ = nullptr;
+            cancel();
+          }
+          if (self->read_after_watch_) {
+            self->read_after_watch_ = false;
+            self->DoRead();
+          }
+        });
   }
 
   // Answers a request that cannot be read to its end, then closes the
@@ -101,6 +126,13 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       if (ec || !self->keep_alive_) {
         self->Close();
+        return;
+      }
+      if (self->watching_) {
+        // Only one read at a time: stop the watch, read on when it ends.
+        self->read_after_watch_ = true;
+        beast::error_code ignored;
+        self->stream_.socket().cancel(ignored);
         return;
       }
       self->DoRead();
@@ -143,6 +175,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<HttpResponse> response_;
   bool keep_alive_ = true;
   bool linger_ = false;
+  bool answered_ = false;
+  bool watching_ = false;
+  bool read_after_watch_ = false;
+  HttpCancel cancel_;
   std::array<char, 16 * 1024> drain_buf_;
   static constexpr std::chrono::seconds kLingerTime{2};
 };

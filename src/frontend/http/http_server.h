@@ -1,7 +1,9 @@
 // HttpServer: accepts HTTP/1.1 connections (keep-alive) and runs one session
 // per connection on the io thread. A session reads one request at a time
 // (body limit, header limit, read timeout), hands it to the handler and writes
-// the one response in a single gather write with TCP_NODELAY.
+// the one response in a single gather write with TCP_NODELAY. While a request
+// is being answered the session watches the socket: if the client closes it,
+// the request is withdrawn (a queued request never runs).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -25,7 +27,9 @@ struct HttpLimits {
   int max_connections = 1024;
 };
 
-using HttpHandler = std::function<void(HttpRequest&&, HttpRespond)>;
+// Handles one request; returns how to withdraw it if the client disconnects
+// before the answer (empty when there is nothing to withdraw).
+using HttpHandler = std::function<HttpCancel(HttpRequest&&, HttpRespond)>;
 
 class HttpServer {
  public:

@@ -249,6 +249,35 @@ class FaultTest(unittest.TestCase):
         self.assertIn(200, statuses)
         record("flood of 40 beyond a queue of 2", statuses)
 
+    def test_rest_client_that_disconnects_releases_its_queued_request(self):
+        import socket
+        from test_observability import scrape, value
+        self.assertTrue(wait_for(lambda: request("GET", D.base + "/v2/models/slow_py/ready")[0] == 200))
+        before = scrape(D)
+        busy = threading.Thread(target=lambda: seconds_infer("slow_py", 1.5))
+        busy.start()
+        time.sleep(0.3)  # the only worker is busy now
+        body = json.dumps({"inputs": [{"name": "seconds", "datatype": "FP64", "shape": [1], "data": [0]}]})
+        s = socket.create_connection(("127.0.0.1", D.http_port))
+        s.sendall((f"POST /v2/models/slow_py/infer HTTP/1.1\r\nHost: x\r\nx-request-id: gone-1\r\n"
+                   f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
+        time.sleep(0.3)  # queued behind the busy worker
+        s.close()
+        busy.join(30)
+
+        def settled():
+            after = scrape(D)
+            return value(after, "modelgate_requests_total", model="slow_py", version="1", protocol="http",
+                         code="CANCELLED") - value(before, "modelgate_requests_total", model="slow_py",
+                                                    version="1", protocol="http", code="CANCELLED") == 1
+        self.assertTrue(wait_for(settled, timeout=10), "the disconnected request was not withdrawn")
+        time.sleep(0.5)
+        after = scrape(D)
+        ran = (value(after, "modelgate_compute_duration_seconds_count", model="slow_py", version="1")
+               - value(before, "modelgate_compute_duration_seconds_count", model="slow_py", version="1"))
+        self.assertEqual(ran, 1)  # only the busy request ever reached the worker
+        record("REST client disconnects while queued", [200, 499])
+
     def test_rate_limit_and_recycling(self):
         statuses = [x_infer("rated_py", [1.0])[0] for _ in range(5)]
         self.assertEqual(statuses[:2], [200, 200])
