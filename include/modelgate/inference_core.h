@@ -73,6 +73,9 @@ class InferenceCore {
     ModelMetrics* metrics;  // null without Metrics
   };
   StatusOr<Resolved> Find(const std::string& model, const std::string& version) const;
+  // Infer for a model version a front end has already found.
+  std::shared_ptr<InferHandle> Infer(const Resolved& target, InferRequest request,
+                                     InferCallback done);
   bool ModelReady(const Resolved& r) const;
   std::string NotReadyReason(const Resolved& r) const;
 

@@ -203,10 +203,19 @@ std::optional<SteadyTime> EffectiveDeadline(const ModelConfig& c, std::optional<
 }  // namespace
 
 std::shared_ptr<InferHandle> InferenceCore::Infer(InferRequest request, InferCallback done) {
-  auto handle = std::make_shared<PoolHandle>(io_);
   auto found = Find(request.model, request.version);
-  Status s = found.ok() ? Status::Ok() : found.status();
-  if (s.ok()) s = ValidateInputs(*found->config, request.inputs);
+  if (!found.ok()) {
+    asio::post(io_, [done = std::move(done), s = found.status()] { done(s); });
+    return std::make_shared<PoolHandle>(io_);
+  }
+  return Infer(*found, std::move(request), std::move(done));
+}
+
+std::shared_ptr<InferHandle> InferenceCore::Infer(const Resolved& target, InferRequest request,
+                                                  InferCallback done) {
+  auto handle = std::make_shared<PoolHandle>(io_);
+  const Resolved* found = &target;
+  Status s = ValidateInputs(*found->config, request.inputs);
   if (s.ok()) s = ValidateRequestedOutputs(*found->config, request.requested_outputs);
   if (s.ok() && shutting_down_.load()) {
     s = Unavailable("the server is shutting down").WithRetryAfter(1);

@@ -2,6 +2,7 @@
 
 #include <grpcpp/health_check_service_interface.h>
 
+#include <atomic>
 #include <mutex>
 
 #include "frontend/grpc/grpc_codec.h"
@@ -21,9 +22,14 @@ grpc::Status ToGrpcStatus(const Status& s) {
 }
 
 // A unary reactor that withdraws its queued request when the client cancels
-// (or its deadline passes on the gRPC side). Deleted by gRPC via OnDone.
+// (or its deadline passes on the gRPC side). Two owners: gRPC until OnDone,
+// and the handler until it has attached the request's handle, so the answer
+// may race the handler without a use-after-free.
 class InferReactor final : public grpc::ServerUnaryReactor {
  public:
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
   void SetHandle(std::shared_ptr<InferHandle> h) {
     std::lock_guard<std::mutex> lock(mu_);
     handle_ = std::move(h);
@@ -34,9 +40,10 @@ class InferReactor final : public grpc::ServerUnaryReactor {
     cancelled_ = true;
     if (handle_) handle_->Cancel();
   }
-  void OnDone() override { delete this; }
+  void OnDone() override { Unref(); }
 
  private:
+  std::atomic<int> refs_{2};
   std::mutex mu_;
   bool cancelled_ = false;
   std::shared_ptr<InferHandle> handle_;
@@ -193,6 +200,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
   auto parsed = FromGrpc(*req);
   if (!parsed.ok()) {
     finish(parsed.status());
+    reactor->Unref();
     return reactor;
   }
   InferRequest request = std::move(parsed).value();
@@ -201,15 +209,17 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
   if (deadline != std::chrono::system_clock::time_point::max()) {
     request.deadline = SteadyClock::now() + (deadline - std::chrono::system_clock::now());
   }
-  auto handle = core_.Infer(std::move(request), [finish = std::move(finish), resp, raw](StatusOr<InferResponse> r) {
+  auto on_answer = [finish = std::move(finish), resp, raw](StatusOr<InferResponse> r) {
     if (!r.ok()) {
       finish(r.status());
       return;
     }
     ToGrpc(std::move(r).value(), raw, resp);
     finish(Status::Ok());
-  });
-  reactor->SetHandle(std::move(handle));
+  };
+  reactor->SetHandle(found.ok() ? core_.Infer(*found, std::move(request), std::move(on_answer))
+                                : core_.Infer(std::move(request), std::move(on_answer)));
+  reactor->Unref();
   return reactor;
 }
 

@@ -243,7 +243,7 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     }
     case Route::kInfer:
     case Route::kV1Predict:
-      return Infer(route, std::move(request), request_id, std::move(respond),
+      return Infer(*found, route, std::move(request), request_id, std::move(respond),
                    route.kind == Route::kV1Predict);
     default:
       respond(Error(NotFound("no route for " + std::string(request.target()))));
@@ -251,13 +251,13 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
   return {};
 }
 
-HttpCancel HttpApi::Infer(Route& route, HttpRequest&& request, const std::string& request_id,
+HttpCancel HttpApi::Infer(const InferenceCore::Resolved& found, Route& route,
+                          HttpRequest&& request, const std::string& request_id,
                           HttpRespond respond, bool v1) {
   const auto start = SteadyClock::now();
-  auto found = core_.Find(route.model, route.version);
-  auto parsed = v1 ? ParseV1PredictRequest(request.body(), *found->config)
+  auto parsed = v1 ? ParseV1PredictRequest(request.body(), *found.config)
                    : ParseV2InferRequest(request.body());
-  auto finish = [respond = std::move(respond), metrics = found->metrics, start](
+  auto finish = [respond = std::move(respond), metrics = found.metrics, start](
                     HttpResponse res, StatusCode code) {
     if (metrics) {
       metrics->RecordRequest(Protocol::kHttp, code,
@@ -273,7 +273,7 @@ HttpCancel HttpApi::Infer(Route& route, HttpRequest&& request, const std::string
   req.model = route.model;
   req.version = route.version;
   if (req.id.empty()) req.id = request_id;
-  auto handle = core_.Infer(std::move(req), [finish = std::move(finish), v1](StatusOr<InferResponse> result) {
+  auto handle = core_.Infer(found, std::move(req), [finish = std::move(finish), v1](StatusOr<InferResponse> result) {
     if (!result.ok()) {
       finish(Error(result.status()), result.status().code());
       return;

@@ -23,8 +23,8 @@ class HttpApi {
 
  private:
   struct Route;
-  HttpCancel Infer(Route& route, HttpRequest&& request, const std::string& request_id,
-                   HttpRespond respond, bool v1);
+  HttpCancel Infer(const InferenceCore::Resolved& found, Route& route, HttpRequest&& request,
+                   const std::string& request_id, HttpRespond respond, bool v1);
 
   InferenceCore& core_;
   ModelMetrics* unknown_metrics_;  // requests naming no known model
