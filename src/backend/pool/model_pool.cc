@@ -80,6 +80,14 @@ bool ModelPool::AnyAlive() const {
   });
 }
 
+bool ModelPool::RunsAtOnce() const {
+  // Without batching an idle worker takes the next request immediately; with
+  // batching requests may wait beside an idle worker, so the queue bound holds.
+  return config_.max_batch_size == 0 && queue_.empty() &&
+         std::any_of(workers_.begin(), workers_.end(),
+                     [](auto& w) { return w->state() == WorkerState::kReady; });
+}
+
 std::array<int, 5> ModelPool::WorkerStates() const {
   std::array<int, 5> n{};
   for (const auto& w : workers_) ++n[static_cast<size_t>(w->state())];
@@ -127,9 +135,7 @@ uint64_t ModelPool::Submit(PoolRequest request) {
                       " requests/s exceeded")
                .WithRetryAfter(kRetryAfterSeconds),
            "rate_limited");
-  } else if (static_cast<int>(queue_.size()) >= config_.max_queue_size &&
-             std::none_of(workers_.begin(), workers_.end(),
-                          [](auto& w) { return w->state() == WorkerState::kReady; })) {
+  } else if (static_cast<int>(queue_.size()) >= config_.max_queue_size && !RunsAtOnce()) {
     breaker_.Release();
     Reject(call,
            Status(StatusCode::kResourceExhausted,

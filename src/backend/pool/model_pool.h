@@ -128,6 +128,8 @@ class ModelPool : public Worker::Listener {
   void Reject(const CallPtr& call, Status status, std::string_view reason);
   void MaybeRecycle(const std::shared_ptr<Worker>& worker);
   bool AnyAlive() const;
+  // Would a request submitted now go to a worker without queueing?
+  bool RunsAtOnce() const;
   void UpdateReady();
   void FailQueued(const Status& why);
   std::string Label() const;

@@ -301,3 +301,22 @@ TEST_F(BatchingPoolTest, RequestsThatCannotBatchGoAlone) {
 
 }  // namespace
 }  // namespace modelgate
+
+namespace modelgate {
+namespace {
+
+TEST_F(BatchingPoolTest, QueueBoundHoldsWhileABatchFills) {
+  config_.max_batch_size = 64;
+  config_.max_queue_delay_us = 1000000;
+  Make(1, 2);  // a queue of 2, the only worker idle but waiting for the batch
+  SubmitRows("a", {1});
+  SubmitRows("b", {2});
+  SubmitRows("c", {3});
+  Settle();
+  ASSERT_EQ(answers_.count("c"), 1u);
+  EXPECT_EQ(answers_["c"].code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(pool_->queue_depth(), 2u);
+}
+
+}  // namespace
+}  // namespace modelgate
