@@ -121,7 +121,8 @@ int main(int argc, char** argv) {
       beast::tcp_stream stream(io);
       stream.connect(tcp::endpoint(boost::asio::ip::make_address(o.host), o.port));
       stream.socket().set_option(tcp::no_delay(true));
-      http::request<http::string_body> req{http::verb::post, "/v2/models/" + o.model + "/infer", 11};
+      http::request<http::string_body> req{http::verb::post, "/v2/models/" + o.model + "/infer",
+                                           11};
       req.set(http::field::host, o.host);
       req.set(http::field::content_type, "application/json");
       req.body() = JsonBody(o.model);
@@ -147,9 +148,10 @@ int main(int argc, char** argv) {
   auto pct = [&](double p) {
     return all_us.empty() ? 0.0 : all_us[std::min(all_us.size() - 1, size_t(all_us.size() * p))];
   };
-  std::printf("protocol=%s model=%s concurrency=%d requests=%zu errors=%ld rps=%.0f p50_us=%.0f "
-              "p90_us=%.0f p99_us=%.0f\n",
-              o.protocol.c_str(), o.model.c_str(), o.concurrency, all_us.size(), errors.load(),
-              all_us.size() / elapsed, pct(0.5), pct(0.9), pct(0.99));
+  std::printf(
+      "protocol=%s model=%s concurrency=%d requests=%zu errors=%ld rps=%.0f p50_us=%.0f "
+      "p90_us=%.0f p99_us=%.0f\n",
+      o.protocol.c_str(), o.model.c_str(), o.concurrency, all_us.size(), errors.load(),
+      all_us.size() / elapsed, pct(0.5), pct(0.9), pct(0.99));
   return errors.load() == 0 ? 0 : 1;
 }

@@ -66,20 +66,27 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "workers did not start: %s\n", h.last_death.message().c_str());
     return 1;
   }
-  const Stats r_rt = Measure(h, *r, [] {
-    std::vector<Tensor> in;
-    in.push_back(Fp64("wt", {1}, {2.62}));
-    in.push_back(Fp64("hp", {1}, {110}));
-    return in;
-  }, n);
-  const Stats py_rt = Measure(h, *py, [] {
-    std::vector<Tensor> in;
-    in.push_back(Fp64("features", {1, 4}, {5.1, 3.5, 1.4, 0.2}));
-    return in;
-  }, n);
+  const Stats r_rt = Measure(
+      h, *r,
+      [] {
+        std::vector<Tensor> in;
+        in.push_back(Fp64("wt", {1}, {2.62}));
+        in.push_back(Fp64("hp", {1}, {110}));
+        return in;
+      },
+      n);
+  const Stats py_rt = Measure(
+      h, *py,
+      [] {
+        std::vector<Tensor> in;
+        in.push_back(Fp64("features", {1, 4}, {5.1, 3.5, 1.4, 0.2}));
+        return in;
+      },
+      n);
   const double r_own = InInterpreterUs(
       "Rscript -e 'fit <- readRDS(\"" + ExampleModelDir("mtcars_am") +
-      "/model.rds\"); d <- data.frame(wt = 2.62, hp = 110); for (i in 1:200) predict(fit, newdata = d, "
+      "/model.rds\"); d <- data.frame(wt = 2.62, hp = 110); for (i in 1:200) predict(fit, newdata "
+      "= d, "
       "type = \"response\"); n <- 2000; t <- system.time(for (i in 1:n) predict(fit, newdata = d, "
       "type = \"response\"))[[\"elapsed\"]]; cat(t / n * 1e6)'");
   const double py_own = InInterpreterUs(
@@ -94,12 +101,14 @@ int main(int argc, char** argv) {
               "own predict us", "overhead");
   std::printf("%-26s %10.0f %10.0f %10.0f %16.0f %9.0fus\n", "mtcars_am (R glm)", r_rt.p50_us,
               r_rt.p99_us, r_rt.mean_us, r_own, r_rt.p50_us - r_own);
-  std::printf("%-26s %10.0f %10.0f %10.0f %16.0f %9.0fus\n", "iris_species (sklearn)",
-              py_rt.p50_us, py_rt.p99_us, py_rt.mean_us, py_own, py_rt.p50_us - py_own);
-  std::printf("\noverhead = round-trip p50 - the model's own predict time (framing, protobuf, "
-              "pipes, tensor decode/encode in the runtime)\n");
+  std::printf("%-26s %10.0f %10.0f %10.0f %16.0f %9.0fus\n", "iris_species (sklearn)", py_rt.p50_us,
+              py_rt.p99_us, py_rt.mean_us, py_own, py_rt.p50_us - py_own);
+  std::printf(
+      "\noverhead = round-trip p50 - the model's own predict time (framing, protobuf, "
+      "pipes, tensor decode/encode in the runtime)\n");
   r->Stop(std::chrono::seconds(2), DeathCause::kStopped);
   py->Stop(std::chrono::seconds(2), DeathCause::kStopped);
-  RunUntil(h.io, [&] { return h.dead_events == 2; }, std::chrono::seconds(10));
+  RunUntil(
+      h.io, [&] { return h.dead_events == 2; }, std::chrono::seconds(10));
   return 0;
 }

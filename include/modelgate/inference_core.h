@@ -7,8 +7,8 @@
 // atomic). Start(), Stop() and every pool operation run on the io thread.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <functional>
 #include <map>
 #include <memory>

@@ -40,8 +40,8 @@ namespace modelgate {
 enum class Protocol { kHttp = 0, kGrpc = 1 };
 inline constexpr size_t kNumStatusCodes = static_cast<size_t>(StatusCode::kCancelled) + 1;
 inline constexpr std::array<std::string_view, 7> kRejectReasons = {
-    "queue_full", "breaker_open", "rate_limited", "deadline",
-    "shutting_down", "not_ready", "server_busy"};
+    "queue_full",    "breaker_open", "rate_limited", "deadline",
+    "shutting_down", "not_ready",    "server_busy"};
 inline constexpr std::array<DeathCause, 5> kRestartCauses = {
     DeathCause::kCrash, DeathCause::kTimeout, DeathCause::kRecycle, DeathCause::kMalformed,
     DeathCause::kStartFailed};
@@ -71,9 +71,9 @@ struct PoolSnapshot {
   std::string model;
   std::string version;
   size_t queue_depth = 0;
-  size_t inflight = 0;  // queued + running
-  std::array<int, 5> workers{};  // by WorkerState
-  int breaker_state = 0;          // 0 closed, 1 open, 2 half-open
+  size_t inflight = 0;              // queued + running
+  std::array<int, 5> workers{};     // by WorkerState
+  int breaker_state = 0;            // 0 closed, 1 open, 2 half-open
   int64_t worker_memory_bytes = 0;  // RSS summed over the version's workers
 };
 

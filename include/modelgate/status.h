@@ -21,7 +21,7 @@ enum class StatusCode {
   kDeadlineExceeded,   // deadline passed, queued or running
   kUnauthenticated,
   kPermissionDenied,
-  kInternal,  // model code raised an error, or a bug
+  kInternal,   // model code raised an error, or a bug
   kCancelled,  // the client cancelled or went away
 };
 
@@ -51,7 +51,9 @@ class Status {
   std::optional<int> retry_after_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }

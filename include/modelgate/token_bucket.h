@@ -15,7 +15,8 @@ class TokenBucket {
 
   bool TryTake() {
     const SteadyTime now = clock_.Now();
-    tokens_ = std::min(burst_, tokens_ + std::chrono::duration<double>(now - last_).count() * rate_);
+    tokens_ =
+        std::min(burst_, tokens_ + std::chrono::duration<double>(now - last_).count() * rate_);
     last_ = now;
     if (tokens_ < 1.0) return false;
     tokens_ -= 1.0;

@@ -12,9 +12,9 @@ enum class Backend { kR, kPython };
 
 // Where the runtimes live and which interpreters run them, daemon-wide.
 struct RuntimeSettings {
-  std::string bridge_dir;          // holds R/, python/, proto/ (see CMakeLists.txt)
+  std::string bridge_dir;  // holds R/, python/, proto/ (see CMakeLists.txt)
   std::string rscript = "Rscript";
-  std::string python;              // empty: DefaultPython()
+  std::string python;  // empty: DefaultPython()
 };
 
 // /usr/bin/python3 when it exists (Debian's, which sees python3-numpy), else
@@ -25,7 +25,7 @@ struct WorkerCommandOptions {
   Backend backend = Backend::kPython;
   std::string version_dir;  // the model version directory
   bool dataframe = false;
-  std::string interpreter;  // overrides the runtime's default when set
+  std::string interpreter;                 // overrides the runtime's default when set
   std::map<std::string, std::string> env;  // the model's own variables, set last
 };
 

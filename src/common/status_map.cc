@@ -13,18 +13,29 @@ struct Row {
 // See DESIGN.md "One status table".
 constexpr Row RowOf(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return {200, 0, "OK"};
-    case StatusCode::kInvalidArgument: return {400, 3, "INVALID_ARGUMENT"};
-    case StatusCode::kNotFound: return {404, 5, "NOT_FOUND"};
-    case StatusCode::kTooLarge: return {413, 8, "RESOURCE_EXHAUSTED"};
-    case StatusCode::kResourceExhausted: return {429, 8, "RESOURCE_EXHAUSTED"};
-    case StatusCode::kUnavailable: return {503, 14, "UNAVAILABLE"};
-    case StatusCode::kDeadlineExceeded: return {504, 4, "DEADLINE_EXCEEDED"};
-    case StatusCode::kUnauthenticated: return {401, 16, "UNAUTHENTICATED"};
-    case StatusCode::kPermissionDenied: return {403, 7, "PERMISSION_DENIED"};
-    case StatusCode::kInternal: return {500, 13, "INTERNAL"};
+    case StatusCode::kOk:
+      return {200, 0, "OK"};
+    case StatusCode::kInvalidArgument:
+      return {400, 3, "INVALID_ARGUMENT"};
+    case StatusCode::kNotFound:
+      return {404, 5, "NOT_FOUND"};
+    case StatusCode::kTooLarge:
+      return {413, 8, "RESOURCE_EXHAUSTED"};
+    case StatusCode::kResourceExhausted:
+      return {429, 8, "RESOURCE_EXHAUSTED"};
+    case StatusCode::kUnavailable:
+      return {503, 14, "UNAVAILABLE"};
+    case StatusCode::kDeadlineExceeded:
+      return {504, 4, "DEADLINE_EXCEEDED"};
+    case StatusCode::kUnauthenticated:
+      return {401, 16, "UNAUTHENTICATED"};
+    case StatusCode::kPermissionDenied:
+      return {403, 7, "PERMISSION_DENIED"};
+    case StatusCode::kInternal:
+      return {500, 13, "INTERNAL"};
     // 499 (nginx's "client closed request"): nobody reads it, but logs do.
-    case StatusCode::kCancelled: return {499, 1, "CANCELLED"};
+    case StatusCode::kCancelled:
+      return {499, 1, "CANCELLED"};
   }
   return {500, 13, "INTERNAL"};
 }

@@ -36,18 +36,41 @@ constexpr std::array<TypeInfo, 14> kTypes = {{
 template <typename F>
 bool VisitNumeric(DataType type, F&& f) {
   switch (type) {
-    case DataType::kBool: f(bool{}); return true;
-    case DataType::kUint8: f(uint8_t{}); return true;
-    case DataType::kUint16: f(uint16_t{}); return true;
-    case DataType::kUint32: f(uint32_t{}); return true;
-    case DataType::kUint64: f(uint64_t{}); return true;
-    case DataType::kInt8: f(int8_t{}); return true;
-    case DataType::kInt16: f(int16_t{}); return true;
-    case DataType::kInt32: f(int32_t{}); return true;
-    case DataType::kInt64: f(int64_t{}); return true;
-    case DataType::kFp32: f(float{}); return true;
-    case DataType::kFp64: f(double{}); return true;
-    default: return false;
+    case DataType::kBool:
+      f(bool{});
+      return true;
+    case DataType::kUint8:
+      f(uint8_t{});
+      return true;
+    case DataType::kUint16:
+      f(uint16_t{});
+      return true;
+    case DataType::kUint32:
+      f(uint32_t{});
+      return true;
+    case DataType::kUint64:
+      f(uint64_t{});
+      return true;
+    case DataType::kInt8:
+      f(int8_t{});
+      return true;
+    case DataType::kInt16:
+      f(int16_t{});
+      return true;
+    case DataType::kInt32:
+      f(int32_t{});
+      return true;
+    case DataType::kInt64:
+      f(int64_t{});
+      return true;
+    case DataType::kFp32:
+      f(float{});
+      return true;
+    case DataType::kFp64:
+      f(double{});
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -1,9 +1,9 @@
 #include "modelgate/model_config.h"
 
-#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace modelgate {
@@ -86,7 +86,8 @@ class Checker {
           std::string d;
           if (!String(v, sub, &d)) return false;
           auto type = ParseDataType(d);
-          if (!type) return Fail(sub, "'" + d + "' is not a V2 datatype (BOOL, INT32, FP64, BYTES, ...)");
+          if (!type)
+            return Fail(sub, "'" + d + "' is not a V2 datatype (BOOL, INT32, FP64, BYTES, ...)");
           spec.datatype = *type;
         } else if (k == "shape") {
           if (!v.is_array() || v.empty()) return Fail(sub, "must be a non-empty array of integers");
@@ -103,7 +104,8 @@ class Checker {
       if (spec.name.empty()) return Fail(at + ".name", "is required");
       if (!t.contains("datatype")) return Fail(at + ".datatype", "is required");
       if (spec.shape.empty()) return Fail(at + ".shape", "is required");
-      if (!seen.insert(spec.name).second) return Fail(at + ".name", "duplicate name '" + spec.name + "'");
+      if (!seen.insert(spec.name).second)
+        return Fail(at + ".name", "duplicate name '" + spec.name + "'");
       out->push_back(std::move(spec));
     }
     return true;
@@ -137,9 +139,14 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
     if (key == "backend") {
       std::string b;
       if (!c.String(v, key, &b)) break;
-      if (b == "r") m.backend = Backend::kR;
-      else if (b == "python") m.backend = Backend::kPython;
-      else { c.Fail(key, "must be \"r\" or \"python\", got \"" + b + "\""); break; }
+      if (b == "r")
+        m.backend = Backend::kR;
+      else if (b == "python")
+        m.backend = Backend::kPython;
+      else {
+        c.Fail(key, "must be \"r\" or \"python\", got \"" + b + "\"");
+        break;
+      }
       have_backend = true;
     } else if (key == "interpreter") {
       if (!c.String(v, key, &m.interpreter)) break;
@@ -166,109 +173,152 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
     } else if (key == "circuit_breaker") {
       auto& b = m.circuit_breaker;
       int64_t i = 0;
-      if (!c.Object(v, key, {
-              {"enabled", [&](const json& x, const std::string& k) { return c.Bool(x, k, &b.enabled); }},
-              {"window", [&](const json& x, const std::string& k) {
-                 std::string w;
-                 if (!c.String(x, k, &w)) return false;
-                 if (w != "count" && w != "time") return c.Fail(k, "must be \"count\" or \"time\"");
-                 b.window = w == "count" ? CircuitBreakerConfig::Window::kCount
-                                         : CircuitBreakerConfig::Window::kTime;
-                 return true;
-               }},
-              {"window_size", [&](const json& x, const std::string& k) {
-                 return c.Int(x, k, 1, 100000, &i) && (b.window_size = int(i), true);
-               }},
-              {"minimum_calls", [&](const json& x, const std::string& k) {
-                 return c.Int(x, k, 1, 100000, &i) && (b.minimum_calls = int(i), true);
-               }},
-              {"failure_rate_threshold", [&](const json& x, const std::string& k) {
-                 return c.Number(x, k, 1, 100, &b.failure_rate_threshold);
-               }},
-              {"open_duration_ms", [&](const json& x, const std::string& k) {
-                 return c.Int(x, k, 1, 86400000, &i) && (b.open_duration = std::chrono::milliseconds(i), true);
-               }},
-              {"half_open_calls", [&](const json& x, const std::string& k) {
-                 return c.Int(x, k, 1, 10000, &i) && (b.half_open_calls = int(i), true);
-               }},
-          }))
+      if (!c.Object(v, key,
+                    {
+                        {"enabled", [&](const json& x,
+                                        const std::string& k) { return c.Bool(x, k, &b.enabled); }},
+                        {"window",
+                         [&](const json& x, const std::string& k) {
+                           std::string w;
+                           if (!c.String(x, k, &w)) return false;
+                           if (w != "count" && w != "time")
+                             return c.Fail(k, "must be \"count\" or \"time\"");
+                           b.window = w == "count" ? CircuitBreakerConfig::Window::kCount
+                                                   : CircuitBreakerConfig::Window::kTime;
+                           return true;
+                         }},
+                        {"window_size",
+                         [&](const json& x, const std::string& k) {
+                           return c.Int(x, k, 1, 100000, &i) && (b.window_size = int(i), true);
+                         }},
+                        {"minimum_calls",
+                         [&](const json& x, const std::string& k) {
+                           return c.Int(x, k, 1, 100000, &i) && (b.minimum_calls = int(i), true);
+                         }},
+                        {"failure_rate_threshold",
+                         [&](const json& x, const std::string& k) {
+                           return c.Number(x, k, 1, 100, &b.failure_rate_threshold);
+                         }},
+                        {"open_duration_ms",
+                         [&](const json& x, const std::string& k) {
+                           return c.Int(x, k, 1, 86400000, &i) &&
+                                  (b.open_duration = std::chrono::milliseconds(i), true);
+                         }},
+                        {"half_open_calls",
+                         [&](const json& x, const std::string& k) {
+                           return c.Int(x, k, 1, 10000, &i) && (b.half_open_calls = int(i), true);
+                         }},
+                    }))
         break;
     } else if (key == "rate_limit") {
-      if (!c.Object(v, key, {
-              {"requests_per_second", [&](const json& x, const std::string& k) {
-                 return c.Number(x, k, 0.001, 1e9, &m.rate_limit_rps);
-               }},
-              {"burst", [&](const json& x, const std::string& k) {
-                 return c.Number(x, k, 1, 1e9, &m.rate_limit_burst);
-               }},
-          }))
+      if (!c.Object(v, key,
+                    {
+                        {"requests_per_second",
+                         [&](const json& x, const std::string& k) {
+                           return c.Number(x, k, 0.001, 1e9, &m.rate_limit_rps);
+                         }},
+                        {"burst",
+                         [&](const json& x, const std::string& k) {
+                           return c.Number(x, k, 1, 1e9, &m.rate_limit_burst);
+                         }},
+                    }))
         break;
-      if (m.rate_limit_rps == 0) { c.Fail(key + ".requests_per_second", "is required"); break; }
+      if (m.rate_limit_rps == 0) {
+        c.Fail(key + ".requests_per_second", "is required");
+        break;
+      }
       if (m.rate_limit_burst == 0) m.rate_limit_burst = std::max(1.0, m.rate_limit_rps);
     } else if (key == "recycle") {
-      if (!c.Object(v, key, {
-              {"max_requests", [&](const json& x, const std::string& k) {
-                 return c.Int(x, k, 1, INT64_MAX, &m.recycle_max_requests);
-               }},
-              {"max_rss_mb", [&](const json& x, const std::string& k) {
-                 return c.Int(x, k, 1, 1 << 24, &m.recycle_max_rss_mb);
-               }},
-          }))
+      if (!c.Object(v, key,
+                    {
+                        {"max_requests",
+                         [&](const json& x, const std::string& k) {
+                           return c.Int(x, k, 1, INT64_MAX, &m.recycle_max_requests);
+                         }},
+                        {"max_rss_mb",
+                         [&](const json& x, const std::string& k) {
+                           return c.Int(x, k, 1, 1 << 24, &m.recycle_max_rss_mb);
+                         }},
+                    }))
         break;
     } else if (key == "limits") {
       int64_t i = 0;
       auto& l = m.limits;
-      if (!c.Object(v, key, {
-              {"address_space_mb", [&](const json& x, const std::string& k) {
-                 return c.Int(x, k, 16, 1 << 24, &i) && (l.address_space_bytes = uint64_t(i) << 20, true);
-               }},
-              {"cpu_seconds", [&](const json& x, const std::string& k) {
-                 return c.Int(x, k, 1, INT32_MAX, &i) && (l.cpu_seconds = uint64_t(i), true);
-               }},
-              {"open_files", [&](const json& x, const std::string& k) {
-                 return c.Int(x, k, 16, 1 << 20, &i) && (l.open_files = uint64_t(i), true);
-               }},
-          }))
+      if (!c.Object(
+              v, key,
+              {
+                  {"address_space_mb",
+                   [&](const json& x, const std::string& k) {
+                     return c.Int(x, k, 16, 1 << 24, &i) &&
+                            (l.address_space_bytes = uint64_t(i) << 20, true);
+                   }},
+                  {"cpu_seconds",
+                   [&](const json& x, const std::string& k) {
+                     return c.Int(x, k, 1, INT32_MAX, &i) && (l.cpu_seconds = uint64_t(i), true);
+                   }},
+                  {"open_files",
+                   [&](const json& x, const std::string& k) {
+                     return c.Int(x, k, 16, 1 << 20, &i) && (l.open_files = uint64_t(i), true);
+                   }},
+              }))
         break;
     } else if (key == "dynamic_batching") {
       int64_t i = 0;
-      if (!c.Object(v, key, {
-              {"max_batch_size", [&](const json& x, const std::string& k) {
-                 return c.Int(x, k, 1, 1 << 20, &i) && (m.max_batch_size = int(i), true);
-               }},
-              {"max_queue_delay_us", [&](const json& x, const std::string& k) {
-                 return c.Int(x, k, 0, 60000000, &m.max_queue_delay_us);
-               }},
-              {"preferred_batch_sizes", [&](const json& x, const std::string& k) {
-                 if (!x.is_array()) return c.Fail(k, "must be an array of positive integers");
-                 for (const auto& e : x) {
-                   if (!e.is_number_integer() || e.get<int64_t>() < 1) {
-                     return c.Fail(k, "must be an array of positive integers");
-                   }
-                   m.preferred_batch_sizes.push_back(e.get<int>());
-                 }
-                 return true;
-               }},
-          }))
+      if (!c.Object(v, key,
+                    {
+                        {"max_batch_size",
+                         [&](const json& x, const std::string& k) {
+                           return c.Int(x, k, 1, 1 << 20, &i) && (m.max_batch_size = int(i), true);
+                         }},
+                        {"max_queue_delay_us",
+                         [&](const json& x, const std::string& k) {
+                           return c.Int(x, k, 0, 60000000, &m.max_queue_delay_us);
+                         }},
+                        {"preferred_batch_sizes",
+                         [&](const json& x, const std::string& k) {
+                           if (!x.is_array())
+                             return c.Fail(k, "must be an array of positive integers");
+                           for (const auto& e : x) {
+                             if (!e.is_number_integer() || e.get<int64_t>() < 1) {
+                               return c.Fail(k, "must be an array of positive integers");
+                             }
+                             m.preferred_batch_sizes.push_back(e.get<int>());
+                           }
+                           return true;
+                         }},
+                    }))
         break;
-      if (m.max_batch_size == 0) { c.Fail(key + ".max_batch_size", "is required"); break; }
+      if (m.max_batch_size == 0) {
+        c.Fail(key + ".max_batch_size", "is required");
+        break;
+      }
     } else if (key == "env") {
-      if (!v.is_object()) { c.Fail(key, "must be an object of strings"); break; }
+      if (!v.is_object()) {
+        c.Fail(key, "must be an object of strings");
+        break;
+      }
       for (const auto& [ek, ev] : v.items()) {
-        if (!ev.is_string()) { c.Fail(key + "." + ek, "must be a string"); break; }
+        if (!ev.is_string()) {
+          c.Fail(key + "." + ek, "must be a string");
+          break;
+        }
         m.env[ek] = ev.get<std::string>();
       }
       if (!c.ok()) break;
     } else {
-      c.Fail(key, "unknown key (expected backend, interpreter, dataframe, required, workers, "
-                  "max_queue_size, startup_timeout_ms, default_timeout_ms, max_timeout_ms, "
-                  "circuit_breaker, rate_limit, recycle, limits, dynamic_batching, inputs, outputs, env)");
+      c.Fail(
+          key,
+          "unknown key (expected backend, interpreter, dataframe, required, workers, "
+          "max_queue_size, startup_timeout_ms, default_timeout_ms, max_timeout_ms, "
+          "circuit_breaker, rate_limit, recycle, limits, dynamic_batching, inputs, outputs, env)");
       break;
     }
   }
   if (!c.ok()) return c.error();
-  if (!have_backend) return InvalidArgument(file + ": key 'backend': is required (\"r\" or \"python\")");
-  if (m.inputs.empty()) return InvalidArgument(file + ": key 'inputs': is required and must not be empty");
+  if (!have_backend)
+    return InvalidArgument(file + ": key 'backend': is required (\"r\" or \"python\")");
+  if (m.inputs.empty())
+    return InvalidArgument(file + ": key 'inputs': is required and must not be empty");
   if (m.dataframe) {
     for (size_t i = 0; i < m.inputs.size(); ++i) {
       const auto& s = m.inputs[i].shape;

@@ -46,9 +46,8 @@ void AddFields(std::string_view msg, nlohmann::json& out) {
 class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const auto ts = std::chrono::duration_cast<std::chrono::microseconds>(
-                        msg.time.time_since_epoch())
-                        .count();
+    const auto ts =
+        std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count();
     char stamp[64];
     const std::time_t secs = ts / 1000000;
     std::tm tm;

@@ -89,8 +89,8 @@ void AddProcessMetrics(std::vector<prometheus::MetricFamily>& out) {
   };
   add("process_cpu_seconds_total", "User and system CPU time of the daemon", T::Counter,
       (utime + stime) / ticks);
-  add("process_resident_memory_bytes", "Resident memory of the daemon (workers excluded)",
-      T::Gauge, static_cast<double>(rss * ::sysconf(_SC_PAGESIZE)));
+  add("process_resident_memory_bytes", "Resident memory of the daemon (workers excluded)", T::Gauge,
+      static_cast<double>(rss * ::sysconf(_SC_PAGESIZE)));
   add("process_virtual_memory_bytes", "Virtual memory of the daemon", T::Gauge,
       static_cast<double>(vsize));
   add("process_open_fds", "Open file descriptors of the daemon", T::Gauge, fds);
@@ -198,7 +198,8 @@ Status Metrics::Serve(const std::string& host, uint16_t port) {
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(host + ":" + std::to_string(port));
   } catch (const std::exception& e) {
-    return Unavailable("metrics listener on " + host + ":" + std::to_string(port) + ": " + e.what());
+    return Unavailable("metrics listener on " + host + ":" + std::to_string(port) + ": " +
+                       e.what());
   }
   exposer_->RegisterCollectable(registry_);
   exposer_->RegisterCollectable(state_);
@@ -254,7 +255,9 @@ void ModelMetrics::RecordQueueAndCompute(double queue_seconds, double compute_se
   compute_duration_->Observe(compute_seconds);
 }
 
-void ModelMetrics::RecordBatch(size_t requests) { batch_size_->Observe(static_cast<double>(requests)); }
+void ModelMetrics::RecordBatch(size_t requests) {
+  batch_size_->Observe(static_cast<double>(requests));
+}
 
 void ModelMetrics::RecordRestart(DeathCause cause) {
   for (size_t i = 0; i < kRestartCauses.size(); ++i) {

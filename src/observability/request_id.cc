@@ -11,8 +11,9 @@ std::string NewRequestId() {
   static const uint32_t prefix = std::random_device{}();
   static std::atomic<uint64_t> counter{0};
   char buf[40];
-  std::snprintf(buf, sizeof buf, "mg-%08x-%llu", prefix,
-                static_cast<unsigned long long>(counter.fetch_add(1, std::memory_order_relaxed) + 1));
+  std::snprintf(
+      buf, sizeof buf, "mg-%08x-%llu", prefix,
+      static_cast<unsigned long long>(counter.fetch_add(1, std::memory_order_relaxed) + 1));
   return buf;
 }
 

@@ -4,9 +4,12 @@ namespace modelgate {
 
 std::string_view CircuitBreakerStateName(CircuitBreaker::State state) {
   switch (state) {
-    case CircuitBreaker::State::kClosed: return "closed";
-    case CircuitBreaker::State::kOpen: return "open";
-    case CircuitBreaker::State::kHalfOpen: return "half_open";
+    case CircuitBreaker::State::kClosed:
+      return "closed";
+    case CircuitBreaker::State::kOpen:
+      return "open";
+    case CircuitBreaker::State::kHalfOpen:
+      return "half_open";
   }
   return "unknown";
 }
@@ -30,8 +33,10 @@ std::chrono::milliseconds CircuitBreaker::RemainingOpen() {
 bool CircuitBreaker::TryAcquire() {
   if (!config_.enabled) return true;
   switch (state()) {
-    case State::kClosed: return true;
-    case State::kOpen: return false;
+    case State::kClosed:
+      return true;
+    case State::kOpen:
+      return false;
     case State::kHalfOpen:
       if (half_open_permits_ == 0) return false;
       --half_open_permits_;

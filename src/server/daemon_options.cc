@@ -14,37 +14,36 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
       "Usage: modelgate --model-repository DIR [options]\n"
       "Every option can also be set as MODELGATE_<OPTION> (e.g. MODELGATE_HTTP_PORT=8000)"
       "\n\nOptions");
-  desc.add_options()
-      ("help,h", "print this help and exit")
-      ("model-repository", po::value(&o.model_repository),
-       "directory of models: <name>/config.json and <name>/<version>/model.(R|py)")
-      ("host", po::value(&o.host)->default_value(o.host), "address to listen on")
-      ("http-port", po::value(&o.http_port)->default_value(o.http_port), "REST port")
-      ("grpc-port", po::value(&o.grpc_port)->default_value(o.grpc_port), "gRPC port")
-      ("metrics-port", po::value(&o.metrics_port)->default_value(o.metrics_port),
-       "Prometheus /metrics port")
-      ("log-format", po::value(&o.log_format)->default_value(o.log_format), "text or json")
-      ("log-level", po::value(&o.log_level)->default_value(o.log_level),
-       "trace, debug, info, warn, error")
-      ("access-log", po::value(&o.access_log)->default_value(o.access_log),
-       "one log line per request (true/false)")
-      ("metrics", po::value(&o.metrics)->default_value(o.metrics),
-       "export Prometheus metrics on --metrics-port (true/false)")
-      ("python", po::value(&o.python),
-       "Python interpreter for python models (default: /usr/bin/python3 if present, else "
-       "python3); a model's config \"interpreter\" overrides it")
-      ("rscript", po::value(&o.rscript)->default_value(o.rscript), "Rscript for R models")
-      ("bridge-dir", po::value(&o.bridge_dir),
-       "directory holding the worker runtimes (R/, python/, proto/)")
-      ("max-request-bytes", po::value(&o.max_request_bytes)->default_value(o.max_request_bytes),
-       "largest REST body or gRPC message accepted")
-      ("shutdown-grace-seconds",
-       po::value(&o.shutdown_grace_seconds)->default_value(o.shutdown_grace_seconds),
-       "on SIGTERM, how long queued and running requests may take before the rest get 503")
-      ("max-inflight", po::value(&o.max_inflight)->default_value(o.max_inflight),
-       "requests in flight across all models; beyond it: 429")
-      ("max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
-       "open REST connections; beyond it a new connection gets 503 and is closed");
+  desc.add_options()("help,h", "print this help and exit")(
+      "model-repository", po::value(&o.model_repository),
+      "directory of models: <name>/config.json and <name>/<version>/model.(R|py)")(
+      "host", po::value(&o.host)->default_value(o.host), "address to listen on")(
+      "http-port", po::value(&o.http_port)->default_value(o.http_port), "REST port")(
+      "grpc-port", po::value(&o.grpc_port)->default_value(o.grpc_port), "gRPC port")(
+      "metrics-port", po::value(&o.metrics_port)->default_value(o.metrics_port),
+      "Prometheus /metrics port")(
+      "log-format", po::value(&o.log_format)->default_value(o.log_format), "text or json")(
+      "log-level", po::value(&o.log_level)->default_value(o.log_level),
+      "trace, debug, info, warn, error")("access-log",
+                                         po::value(&o.access_log)->default_value(o.access_log),
+                                         "one log line per request (true/false)")(
+      "metrics", po::value(&o.metrics)->default_value(o.metrics),
+      "export Prometheus metrics on --metrics-port (true/false)")(
+      "python", po::value(&o.python),
+      "Python interpreter for python models (default: /usr/bin/python3 if present, else "
+      "python3); a model's config \"interpreter\" overrides it")(
+      "rscript", po::value(&o.rscript)->default_value(o.rscript), "Rscript for R models")(
+      "bridge-dir", po::value(&o.bridge_dir),
+      "directory holding the worker runtimes (R/, python/, proto/)")(
+      "max-request-bytes", po::value(&o.max_request_bytes)->default_value(o.max_request_bytes),
+      "largest REST body or gRPC message accepted")(
+      "shutdown-grace-seconds",
+      po::value(&o.shutdown_grace_seconds)->default_value(o.shutdown_grace_seconds),
+      "on SIGTERM, how long queued and running requests may take before the rest get 503")(
+      "max-inflight", po::value(&o.max_inflight)->default_value(o.max_inflight),
+      "requests in flight across all models; beyond it: 429")(
+      "max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
+      "open REST connections; beyond it a new connection gets 503 and is closed");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -73,7 +72,8 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
     *exit_code = 2;
     return std::nullopt;
   }
-  for (auto [name, port] : {std::pair{"--http-port", o.http_port}, {"--grpc-port", o.grpc_port},
+  for (auto [name, port] : {std::pair{"--http-port", o.http_port},
+                            {"--grpc-port", o.grpc_port},
                             {"--metrics-port", o.metrics_port}}) {
     if (port < 0 || port > 65535) {
       std::cerr << "modelgate: " << name << " " << port << " is not a port number\n";

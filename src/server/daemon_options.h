@@ -19,7 +19,7 @@ struct DaemonOptions {
   std::string log_level = "info";
   bool access_log = true;
   bool metrics = true;
-  std::string python;   // empty: /usr/bin/python3 if present, else python3
+  std::string python;  // empty: /usr/bin/python3 if present, else python3
   std::string rscript = "Rscript";
   std::string bridge_dir;  // empty: the build's bridge directory
   size_t max_request_bytes = 64u * 1024u * 1024u;

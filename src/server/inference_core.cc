@@ -22,8 +22,8 @@ InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
       options.model = config.name;
       options.version = std::to_string(version);
       options.startup_timeout = std::chrono::milliseconds(config.startup_timeout_ms);
-      options.spawn = WorkerCommand(runtime_, {config.backend, dir, config.dataframe,
-                                               config.interpreter, config.env});
+      options.spawn = WorkerCommand(
+          runtime_, {config.backend, dir, config.dataframe, config.interpreter, config.env});
       options.spawn.limits = config.limits;
       auto factory = [this, options](Worker::Listener* listener) -> std::shared_ptr<Worker> {
         return std::make_shared<ProcessWorker>(io_, reaper_, options, listener);
@@ -191,11 +191,13 @@ class PoolHandle final : public InferHandle, public std::enable_shared_from_this
   uint64_t ticket_ = 0;
 };
 
-std::optional<SteadyTime> EffectiveDeadline(const ModelConfig& c, std::optional<SteadyTime> client) {
+std::optional<SteadyTime> EffectiveDeadline(const ModelConfig& c,
+                                            std::optional<SteadyTime> client) {
   const SteadyTime now = std::chrono::steady_clock::now();
   std::optional<SteadyTime> cap;
   if (c.max_timeout_ms > 0) cap = now + std::chrono::milliseconds(c.max_timeout_ms);
-  if (!client && c.default_timeout_ms > 0) client = now + std::chrono::milliseconds(c.default_timeout_ms);
+  if (!client && c.default_timeout_ms > 0)
+    client = now + std::chrono::milliseconds(c.default_timeout_ms);
   if (client && cap) return std::min(*client, *cap);
   return client;
 }

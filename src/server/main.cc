@@ -97,8 +97,9 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", http_port.status().message());
     return 1;
   }
-  auto grpc_port = grpc.Start(options->host, options->grpc_port,
-                              static_cast<int>(std::min<size_t>(options->max_request_bytes, INT32_MAX)));
+  auto grpc_port =
+      grpc.Start(options->host, options->grpc_port,
+                 static_cast<int>(std::min<size_t>(options->max_request_bytes, INT32_MAX)));
   if (!grpc_port.ok()) {
     spdlog::critical("{}", grpc_port.status().message());
     return 1;

@@ -24,13 +24,26 @@ Tensor TensorFromJson(const json& j) {
   t.shape = j.at("shape").get<std::vector<int64_t>>();
   for (const auto& v : j.at("data")) {
     switch (t.datatype) {
-      case DataType::kFp64: Append(t.raw, v.get<double>()); break;
-      case DataType::kFp32: Append(t.raw, v.get<float>()); break;
-      case DataType::kInt32: Append(t.raw, v.get<int32_t>()); break;
-      case DataType::kInt64: Append(t.raw, v.get<int64_t>()); break;
-      case DataType::kBool: Append(t.raw, static_cast<uint8_t>(v.get<bool>())); break;
-      case DataType::kBytes: t.strings.push_back(v.get<std::string>()); break;
-      default: ADD_FAILURE() << "conformance case uses an unsupported datatype";
+      case DataType::kFp64:
+        Append(t.raw, v.get<double>());
+        break;
+      case DataType::kFp32:
+        Append(t.raw, v.get<float>());
+        break;
+      case DataType::kInt32:
+        Append(t.raw, v.get<int32_t>());
+        break;
+      case DataType::kInt64:
+        Append(t.raw, v.get<int64_t>());
+        break;
+      case DataType::kBool:
+        Append(t.raw, static_cast<uint8_t>(v.get<bool>()));
+        break;
+      case DataType::kBytes:
+        t.strings.push_back(v.get<std::string>());
+        break;
+      default:
+        ADD_FAILURE() << "conformance case uses an unsupported datatype";
     }
   }
   return t;
@@ -42,11 +55,26 @@ json DataOf(const Tensor& t) {
   for (int64_t i = 0; i < n; ++i) {
     const char* p = t.raw.data() + i * ElementSize(t.datatype);
     switch (t.datatype) {
-      case DataType::kFp64: { double v; std::memcpy(&v, p, 8); out.push_back(v); break; }
-      case DataType::kInt32: { int32_t v; std::memcpy(&v, p, 4); out.push_back(v); break; }
-      case DataType::kBool: out.push_back(*p != 0); break;
-      case DataType::kBytes: out.push_back(t.strings[i]); break;
-      default: out.push_back("unexpected datatype " + std::string(DataTypeName(t.datatype)));
+      case DataType::kFp64: {
+        double v;
+        std::memcpy(&v, p, 8);
+        out.push_back(v);
+        break;
+      }
+      case DataType::kInt32: {
+        int32_t v;
+        std::memcpy(&v, p, 4);
+        out.push_back(v);
+        break;
+      }
+      case DataType::kBool:
+        out.push_back(*p != 0);
+        break;
+      case DataType::kBytes:
+        out.push_back(t.strings[i]);
+        break;
+      default:
+        out.push_back("unexpected datatype " + std::string(DataTypeName(t.datatype)));
     }
   }
   return out;
@@ -100,8 +128,10 @@ TEST_P(ConformanceTest, PassesEveryGoldenCase) {
   EXPECT_EQ(w->state(), WorkerState::kReady);
 }
 
-INSTANTIATE_TEST_SUITE_P(Runtimes, ConformanceTest, ::testing::Values(Backend::kR, Backend::kPython),
-                         [](const auto& info) { return info.param == Backend::kR ? "R" : "Python"; });
+INSTANTIATE_TEST_SUITE_P(Runtimes, ConformanceTest,
+                         ::testing::Values(Backend::kR, Backend::kPython), [](const auto& info) {
+                           return info.param == Backend::kR ? "R" : "Python";
+                         });
 
 }  // namespace
 }  // namespace modelgate::testing

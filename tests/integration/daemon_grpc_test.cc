@@ -43,10 +43,10 @@ std::vector<double> RPredictions(const std::vector<std::pair<double, double>>& r
     wt << (i ? "," : "") << rows[i].first;
     hp << (i ? "," : "") << rows[i].second;
   }
-  std::istringstream out(RunCommand(
-      "Rscript -e 'fit <- readRDS(\"" + ExampleModelDir("mtcars_am") +
-      "/model.rds\"); cat(sprintf(\"%.17g\", predict(fit, newdata = data.frame(wt = c(" + wt.str() +
-      "), hp = c(" + hp.str() + ")), type = \"response\")))'"));
+  std::istringstream out(
+      RunCommand("Rscript -e 'fit <- readRDS(\"" + ExampleModelDir("mtcars_am") +
+                 "/model.rds\"); cat(sprintf(\"%.17g\", predict(fit, newdata = data.frame(wt = c(" +
+                 wt.str() + "), hp = c(" + hp.str() + ")), type = \"response\")))'"));
   std::vector<double> v;
   double d;
   while (out >> d) v.push_back(d);
@@ -98,7 +98,8 @@ TEST_F(DaemonGrpcTest, TypedAndRawInferMatchR) {
       std::vector<double> col;
       for (auto& r : rows) col.push_back(k == 0 ? r.first : r.second);
       if (raw) {
-        req.add_raw_input_contents(std::string(reinterpret_cast<char*>(col.data()), col.size() * 8));
+        req.add_raw_input_contents(
+            std::string(reinterpret_cast<char*>(col.data()), col.size() * 8));
       } else {
         for (double v : col) in->mutable_contents()->add_fp64_contents(v);
       }

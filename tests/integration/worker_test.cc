@@ -21,11 +21,11 @@ std::vector<double> Numbers(const std::string& text) {
 
 TEST(WorkerIntegrationTest, RGlmAnswers1000RoundTripsLikeRItself) {
   // R's own answers for every mtcars row: wt hp prob, one row per line.
-  const auto ref = Numbers(RunCommand(
-      "Rscript -e 'fit <- readRDS(\"" + ExampleModelDir("mtcars_am") +
-      "/model.rds\"); p <- predict(fit, newdata = mtcars, type = \"response\"); "
-      "write.table(cbind(mtcars$wt, mtcars$hp, sprintf(\"%.17g\", p)), quote = FALSE, "
-      "row.names = FALSE, col.names = FALSE)'"));
+  const auto ref = Numbers(
+      RunCommand("Rscript -e 'fit <- readRDS(\"" + ExampleModelDir("mtcars_am") +
+                 "/model.rds\"); p <- predict(fit, newdata = mtcars, type = \"response\"); "
+                 "write.table(cbind(mtcars$wt, mtcars$hp, sprintf(\"%.17g\", p)), quote = FALSE, "
+                 "row.names = FALSE, col.names = FALSE)'"));
   ASSERT_EQ(ref.size(), 32u * 3);
   WorkerHarness h;
   auto w = h.Start(Backend::kR, ExampleModelDir("mtcars_am"), /*dataframe=*/true);
@@ -47,13 +47,14 @@ TEST(WorkerIntegrationTest, RGlmAnswers1000RoundTripsLikeRItself) {
 
 TEST(WorkerIntegrationTest, PythonSklearnAnswers1000RoundTripsLikeSklearnItself) {
   // sklearn's own answers for every iris row: 4 features, label, 3 probabilities.
-  const auto ref = Numbers(RunCommand(
-      TestPython() + " -c 'import pickle, numpy as np; from sklearn.datasets import load_iris\n"
-                     "m = pickle.load(open(\"" +
-      ExampleModelDir("iris_species") +
-      "/model.pkl\", \"rb\")); X = load_iris().data\n"
-      "for x, l, p in zip(X, m.predict(X), m.predict_proba(X)): "
-      "print(*map(repr, [*x, float(l), *p]))'"));
+  const auto ref =
+      Numbers(RunCommand(TestPython() +
+                         " -c 'import pickle, numpy as np; from sklearn.datasets import load_iris\n"
+                         "m = pickle.load(open(\"" +
+                         ExampleModelDir("iris_species") +
+                         "/model.pkl\", \"rb\")); X = load_iris().data\n"
+                         "for x, l, p in zip(X, m.predict(X), m.predict_proba(X)): "
+                         "print(*map(repr, [*x, float(l), *p]))'"));
   ASSERT_EQ(ref.size(), 150u * 8);
   WorkerHarness h;
   auto w = h.Start(Backend::kPython, ExampleModelDir("iris_species"));
@@ -122,7 +123,9 @@ TEST_P(NoisyModelTest, PrintingModelDoesNotCorruptFraming) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Runtimes, NoisyModelTest, ::testing::Values(Backend::kR, Backend::kPython),
-                         [](const auto& info) { return info.param == Backend::kR ? "R" : "Python"; });
+                         [](const auto& info) {
+                           return info.param == Backend::kR ? "R" : "Python";
+                         });
 
 class LoadFailureTest : public ::testing::TestWithParam<Backend> {};
 
@@ -139,8 +142,10 @@ TEST_P(LoadFailureTest, ReportsTheReasonAndExitsNonZero) {
   EXPECT_NE(m.find("exited with code 1"), std::string::npos) << m;
 }
 
-INSTANTIATE_TEST_SUITE_P(Runtimes, LoadFailureTest, ::testing::Values(Backend::kR, Backend::kPython),
-                         [](const auto& info) { return info.param == Backend::kR ? "R" : "Python"; });
+INSTANTIATE_TEST_SUITE_P(Runtimes, LoadFailureTest,
+                         ::testing::Values(Backend::kR, Backend::kPython), [](const auto& info) {
+                           return info.param == Backend::kR ? "R" : "Python";
+                         });
 
 class KilledWorkerTest : public ::testing::TestWithParam<Backend> {};
 
@@ -154,11 +159,13 @@ TEST_P(KilledWorkerTest, SigkillOfBusyWorkerFailsItsRequestWithSignalAndStderr) 
   in.push_back(Fp64("seconds", {1}, {30}));
   w->Infer(std::move(in), "req-kill-1",
            [&](StatusOr<std::vector<Tensor>> res) { got.emplace(std::move(res)); });
-  RunUntil(h.io, [] { return false; }, std::chrono::milliseconds(300));  // let it start
+  RunUntil(
+      h.io, [] { return false; }, std::chrono::milliseconds(300));  // let it start
   ASSERT_EQ(w->state(), WorkerState::kBusy);
   ASSERT_EQ(::kill(w->pid(), SIGKILL), 0);
   // Answered long before the model's 30 s sleep would have ended.
-  ASSERT_TRUE(RunUntil(h.io, [&] { return got.has_value(); }, std::chrono::seconds(10)));
+  ASSERT_TRUE(RunUntil(
+      h.io, [&] { return got.has_value(); }, std::chrono::seconds(10)));
   ASSERT_FALSE(got->ok());
   EXPECT_EQ(got->status().code(), StatusCode::kUnavailable);
   const std::string& m = got->status().message();
@@ -169,8 +176,10 @@ TEST_P(KilledWorkerTest, SigkillOfBusyWorkerFailsItsRequestWithSignalAndStderr) 
   EXPECT_EQ(w->state(), WorkerState::kDead);
 }
 
-INSTANTIATE_TEST_SUITE_P(Runtimes, KilledWorkerTest, ::testing::Values(Backend::kR, Backend::kPython),
-                         [](const auto& info) { return info.param == Backend::kR ? "R" : "Python"; });
+INSTANTIATE_TEST_SUITE_P(Runtimes, KilledWorkerTest,
+                         ::testing::Values(Backend::kR, Backend::kPython), [](const auto& info) {
+                           return info.param == Backend::kR ? "R" : "Python";
+                         });
 
 }  // namespace
 }  // namespace modelgate::testing

@@ -37,10 +37,19 @@ DaemonProcess::DaemonProcess(const std::string& repository) {
   int fd = ::mkstemps(tmpl, 4);
   log_path_ = tmpl;
   const std::string binary = BinaryDir() + "/modelgate";
-  std::vector<std::string> args = {binary, "--model-repository", repository, "--host", "127.0.0.1",
-                                   "--http-port", std::to_string(http_port_), "--grpc-port",
-                                   std::to_string(grpc_port_), "--metrics-port",
-                                   std::to_string(metrics_port_), "--python", TestPython()};
+  std::vector<std::string> args = {binary,
+                                   "--model-repository",
+                                   repository,
+                                   "--host",
+                                   "127.0.0.1",
+                                   "--http-port",
+                                   std::to_string(http_port_),
+                                   "--grpc-port",
+                                   std::to_string(grpc_port_),
+                                   "--metrics-port",
+                                   std::to_string(metrics_port_),
+                                   "--python",
+                                   TestPython()};
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(fd, 1);

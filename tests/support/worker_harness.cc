@@ -17,8 +17,9 @@ std::shared_ptr<ProcessWorker> WorkerHarness::Start(Backend backend, const std::
   auto w = std::make_shared<ProcessWorker>(io, reaper, o, this);
   const int ready_before = ready_events, dead_before = dead_events;
   w->Start();
-  RunUntil(io, [&] { return ready_events > ready_before || dead_events > dead_before; },
-           std::chrono::seconds(60));
+  RunUntil(
+      io, [&] { return ready_events > ready_before || dead_events > dead_before; },
+      std::chrono::seconds(60));
   return w;
 }
 
@@ -27,7 +28,8 @@ StatusOr<std::vector<Tensor>> WorkerHarness::Infer(ProcessWorker& w, std::vector
   std::optional<StatusOr<std::vector<Tensor>>> got;
   w.Infer(std::move(inputs), request_id,
           [&](StatusOr<std::vector<Tensor>> r) { got.emplace(std::move(r)); });
-  RunUntil(io, [&] { return got.has_value(); }, std::chrono::seconds(60));
+  RunUntil(
+      io, [&] { return got.has_value(); }, std::chrono::seconds(60));
   if (!got) return Internal("test harness: no answer within 60 s");
   return std::move(*got);
 }

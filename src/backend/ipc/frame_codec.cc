@@ -22,8 +22,7 @@ Status EncodeFrame(const worker::v1::Frame& frame, std::string* out, uint32_t ma
   const size_t size = frame.ByteSizeLong();
   if (size > max_bytes) {
     return {StatusCode::kTooLarge, "frame of " + std::to_string(size) +
-                                       " bytes exceeds the limit of " +
-                                       std::to_string(max_bytes)};
+                                       " bytes exceeds the limit of " + std::to_string(max_bytes)};
   }
   const size_t start = out->size();
   out->resize(start + kFrameHeaderBytes + size);

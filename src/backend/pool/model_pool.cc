@@ -43,7 +43,8 @@ ModelPool::ModelPool(asio::io_context& io, const ModelConfig& config, int64_t ve
       breaker_timer_(io),
       batch_timer_(io),
       breaker_(config.circuit_breaker, clock) {
-  if (config.rate_limit_rps > 0) rate_limit_.emplace(config.rate_limit_rps, config.rate_limit_burst, clock);
+  if (config.rate_limit_rps > 0)
+    rate_limit_.emplace(config.rate_limit_rps, config.rate_limit_burst, clock);
 }
 
 ModelPool::~ModelPool() {
@@ -114,33 +115,38 @@ uint64_t ModelPool::Submit(PoolRequest request) {
     Reject(call, Unavailable(Label() + " is " + stopped_why_).WithRetryAfter(kRetryAfterSeconds),
            "shutting_down");
   } else if (!AnyAlive() && !load_error().empty()) {
-    Reject(call, Unavailable(Label() + " is not ready: " + load_error()).WithRetryAfter(kRetryAfterSeconds),
-           "not_ready");
+    Reject(
+        call,
+        Unavailable(Label() + " is not ready: " + load_error()).WithRetryAfter(kRetryAfterSeconds),
+        "not_ready");
   } else if (deadline && *deadline <= call->admitted) {
-    Reject(call, Status(StatusCode::kDeadlineExceeded, CallLabel(call) + ": deadline already passed"),
+    Reject(call,
+           Status(StatusCode::kDeadlineExceeded, CallLabel(call) + ": deadline already passed"),
            "deadline");
   } else if (!breaker_.TryAcquire()) {
     const auto remaining = breaker_.RemainingOpen();
     const int after = std::max<int>(1, static_cast<int>(std::ceil(remaining.count() / 1000.0)));
     Reject(call,
-           Unavailable("circuit breaker of " + Label() + " is open after repeated backend "
-                       "failures; retry in " + std::to_string(after) + " s")
+           Unavailable("circuit breaker of " + Label() +
+                       " is open after repeated backend "
+                       "failures; retry in " +
+                       std::to_string(after) + " s")
                .WithRetryAfter(after),
            "breaker_open");
   } else if (rate_limit_ && !rate_limit_->TryTake()) {
     breaker_.Release();
     Reject(call,
-           Status(StatusCode::kResourceExhausted,
-                  Label() + ": rate limit of " + std::to_string(config_.rate_limit_rps) +
-                      " requests/s exceeded")
+           Status(StatusCode::kResourceExhausted, Label() + ": rate limit of " +
+                                                      std::to_string(config_.rate_limit_rps) +
+                                                      " requests/s exceeded")
                .WithRetryAfter(kRetryAfterSeconds),
            "rate_limited");
   } else if (static_cast<int>(queue_.size()) >= config_.max_queue_size && !RunsAtOnce()) {
     breaker_.Release();
     Reject(call,
-           Status(StatusCode::kResourceExhausted,
-                  Label() + ": queue is full (" + std::to_string(config_.max_queue_size) +
-                      " waiting); retry later")
+           Status(StatusCode::kResourceExhausted, Label() + ": queue is full (" +
+                                                      std::to_string(config_.max_queue_size) +
+                                                      " waiting); retry later")
                .WithRetryAfter(kRetryAfterSeconds),
            "queue_full");
   } else {
@@ -220,9 +226,10 @@ void ModelPool::Dispatch() {
       if (!call->request.deadline || *call->request.deadline > clock_.Now()) return false;
       breaker_.Release();
       // Posted: Dispatch may run inside Submit, which never answers directly.
-      Reject(call, Status(StatusCode::kDeadlineExceeded,
-                          CallLabel(call) + ": deadline passed in the queue"),
-             "deadline");
+      Reject(
+          call,
+          Status(StatusCode::kDeadlineExceeded, CallLabel(call) + ": deadline passed in the queue"),
+          "deadline");
       return true;
     });
     if (batch->empty()) {
@@ -258,8 +265,8 @@ ModelPool::Batch ModelPool::NextBatch() {
     full = rows >= config_.max_batch_size;
   }
   const bool preferred =
-      std::find(config_.preferred_batch_sizes.begin(), config_.preferred_batch_sizes.end(),
-                rows) != config_.preferred_batch_sizes.end();
+      std::find(config_.preferred_batch_sizes.begin(), config_.preferred_batch_sizes.end(), rows) !=
+      config_.preferred_batch_sizes.end();
   const SteadyTime go_at =
       queue_.At(0)->admitted + std::chrono::microseconds(config_.max_queue_delay_us);
   if (!full && !preferred && clock_.Now() < go_at) {
@@ -324,18 +331,19 @@ void ModelPool::OnRunningDeadline(const std::shared_ptr<Batch>& batch,
     if (call->answered) continue;
     any = true;
     breaker_.OnFailure();
-    spdlog::warn("model={} version={} request_id={} pid={} deadline passed while running; "
-                 "killing the worker",
-                 config_.name, version_, call->request.request_id, pid);
-    Answer(call, Status(StatusCode::kDeadlineExceeded,
-                        CallLabel(call) + " ran past its deadline; worker pid " + pid +
-                            " is being killed and replaced"));
+    spdlog::warn(
+        "model={} version={} request_id={} pid={} deadline passed while running; "
+        "killing the worker",
+        config_.name, version_, call->request.request_id, pid);
+    Answer(call, Status(StatusCode::kDeadlineExceeded, CallLabel(call) +
+                                                           " ran past its deadline; worker pid " +
+                                                           pid + " is being killed and replaced"));
   }
   if (any && worker) {
-    worker->Kill(Status(StatusCode::kDeadlineExceeded,
-                        "killed: request " + batch->front()->request.request_id +
-                            " ran past its deadline"),
-                 DeathCause::kTimeout);
+    worker->Kill(
+        Status(StatusCode::kDeadlineExceeded,
+               "killed: request " + batch->front()->request.request_id + " ran past its deadline"),
+        DeathCause::kTimeout);
   }
   UpdateReady();
 }
@@ -408,8 +416,8 @@ void ModelPool::OnWorkerReady(Worker& worker) {
 }
 
 void ModelPool::OnWorkerDead(Worker& worker, const Status& why, DeathCause cause) {
-  auto it = std::find_if(workers_.begin(), workers_.end(),
-                         [&](auto& w) { return w.get() == &worker; });
+  auto it =
+      std::find_if(workers_.begin(), workers_.end(), [&](auto& w) { return w.get() == &worker; });
   std::shared_ptr<Worker> keep = it != workers_.end() ? *it : nullptr;
   if (it != workers_.end()) workers_.erase(it);
   asio::post(io_, [keep] {});  // outlive the caller's stack frame

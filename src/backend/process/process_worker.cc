@@ -1,9 +1,9 @@
 #include "backend/process/process_worker.h"
 
 #include <signal.h>
-#include <cstdio>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cstdio>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -74,10 +74,10 @@ void ProcessWorker::ReadFrames() {
       asio::buffer(read_buf_), [self = shared_from_this()](const error_code& ec, size_t n) {
         if (ec) {
           if (ec == asio::error::operation_aborted) return;
-          self->BeginDying(Unavailable(ec == asio::error::eof
-                                           ? "worker closed its frame pipe"
-                                           : "frame pipe read failed: " + ec.message()),
-                           DeathCause::kCrash, false, self->options_.exit_grace);
+          self->BeginDying(
+              Unavailable(ec == asio::error::eof ? "worker closed its frame pipe"
+                                                 : "frame pipe read failed: " + ec.message()),
+              DeathCause::kCrash, false, self->options_.exit_grace);
           return;
         }
         self->decoder_.Append(self->read_buf_.data(), n);
@@ -87,8 +87,8 @@ void ProcessWorker::ReadFrames() {
           auto r = self->decoder_.Next(&frame, &error);
           if (r == FrameDecoder::Result::kNeedMore) break;
           if (r == FrameDecoder::Result::kError) {
-            self->BeginDying(Internal("worker wrote a " + error.message()),
-                             DeathCause::kMalformed, true);
+            self->BeginDying(Internal("worker wrote a " + error.message()), DeathCause::kMalformed,
+                             true);
             return;
           }
           self->HandleFrame(frame);
@@ -151,9 +151,9 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
                        options_.model, options_.version, pid_, request_id, e.message(),
                        e.traceback());
         }
-        done(e.invalid_input() ? InvalidArgument(e.message())
-                               : Internal("model '" + options_.model + "' raised an error: " +
-                                          e.message()));
+        done(e.invalid_input()
+                 ? InvalidArgument(e.message())
+                 : Internal("model '" + options_.model + "' raised an error: " + e.message()));
       }
       if (state_ == WorkerState::kReady) listener_->OnWorkerReady(*this);
       return;
@@ -161,10 +161,10 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
   } else if (kind == Frame::kPong) {
     return;
   }
-  BeginDying(Internal("worker wrote an unexpected frame (kind " + std::to_string(kind) +
-                      ", id " + std::to_string(frame.id()) + ") while " +
-                      std::string(WorkerStateName(state_))),
-             DeathCause::kMalformed, true);
+  BeginDying(
+      Internal("worker wrote an unexpected frame (kind " + std::to_string(kind) + ", id " +
+               std::to_string(frame.id()) + ") while " + std::string(WorkerStateName(state_))),
+      DeathCause::kMalformed, true);
 }
 
 void ProcessWorker::Infer(std::vector<Tensor> inputs, std::string request_id, InferDone done) {
@@ -221,33 +221,34 @@ void ProcessWorker::DoWrite() {
 void ProcessWorker::ReadLines(bool is_stderr) {
   Descriptor& d = is_stderr ? stderr_ : stdout_;
   auto& buf = is_stderr ? stderr_buf_ : stdout_buf_;
-  d.async_read_some(asio::buffer(buf), [self = shared_from_this(), is_stderr](const error_code& ec,
-                                                                              size_t n) {
-    std::string& partial = is_stderr ? self->stderr_partial_ : self->stdout_partial_;
-    if (ec) {
-      if (!partial.empty()) self->EmitLine(partial, is_stderr);
-      partial.clear();
-      (is_stderr ? self->stderr_open_ : self->stdout_open_) = false;
-      self->MaybeFinish();
-      return;
-    }
-    auto& b = is_stderr ? self->stderr_buf_ : self->stdout_buf_;
-    partial.append(b.data(), n);
-    size_t start = 0;
-    for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1) {
-      self->EmitLine(std::string_view(partial).substr(start, nl - start), is_stderr);
-    }
-    partial.erase(0, start);
-    if (partial.size() > WorkerOptions::kMaxLogLineBytes) {  // a line without end: cut it
-      self->EmitLine(partial, is_stderr);
-      partial.clear();
-    }
-    self->ReadLines(is_stderr);
-  });
+  d.async_read_some(
+      asio::buffer(buf), [self = shared_from_this(), is_stderr](const error_code& ec, size_t n) {
+        std::string& partial = is_stderr ? self->stderr_partial_ : self->stdout_partial_;
+        if (ec) {
+          if (!partial.empty()) self->EmitLine(partial, is_stderr);
+          partial.clear();
+          (is_stderr ? self->stderr_open_ : self->stdout_open_) = false;
+          self->MaybeFinish();
+          return;
+        }
+        auto& b = is_stderr ? self->stderr_buf_ : self->stdout_buf_;
+        partial.append(b.data(), n);
+        size_t start = 0;
+        for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1) {
+          self->EmitLine(std::string_view(partial).substr(start, nl - start), is_stderr);
+        }
+        partial.erase(0, start);
+        if (partial.size() > WorkerOptions::kMaxLogLineBytes) {  // a line without end: cut it
+          self->EmitLine(partial, is_stderr);
+          partial.clear();
+        }
+        self->ReadLines(is_stderr);
+      });
 }
 
 void ProcessWorker::EmitLine(std::string_view line, bool is_stderr) {
-  if (line.size() > WorkerOptions::kMaxLogLineBytes) line = line.substr(0, WorkerOptions::kMaxLogLineBytes);
+  if (line.size() > WorkerOptions::kMaxLogLineBytes)
+    line = line.substr(0, WorkerOptions::kMaxLogLineBytes);
   spdlog::info("model={} version={} worker pid={} {}: {}", options_.model, options_.version, pid_,
                is_stderr ? "stderr" : "stdout", line);
   if (is_stderr) {
@@ -349,8 +350,8 @@ void ProcessWorker::Finish() {
     msg += "; stderr tail:";
     for (const auto& l : stderr_tail_) msg += "\n  " + l;
   }
-  const bool clean_stop = WIFEXITED(*wait_status_) && WEXITSTATUS(*wait_status_) == 0 &&
-                          !inflight_done_;
+  const bool clean_stop =
+      WIFEXITED(*wait_status_) && WEXITSTATUS(*wait_status_) == 0 && !inflight_done_;
   if (inflight_done_) {
     spdlog::warn("model={} version={} pid={} request_id={} worker died: {}", options_.model,
                  options_.version, pid_, inflight_request_id_, msg);

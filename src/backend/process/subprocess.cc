@@ -71,8 +71,8 @@ StatusOr<Subprocess> Spawn(const SpawnOptions& options) {
   for (Pipe* p : {&to_child, &from_child, &out, &err, &status}) {
     if (::pipe2(p->fds, O_CLOEXEC) != 0) {
       Status s = Internal(std::string("spawn: pipe2: ") + strerror(errno));
-      CloseAll({to_child.fds[0], to_child.fds[1], from_child.fds[0], from_child.fds[1],
-                out.fds[0], out.fds[1], err.fds[0], err.fds[1], status.fds[0], status.fds[1]});
+      CloseAll({to_child.fds[0], to_child.fds[1], from_child.fds[0], from_child.fds[1], out.fds[0],
+                out.fds[1], err.fds[0], err.fds[1], status.fds[0], status.fds[1]});
       return s;
     }
   }
@@ -161,7 +161,8 @@ std::string DescribeWaitStatus(int ws) {
   if (WIFSIGNALED(ws)) {
     const int sig = WTERMSIG(ws);
     const char* name = sigabbrev_np(sig);
-    return "killed by signal " + std::to_string(sig) + (name ? std::string(" (SIG") + name + ")" : "");
+    return "killed by signal " + std::to_string(sig) +
+           (name ? std::string(" (SIG") + name + ")" : "");
   }
   return "stopped (wait status " + std::to_string(ws) + ")";
 }

@@ -20,7 +20,8 @@ StatusOr<Tensor> MoveFromProto(worker::v1::Tensor&& from) {
   t.name = std::move(*from.mutable_name());
   auto type = ParseDataType(from.datatype());
   if (!type) {
-    return Internal("worker output '" + t.name + "' has unknown datatype '" + from.datatype() + "'");
+    return Internal("worker output '" + t.name + "' has unknown datatype '" + from.datatype() +
+                    "'");
   }
   t.datatype = *type;
   t.shape.assign(from.shape().begin(), from.shape().end());
@@ -32,8 +33,8 @@ StatusOr<Tensor> MoveFromProto(worker::v1::Tensor&& from) {
   }
   if (t.ElementCount() < 0 || t.HeldElements() != t.ElementCount() ||
       (t.datatype != DataType::kBytes && t.raw.size() % ElementSize(t.datatype) != 0)) {
-    return Internal("worker output '" + t.name + "' has shape " + ShapeString(t.shape) +
-                    " but " + std::to_string(t.HeldElements()) + " elements");
+    return Internal("worker output '" + t.name + "' has shape " + ShapeString(t.shape) + " but " +
+                    std::to_string(t.HeldElements()) + " elements");
   }
   return t;
 }

@@ -27,17 +27,28 @@ Status PackTyped(const Repeated& values, Tensor& t) {
 
 Status FromContents(const inference::InferTensorContents& c, Tensor& t) {
   switch (t.datatype) {
-    case DataType::kBool: return PackTyped<bool>(c.bool_contents(), t);
-    case DataType::kInt8: return PackTyped<int8_t>(c.int_contents(), t);
-    case DataType::kInt16: return PackTyped<int16_t>(c.int_contents(), t);
-    case DataType::kInt32: return PackTyped<int32_t>(c.int_contents(), t);
-    case DataType::kInt64: return PackTyped<int64_t>(c.int64_contents(), t);
-    case DataType::kUint8: return PackTyped<uint8_t>(c.uint_contents(), t);
-    case DataType::kUint16: return PackTyped<uint16_t>(c.uint_contents(), t);
-    case DataType::kUint32: return PackTyped<uint32_t>(c.uint_contents(), t);
-    case DataType::kUint64: return PackTyped<uint64_t>(c.uint64_contents(), t);
-    case DataType::kFp32: return PackTyped<float>(c.fp32_contents(), t);
-    case DataType::kFp64: return PackTyped<double>(c.fp64_contents(), t);
+    case DataType::kBool:
+      return PackTyped<bool>(c.bool_contents(), t);
+    case DataType::kInt8:
+      return PackTyped<int8_t>(c.int_contents(), t);
+    case DataType::kInt16:
+      return PackTyped<int16_t>(c.int_contents(), t);
+    case DataType::kInt32:
+      return PackTyped<int32_t>(c.int_contents(), t);
+    case DataType::kInt64:
+      return PackTyped<int64_t>(c.int64_contents(), t);
+    case DataType::kUint8:
+      return PackTyped<uint8_t>(c.uint_contents(), t);
+    case DataType::kUint16:
+      return PackTyped<uint16_t>(c.uint_contents(), t);
+    case DataType::kUint32:
+      return PackTyped<uint32_t>(c.uint_contents(), t);
+    case DataType::kUint64:
+      return PackTyped<uint64_t>(c.uint64_contents(), t);
+    case DataType::kFp32:
+      return PackTyped<float>(c.fp32_contents(), t);
+    case DataType::kFp64:
+      return PackTyped<double>(c.fp64_contents(), t);
     case DataType::kBytes:
       t.strings.assign(c.bytes_contents().begin(), c.bytes_contents().end());
       return Status::Ok();
@@ -80,21 +91,44 @@ void UnpackTyped(const std::string& raw, Repeated* out) {
 
 void ToContents(const Tensor& t, inference::InferTensorContents* c) {
   switch (t.datatype) {
-    case DataType::kBool: UnpackTyped<bool>(t.raw, c->mutable_bool_contents()); break;
-    case DataType::kInt8: UnpackTyped<int8_t>(t.raw, c->mutable_int_contents()); break;
-    case DataType::kInt16: UnpackTyped<int16_t>(t.raw, c->mutable_int_contents()); break;
-    case DataType::kInt32: UnpackTyped<int32_t>(t.raw, c->mutable_int_contents()); break;
-    case DataType::kInt64: UnpackTyped<int64_t>(t.raw, c->mutable_int64_contents()); break;
-    case DataType::kUint8: UnpackTyped<uint8_t>(t.raw, c->mutable_uint_contents()); break;
-    case DataType::kUint16: UnpackTyped<uint16_t>(t.raw, c->mutable_uint_contents()); break;
-    case DataType::kUint32: UnpackTyped<uint32_t>(t.raw, c->mutable_uint_contents()); break;
-    case DataType::kUint64: UnpackTyped<uint64_t>(t.raw, c->mutable_uint64_contents()); break;
-    case DataType::kFp32: UnpackTyped<float>(t.raw, c->mutable_fp32_contents()); break;
-    case DataType::kFp64: UnpackTyped<double>(t.raw, c->mutable_fp64_contents()); break;
+    case DataType::kBool:
+      UnpackTyped<bool>(t.raw, c->mutable_bool_contents());
+      break;
+    case DataType::kInt8:
+      UnpackTyped<int8_t>(t.raw, c->mutable_int_contents());
+      break;
+    case DataType::kInt16:
+      UnpackTyped<int16_t>(t.raw, c->mutable_int_contents());
+      break;
+    case DataType::kInt32:
+      UnpackTyped<int32_t>(t.raw, c->mutable_int_contents());
+      break;
+    case DataType::kInt64:
+      UnpackTyped<int64_t>(t.raw, c->mutable_int64_contents());
+      break;
+    case DataType::kUint8:
+      UnpackTyped<uint8_t>(t.raw, c->mutable_uint_contents());
+      break;
+    case DataType::kUint16:
+      UnpackTyped<uint16_t>(t.raw, c->mutable_uint_contents());
+      break;
+    case DataType::kUint32:
+      UnpackTyped<uint32_t>(t.raw, c->mutable_uint_contents());
+      break;
+    case DataType::kUint64:
+      UnpackTyped<uint64_t>(t.raw, c->mutable_uint64_contents());
+      break;
+    case DataType::kFp32:
+      UnpackTyped<float>(t.raw, c->mutable_fp32_contents());
+      break;
+    case DataType::kFp64:
+      UnpackTyped<double>(t.raw, c->mutable_fp64_contents());
+      break;
     case DataType::kBytes:
       for (const auto& s : t.strings) c->add_bytes_contents(s);
       break;
-    default: break;  // FP16/BF16 outputs only travel raw
+    default:
+      break;  // FP16/BF16 outputs only travel raw
   }
 }
 
@@ -108,8 +142,8 @@ StatusOr<InferRequest> FromGrpc(const inference::ModelInferRequest& request) {
   const bool raw = request.raw_input_contents_size() > 0;
   if (raw && request.raw_input_contents_size() != request.inputs_size()) {
     return InvalidArgument("raw_input_contents has " +
-                           std::to_string(request.raw_input_contents_size()) +
-                           " entries for " + std::to_string(request.inputs_size()) +
+                           std::to_string(request.raw_input_contents_size()) + " entries for " +
+                           std::to_string(request.inputs_size()) +
                            " inputs; it needs one per input, in order");
   }
   r.inputs.resize(request.inputs_size());

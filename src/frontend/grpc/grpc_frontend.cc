@@ -77,7 +77,8 @@ StatusOr<int> GrpcFrontend::Start(const std::string& host, int port, int max_mes
   builder.SetMaxSendMessageSize(max_message_bytes);
   builder.RegisterService(this);
   server_ = builder.BuildAndStart();
-  if (!server_ || bound == 0) return Unavailable("gRPC listener on " + address + " failed to start");
+  if (!server_ || bound == 0)
+    return Unavailable("gRPC listener on " + address + " failed to start");
   UpdateHealth();
   return bound;
 }
@@ -189,10 +190,11 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
     const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
     if (metrics) metrics->RecordRequest(Protocol::kGrpc, s.code(), seconds);
     if (access_log_) {
-      spdlog::info("access protocol=grpc rpc=ModelInfer model={} version={} code={} "
-                   "duration_us={} bytes_in={} request_id={}",
-                   model, version, GrpcCodeName(s.code()), static_cast<int64_t>(seconds * 1e6),
-                   bytes, request_id);
+      spdlog::info(
+          "access protocol=grpc rpc=ModelInfer model={} version={} code={} "
+          "duration_us={} bytes_in={} request_id={}",
+          model, version, GrpcCodeName(s.code()), static_cast<int64_t>(seconds * 1e6), bytes,
+          request_id);
     }
     reactor->Finish(ToGrpcStatus(s));
   };

@@ -43,9 +43,11 @@ HttpResponse Json(unsigned status, std::string body) {
 }
 
 HttpResponse Error(const Status& s) {
-  HttpResponse res = Json(HttpStatusOf(s.code()), json{{"error", s.message()}}.dump(
-                                                      -1, ' ', false, json::error_handler_t::replace));
-  if (auto after = s.retry_after_seconds()) res.set(http::field::retry_after, std::to_string(*after));
+  HttpResponse res =
+      Json(HttpStatusOf(s.code()),
+           json{{"error", s.message()}}.dump(-1, ' ', false, json::error_handler_t::replace));
+  if (auto after = s.retry_after_seconds())
+    res.set(http::field::retry_after, std::to_string(*after));
   return res;
 }
 
@@ -149,9 +151,10 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     if (access_log) {
       const auto us =
           std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
-      spdlog::info("access protocol=http method={} target={} status={} duration_us={} bytes={} "
-                   "request_id={}",
-                   method, target, res.result_int(), us, res.body().size(), request_id);
+      spdlog::info(
+          "access protocol=http method={} target={} status={} duration_us={} bytes={} "
+          "request_id={}",
+          method, target, res.result_int(), us, res.body().size(), request_id);
     }
     respond(std::move(res));
   };
@@ -163,8 +166,9 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     return {};
   }
   if (request.method() != route.method) {
-    HttpResponse res = Error(InvalidArgument("method " + std::string(request.method_string()) +
-                                             " is not allowed on " + std::string(request.target())));
+    HttpResponse res =
+        Error(InvalidArgument("method " + std::string(request.method_string()) +
+                              " is not allowed on " + std::string(request.target())));
     res.result(http::status::method_not_allowed);
     res.set(http::field::allow, std::string(http::to_string(route.method)));
     respond(std::move(res));
@@ -251,14 +255,13 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
   return {};
 }
 
-HttpCancel HttpApi::Infer(const InferenceCore::Resolved& found, Route& route,
-                          HttpRequest&& request, const std::string& request_id,
-                          HttpRespond respond, bool v1) {
+HttpCancel HttpApi::Infer(const InferenceCore::Resolved& found, Route& route, HttpRequest&& request,
+                          const std::string& request_id, HttpRespond respond, bool v1) {
   const auto start = SteadyClock::now();
   auto parsed = v1 ? ParseV1PredictRequest(request.body(), *found.config)
                    : ParseV2InferRequest(request.body());
-  auto finish = [respond = std::move(respond), metrics = found.metrics, start](
-                    HttpResponse res, StatusCode code) {
+  auto finish = [respond = std::move(respond), metrics = found.metrics, start](HttpResponse res,
+                                                                               StatusCode code) {
     if (metrics) {
       metrics->RecordRequest(Protocol::kHttp, code,
                              std::chrono::duration<double>(SteadyClock::now() - start).count());
@@ -273,22 +276,23 @@ HttpCancel HttpApi::Infer(const InferenceCore::Resolved& found, Route& route,
   req.model = route.model;
   req.version = route.version;
   if (req.id.empty()) req.id = request_id;
-  auto handle = core_.Infer(found, std::move(req), [finish = std::move(finish), v1](StatusOr<InferResponse> result) {
-    if (!result.ok()) {
-      finish(Error(result.status()), result.status().code());
-      return;
-    }
-    if (!v1) {
-      finish(Json(200, EncodeV2InferResponse(*result)), StatusCode::kOk);
-      return;
-    }
-    auto body = EncodeV1PredictResponse(*result);
-    if (!body.ok()) {
-      finish(Error(body.status()), body.status().code());
-      return;
-    }
-    finish(Json(200, std::move(body).value()), StatusCode::kOk);
-  });
+  auto handle = core_.Infer(found, std::move(req),
+                            [finish = std::move(finish), v1](StatusOr<InferResponse> result) {
+                              if (!result.ok()) {
+                                finish(Error(result.status()), result.status().code());
+                                return;
+                              }
+                              if (!v1) {
+                                finish(Json(200, EncodeV2InferResponse(*result)), StatusCode::kOk);
+                                return;
+                              }
+                              auto body = EncodeV1PredictResponse(*result);
+                              if (!body.ok()) {
+                                finish(Error(body.status()), body.status().code());
+                                return;
+                              }
+                              finish(Json(200, std::move(body).value()), StatusCode::kOk);
+                            });
   return [handle] { handle->Cancel(); };
 }
 

@@ -1,8 +1,8 @@
 #include "frontend/http/http_server.h"
 
+#include <array>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
-#include <array>
 #include <optional>
 
 #include "spdlog/spdlog.h"
@@ -43,8 +43,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(HttpLimits::kMaxHeaderBytes);
     stream_.expires_after(limits_.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -118,25 +119,26 @@ class Session : public std::enable_shared_from_this<Session> {
     res.prepare_payload();
     response_ = std::move(res);
     stream_.expires_after(limits_.write_timeout);
-    http::async_write(stream_, *response_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->response_.reset();
-      if (!ec && self->linger_) {
-        self->LingeringClose();
-        return;
-      }
-      if (ec || !self->keep_alive_) {
-        self->Close();
-        return;
-      }
-      if (self->watching_) {
-        // Only one read at a time: stop the watch, read on when it ends.
-        self->read_after_watch_ = true;
-        beast::error_code ignored;
-        self->stream_.socket().cancel(ignored);
-        return;
-      }
-      self->DoRead();
-    });
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        self->response_.reset();
+                        if (!ec && self->linger_) {
+                          self->LingeringClose();
+                          return;
+                        }
+                        if (ec || !self->keep_alive_) {
+                          self->Close();
+                          return;
+                        }
+                        if (self->watching_) {
+                          // Only one read at a time: stop the watch, read on when it ends.
+                          self->read_after_watch_ = true;
+                          beast::error_code ignored;
+                          self->stream_.socket().cancel(ignored);
+                          return;
+                        }
+                        self->DoRead();
+                      });
   }
 
   // The client may still be sending the body we refused. Closing now would
@@ -200,7 +202,8 @@ StatusOr<uint16_t> HttpServer::Listen(const std::string& host, uint16_t port) {
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Unavailable("HTTP listener on " + host + ":" + std::to_string(port) + ": " + ec.message());
+    return Unavailable("HTTP listener on " + host + ":" + std::to_string(port) + ": " +
+                       ec.message());
   }
   Accept();
   return acceptor_.local_endpoint().port();

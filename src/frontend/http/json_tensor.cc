@@ -77,19 +77,31 @@ Status AppendNumber(const json& v, Tensor& t) {
 
 Status AppendOne(const json& v, Tensor& t) {
   switch (t.datatype) {
-    case DataType::kBool: return AppendNumber<bool>(v, t);
-    case DataType::kUint8: return AppendNumber<uint8_t>(v, t);
-    case DataType::kUint16: return AppendNumber<uint16_t>(v, t);
-    case DataType::kUint32: return AppendNumber<uint32_t>(v, t);
-    case DataType::kUint64: return AppendNumber<uint64_t>(v, t);
-    case DataType::kInt8: return AppendNumber<int8_t>(v, t);
-    case DataType::kInt16: return AppendNumber<int16_t>(v, t);
-    case DataType::kInt32: return AppendNumber<int32_t>(v, t);
-    case DataType::kInt64: return AppendNumber<int64_t>(v, t);
-    case DataType::kFp32: return AppendNumber<float>(v, t);
-    case DataType::kFp64: return AppendNumber<double>(v, t);
+    case DataType::kBool:
+      return AppendNumber<bool>(v, t);
+    case DataType::kUint8:
+      return AppendNumber<uint8_t>(v, t);
+    case DataType::kUint16:
+      return AppendNumber<uint16_t>(v, t);
+    case DataType::kUint32:
+      return AppendNumber<uint32_t>(v, t);
+    case DataType::kUint64:
+      return AppendNumber<uint64_t>(v, t);
+    case DataType::kInt8:
+      return AppendNumber<int8_t>(v, t);
+    case DataType::kInt16:
+      return AppendNumber<int16_t>(v, t);
+    case DataType::kInt32:
+      return AppendNumber<int32_t>(v, t);
+    case DataType::kInt64:
+      return AppendNumber<int64_t>(v, t);
+    case DataType::kFp32:
+      return AppendNumber<float>(v, t);
+    case DataType::kFp64:
+      return AppendNumber<double>(v, t);
     case DataType::kBytes:
-      if (!v.is_string()) return InvalidArgument(Where(t) + "BYTES data must be strings, got " + v.dump());
+      if (!v.is_string())
+        return InvalidArgument(Where(t) + "BYTES data must be strings, got " + v.dump());
       t.strings.push_back(v.get<std::string>());
       return Status::Ok();
     default:
@@ -107,19 +119,32 @@ json ElementJson(const Tensor& t, int64_t i) {
 
 json Element(const Tensor& t, int64_t i) {
   switch (t.datatype) {
-    case DataType::kBool: return json(t.raw[i] != 0);
-    case DataType::kUint8: return ElementJson<uint8_t>(t, i);
-    case DataType::kUint16: return ElementJson<uint16_t>(t, i);
-    case DataType::kUint32: return ElementJson<uint32_t>(t, i);
-    case DataType::kUint64: return ElementJson<uint64_t>(t, i);
-    case DataType::kInt8: return ElementJson<int8_t>(t, i);
-    case DataType::kInt16: return ElementJson<int16_t>(t, i);
-    case DataType::kInt32: return ElementJson<int32_t>(t, i);
-    case DataType::kInt64: return ElementJson<int64_t>(t, i);
-    case DataType::kFp32: return ElementJson<float>(t, i);
-    case DataType::kFp64: return ElementJson<double>(t, i);
-    case DataType::kBytes: return json(t.strings[i]);
-    default: return json(nullptr);
+    case DataType::kBool:
+      return json(t.raw[i] != 0);
+    case DataType::kUint8:
+      return ElementJson<uint8_t>(t, i);
+    case DataType::kUint16:
+      return ElementJson<uint16_t>(t, i);
+    case DataType::kUint32:
+      return ElementJson<uint32_t>(t, i);
+    case DataType::kUint64:
+      return ElementJson<uint64_t>(t, i);
+    case DataType::kInt8:
+      return ElementJson<int8_t>(t, i);
+    case DataType::kInt16:
+      return ElementJson<int16_t>(t, i);
+    case DataType::kInt32:
+      return ElementJson<int32_t>(t, i);
+    case DataType::kInt64:
+      return ElementJson<int64_t>(t, i);
+    case DataType::kFp32:
+      return ElementJson<float>(t, i);
+    case DataType::kFp64:
+      return ElementJson<double>(t, i);
+    case DataType::kBytes:
+      return json(t.strings[i]);
+    default:
+      return json(nullptr);
   }
 }
 

@@ -11,11 +11,21 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -59,24 +69,47 @@ void AppendElements(std::string& out, const Tensor& t) {
 void AppendJsonArray(std::string& out, const Tensor& t) {
   out.push_back('[');
   switch (t.datatype) {
-    case DataType::kBool: AppendElements<bool>(out, t); break;
-    case DataType::kUint8: AppendElements<uint8_t>(out, t); break;
-    case DataType::kUint16: AppendElements<uint16_t>(out, t); break;
-    case DataType::kUint32: AppendElements<uint32_t>(out, t); break;
-    case DataType::kUint64: AppendElements<uint64_t>(out, t); break;
-    case DataType::kInt8: AppendElements<int8_t>(out, t); break;
-    case DataType::kInt16: AppendElements<int16_t>(out, t); break;
-    case DataType::kInt32: AppendElements<int32_t>(out, t); break;
-    case DataType::kInt64: AppendElements<int64_t>(out, t); break;
-    case DataType::kFp32: AppendElements<float>(out, t); break;
-    case DataType::kFp64: AppendElements<double>(out, t); break;
+    case DataType::kBool:
+      AppendElements<bool>(out, t);
+      break;
+    case DataType::kUint8:
+      AppendElements<uint8_t>(out, t);
+      break;
+    case DataType::kUint16:
+      AppendElements<uint16_t>(out, t);
+      break;
+    case DataType::kUint32:
+      AppendElements<uint32_t>(out, t);
+      break;
+    case DataType::kUint64:
+      AppendElements<uint64_t>(out, t);
+      break;
+    case DataType::kInt8:
+      AppendElements<int8_t>(out, t);
+      break;
+    case DataType::kInt16:
+      AppendElements<int16_t>(out, t);
+      break;
+    case DataType::kInt32:
+      AppendElements<int32_t>(out, t);
+      break;
+    case DataType::kInt64:
+      AppendElements<int64_t>(out, t);
+      break;
+    case DataType::kFp32:
+      AppendElements<float>(out, t);
+      break;
+    case DataType::kFp64:
+      AppendElements<double>(out, t);
+      break;
     case DataType::kBytes:
       for (size_t i = 0; i < t.strings.size(); ++i) {
         if (i) out.push_back(',');
         AppendJsonString(out, t.strings[i]);
       }
       break;
-    default: break;  // FP16/BF16 outputs only travel raw (gRPC)
+    default:
+      break;  // FP16/BF16 outputs only travel raw (gRPC)
   }
   out.push_back(']');
 }

@@ -24,7 +24,8 @@ Status ParseInput(const json& in, size_t index, Tensor* t) {
   const std::string at = "inputs[" + std::to_string(index) + "]";
   if (!in.is_object()) return InvalidArgument(at + " must be an object");
   auto name = in.find("name");
-  if (name == in.end() || !name->is_string()) return InvalidArgument(at + ": 'name' must be a string");
+  if (name == in.end() || !name->is_string())
+    return InvalidArgument(at + ": 'name' must be a string");
   t->name = name->get<std::string>();
   const std::string where = "input '" + t->name + "': ";
   auto datatype = in.find("datatype");
@@ -75,8 +76,8 @@ StatusOr<InferRequest> ParseV2InferRequest(std::string_view body) {
       if (!timeout->is_number_integer() || timeout->get<int64_t>() <= 0) {
         return InvalidArgument("parameter 'timeout' must be a positive integer (microseconds)");
       }
-      r.deadline = std::chrono::steady_clock::now() +
-                   std::chrono::microseconds(timeout->get<int64_t>());
+      r.deadline =
+          std::chrono::steady_clock::now() + std::chrono::microseconds(timeout->get<int64_t>());
     }
   }
   auto inputs = j.find("inputs");
@@ -170,7 +171,8 @@ StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelC
       if (!s.ok()) return Status(s.code(), at + ": " + s.message());
     } else if (all_1d && inst.is_array() && inst.size() == specs.size()) {
       for (size_t i = 0; i < specs.size(); ++i) {
-        if (inst[i].is_array()) return InvalidArgument(at + ": input '" + specs[i].name + "' must be a scalar");
+        if (inst[i].is_array())
+          return InvalidArgument(at + ": input '" + specs[i].name + "' must be a scalar");
         Status s = AppendJsonData(inst[i], r.inputs[i]);
         if (!s.ok()) return Status(s.code(), at + ": " + s.message());
       }

@@ -20,7 +20,8 @@ Frame InferFrame(uint64_t id, size_t payload) {
 
 TEST(FrameCodecTest, RoundTripsSeveralFramesFedOneByteAtATime) {
   std::string wire;
-  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(EncodeFrame(InferFrame(id, 80 * id), &wire).ok());
+  for (uint64_t id = 1; id <= 3; ++id)
+    ASSERT_TRUE(EncodeFrame(InferFrame(id, 80 * id), &wire).ok());
   FrameDecoder d;
   std::vector<Frame> got;
   Frame f;

@@ -40,7 +40,8 @@ class ModelPoolTest : public ::testing::Test {
     events.worker_restarted = [this](DeathCause c) { restarts_.push_back(c); };
     pool_->set_events(events);
     pool_->Start();
-    ASSERT_TRUE(RunUntil(io_, [&] { return pool_->ready(); }, 5s));
+    ASSERT_TRUE(RunUntil(
+        io_, [&] { return pool_->ready(); }, 5s));
   }
 
   // Submits a request whose answer lands in answers_[id].
@@ -54,7 +55,10 @@ class ModelPoolTest : public ::testing::Test {
     };
     return pool_->Submit(std::move(r));
   }
-  void Settle() { RunUntil(io_, [] { return false; }, 20ms); }
+  void Settle() {
+    RunUntil(
+        io_, [] { return false; }, 20ms);
+  }
   FakeWorker* Busy() {
     for (auto& w : workers_) {
       if (w->busy()) return w.get();
@@ -112,11 +116,13 @@ TEST_F(ModelPoolTest, QueuedRequestPastItsDeadlineIsAnsweredWithoutRunning) {
 TEST_F(ModelPoolTest, RunningRequestPastItsDeadlineIsAnsweredAndItsWorkerKilled) {
   Make(1, 4);
   Submit("slow", clock_.Now() + 1ms);
-  ASSERT_TRUE(RunUntil(io_, [&] { return answers_.count("slow") == 1; }, 5s));
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return answers_.count("slow") == 1; }, 5s));
   EXPECT_EQ(answers_["slow"].code(), StatusCode::kDeadlineExceeded);
   EXPECT_EQ(workers_[0]->killed_with, DeathCause::kTimeout);
   // The slot is replaced once the old worker is gone, without backoff.
-  ASSERT_TRUE(RunUntil(io_, [&] { return workers_.size() == 2 && pool_->ready(); }, 5s));
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return workers_.size() == 2 && pool_->ready(); }, 5s));
   EXPECT_EQ(restarts_, std::vector<DeathCause>{DeathCause::kTimeout});
 }
 
@@ -167,7 +173,8 @@ TEST_F(ModelPoolTest, RecyclesAWorkerAfterMaxRequests) {
     Settle();
   }
   EXPECT_EQ(workers_[0]->killed_with, DeathCause::kRecycle);
-  ASSERT_TRUE(RunUntil(io_, [&] { return workers_.size() == 2 && pool_->ready(); }, 5s));
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return workers_.size() == 2 && pool_->ready(); }, 5s));
 }
 
 TEST_F(ModelPoolTest, CancelReleasesAQueuedRequest) {
@@ -235,7 +242,8 @@ TEST_F(BatchingPoolTest, ConcurrentRequestsShareOneCallAndGetTheirOwnRows) {
   Settle();
   EXPECT_EQ(Busy(), nullptr);  // waiting for the batch to fill (fake time stands still)
   clock_.Advance(std::chrono::seconds(1));  // the oldest request's delay bound
-  ASSERT_TRUE(RunUntil(io_, [&] { return Busy() != nullptr; }, 5s));
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return Busy() != nullptr; }, 5s));
   FakeWorker* w = Busy();
   ASSERT_EQ(w->last_inputs.size(), 1u);
   EXPECT_EQ(w->last_inputs[0].shape, std::vector<int64_t>{4});  // 1 + 2 + 1 rows, one call
@@ -279,7 +287,8 @@ TEST_F(BatchingPoolTest, NeverWaitsPastTheDelayBound) {
   Settle();
   EXPECT_EQ(Busy(), nullptr);  // still inside its bound
   clock_.Advance(std::chrono::microseconds(1));
-  ASSERT_TRUE(RunUntil(io_, [&] { return Busy() != nullptr; }, 5s));  // goes alone at the bound
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return Busy() != nullptr; }, 5s));  // goes alone at the bound
   EXPECT_EQ(Busy()->last_inputs[0].shape, std::vector<int64_t>{1});
 }
 

@@ -82,8 +82,8 @@ struct Recorder : Worker::Listener {
 
 class ProcessWorkerTest : public ::testing::Test {
  protected:
-  std::shared_ptr<ProcessWorker> Make(const std::string& script,
-                                      std::chrono::milliseconds startup = std::chrono::seconds(10)) {
+  std::shared_ptr<ProcessWorker> Make(
+      const std::string& script, std::chrono::milliseconds startup = std::chrono::seconds(10)) {
     WorkerOptions o;
     o.model = "fake";
     o.version = "1";

@@ -79,7 +79,8 @@ TEST(RestCodecTest, V1RowsAsObjectsOrArraysBecomeColumns) {
     EXPECT_EQ(ValuesOf<double>(r->inputs[0]), (std::vector<double>{1, 2}));
     EXPECT_EQ(ValuesOf<double>(r->inputs[1]), (std::vector<double>{10, 20}));
   }
-  auto bad = ParseV1PredictRequest(R"({"instances": [{"wt": 1, "hp": 2, "zz": 3}]})", TwoColumnModel());
+  auto bad =
+      ParseV1PredictRequest(R"({"instances": [{"wt": 1, "hp": 2, "zz": 3}]})", TwoColumnModel());
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("instances[0]: unknown input 'zz'"), std::string::npos);
 }
