@@ -39,7 +39,6 @@ void ProcessWorker::Start() {
   auto spawned = Spawn(options_.spawn);
   if (!spawned.ok()) {
     state_ = WorkerState::kDead;
-    finished_ = true;
     Status why = Unavailable("model '" + options_.model + "' version " + options_.version +
                              ": cannot start worker: " + spawned.status().message());
     asio::post(io_, [self = shared_from_this(), why] {
@@ -334,8 +333,7 @@ void ProcessWorker::MaybeFinish() {
 }
 
 void ProcessWorker::Finish() {
-  if (finished_) return;
-  finished_ = true;
+  if (state_ == WorkerState::kDead) return;  // already reported
   state_ = WorkerState::kDead;
   error_code ignored;
   kill_timer_.cancel();

@@ -108,7 +108,6 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   std::optional<Status> death_reason_;
   DeathCause death_cause_ = DeathCause::kCrash;
   std::optional<int> wait_status_;
-  bool finished_ = false;
 };
 
 }  // namespace modelgate
