@@ -92,8 +92,6 @@ class Metrics {
   // Called at scrape time, from the exposer's thread.
   void SetSnapshotSource(std::function<std::vector<PoolSnapshot>()> source);
 
-  prometheus::Registry& registry();
-
  private:
   struct Families;
   class StateCollector;

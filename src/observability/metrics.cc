@@ -271,6 +271,4 @@ void ModelMetrics::RecordRejected(std::string_view reason) {
   }
 }
 
-prometheus::Registry& Metrics::registry() { return *registry_; }
-
 }  // namespace modelgate

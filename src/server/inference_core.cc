@@ -216,12 +216,11 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(InferRequest request, InferCal
 std::shared_ptr<InferHandle> InferenceCore::Infer(const Resolved& target, InferRequest request,
                                                   InferCallback done) {
   auto handle = std::make_shared<PoolHandle>(io_);
-  const Resolved* found = &target;
-  Status s = ValidateInputs(*found->config, request.inputs);
-  if (s.ok()) s = ValidateRequestedOutputs(*found->config, request.requested_outputs);
+  Status s = ValidateInputs(*target.config, request.inputs);
+  if (s.ok()) s = ValidateRequestedOutputs(*target.config, request.requested_outputs);
   if (s.ok() && shutting_down_.load()) {
     s = Unavailable("the server is shutting down").WithRetryAfter(1);
-    if (found->metrics) found->metrics->RecordRejected("shutting_down");
+    if (target.metrics) target.metrics->RecordRejected("shutting_down");
   }
   if (s.ok() && inflight_.fetch_add(1, std::memory_order_relaxed) >= max_inflight_) {
     inflight_.fetch_sub(1, std::memory_order_relaxed);
@@ -229,15 +228,15 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const Resolved& target, InferR
                "the server has " + std::to_string(max_inflight_) +
                    " requests in flight (--max-inflight); retry later")
             .WithRetryAfter(1);
-    if (found->metrics) found->metrics->RecordRejected("server_busy");
+    if (target.metrics) target.metrics->RecordRejected("server_busy");
   }
   if (!s.ok()) {
     asio::post(io_, [done = std::move(done), s] { done(s); });
     return handle;
   }
-  auto* pool = const_cast<ModelPool*>(found->pool);
+  auto* pool = const_cast<ModelPool*>(target.pool);
   PoolRequest pr;
-  pr.deadline = EffectiveDeadline(*found->config, request.deadline);
+  pr.deadline = EffectiveDeadline(*target.config, request.deadline);
   pr.request_id = request.id;
   pr.inputs = std::move(request.inputs);
   pr.done = [this, pool, id = std::move(request.id), model = std::move(request.model),

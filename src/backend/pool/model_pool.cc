@@ -134,27 +134,27 @@ uint64_t ModelPool::Submit(PoolRequest request) {
                .WithRetryAfter(after),
            "breaker_open");
   } else if (rate_limit_ && !rate_limit_->TryTake()) {
-    breaker_.Release();
-    Reject(call,
-           Status(StatusCode::kResourceExhausted, Label() + ": rate limit of " +
-                                                      std::to_string(config_.rate_limit_rps) +
-                                                      " requests/s exceeded")
-               .WithRetryAfter(kRetryAfterSeconds),
-           "rate_limited");
+    RejectBusy(call,
+               "rate limit of " + std::to_string(config_.rate_limit_rps) + " requests/s exceeded",
+               "rate_limited");
   } else if (static_cast<int>(queue_.size()) >= config_.max_queue_size && !RunsAtOnce()) {
-    breaker_.Release();
-    Reject(call,
-           Status(StatusCode::kResourceExhausted, Label() + ": queue is full (" +
-                                                      std::to_string(config_.max_queue_size) +
-                                                      " waiting); retry later")
-               .WithRetryAfter(kRetryAfterSeconds),
-           "queue_full");
+    RejectBusy(
+        call, "queue is full (" + std::to_string(config_.max_queue_size) + " waiting); retry later",
+        "queue_full");
   } else {
     queue_.Push(call->ticket, deadline, call);
     ArmExpiry();
     Dispatch();
   }
   return call->ticket;
+}
+
+void ModelPool::RejectBusy(const CallPtr& call, const std::string& why, std::string_view reason) {
+  breaker_.Release();  // the breaker admitted it; it never reaches the backend
+  Reject(call,
+         Status(StatusCode::kResourceExhausted, Label() + ": " + why)
+             .WithRetryAfter(kRetryAfterSeconds),
+         reason);
 }
 
 void ModelPool::Reject(const CallPtr& call, Status status, std::string_view reason) {

@@ -126,6 +126,8 @@ class ModelPool : public Worker::Listener {
   void ArmExpiry();
   void Answer(const CallPtr& call, StatusOr<std::vector<Tensor>> result);
   void Reject(const CallPtr& call, Status status, std::string_view reason);
+  // 429 + Retry-After for a request the breaker admitted (queue full, rate limit).
+  void RejectBusy(const CallPtr& call, const std::string& why, std::string_view reason);
   void MaybeRecycle(const std::shared_ptr<Worker>& worker);
   bool AnyAlive() const;
   // Would a request submitted now go to a worker without queueing?

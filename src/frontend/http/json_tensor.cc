@@ -166,13 +166,6 @@ Status AppendJsonData(const json& data, Tensor& t) {
   return Status::Ok();
 }
 
-json JsonData(const Tensor& t, int64_t begin, int64_t end) {
-  if (end < 0) end = t.HeldElements();
-  json a = json::array();
-  for (int64_t i = begin; i < end; ++i) a.push_back(Element(t, i));
-  return a;
-}
-
 json JsonRow(const Tensor& t, int64_t row, const std::vector<int64_t>& row_shape) {
   int64_t per_row = 1;
   for (int64_t d : row_shape) per_row *= d;

@@ -15,9 +15,6 @@ namespace modelgate {
 // to `t` (raw bytes, or strings for BYTES) according to t.datatype.
 Status AppendJsonData(const nlohmann::json& data, Tensor& t);
 
-// Elements [begin, end) of `t` as a flat JSON array.
-nlohmann::json JsonData(const Tensor& t, int64_t begin = 0, int64_t end = -1);
-
 // The same elements nested by `row_shape` (the shape without its first dim);
 // a scalar when row_shape is empty.
 nlohmann::json JsonRow(const Tensor& t, int64_t row, const std::vector<int64_t>& row_shape);
