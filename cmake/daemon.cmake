@@ -5,7 +5,7 @@ target_link_libraries(modelgate_config PUBLIC modelgate_common nlohmann_json::nl
 
 modelgate_library(modelgate_observability src/observability/metrics.cc
   src/observability/logging.cc src/observability/request_id.cc)
-target_link_libraries(modelgate_observability PUBLIC modelgate_common spdlog::spdlog
+target_link_libraries(modelgate_observability PUBLIC modelgate_common modelgate_log
   prometheus-cpp::pull nlohmann_json::nlohmann_json)
 
 modelgate_library(modelgate_resilience src/resilience/circuit_breaker.cc)

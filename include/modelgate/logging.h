@@ -1,5 +1,8 @@
-// Process-wide logging on spdlog: text lines or one JSON object per line
-// ({"ts","level","msg"} plus every key=value pair of the message as a field).
+// Process-wide logging on spdlog, to stderr, one line per record: text
+// (`<ts> <level> <event> key=value ...`) or JSON (`{"ts","level","msg",...}`
+// with each field of a record as a JSON field). Records carrying data are
+// written with log_event.h; how values are escaped is in
+// src/observability/log_format.h. Call once at start, before any thread logs.
 #pragma once
 
 #include <string>

@@ -19,6 +19,7 @@
 #include "frontend/http/http_api.h"
 #include "frontend/http/http_server.h"
 #include "modelgate/inference_core.h"
+#include "modelgate/log_event.h"
 #include "modelgate/logging.h"
 #include "modelgate/metrics.h"
 #include "modelgate/model_repository.h"
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
 
   auto models = ScanRepository(options->model_repository);
   if (!models.ok()) {
-    spdlog::critical("model repository: {}", models.status().message());
+    LogCritical("cannot read the model repository", {{"error", models.status().message()}});
     return 2;
   }
   RuntimeSettings runtime;
@@ -72,9 +73,11 @@ int main(int argc, char** argv) {
   runtime.rscript = options->rscript;
   runtime.python = options->python.empty() ? DefaultPython() : options->python;
   for (const auto& m : *models) {
-    spdlog::info("model={} backend={} versions={} workers={} config={}", m.config.name,
-                 BackendName(m.config.backend), m.versions.size(), m.config.workers,
-                 m.config.source_file);
+    LogInfo("model found", {{"model", m.config.name},
+                            {"backend", BackendName(m.config.backend)},
+                            {"versions", m.versions.size()},
+                            {"workers", m.config.workers},
+                            {"config", m.config.source_file}});
   }
 
   asio::io_context io(1);
@@ -94,21 +97,21 @@ int main(int argc, char** argv) {
 
   auto http_port = http.Listen(options->host, static_cast<uint16_t>(options->http_port));
   if (!http_port.ok()) {
-    spdlog::critical("{}", http_port.status().message());
+    LogCritical("cannot listen", {{"listener", "http"}, {"error", http_port.status().message()}});
     return 1;
   }
   auto grpc_port =
       grpc.Start(options->host, options->grpc_port,
                  static_cast<int>(std::min<size_t>(options->max_request_bytes, INT32_MAX)));
   if (!grpc_port.ok()) {
-    spdlog::critical("{}", grpc_port.status().message());
+    LogCritical("cannot listen", {{"listener", "grpc"}, {"error", grpc_port.status().message()}});
     return 1;
   }
   if (Status s = options->metrics
                      ? metrics.Serve(options->host, static_cast<uint16_t>(options->metrics_port))
                      : Status::Ok();
       !s.ok()) {
-    spdlog::critical("{}", s.message());
+    LogCritical("cannot listen", {{"listener", "metrics"}, {"error", s.message()}});
     return 1;
   }
   core.set_ready_observer([&grpc](const std::string&) { grpc.UpdateHealth(); });
@@ -130,14 +133,16 @@ int main(int argc, char** argv) {
   auto work = asio::make_work_guard(io);
   std::thread io_thread([&io] { io.run(); });
   core.Start();
-  spdlog::info("modelgate listening host={} http_port={} grpc_port={} metrics_port={}",
-               options->host, *http_port, *grpc_port, options->metrics_port);
+  LogInfo("modelgate listening", {{"host", options->host},
+                                  {"http_port", *http_port},
+                                  {"grpc_port", *grpc_port},
+                                  {"metrics_port", options->metrics_port}});
 
   const int sig = stop_requested.get_future().get();
   const auto grace = std::chrono::seconds(options->shutdown_grace_seconds);
   const auto drain_deadline = std::chrono::steady_clock::now() + grace;
-  spdlog::info("signal={} shutting down, grace_seconds={} inflight={}", sig, grace.count(),
-               core.inflight());
+  LogInfo("shutting down",
+          {{"signal", sig}, {"grace_seconds", grace.count()}, {"inflight", core.inflight()}});
   // 1. Health NOT_SERVING, refuse new work, stop accepting connections.
   core.BeginShutdown();
   grpc.SetNotServing();
@@ -164,6 +169,6 @@ int main(int argc, char** argv) {
   work.reset();
   io.stop();
   io_thread.join();
-  spdlog::info("modelgate stopped");
+  LogInfo("modelgate stopped");
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <cmath>
 
+#include "modelgate/log_event.h"
 #include "scheduler/batching.h"
 #include "spdlog/spdlog.h"
 
@@ -331,10 +332,11 @@ void ModelPool::OnRunningDeadline(const std::shared_ptr<Batch>& batch,
     if (call->answered) continue;
     any = true;
     breaker_.OnFailure();
-    spdlog::warn(
-        "model={} version={} request_id={} pid={} deadline passed while running; "
-        "killing the worker",
-        config_.name, version_, call->request.request_id, pid);
+    LogWarn("deadline passed while running; killing the worker",
+            {{"model", config_.name},
+             {"version", std::to_string(version_)},
+             {"request_id", call->request.request_id},
+             {"pid", worker ? LogValue(worker->pid()) : LogValue(nullptr)}});
     Answer(call, Status(StatusCode::kDeadlineExceeded, CallLabel(call) +
                                                            " ran past its deadline; worker pid " +
                                                            pid + " is being killed and replaced"));
@@ -397,8 +399,10 @@ void ModelPool::MaybeRecycle(const std::shared_ptr<Worker>& worker) {
     }
   }
   if (why.empty()) return;
-  spdlog::info("model={} version={} worker pid={} recycled: {}", config_.name, version_,
-               worker->pid(), why);
+  LogInfo("worker recycled", {{"model", config_.name},
+                              {"version", std::to_string(version_)},
+                              {"pid", worker->pid()},
+                              {"reason", why}});
   worker->Stop(kRecycleGrace, DeathCause::kRecycle);
 }
 
@@ -453,7 +457,11 @@ void ModelPool::ScheduleRespawn(milliseconds delay) {
   auto timer = std::make_unique<asio::steady_timer>(io_, delay);
   auto* raw = timer.get();
   respawn_timers_.push_back(std::move(timer));
-  if (delay.count() > 0) spdlog::info("{}: replacing worker in {} ms", Label(), delay.count());
+  if (delay.count() > 0) {
+    LogInfo("replacing worker", {{"model", config_.name},
+                                 {"version", std::to_string(version_)},
+                                 {"delay_ms", delay.count()}});
+  }
   raw->async_wait([this, raw](const boost::system::error_code& ec) {
     auto it = std::find_if(respawn_timers_.begin(), respawn_timers_.end(),
                            [raw](auto& t) { return t.get() == raw; });

@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "backend/process/tensor_proto.h"
+#include "modelgate/log_event.h"
 #include "spdlog/spdlog.h"
 
 namespace modelgate {
@@ -51,8 +52,12 @@ void ProcessWorker::Start() {
   from_child_.assign(spawned->frames_from_child);
   stdout_.assign(spawned->child_stdout);
   stderr_.assign(spawned->child_stderr);
-  spdlog::info("model={} version={} worker pid={} starting: {}", options_.model, options_.version,
-               pid_, options_.spawn.argv.empty() ? "" : options_.spawn.argv.back());
+  std::string command;
+  for (const auto& arg : options_.spawn.argv) command += (command.empty() ? "" : " ") + arg;
+  LogInfo("worker starting:", {{"model", options_.model},
+                               {"version", options_.version},
+                               {"pid", pid_},
+                               {"command", command}});
 
   auto self = shared_from_this();
   reaper_.Watch(pid_, [self](int ws) { self->OnReaped(ws); });
@@ -105,16 +110,21 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
       startup_timer_.cancel();
       runtime_ = frame.hello().runtime() + " (" + frame.hello().runtime_version() + ")";
       state_ = WorkerState::kReady;
-      spdlog::info("model={} version={} worker pid={} ready: {}", options_.model, options_.version,
-                   pid_, runtime_);
+      LogInfo("worker ready", {{"model", options_.model},
+                               {"version", options_.version},
+                               {"pid", pid_},
+                               {"runtime", runtime_}});
       listener_->OnWorkerReady(*this);
       return;
     }
     if (kind == Frame::kError) {
       std::string msg = frame.error().message();
       if (!frame.error().traceback().empty()) {
-        spdlog::error("model={} version={} worker pid={} load failed: {}\n{}", options_.model,
-                      options_.version, pid_, msg, frame.error().traceback());
+        LogError("model load failed", {{"model", options_.model},
+                                       {"version", options_.version},
+                                       {"pid", pid_},
+                                       {"error", msg},
+                                       {"traceback", frame.error().traceback()}});
       }
       BeginDying(Unavailable(msg), DeathCause::kStartFailed, false, options_.exit_grace);
       return;
@@ -146,9 +156,12 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
       } else {
         const auto& e = frame.error();
         if (!e.invalid_input()) {
-          spdlog::warn("model={} version={} worker pid={} request_id={} model error: {}\n{}",
-                       options_.model, options_.version, pid_, request_id, e.message(),
-                       e.traceback());
+          LogWarn("model error", {{"model", options_.model},
+                                  {"version", options_.version},
+                                  {"pid", pid_},
+                                  {"request_id", request_id},
+                                  {"error", e.message()},
+                                  {"traceback", e.traceback()}});
         }
         done(e.invalid_input()
                  ? InvalidArgument(e.message())
@@ -248,8 +261,11 @@ void ProcessWorker::ReadLines(bool is_stderr) {
 void ProcessWorker::EmitLine(std::string_view line, bool is_stderr) {
   if (line.size() > WorkerOptions::kMaxLogLineBytes)
     line = line.substr(0, WorkerOptions::kMaxLogLineBytes);
-  spdlog::info("model={} version={} worker pid={} {}: {}", options_.model, options_.version, pid_,
-               is_stderr ? "stderr" : "stdout", line);
+  LogInfo("worker output", {{"model", options_.model},
+                            {"version", options_.version},
+                            {"pid", pid_},
+                            {"stream", is_stderr ? "stderr" : "stdout"},
+                            {"line", line}});
   if (is_stderr) {
     stderr_tail_.emplace_back(line.substr(0, 500));
     if (stderr_tail_.size() > WorkerOptions::kStderrTailLines) stderr_tail_.pop_front();
@@ -351,10 +367,14 @@ void ProcessWorker::Finish() {
   const bool clean_stop =
       WIFEXITED(*wait_status_) && WEXITSTATUS(*wait_status_) == 0 && !inflight_done_;
   if (inflight_done_) {
-    spdlog::warn("model={} version={} pid={} request_id={} worker died: {}", options_.model,
-                 options_.version, pid_, inflight_request_id_, msg);
+    LogWarn("worker died", {{"model", options_.model},
+                            {"version", options_.version},
+                            {"pid", pid_},
+                            {"request_id", inflight_request_id_},
+                            {"error", msg}});
   } else {
-    spdlog::log(clean_stop ? spdlog::level::info : spdlog::level::warn, "{}", msg);
+    Log(clean_stop ? LogLevel::kInfo : LogLevel::kWarn, "worker exited",
+        {{"model", options_.model}, {"version", options_.version}, {"pid", pid_}, {"detail", msg}});
   }
   if (inflight_done_) {
     InferDone done = std::move(inflight_done_);

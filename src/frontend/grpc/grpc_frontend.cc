@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "frontend/grpc/grpc_codec.h"
+#include "modelgate/log_event.h"
 #include "modelgate/metrics.h"
 #include "modelgate/request_id.h"
 #include "modelgate/status_map.h"
@@ -190,11 +191,14 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
     const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
     if (metrics) metrics->RecordRequest(Protocol::kGrpc, s.code(), seconds);
     if (access_log_) {
-      spdlog::info(
-          "access protocol=grpc rpc=ModelInfer model={} version={} code={} "
-          "duration_us={} bytes_in={} request_id={}",
-          model, version, GrpcCodeName(s.code()), static_cast<int64_t>(seconds * 1e6), bytes,
-          request_id);
+      LogInfo("access", {{"protocol", "grpc"},
+                         {"rpc", "ModelInfer"},
+                         {"model", model},
+                         {"version", version},
+                         {"code", GrpcCodeName(s.code())},
+                         {"duration_us", static_cast<int64_t>(seconds * 1e6)},
+                         {"bytes_in", bytes},
+                         {"request_id", request_id}});
     }
     reactor->Finish(ToGrpcStatus(s));
   };

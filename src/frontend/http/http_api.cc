@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "frontend/http/rest_codec.h"
+#include "modelgate/log_event.h"
 #include "modelgate/metrics.h"
 #include "modelgate/request_id.h"
 #include "modelgate/status_map.h"
@@ -151,10 +152,13 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     if (access_log) {
       const auto us =
           std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
-      spdlog::info(
-          "access protocol=http method={} target={} status={} duration_us={} bytes={} "
-          "request_id={}",
-          method, target, res.result_int(), us, res.body().size(), request_id);
+      LogInfo("access", {{"protocol", "http"},
+                         {"method", method},
+                         {"target", target},
+                         {"status", res.result_int()},
+                         {"duration_us", us},
+                         {"bytes", res.body().size()},
+                         {"request_id", request_id}});
     }
     respond(std::move(res));
   };

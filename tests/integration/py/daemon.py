@@ -37,7 +37,7 @@ def make_repository(examples=("mtcars_am", "iris_species", "describe"), test_mod
 
 
 class Daemon:
-    def __init__(self, repo, extra_args=()):
+    def __init__(self, repo, extra_args=(), log_format="json"):
         self.repo = repo
         self.http_port, self.grpc_port, self.metrics_port = free_ports(3)
         self.log_path = tempfile.mktemp(prefix="modelgate-", suffix=".log")
@@ -46,7 +46,7 @@ class Daemon:
             [BINARY, "--model-repository", repo, "--host", "127.0.0.1",
              "--http-port", str(self.http_port), "--grpc-port", str(self.grpc_port),
              "--metrics-port", str(self.metrics_port), "--python", PYTHON,
-             "--log-format", "json", *extra_args],
+             "--log-format", log_format, *extra_args],
             stdout=self._log, stderr=subprocess.STDOUT)
 
     @property
