@@ -6,3 +6,9 @@ add_dependencies(worker_roundtrip bridge)
 add_executable(mg_loadgen EXCLUDE_FROM_ALL benchmarks/loadgen.cc)
 target_link_libraries(mg_loadgen PRIVATE modelgate_proto Boost::program_options Threads::Threads)
 add_custom_target(benchmarks DEPENDS worker_roundtrip mg_loadgen modelgate)
+
+# Cost of a structured log record against a plain spdlog call.
+find_package(benchmark REQUIRED)
+add_executable(log_event_benchmark EXCLUDE_FROM_ALL benchmarks/log_event_benchmark.cc)
+target_link_libraries(log_event_benchmark PRIVATE modelgate_log benchmark::benchmark)
+add_dependencies(benchmarks log_event_benchmark)

@@ -1,5 +1,6 @@
 #include "modelgate/log_event.h"
 
+#include "observability/log_format.h"
 #include "observability/log_record.h"
 #include "spdlog/spdlog.h"
 
@@ -28,12 +29,21 @@ spdlog::level::level_enum ToSpdlog(LogLevel level) {
   return spdlog::level::critical;
 }
 
+// Until SetupLogging installs the daemon's logger (and in tools and tests
+// that never call it) spdlog's default logger renders records as text lines
+// too, not as raw record bytes. Runs before main(), when no thread logs yet;
+// spdlog's registry is a function-local static, so the order is safe.
+[[maybe_unused]] const bool kDefaultLoggerRendersRecords = [] {
+  spdlog::default_logger_raw()->set_formatter(MakeLogFormatter(LogFormat::kText));
+  return true;
+}();
+
 }  // namespace
 
 void Log(LogLevel level, LogEvent event, LogFields fields) {
-  spdlog::logger* logger = spdlog::default_logger_raw();
+  spdlog::logger* logger = spdlog::default_logger_raw();  // null after spdlog::shutdown()
   const spdlog::level::level_enum lvl = ToSpdlog(level);
-  if (!logger->should_log(lvl)) return;
+  if (logger == nullptr || !logger->should_log(lvl)) return;
   spdlog::memory_buf_t record;  // inline storage: no allocation for a typical record
   EncodeLogRecord(event, fields, record);
   logger->log(spdlog::source_loc{kStructuredRecordTag, 1, kStructuredRecordTag}, lvl,
