@@ -22,6 +22,7 @@ add_executable(unit_tests
   tests/unit/scheduler/batching_test.cc
   tests/unit/frontend/http/rest_codec_test.cc
   tests/unit/observability/log_format_test.cc
+  tests/unit/observability/log_record_test.cc
   ${UNIT_TEST_EXTRA})
 target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_http
   GTest::gtest_main)

@@ -12,7 +12,6 @@
 #include <string>
 
 #include "modelgate/log_event.h"
-#include "observability/log_record.h"
 #include "spdlog/sinks/ostream_sink.h"
 #include "spdlog/spdlog.h"
 
@@ -361,47 +360,6 @@ TEST(LogFormatTest, LevelBelowTheLoggerLevelWritesNothing) {
   EXPECT_EQ(log.text(), "");
   LogError("loud");
   EXPECT_EQ(log.OneJson()["level"], "error");
-}
-
-// The codec between the logging call and the logging thread.
-class Collect final : public LogRecordVisitor {
- public:
-  void Event(std::string_view e) override { out += std::string(e) + ";"; }
-  void Field(std::string_view k, const LogValue& v, bool cut) override {
-    out += std::string(k) + ":" + std::to_string(static_cast<int>(v.type())) + ":";
-    if (v.type() == LogValue::Type::kString) out += std::string(v.str()) + (cut ? "+" : "");
-    if (v.type() == LogValue::Type::kInt) out += std::to_string(v.i());
-    out += ";";
-  }
-  std::string out;
-};
-
-TEST(LogRecordTest, RoundTripsAndRejectsATruncatedPayload) {
-  spdlog::memory_buf_t buf;
-  EncodeLogRecord("ev", {{"a", "x\ny"}, {"b", -3}}, buf);
-  const std::string_view payload(buf.data(), buf.size());
-  Collect c;
-  EXPECT_TRUE(DecodeLogRecord(payload, c));
-  EXPECT_EQ(c.out, "ev;a:0:x\ny;b:1:-3;");
-  // Cut anywhere, it decodes only where a whole field ends: after the event
-  // (3 bytes) or after field a (3 + 1 + 1 + 1 + 4 + 3).
-  for (size_t n = 0; n < payload.size(); ++n) {
-    Collect partial;
-    EXPECT_EQ(DecodeLogRecord(payload.substr(0, n), partial), n == 3 || n == 13) << n;
-  }
-}
-
-TEST(LogRecordTest, FieldsPastTheLimitAreDropped) {
-  CapturedLog log(LogFormat::kJson);
-  LogInfo("many", {{"f00", 0},  {"f01", 1},  {"f02", 2},  {"f03", 3},  {"f04", 4},  {"f05", 5},
-                   {"f06", 6},  {"f07", 7},  {"f08", 8},  {"f09", 9},  {"f10", 10}, {"f11", 11},
-                   {"f12", 12}, {"f13", 13}, {"f14", 14}, {"f15", 15}, {"f16", 16}, {"f17", 17},
-                   {"f18", 18}, {"f19", 19}, {"f20", 20}, {"f21", 21}, {"f22", 22}, {"f23", 23},
-                   {"f24", 24}, {"f25", 25}, {"f26", 26}, {"f27", 27}, {"f28", 28}, {"f29", 29},
-                   {"f30", 30}, {"f31", 31}, {"f32", 32}});
-  const auto j = log.OneJson();
-  EXPECT_EQ(j.size(), 3 + kMaxLogFields);
-  EXPECT_FALSE(j.contains("f32"));
 }
 
 }  // namespace
