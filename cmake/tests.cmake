@@ -97,3 +97,10 @@ add_test(NAME deploy_chart
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/deploy)
 set_tests_properties(deploy_chart PROPERTIES ENVIRONMENT
   "MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_CHART_RENDER=${CHART_RENDER};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")
+
+# Security posture: tokens, CORS, flags.
+target_sources(unit_tests PRIVATE
+  tests/unit/security/token_authenticator_test.cc
+  tests/unit/frontend/http/cors_test.cc
+  tests/unit/server/daemon_options_test.cc)
+target_link_libraries(unit_tests PRIVATE modelgate_options)

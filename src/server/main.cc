@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "modelgate/logging.h"
 #include "modelgate/metrics.h"
 #include "modelgate/model_repository.h"
+#include "security/token_authenticator.h"
 #include "server/daemon_options.h"
 #include "spdlog/spdlog.h"
 
@@ -83,6 +85,22 @@ int main(int argc, char** argv) {
   Metrics* metrics_on = options->metrics ? &metrics : nullptr;
   InferenceCore core(io, runtime, std::move(models).value(), metrics_on);
   HttpApi api(core, metrics_on, options->access_log);
+  // Security (README "Security"): bearer tokens for both front ends, CORS for
+  // REST, TLS for gRPC. The token file is re-read on SIGHUP.
+  std::unique_ptr<TokenAuthenticator> auth;
+  if (!options->auth_tokens.empty()) {
+    auto loaded = TokenAuthenticator::FromFile(options->auth_tokens);
+    if (!loaded.ok()) {
+      spdlog::critical("--auth-tokens {}", loaded.status().message());
+      return 2;
+    }
+    auth = std::move(loaded).value();
+    if (metrics_on) {
+      auth->set_failure_observer([&metrics](AuthResult r) { metrics.RecordAuthFailure(r); });
+    }
+  }
+  api.set_authenticator(auth.get());
+  api.set_cors(CorsPolicy(options->cors_allow_origins));
   HttpLimits limits;
   limits.max_body_bytes = options->max_request_bytes;
   limits.max_connections = options->max_connections;
@@ -91,6 +109,8 @@ int main(int argc, char** argv) {
     return api.Handle(std::move(req), std::move(respond));
   });
   GrpcFrontend grpc(core, metrics_on, options->access_log);
+  grpc.set_authenticator(auth.get());
+  grpc.set_tls({options->tls_cert, options->tls_key, options->tls_client_ca});
 
   auto http_port = http.Listen(options->host, static_cast<uint16_t>(options->http_port));
   if (!http_port.ok()) {
@@ -127,11 +147,41 @@ int main(int argc, char** argv) {
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (!ec) stop_requested.set_value(sig);
   });
+  // SIGHUP re-reads the token file; a bad file keeps the tokens in force.
+  // (gRPC re-reads its TLS files by itself every kTlsRefreshSeconds.)
+  asio::signal_set reload_signals(io, SIGHUP);
+  std::function<void()> await_reload = [&] {
+    reload_signals.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (auth) {
+        if (Status s = auth->Reload(); s.ok()) {
+          spdlog::info("SIGHUP: auth tokens reloaded tokens={} file={}", auth->size(),
+                       auth->path());
+        } else {
+          spdlog::error("SIGHUP: auth tokens kept (tokens={}): {}", auth->size(), s.message());
+        }
+      }
+      await_reload();
+    });
+  };
+  await_reload();
   auto work = asio::make_work_guard(io);
   std::thread io_thread([&io] { io.run(); });
   core.Start();
   spdlog::info("modelgate listening host={} http_port={} grpc_port={} metrics_port={}",
                options->host, *http_port, *grpc_port, options->metrics_port);
+  spdlog::info("security tls={} auth_tokens={} cors_origins={}",
+               options->tls_cert.empty()        ? "off"
+               : options->tls_client_ca.empty() ? "on"
+                                                : "mutual",
+               auth ? auth->size() : 0, options->cors_allow_origins.size());
+  if (!auth && options->host != "127.0.0.1" && options->host != "::1" &&
+      options->host != "localhost") {
+    spdlog::warn(
+        "host={} is reachable from other machines and --auth-tokens is not set: anyone who "
+        "reaches the ports can infer and load or unload models",
+        options->host);
+  }
 
   const int sig = stop_requested.get_future().get();
   const auto grace = std::chrono::seconds(options->shutdown_grace_seconds);
