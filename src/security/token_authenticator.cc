@@ -164,9 +164,25 @@ StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromFile(std::
 }
 
 TokenAuthenticator::TokenAuthenticator(std::string path, Table table)
-    : path_(std::move(path)), table_(std::make_shared<const Table>(std::move(table))) {}
+    : path_(std::move(path)),
+      stamp_(StampOf(path_)),
+      table_(std::make_shared<const Table>(std::move(table))) {}
+
+TokenAuthenticator::Stamp TokenAuthenticator::StampOf(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {st.st_dev, st.st_ino, st.st_size,
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+StatusOr<bool> TokenAuthenticator::ReloadIfChanged() {
+  if (StampOf(path_) == stamp_) return false;
+  if (Status s = Reload(); !s.ok()) return s;
+  return true;
+}
 
 Status TokenAuthenticator::Reload() {
+  stamp_ = StampOf(path_);
   auto table = LoadFile(path_);
   if (!table.ok()) return table.status();
   WarnIfWorldReadable(path_);

@@ -12,7 +12,10 @@
 //
 // Thread-safe: Check() may run on any thread while Reload() swaps the whole
 // table under a mutex (readers copy a shared_ptr and never block on I/O).
+// Reload() and ReloadIfChanged() are called from one thread at a time.
 #pragma once
+
+#include <sys/types.h>
 
 #include <array>
 #include <functional>
@@ -56,6 +59,11 @@ class TokenAuthenticator final : public Authenticator {
   // Re-reads the file. On error the current tokens stay in force and the
   // error is returned (the caller logs it).
   Status Reload();
+  // Reload() when the file changed (device, inode, size or mtime) since the
+  // last load or attempt; false when unchanged. A Secret updated by kubelet
+  // (an atomic symlink swap) or an edited file is picked up without SIGHUP,
+  // and a bad version is reported once, not on every check.
+  StatusOr<bool> ReloadIfChanged();
   size_t size() const;
   const std::string& path() const { return path_; }
 
@@ -73,7 +81,18 @@ class TokenAuthenticator final : public Authenticator {
   static void WarnIfWorldReadable(const std::string& path);
   AuthResult Decide(std::string_view authorization, AuthScope needed) const;
 
+  // What stat() said about the file at the last load or attempt.
+  struct Stamp {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = -1;
+    int64_t mtime_ns = 0;
+    bool operator==(const Stamp&) const = default;
+  };
+  static Stamp StampOf(const std::string& path);
+
   const std::string path_;
+  Stamp stamp_;  // reload callers only (one thread: the io thread)
   std::function<void(AuthResult)> observer_;
   mutable std::mutex mu_;
   std::shared_ptr<const Table> table_;  // guarded by mu_; replaced whole

@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <future>
 #include <iostream>
@@ -147,8 +148,27 @@ int main(int argc, char** argv) {
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (!ec) stop_requested.set_value(sig);
   });
-  // SIGHUP re-reads the token file; a bad file keeps the tokens in force.
-  // (gRPC re-reads its TLS files by itself every kTlsRefreshSeconds.)
+  // SIGHUP re-reads the token file, and so does a change seen by the check
+  // every kTokenFileCheck; a bad file keeps the tokens in force. (gRPC
+  // re-reads its TLS files by itself every kTlsRefreshSeconds.)
+  static constexpr auto kTokenFileCheck = std::chrono::seconds(5);
+  asio::steady_timer token_file_timer(io);
+  std::function<void()> check_token_file = [&] {
+    token_file_timer.expires_after(kTokenFileCheck);
+    token_file_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || !auth) return;
+      auto changed = auth->ReloadIfChanged();
+      if (!changed.ok()) {
+        spdlog::error("auth token file changed: tokens kept (tokens={}): {}", auth->size(),
+                      changed.status().message());
+      } else if (*changed) {
+        spdlog::info("auth token file changed: reloaded tokens={} file={}", auth->size(),
+                     auth->path());
+      }
+      check_token_file();
+    });
+  };
+  if (auth) check_token_file();
   asio::signal_set reload_signals(io, SIGHUP);
   std::function<void()> await_reload = [&] {
     reload_signals.async_wait([&](const boost::system::error_code& ec, int) {

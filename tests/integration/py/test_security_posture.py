@@ -272,6 +272,18 @@ class AuthAndCorsTest(unittest.TestCase):
             self.d.proc.send_signal(signal.SIGHUP)
             wait_until(lambda: self.infer(bearer(INFER_TOKEN))[0] == 200, 30, "tokens restored")
 
+    def test_a_changed_token_file_is_picked_up_without_sighup(self):
+        # As when kubelet updates a mounted Secret: a new file renamed into place.
+        try:
+            write_tokens(self.tokens + ".new", f"{NEW_TOKEN} infer\n{ADMIN_TOKEN} admin\n")
+            os.replace(self.tokens + ".new", self.tokens)
+            wait_until(lambda: self.infer(bearer(NEW_TOKEN))[0] == 200, 30, "the new token works")
+            self.assertEqual(self.infer(bearer(INFER_TOKEN))[0], 401)
+        finally:
+            write_tokens(self.tokens, f"{INFER_TOKEN} infer\n{ADMIN_TOKEN} admin\n")
+            self.d.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: self.infer(bearer(INFER_TOKEN))[0] == 200, 30, "tokens restored")
+
     # --- CORS -----------------------------------------------------------------
 
     def test_preflight_needs_no_token_and_answers_allowed_origins(self):

@@ -1,6 +1,7 @@
 #include "security/token_authenticator.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -32,7 +33,10 @@ class TempFile {
     Write(text);
   }
   ~TempFile() { std::remove(path_.c_str()); }
-  void Write(const std::string& text) { std::ofstream(path_, std::ios::trunc) << text; }
+  void Write(const std::string& text) {
+    std::ofstream(path_, std::ios::trunc) << text;
+    ::chmod(path_.c_str(), 0600);
+  }
   const std::string& path() const { return path_; }
 
  private:
@@ -141,6 +145,40 @@ TEST(TokenAuthenticatorTest, ReloadSwapsTokensAndKeepsThemWhenTheFileIsBad) {
   EXPECT_NE(s.message().find(file.path() + ":1: unknown scope"), std::string::npos);
   EXPECT_EQ(auth.Check(admin, AuthScope::kAdmin), AuthResult::kAllowed);  // old tokens kept
   EXPECT_EQ(auth.Check(infer, AuthScope::kInfer), AuthResult::kInvalidToken);
+}
+
+TEST(TokenAuthenticatorTest, ReloadIfChangedReadsOnlyAChangedFileAndReportsABadOneOnce) {
+  TempFile file(std::string(kInferToken) + " infer\n");
+  auto made = TokenAuthenticator::FromFile(file.path());
+  ASSERT_TRUE(made.ok());
+  auto& auth = **made;
+  auto unchanged = auth.ReloadIfChanged();
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_FALSE(*unchanged);
+
+  file.Write(std::string(kAdminToken) + " admin\n" + kInferToken + " infer\n");
+  auto changed = auth.ReloadIfChanged();
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(auth.size(), 2u);
+
+  file.Write("not a token file\n");
+  EXPECT_FALSE(auth.ReloadIfChanged().ok());
+  auto again = auth.ReloadIfChanged();  // the same bad version: not re-reported
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(auth.Check(std::string("Bearer ") + kAdminToken, AuthScope::kAdmin),
+            AuthResult::kAllowed);
+
+  // Replaced by rename (how kubelet updates a Secret): a new inode.
+  const std::string next = file.path() + ".next";
+  std::ofstream(next) << kInferToken << " infer\n";
+  ASSERT_EQ(std::rename(next.c_str(), file.path().c_str()), 0);
+  changed = auth.ReloadIfChanged();
+  ASSERT_TRUE(changed.ok()) << changed.status().message();
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(auth.Check(std::string("Bearer ") + kAdminToken, AuthScope::kAdmin),
+            AuthResult::kInvalidToken);
 }
 
 TEST(TokenAuthenticatorTest, UnreadableFileIsAnErrorNamingIt) {
