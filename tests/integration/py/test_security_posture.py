@@ -444,6 +444,25 @@ class GrpcTlsTest(unittest.TestCase):
         self.assertEqual(self.live(self.channel(d, root="ca.pem")), grpc.StatusCode.UNAVAILABLE)
         self.assertIsNone(d.proc.poll())
 
+    def test_healthcheck_probe_speaks_mutual_tls_to_rest(self):
+        d = self.start("--tls-client-ca", os.path.join(self.tmp, "ca.pem"))
+        self.wait_tls_ready(d, client="client")
+        try:
+            plain = request("GET", d.base + "/v2/health/live", timeout=5)[0]
+        except Exception:
+            plain = None
+        if plain == 200:
+            # TODO(coordinator): REST TLS comes from the "http" helper; once
+            # merged, REST refuses plaintext here and this test runs.
+            self.skipTest("REST does not speak TLS in this build")
+        script = os.path.join(os.environ["MODELGATE_SOURCE_DIR"], "deploy", "docker", "healthcheck.py")
+        probe = lambda *a: subprocess.run([PYTHON, script, "--port", str(d.http_port), "--tls", *a],
+                                          capture_output=True, text=True, timeout=30).returncode
+        wait_until(lambda: probe("--client-cert", os.path.join(self.tmp, "client.pem"),
+                                 "--client-key", os.path.join(self.tmp, "client.key")) == 0,
+                   60, "the probe passes with a client certificate")
+        self.assertEqual(probe(), 1)  # no client certificate: refused
+
     def test_bad_tls_flags_stop_the_daemon_at_start_with_a_clear_error(self):
         cases = (
             (["--tls-cert", os.path.join(self.tmp, "server.pem")],
