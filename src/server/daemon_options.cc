@@ -57,7 +57,8 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
       "tls-client-ca", po::value(&o.tls_client_ca),
       "PEM CA bundle: mutual TLS, clients must present a certificate it signed")(
       "auth-tokens", po::value(&o.auth_tokens),
-      "bearer token file, lines '<token or sha256:HEX> <infer|admin>'; re-read on SIGHUP")(
+      "bearer token file, lines '<token or sha256:HEX> <infer|admin>'; re-read on SIGHUP "
+      "and when it changes")(
       "cors-allow-origin", po::value(&cors),
       "browser origin allowed to call the REST API (repeatable or comma-separated; '*' for any)");
   desc.add(security);

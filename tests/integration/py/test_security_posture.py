@@ -91,7 +91,12 @@ class DefaultBindTest(unittest.TestCase):
         wait_until(lambda: proc.poll() is not None or all(listening_addresses(p) for p in ports),
                    60, "all three listeners open")
         self.assertIsNone(proc.poll(), "daemon exited")
+        self.log = log
         return ports
+
+    def log_text(self):
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
 
     def test_without_host_every_listener_is_loopback_only(self):
         for port in self.start():
@@ -99,6 +104,8 @@ class DefaultBindTest(unittest.TestCase):
             self.assertTrue(addresses, f"port {port}")
             for a in addresses:
                 self.assertIn(a, LOOPBACK, f"port {port}")
+        wait_until(lambda: "security tls=off" in self.log_text(), 30, "the start-up lines")
+        self.assertNotIn("reachable from other machines", self.log_text())
 
     def test_explicit_host_0_0_0_0_binds_every_interface(self):
         # The check above can fail: the same daemon told --host 0.0.0.0 binds
@@ -108,6 +115,8 @@ class DefaultBindTest(unittest.TestCase):
             self.assertTrue(addresses, f"port {port}")
             for a in addresses:  # gRPC may take the dual-stack wildcard [::]
                 self.assertIn(a, ("00000000", "0" * 32), f"port {port}")
+        # ... and says that without tokens anyone who reaches it may unload models.
+        wait_until(lambda: "reachable from other machines" in self.log_text(), 30, "the warning")
 
 
 class AuthAndCorsTest(unittest.TestCase):
