@@ -32,7 +32,8 @@ add_dependencies(modelgate bridge)
 # Security: bearer tokens (OpenSSL's libcrypto for SHA-256), TLS file checks, CORS.
 find_package(OpenSSL REQUIRED)
 modelgate_library(modelgate_security src/security/authenticator.cc
-  src/security/token_authenticator.cc src/security/tls_files.cc)
+  src/security/token_authenticator.cc src/security/token_file_reloader.cc
+  src/security/tls_files.cc)
 target_link_libraries(modelgate_security PUBLIC modelgate_common spdlog::spdlog OpenSSL::Crypto)
 target_sources(modelgate_http PRIVATE src/frontend/http/cors.cc)
 target_link_libraries(modelgate_http PUBLIC modelgate_security)

@@ -11,8 +11,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <functional>
 #include <future>
 #include <iostream>
 #include <thread>
@@ -25,6 +23,7 @@
 #include "modelgate/metrics.h"
 #include "modelgate/model_repository.h"
 #include "security/token_authenticator.h"
+#include "security/token_file_reloader.h"
 #include "server/daemon_options.h"
 #include "spdlog/spdlog.h"
 
@@ -87,7 +86,7 @@ int main(int argc, char** argv) {
   InferenceCore core(io, runtime, std::move(models).value(), metrics_on);
   HttpApi api(core, metrics_on, options->access_log);
   // Security (README "Security"): bearer tokens for both front ends, CORS for
-  // REST, TLS for gRPC. The token file is re-read on SIGHUP.
+  // REST, TLS for gRPC.
   std::unique_ptr<TokenAuthenticator> auth;
   if (!options->auth_tokens.empty()) {
     auto loaded = TokenAuthenticator::FromFile(options->auth_tokens);
@@ -148,43 +147,9 @@ int main(int argc, char** argv) {
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (!ec) stop_requested.set_value(sig);
   });
-  // SIGHUP re-reads the token file, and so does a change seen by the check
-  // every kTokenFileCheck; a bad file keeps the tokens in force. (gRPC
-  // re-reads its TLS files by itself every kTlsRefreshSeconds.)
-  static constexpr auto kTokenFileCheck = std::chrono::seconds(5);
-  asio::steady_timer token_file_timer(io);
-  std::function<void()> check_token_file = [&] {
-    token_file_timer.expires_after(kTokenFileCheck);
-    token_file_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec || !auth) return;
-      auto changed = auth->ReloadIfChanged();
-      if (!changed.ok()) {
-        spdlog::error("auth token file changed: tokens kept (tokens={}): {}", auth->size(),
-                      changed.status().message());
-      } else if (*changed) {
-        spdlog::info("auth token file changed: reloaded tokens={} file={}", auth->size(),
-                     auth->path());
-      }
-      check_token_file();
-    });
-  };
-  if (auth) check_token_file();
-  asio::signal_set reload_signals(io, SIGHUP);
-  std::function<void()> await_reload = [&] {
-    reload_signals.async_wait([&](const boost::system::error_code& ec, int) {
-      if (ec) return;
-      if (auth) {
-        if (Status s = auth->Reload(); s.ok()) {
-          spdlog::info("SIGHUP: auth tokens reloaded tokens={} file={}", auth->size(),
-                       auth->path());
-        } else {
-          spdlog::error("SIGHUP: auth tokens kept (tokens={}): {}", auth->size(), s.message());
-        }
-      }
-      await_reload();
-    });
-  };
-  await_reload();
+  // SIGHUP and changes of the token file re-read it (gRPC re-reads its TLS
+  // files by itself every GrpcFrontend::kTlsRefreshSeconds).
+  TokenFileReloader token_reloader(io, auth.get());
   auto work = asio::make_work_guard(io);
   std::thread io_thread([&io] { io.run(); });
   core.Start();

@@ -91,7 +91,7 @@ class DefaultBindTest(unittest.TestCase):
         wait_until(lambda: proc.poll() is not None or all(listening_addresses(p) for p in ports),
                    60, "all three listeners open")
         self.assertIsNone(proc.poll(), "daemon exited")
-        self.log = log
+        self.log, self.proc = log, proc
         return ports
 
     def log_text(self):
@@ -106,6 +106,10 @@ class DefaultBindTest(unittest.TestCase):
                 self.assertIn(a, LOOPBACK, f"port {port}")
         wait_until(lambda: "security tls=off" in self.log_text(), 30, "the start-up lines")
         self.assertNotIn("reachable from other machines", self.log_text())
+        # SIGHUP (systemctl reload) with nothing to reload leaves the daemon running.
+        self.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "SIGHUP: no auth token file to reload" in self.log_text(), 30, "SIGHUP seen")
+        self.assertIsNone(self.proc.poll())
 
     def test_explicit_host_0_0_0_0_binds_every_interface(self):
         # The check above can fail: the same daemon told --host 0.0.0.0 binds
