@@ -24,7 +24,22 @@ target_link_libraries(modelgate_http PUBLIC modelgate_core modelgate_observabili
 modelgate_library(modelgate_grpc src/frontend/grpc/grpc_frontend.cc src/frontend/grpc/grpc_codec.cc)
 target_link_libraries(modelgate_grpc PUBLIC modelgate_core modelgate_observability gRPC::grpc++)
 
-add_executable(modelgate src/server/main.cc src/server/daemon_options.cc)
+add_executable(modelgate src/server/main.cc)
 target_link_libraries(modelgate PRIVATE modelgate_http modelgate_grpc Boost::program_options)
 target_compile_definitions(modelgate PRIVATE MODELGATE_DEFAULT_BRIDGE_DIR="${BRIDGE_DIR}")
 add_dependencies(modelgate bridge)
+
+# Security: bearer tokens (OpenSSL's libcrypto for SHA-256), TLS file checks, CORS.
+find_package(OpenSSL REQUIRED)
+modelgate_library(modelgate_security src/security/authenticator.cc
+  src/security/token_authenticator.cc src/security/token_file_reloader.cc
+  src/security/tls_files.cc)
+target_link_libraries(modelgate_security PUBLIC modelgate_common modelgate_log OpenSSL::Crypto)
+target_sources(modelgate_http PRIVATE src/frontend/http/cors.cc)
+target_link_libraries(modelgate_http PUBLIC modelgate_security)
+target_link_libraries(modelgate_grpc PUBLIC modelgate_security)
+# The flags, in a library so unit tests can parse and validate them.
+modelgate_library(modelgate_options src/server/daemon_options.cc)
+target_link_libraries(modelgate_options PUBLIC modelgate_http modelgate_security
+  Boost::program_options)
+target_link_libraries(modelgate PRIVATE modelgate_options)

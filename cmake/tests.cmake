@@ -68,7 +68,7 @@ add_custom_target(python_stubs ALL DEPENDS ${PY_STUBS}/grpc_predict_v2_pb2.py)
 
 set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio for the tests")
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
-    security_logs)
+    security_logs security_posture)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)
@@ -100,3 +100,10 @@ add_test(NAME deploy_chart
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/deploy)
 set_tests_properties(deploy_chart PROPERTIES ENVIRONMENT
   "MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_CHART_RENDER=${CHART_RENDER};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")
+
+# Security posture: tokens, CORS, flags.
+target_sources(unit_tests PRIVATE
+  tests/unit/security/token_authenticator_test.cc
+  tests/unit/frontend/http/cors_test.cc
+  tests/unit/server/daemon_options_test.cc)
+target_link_libraries(unit_tests PRIVATE modelgate_options)

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "modelgate/authenticator.h"
 #include "modelgate/status.h"
 #include "modelgate/worker.h"
 
@@ -92,11 +93,15 @@ class Metrics {
   // Called at scrape time, from the exposer's thread.
   void SetSnapshotSource(std::function<std::vector<PoolSnapshot>()> source);
 
+  // modelgate_auth_failures_total{reason}: a denied bearer-token check.
+  void RecordAuthFailure(AuthResult result);
+
  private:
   struct Families;
   class StateCollector;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Families> families_;
+  std::array<prometheus::Counter*, kAuthFailureReasons.size()> auth_failures_{};
   std::shared_ptr<StateCollector> state_;
   std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<ModelMetrics>> models_;

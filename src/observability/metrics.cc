@@ -154,6 +154,7 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Histogram>& batch_size;
   prometheus::Family<prometheus::Counter>& restarts;
   prometheus::Family<prometheus::Counter>& rejected;
+  prometheus::Family<prometheus::Counter>& auth_failures;
 };
 
 Metrics::Metrics()
@@ -189,7 +190,21 @@ Metrics::Metrics()
           .Name("modelgate_rejected_requests_total")
           .Help("Requests refused by the gateway itself, by reason")
           .Register(*registry_),
+      BuildCounter()
+          .Name("modelgate_auth_failures_total")
+          .Help("Requests denied by bearer-token authentication, by reason: missing_token, "
+                "invalid_token, insufficient_scope")
+          .Register(*registry_),
   });
+  for (size_t i = 0; i < kAuthFailureReasons.size(); ++i) {
+    auth_failures_[i] =
+        &families_->auth_failures.Add({{"reason", std::string(kAuthFailureReasons[i])}});
+  }
+}
+
+void Metrics::RecordAuthFailure(AuthResult result) {
+  const size_t i = static_cast<size_t>(result);
+  if (i >= 1 && i <= auth_failures_.size()) auth_failures_[i - 1]->Increment();
 }
 
 Metrics::~Metrics() = default;

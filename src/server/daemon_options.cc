@@ -3,6 +3,10 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "frontend/http/cors.h"
+#include "security/tls_files.h"
+#include "security/token_authenticator.h"
+
 namespace modelgate {
 
 namespace po = boost::program_options;
@@ -44,6 +48,20 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
       "requests in flight across all models; beyond it: 429")(
       "max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
       "open REST connections; beyond it a new connection gets 503 and is closed");
+  std::vector<std::string> cors;
+  po::options_description security("Security (README \"Security\")");
+  security.add_options()("tls-cert", po::value(&o.tls_cert),
+                         "PEM certificate chain: TLS on every listener (needs --tls-key); rotated "
+                         "files are used after SIGHUP")("tls-key", po::value(&o.tls_key),
+                                                        "PEM private key of --tls-cert")(
+      "tls-client-ca", po::value(&o.tls_client_ca),
+      "PEM CA bundle: mutual TLS, clients must present a certificate it signed")(
+      "auth-tokens", po::value(&o.auth_tokens),
+      "bearer token file, lines '<token or sha256:HEX> <infer|admin>'; re-read on SIGHUP "
+      "and when it changes")(
+      "cors-allow-origin", po::value(&cors),
+      "browser origin allowed to call the REST API (repeatable or comma-separated; '*' for any)");
+  desc.add(security);
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -72,16 +90,43 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
     *exit_code = 2;
     return std::nullopt;
   }
+  for (const std::string& entry : cors) {
+    size_t start = 0;
+    while (start <= entry.size()) {
+      size_t end = std::min(entry.find(',', start), entry.size());
+      std::string origin = entry.substr(start, end - start);
+      origin.erase(0, origin.find_first_not_of(" \t"));
+      origin.erase(origin.find_last_not_of(" \t") + 1);
+      if (!origin.empty()) o.cors_allow_origins.push_back(std::move(origin));
+      start = end + 1;
+    }
+  }
+  if (Status s = ValidateDaemonOptions(o); !s.ok()) {
+    std::cerr << "modelgate: " << s.message() << "\n";
+    *exit_code = 2;
+    return std::nullopt;
+  }
+  return o;
+}
+
+Status ValidateDaemonOptions(const DaemonOptions& o) {
   for (auto [name, port] : {std::pair{"--http-port", o.http_port},
                             {"--grpc-port", o.grpc_port},
                             {"--metrics-port", o.metrics_port}}) {
     if (port < 0 || port > 65535) {
-      std::cerr << "modelgate: " << name << " " << port << " is not a port number\n";
-      *exit_code = 2;
-      return std::nullopt;
+      return InvalidArgument(std::string(name) + " " + std::to_string(port) +
+                             " is not a port number");
     }
   }
-  return o;
+  if (Status s = CheckTlsFiles(o.tls_cert, o.tls_key, o.tls_client_ca); !s.ok()) return s;
+  if (!o.auth_tokens.empty()) {
+    auto tokens = TokenAuthenticator::LoadFile(o.auth_tokens);
+    if (!tokens.ok()) return InvalidArgument("--auth-tokens " + tokens.status().message());
+  }
+  for (const std::string& origin : o.cors_allow_origins) {
+    if (Status s = ValidateCorsOrigin(origin); !s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 }  // namespace modelgate

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "modelgate/status.h"
 
@@ -11,7 +12,9 @@ namespace modelgate {
 
 struct DaemonOptions {
   std::string model_repository;
-  std::string host = "0.0.0.0";
+  // Loopback unless told otherwise: the container image and the chart pass
+  // --host 0.0.0.0 themselves.
+  std::string host = "127.0.0.1";
   int http_port = 8000;
   int grpc_port = 8001;
   int metrics_port = 8002;
@@ -26,9 +29,20 @@ struct DaemonOptions {
   int shutdown_grace_seconds = 30;
   int64_t max_inflight = 4096;
   int max_connections = 1024;
+  // Security (README "Security"). TLS for every listener when cert and key
+  // are set; mutual TLS with a client CA.
+  std::string tls_cert, tls_key, tls_client_ca;
+  std::string auth_tokens;                      // token file; empty: no authentication
+  std::vector<std::string> cors_allow_origins;  // validated, commas split; "*" allowed
 };
 
 // nullopt with *exit_code set when the process should exit (--help, error).
+// Runs ValidateDaemonOptions and prints its error.
 std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit_code);
+
+// Checks what can be checked before anything listens: ports, TLS files
+// (readable, PEM, key matching the certificate), the token file (every line),
+// CORS origins. The error names the flag, the file and, for tokens, the line.
+Status ValidateDaemonOptions(const DaemonOptions& options);
 
 }  // namespace modelgate

@@ -23,6 +23,8 @@
 #include "modelgate/logging.h"
 #include "modelgate/metrics.h"
 #include "modelgate/model_repository.h"
+#include "security/token_authenticator.h"
+#include "security/token_file_reloader.h"
 #include "server/daemon_options.h"
 #include "spdlog/spdlog.h"
 
@@ -86,6 +88,22 @@ int main(int argc, char** argv) {
   Metrics* metrics_on = options->metrics ? &metrics : nullptr;
   InferenceCore core(io, runtime, std::move(models).value(), metrics_on);
   HttpApi api(core, metrics_on, options->access_log);
+  // Security (README "Security"): bearer tokens for both front ends, CORS for
+  // REST, TLS for gRPC.
+  std::unique_ptr<TokenAuthenticator> auth;
+  if (!options->auth_tokens.empty()) {
+    auto loaded = TokenAuthenticator::FromFile(options->auth_tokens);
+    if (!loaded.ok()) {
+      LogCritical("--auth-tokens", {{"error", loaded.status().message()}});
+      return 2;
+    }
+    auth = std::move(loaded).value();
+    if (metrics_on) {
+      auth->set_failure_observer([&metrics](AuthResult r) { metrics.RecordAuthFailure(r); });
+    }
+  }
+  api.set_authenticator(auth.get());
+  api.set_cors(CorsPolicy(options->cors_allow_origins));
   HttpLimits limits;
   limits.max_body_bytes = options->max_request_bytes;
   limits.max_connections = options->max_connections;
@@ -94,6 +112,8 @@ int main(int argc, char** argv) {
     return api.Handle(std::move(req), std::move(respond));
   });
   GrpcFrontend grpc(core, metrics_on, options->access_log);
+  grpc.set_authenticator(auth.get());
+  grpc.set_tls({options->tls_cert, options->tls_key, options->tls_client_ca});
 
   auto http_port = http.Listen(options->host, static_cast<uint16_t>(options->http_port));
   if (!http_port.ok()) {
@@ -130,6 +150,9 @@ int main(int argc, char** argv) {
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (!ec) stop_requested.set_value(sig);
   });
+  // SIGHUP and changes of the token file re-read it (gRPC re-reads its TLS
+  // files by itself every GrpcFrontend::kTlsRefreshSeconds).
+  TokenFileReloader token_reloader(io, auth.get());
   auto work = asio::make_work_guard(io);
   std::thread io_thread([&io] { io.run(); });
   core.Start();
@@ -137,6 +160,16 @@ int main(int argc, char** argv) {
                                   {"http_port", *http_port},
                                   {"grpc_port", *grpc_port},
                                   {"metrics_port", options->metrics_port}});
+  LogInfo("security", {{"tls", options->tls_cert.empty()        ? "off"
+                               : options->tls_client_ca.empty() ? "on"
+                                                                : "mutual"},
+                       {"auth_tokens", auth ? auth->size() : size_t{0}},
+                       {"cors_origins", options->cors_allow_origins.size()}});
+  if (!auth && options->host != "127.0.0.1" && options->host != "::1" &&
+      options->host != "localhost") {
+    // Anyone who reaches the ports can infer and load or unload models.
+    LogWarn("listening beyond loopback without --auth-tokens", {{"host", options->host}});
+  }
 
   const int sig = stop_requested.get_future().get();
   const auto grace = std::chrono::seconds(options->shutdown_grace_seconds);

@@ -20,6 +20,8 @@ RENDER = os.environ["MODELGATE_CHART_RENDER"]
 CHART = os.path.join(SOURCE, "deploy", "helm", "modelgate")
 CHECKS = os.path.join(SOURCE, "deploy", "checks")
 TEST_VALUES = os.path.join(SOURCE, "tests", "deploy", "values-test.yaml")
+SECURITY_VALUES = os.path.join(SOURCE, "tests", "deploy", "values-security.yaml")
+HEALTHCHECK = os.path.join(SOURCE, "deploy", "docker", "healthcheck.py")
 sys.path.insert(0, os.path.join(SOURCE, "tests", "integration", "py"))
 
 
@@ -42,6 +44,25 @@ def render(*value_files, tmp):
         return objects, out, values_json, f.read()
 
 
+def render_failure(values_text, tmp):
+    """(chart-render's error text, what values.schema.json says of the values)."""
+    values = os.path.join(tmp, f"values-{len(os.listdir(tmp))}.yaml")
+    with open(values, "w") as f:
+        f.write(values_text)
+    values_json, empty = values + ".json", values + ".empty.yaml"
+    open(empty, "w").close()
+    r = subprocess.run([RENDER, "--chart", CHART, "--values", values, "--values-json", values_json],
+                       capture_output=True, text=True)
+    return r.stderr if r.returncode else "", validate(empty, values_json).stderr
+
+
+def daemon_flags():
+    """Every --flag the daemon's --help lists."""
+    out = subprocess.run([os.environ["MODELGATE_BINARY"], "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    return set(re.findall(r"^\s+--([a-z][a-z0-9-]*)", out, re.M))
+
+
 def validate(rendered, values_json):
     return subprocess.run(
         ["node", os.path.join(CHECKS, "validate.mjs"), rendered, values_json,
@@ -55,6 +76,7 @@ class ChartTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="modelgate-chart-")
         cls.default = render(tmp=cls.tmp)
         cls.custom = render(TEST_VALUES, tmp=cls.tmp)
+        cls.security = render(SECURITY_VALUES, tmp=cls.tmp)
 
     @classmethod
     def tearDownClass(cls):
@@ -62,13 +84,13 @@ class ChartTest(unittest.TestCase):
 
     def test_yamllint_passes_on_chart_values_and_rendered_output(self):
         files = [os.path.join(CHART, "Chart.yaml"), os.path.join(CHART, "values.yaml"), TEST_VALUES,
-                 self.default[1], self.custom[1]]
+                 SECURITY_VALUES, self.default[1], self.custom[1], self.security[1]]
         r = subprocess.run(["yamllint", "-c", os.path.join(SOURCE, "deploy", "helm", ".yamllint"), *files],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_rendered_objects_and_values_pass_the_schemas(self):
-        for objects, rendered, values_json, _ in (self.default, self.custom):
+        for objects, rendered, values_json, _ in (self.default, self.custom, self.security):
             r = validate(rendered, values_json)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("objects valid", r.stdout)
@@ -79,7 +101,7 @@ class ChartTest(unittest.TestCase):
     def test_deliberately_broken_values_and_objects_fail(self):
         broken_values = os.path.join(self.tmp, "broken-values.yaml")
         with open(broken_values, "w") as f:
-            f.write("ports:\n  http: \"eighty\"\nprobes:\n  type: exec\n")
+            f.write("ports:\n  http: \"eighty\"\nprobes:\n  type: tcp\n")
         _, rendered, values_json, _ = render(broken_values, tmp=self.tmp)
         r = validate(rendered, values_json)
         self.assertNotEqual(r.returncode, 0)
@@ -101,7 +123,7 @@ class ChartTest(unittest.TestCase):
         return dict(a[2:].split("=", 1) for a in container["args"] if a.startswith("--") and "=" in a)
 
     def test_deployment_gives_the_daemon_what_it_expects(self):
-        for objects, _, values_json, _ in (self.default, self.custom):
+        for objects, _, values_json, _ in (self.default, self.custom, self.security):
             with open(values_json) as f:
                 values = json.load(f)
             pod = objects["Deployment"][0]["spec"]["template"]["spec"]
@@ -153,6 +175,88 @@ class ChartTest(unittest.TestCase):
         svc_ports = {p["name"] for p in objects["Service"][0]["spec"]["ports"]}
         self.assertEqual(svc_ports, {"http", "grpc", "metrics"})
 
+    def test_listens_on_every_interface_and_passes_only_flags_the_daemon_knows(self):
+        flags = daemon_flags()
+        self.assertIn("tls-client-ca", flags)  # the parse found the security flags
+        probe_help = subprocess.run([sys.executable, HEALTHCHECK, "--help"], capture_output=True,
+                                    text=True, check=True).stdout
+        probe_flags = set(re.findall(r"--([a-z][a-z-]*)", probe_help))
+        for objects, _, _, _ in (self.default, self.custom, self.security):
+            c = self._container(objects)
+            self.assertEqual(self._args(c)["host"], "0.0.0.0")  # the daemon's default is loopback
+            for a in c["args"]:
+                self.assertIn(a[2:].split("=", 1)[0], flags, a)
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                for a in c[probe].get("exec", {}).get("command", []):
+                    if a.startswith("--"):
+                        self.assertIn(a[2:].split("=", 1)[0], probe_flags, a)
+        c = self._container(self.default[0])
+        self.assertFalse([a for a in c["args"] if a.startswith(("--tls", "--auth", "--cors"))])
+
+    def test_security_values_mount_secrets_where_the_flags_point(self):
+        objects = self.security[0]
+        pod = objects["Deployment"][0]["spec"]["template"]["spec"]
+        c = self._container(objects)
+        args = self._args(c)
+        self.assertEqual(args["cors-allow-origin"], "https://app.example.com,http://localhost:3000")
+        mounts = {m["name"]: m for m in c["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        expected = {"tls-cert": ("modelgate-tls", "tls.crt"), "tls-key": ("modelgate-tls", "tls.key"),
+                    "tls-client-ca": ("modelgate-client-ca", "ca.crt"),
+                    "auth-tokens": ("modelgate-tokens", "tokens")}
+        for flag, (secret, key) in expected.items():
+            directory, filename = os.path.split(args[flag])
+            mount = [m for m in mounts.values() if m["mountPath"] == directory]
+            self.assertEqual(len(mount), 1, flag)
+            self.assertTrue(mount[0]["readOnly"])
+            self.assertNotIn("subPath", mount[0])  # kubelet updates whole-directory mounts only
+            volume = volumes[mount[0]["name"]]["secret"]
+            self.assertEqual(volume["secretName"], secret, flag)
+            self.assertEqual(volume["defaultMode"], 0o440, flag)
+            self.assertIn({"key": key, "path": filename}, volume["items"], flag)
+        # Mutual TLS: exec probes that speak TLS and present the pod's certificate.
+        for probe, path in (("startupProbe", "/v2/health/ready"), ("readinessProbe", "/v2/health/ready"),
+                            ("livenessProbe", "/v2/health/live")):
+            cmd = c[probe]["exec"]["command"]
+            self.assertEqual(cmd[:2], ["/usr/bin/python3", "/usr/local/share/modelgate/healthcheck.py"])
+            self.assertIn(f"--path={path}", cmd)
+            self.assertIn("--tls", cmd)
+            self.assertIn(f"--client-cert={args['tls-cert']}", cmd)
+            self.assertIn(f"--client-key={args['tls-key']}", cmd)
+        sm = objects["ServiceMonitor"][0]["spec"]["endpoints"][0]
+        self.assertEqual(sm["scheme"], "https")
+        self.assertIn("Authorization: Bearer", self.security[3])
+        self.assertIn("https://", self.security[3])
+
+    def test_tls_without_mutual_keeps_http_probes_over_https(self):
+        values = os.path.join(self.tmp, "tls-only.yaml")
+        with open(values, "w") as f:
+            f.write("tls:\n  enabled: true\n  secretName: modelgate-tls\n")
+        objects, rendered, values_json, _ = render(values, tmp=self.tmp)
+        self.assertEqual(validate(rendered, values_json).returncode, 0)
+        c = self._container(objects)
+        self.assertEqual(c["readinessProbe"]["httpGet"],
+                         {"path": "/v2/health/ready", "port": "http", "scheme": "HTTPS"})
+        self.assertEqual(c["livenessProbe"]["httpGet"]["scheme"], "HTTPS")
+        self.assertNotIn("tls-client-ca", self._args(c))
+
+    def test_security_values_that_cannot_work_fail_with_the_reason(self):
+        cases = (
+            ("tls:\n  enabled: true\n  secretName: s\nprobes:\n  type: grpc\n",
+             "probes.type grpc cannot check a TLS port", "values/probes/type"),
+            ("tls:\n  enabled: true\n  secretName: s\n  mutual: true\n",
+             "tls.mutual needs probes.type exec", "values/probes/type"),
+            ("tls:\n  mutual: true\nprobes:\n  type: exec\n", "tls.mutual needs tls.enabled",
+             "values/tls/enabled"),
+            ("tls:\n  enabled: true\n", "tls.secretName is required", "values/tls"),
+            ("auth:\n  enabled: true\n", "auth.secretName is required", "values/auth"),
+            ("cors:\n  allowOrigins: [\"https://a.example/\"]\n", "", "values/cors/allowOrigins/0"),
+        )
+        for values, render_error, schema_error in cases:
+            rendered_error, schema = render_failure(values, self.tmp)
+            self.assertIn(render_error, rendered_error, values)
+            self.assertIn(schema_error, schema, values)
+
     def test_notes_render(self):
         self.assertIn("drain for 25 s", self.default[3])
         self.assertIn("terminationGracePeriodSeconds is 40", self.default[3])
@@ -182,6 +286,26 @@ class ChartTest(unittest.TestCase):
 
 
 class SystemdAndDockerTest(unittest.TestCase):
+    def test_systemd_unit_leaves_the_bind_to_its_environment_file_and_is_hardened(self):
+        with open(os.path.join(SOURCE, "deploy", "systemd", "modelgate.service")) as f:
+            unit = f.read()
+        exec_start = re.search(r"^ExecStart=((?:.*\\\n)*.*)$", unit, re.M).group(1)
+        self.assertNotIn("--host", exec_start)  # loopback unless modelgate.env says otherwise
+        self.assertIn("EnvironmentFile=-/etc/modelgate/modelgate.env", unit)
+        self.assertIn("ExecReload=/bin/kill -HUP $MAINPID", unit)
+        for line in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
+                     "CapabilityBoundingSet=", "RestrictSUIDSGID=yes", "UMask=0077", "User=modelgate"):
+            self.assertIn(f"\n{line}\n", unit)
+        with open(os.path.join(SOURCE, "deploy", "systemd", "modelgate.sysusers")) as f:
+            self.assertRegex(f.read(), r"(?m)^u modelgate ")
+        # Every variable the example environment file names is a daemon flag.
+        flags = daemon_flags()
+        with open(os.path.join(SOURCE, "deploy", "systemd", "modelgate.env")) as f:
+            names = re.findall(r"^#?MODELGATE_([A-Z_]+)=", f.read(), re.M)
+        self.assertGreaterEqual(len(names), 6)
+        for name in names:
+            self.assertIn(name.lower().replace("_", "-"), flags, name)
+
     def test_systemd_unit_verifies(self):
         if not shutil.which("systemd-analyze"):
             self.skipTest("systemd-analyze is not installed")
@@ -210,8 +334,29 @@ class SystemdAndDockerTest(unittest.TestCase):
             used.update(line.split())
         self.assertEqual(used, {"build", "runtime", "runtime-libs"})
         self.assertTrue(used <= groups, used - groups)
-        for required in ("USER 10001", "STOPSIGNAL SIGTERM", "HEALTHCHECK", "EXPOSE 8000 8001 8002"):
+        for required in ("USER 10001", "STOPSIGNAL SIGTERM", "HEALTHCHECK", "EXPOSE 8000 8001 8002",
+                         "MODELGATE_HOST=0.0.0.0",
+                         "COPY deploy/docker/healthcheck.py /usr/local/share/modelgate/healthcheck.py",
+                         'CMD ["/usr/bin/python3", "/usr/local/share/modelgate/healthcheck.py"]'):
             self.assertIn(required, dockerfile)
+
+    def test_healthcheck_script_probes_the_real_daemon(self):
+        from daemon import Daemon, free_ports, make_repository
+        d = Daemon(make_repository(examples=(), test_models=("echo_py",)))
+        try:
+            d.wait_ready()
+            env = {k: v for k, v in os.environ.items() if not k.startswith("MODELGATE_")}
+            probe = lambda *a, **e: subprocess.run([sys.executable, HEALTHCHECK, *a], capture_output=True,
+                                                  text=True, env={**env, **e}, timeout=30)
+            self.assertEqual(probe("--port", str(d.http_port)).returncode, 0)
+            self.assertEqual(probe(MODELGATE_HTTP_PORT=str(d.http_port)).returncode, 0)  # the env, as in the image
+            self.assertEqual(probe("--port", str(d.http_port), "--path", "/v2/health/live").returncode, 0)
+            r = probe("--port", str(d.http_port), "--path", "/v2/nothing")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("404", r.stderr)
+            self.assertEqual(probe("--port", str(free_ports(1)[0])).returncode, 1)
+        finally:
+            d.cleanup()
 
 
 if __name__ == "__main__":

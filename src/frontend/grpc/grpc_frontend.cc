@@ -1,6 +1,9 @@
 #include "frontend/grpc/grpc_frontend.h"
 
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include <atomic>
 #include <mutex>
@@ -67,13 +70,41 @@ GrpcFrontend::~GrpcFrontend() {
   if (server_) server_->Shutdown(std::chrono::system_clock::now());
 }
 
+namespace {
+
+std::shared_ptr<grpc::ServerCredentials> Credentials(const GrpcTlsFiles& tls) {
+  if (tls.cert.empty()) return grpc::InsecureServerCredentials();
+  namespace gx = grpc::experimental;
+  auto provider = std::make_shared<gx::FileWatcherCertificateProvider>(
+      tls.key, tls.cert, tls.client_ca, GrpcFrontend::kTlsRefreshSeconds);
+  gx::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (tls.client_ca.empty()) {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  } else {
+    options.watch_root_certs();
+    options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  }
+  return gx::TlsServerCredentials(options);
+}
+
+}  // namespace
+
+Status GrpcFrontend::Authorize(const grpc::CallbackServerContext& ctx, AuthScope needed) const {
+  if (!auth_) return Status::Ok();
+  std::string_view value;
+  auto it = ctx.client_metadata().find("authorization");
+  if (it != ctx.client_metadata().end()) value = {it->second.data(), it->second.size()};
+  return AuthStatus(auth_->Check(value, needed), needed, "the authorization metadata");
+}
+
 StatusOr<int> GrpcFrontend::Start(const std::string& host, int port, int max_message_bytes) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int bound = 0;
   const std::string address =
       (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound);
+  builder.AddListeningPort(address, Credentials(tls_), &bound);
   builder.SetMaxReceiveMessageSize(max_message_bytes);
   builder.SetMaxSendMessageSize(max_message_bytes);
   builder.RegisterService(this);
@@ -130,6 +161,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ServerReady(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* GrpcFrontend::ModelReady(grpc::CallbackServerContext* ctx,
                                                    const inference::ModelReadyRequest* req,
                                                    inference::ModelReadyResponse* resp) {
+  if (Status s = Authorize(*ctx, AuthScope::kInfer); !s.ok()) return Done(ctx, ToGrpcStatus(s));
   auto found = core_.Find(req->name(), req->version());
   if (!found.ok()) return Done(ctx, ToGrpcStatus(found.status()));
   resp->set_ready(core_.ModelReady(*found));
@@ -139,6 +171,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelReady(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* GrpcFrontend::ServerMetadata(grpc::CallbackServerContext* ctx,
                                                        const inference::ServerMetadataRequest*,
                                                        inference::ServerMetadataResponse* resp) {
+  if (Status s = Authorize(*ctx, AuthScope::kInfer); !s.ok()) return Done(ctx, ToGrpcStatus(s));
   resp->set_name("modelgate");
   resp->set_version("0.1.0");
   resp->add_extensions("model_repository");
@@ -148,6 +181,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ServerMetadata(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* GrpcFrontend::ModelMetadata(grpc::CallbackServerContext* ctx,
                                                       const inference::ModelMetadataRequest* req,
                                                       inference::ModelMetadataResponse* resp) {
+  if (Status s = Authorize(*ctx, AuthScope::kInfer); !s.ok()) return Done(ctx, ToGrpcStatus(s));
   auto found = core_.Find(req->name(), req->version());
   if (!found.ok()) return Done(ctx, ToGrpcStatus(found.status()));
   const ModelConfig& c = *found->config;
@@ -203,6 +237,11 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
     reactor->Finish(ToGrpcStatus(s));
   };
 
+  if (Status denied = Authorize(*ctx, AuthScope::kInfer); !denied.ok()) {
+    finish(denied);
+    reactor->Unref();
+    return reactor;
+  }
   auto parsed = FromGrpc(*req);
   if (!parsed.ok()) {
     finish(parsed.status());

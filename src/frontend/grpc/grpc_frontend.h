@@ -10,6 +10,7 @@
 #include <string>
 
 #include "grpc_predict_v2.grpc.pb.h"
+#include "modelgate/authenticator.h"
 #include "modelgate/inference_core.h"
 
 namespace modelgate {
@@ -17,13 +18,29 @@ namespace modelgate {
 class Metrics;
 class ModelMetrics;
 
+// TLS for the gRPC listener: PEM files, watched by gRPC's
+// FileWatcherCertificateProvider, so rotated files serve new connections
+// within kTlsRefreshSeconds (no SIGHUP needed). With client_ca, clients must
+// present a certificate it signed (mutual TLS).
+struct GrpcTlsFiles {
+  std::string cert, key, client_ca;
+};
+
 class GrpcFrontend final : public inference::GRPCInferenceService::CallbackService {
  public:
   // Health service name that is SERVING while the process runs (liveness).
   static constexpr std::string_view kLivenessService = "modelgate.liveness";
+  // How often gRPC re-reads the TLS files.
+  static constexpr unsigned kTlsRefreshSeconds = 10;
 
   GrpcFrontend(InferenceCore& core, Metrics* metrics, bool access_log);
   ~GrpcFrontend() override;
+
+  // Before Start(): TLS instead of plaintext (cert and key set).
+  void set_tls(GrpcTlsFiles files) { tls_ = std::move(files); }
+  // Before Start(): bearer tokens for every RPC but ServerLive, ServerReady
+  // and grpc.health.v1 (which stay open for probes). Not owned; may be null.
+  void set_authenticator(const Authenticator* auth) { auth_ = auth; }
 
   // Builds and starts the server; returns the bound port.
   StatusOr<int> Start(const std::string& host, int port, int max_message_bytes);
@@ -54,6 +71,11 @@ class GrpcFrontend final : public inference::GRPCInferenceService::CallbackServi
                                        inference::ModelInferResponse* resp) override;
 
  private:
+  // OK, or UNAUTHENTICATED / PERMISSION_DENIED from the `authorization` metadata.
+  Status Authorize(const grpc::CallbackServerContext& ctx, AuthScope needed) const;
+
+  GrpcTlsFiles tls_;
+  const Authenticator* auth_ = nullptr;
   InferenceCore& core_;
   ModelMetrics* unknown_metrics_;  // requests naming no known model
   bool access_log_;

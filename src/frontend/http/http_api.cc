@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -52,6 +53,19 @@ HttpResponse Error(const Status& s) {
   return res;
 }
 
+// 401 or 403 with the RFC 6750 challenge; the message never holds the token.
+HttpResponse Denied(AuthResult result, AuthScope needed) {
+  HttpResponse res = Error(AuthStatus(result, needed, "the Authorization header"));
+  std::string challenge = "Bearer realm=\"modelgate\"";
+  if (result == AuthResult::kInvalidToken) challenge += ", error=\"invalid_token\"";
+  if (result == AuthResult::kInsufficientScope) {
+    challenge +=
+        ", error=\"insufficient_scope\", scope=\"" + std::string(AuthScopeName(needed)) + "\"";
+  }
+  res.set(http::field::www_authenticate, challenge);
+  return res;
+}
+
 json TensorMeta(const std::vector<TensorSpec>& specs) {
   json a = json::array();
   for (const auto& s : specs) {
@@ -81,6 +95,22 @@ struct HttpApi::Route {
   http::verb method = http::verb::get;
   std::string model;
   std::string version;
+
+  // The scope a route needs; none for health and readiness (probes).
+  std::optional<AuthScope> Scope() const {
+    switch (kind) {
+      case kNotFound:
+      case kLive:
+      case kReady:
+        return std::nullopt;
+      case kRepositoryIndex:
+      case kRepositoryLoad:
+      case kRepositoryUnload:
+        return AuthScope::kAdmin;
+      default:
+        return AuthScope::kInfer;
+    }
+  }
 
   static Route Parse(const std::vector<std::string>& p) {
     Route r;
@@ -163,11 +193,33 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     respond(std::move(res));
   };
 
+  // CORS headers on every answer to an allowed Origin; a preflight (any
+  // OPTIONS) is answered here, before routing and authentication.
+  if (cors_.enabled()) {
+    respond = [respond = std::move(respond), this,
+               origin = std::string(request[http::field::origin])](HttpResponse res) {
+      cors_.Decorate(origin, res);
+      respond(std::move(res));
+    };
+  }
+  if (request.method() == http::verb::options) {
+    respond(cors_.Preflight(request));
+    return {};
+  }
+
   Route route =
       Route::Parse(SplitPath(std::string_view(request.target().data(), request.target().size())));
   if (route.kind == Route::kNotFound) {
     respond(Error(NotFound("no route for " + std::string(request.target()))));
     return {};
+  }
+  if (const auto scope = route.Scope(); scope && auth_) {
+    const auto header = request[http::field::authorization];
+    const AuthResult r = auth_->Check(std::string_view(header.data(), header.size()), *scope);
+    if (r != AuthResult::kAllowed) {
+      respond(Denied(r, *scope));
+      return {};
+    }
   }
   if (request.method() != route.method) {
     HttpResponse res =

@@ -5,7 +5,9 @@
 
 #include <string>
 
+#include "frontend/http/cors.h"
 #include "frontend/http/http_types.h"
+#include "modelgate/authenticator.h"
 #include "modelgate/inference_core.h"
 
 namespace modelgate {
@@ -17,6 +19,13 @@ class HttpApi {
  public:
   HttpApi(InferenceCore& core, Metrics* metrics, bool access_log);
 
+  // Before serving: bearer tokens (not owned; null: no authentication). Health
+  // and readiness stay open; infer and metadata need `infer`, the repository
+  // API `admin`.
+  void set_authenticator(const Authenticator* auth) { auth_ = auth; }
+  // Before serving: browser origins allowed by CORS.
+  void set_cors(CorsPolicy cors) { cors_ = std::move(cors); }
+
   // Runs on the io thread; `respond` is called exactly once. Returns how to
   // withdraw an infer request whose client disconnects (empty otherwise).
   HttpCancel Handle(HttpRequest&& request, HttpRespond respond);
@@ -26,6 +35,8 @@ class HttpApi {
   HttpCancel Infer(const InferenceCore::Resolved& found, Route& route, HttpRequest&& request,
                    const std::string& request_id, HttpRespond respond, bool v1);
 
+  const Authenticator* auth_ = nullptr;
+  CorsPolicy cors_;
   InferenceCore& core_;
   ModelMetrics* unknown_metrics_;  // requests naming no known model
   bool access_log_;

@@ -203,7 +203,8 @@ class _ForgedLogs:
         events = {r["msg"] for r in self.records}
         self.assertLessEqual(events, {"model found", "modelgate listening", "worker starting:",
                                       "worker ready", "access", "model error", "worker output",
-                                      "shutting down", "worker exited", "modelgate stopped"})
+                                      "shutting down", "worker exited", "modelgate stopped",
+                                      "security"})
         pids = {r["pid"] for r in self.where(msg="worker starting:")}
         self.assertEqual(len(pids), 1)
         for rec in self.records:
