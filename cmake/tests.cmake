@@ -13,6 +13,11 @@ target_link_libraries(modelgate_testing PUBLIC modelgate_process GTest::gtest)
 add_executable(unit_tests
   tests/unit/common/status_map_test.cc
   tests/unit/common/tensor_test.cc
+  tests/unit/common/tensor_validation_test.cc
+  tests/unit/common/utf8_test.cc
+  tests/unit/common/deadline_test.cc
+  tests/unit/observability/request_id_test.cc
+  tests/unit/backend/process/tensor_proto_test.cc
   tests/unit/backend/ipc/frame_codec_test.cc
   tests/unit/backend/process/process_worker_test.cc
   tests/unit/backend/pool/model_pool_test.cc
@@ -21,9 +26,11 @@ add_executable(unit_tests
   tests/unit/scheduler/deadline_queue_test.cc
   tests/unit/scheduler/batching_test.cc
   tests/unit/frontend/http/rest_codec_test.cc
+  tests/unit/frontend/http/rest_codec_limits_test.cc
+  tests/unit/frontend/grpc/grpc_codec_test.cc
   ${UNIT_TEST_EXTRA})
 target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_http
-  GTest::gtest_main)
+  modelgate_grpc GTest::gtest_main)
 add_test(NAME unit COMMAND unit_tests)
 
 add_executable(worker_integration_test
