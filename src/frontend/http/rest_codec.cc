@@ -169,10 +169,12 @@ StatusOr<InferRequest> ParseV2InferRequest(std::string_view body) {
   if (inputs == j.end() || !inputs->is_array()) {
     return InvalidArgument("'inputs' must be an array of tensors");
   }
-  r.inputs.resize(inputs->size());
+  // Grown as inputs parse, not sized up front: a body of 10^7 tiny array
+  // items must fail at the first one, not allocate 10^7 Tensors first.
   for (size_t i = 0; i < inputs->size(); ++i) {
-    Status s = ParseInput((*inputs)[i], i, &r.inputs[i]);
-    if (!s.ok()) return s;
+    Tensor t;
+    if (Status s = ParseInput((*inputs)[i], i, &t); !s.ok()) return s;
+    r.inputs.push_back(std::move(t));
   }
   if (auto outputs = j.find("outputs"); outputs != j.end()) {
     if (!outputs->is_array()) return InvalidArgument("'outputs' must be an array of {name}");
@@ -246,10 +248,10 @@ StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelC
   }
   auto append_row = [&](const json& v, size_t i, size_t row) -> Status {
     const TensorSpec& spec = specs[i];
-    const std::string at = "instances[" + std::to_string(row) + "]: input '" + spec.name + "'";
+    auto at = [&] { return "instances[" + std::to_string(row) + "]: input '" + spec.name + "'"; };
     auto got = JsonShape(v);
     if (!got) {
-      return InvalidArgument(at + " is ragged or holds an object; each row must have shape " +
+      return InvalidArgument(at() + " is ragged or holds an object; each row must have shape " +
                              ShapeString(row_shape[i]));
     }
     bool match = got->size() == row_shape[i].size();
@@ -257,11 +259,11 @@ StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelC
       match = row_shape[i][d] == -1 || row_shape[i][d] == (*got)[d];
     }
     if (!match) {
-      return InvalidArgument(at + " has a row of shape " + ShapeString(*got) + ", expected " +
+      return InvalidArgument(at() + " has a row of shape " + ShapeString(*got) + ", expected " +
                              ShapeString(row_shape[i]) + " per row (the model declares " +
                              ShapeString(spec.shape) + ")");
     }
-    row_shape[i] = std::move(*got);  // fixes any -1 for the rows that follow
+    if (row == 0) row_shape[i] = std::move(*got);  // fixes any -1 for the rows that follow
     Status s = AppendJsonData(v, r.inputs[i]);
     return s.ok() ? s : Status(s.code(), "instances[" + std::to_string(row) + "]: " + s.message());
   };
@@ -269,16 +271,17 @@ StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelC
   for (const auto& s : specs) all_1d = all_1d && s.shape.size() == 1;
   for (size_t row = 0; row < instances->size(); ++row) {
     const json& inst = (*instances)[row];
-    const std::string at = "instances[" + std::to_string(row) + "]";
+    auto at = [row] { return "instances[" + std::to_string(row) + "]"; };
     if (inst.is_object()) {
       for (const auto& [k, v] : inst.items()) {
         if (std::none_of(specs.begin(), specs.end(), [&](auto& s) { return s.name == k; })) {
-          return InvalidArgument(at + ": unknown input '" + k + "'");
+          return InvalidArgument(at() + ": unknown input '" + k + "'");
         }
       }
       for (size_t i = 0; i < specs.size(); ++i) {
         auto v = inst.find(specs[i].name);
-        if (v == inst.end()) return InvalidArgument(at + ": missing input '" + specs[i].name + "'");
+        if (v == inst.end())
+          return InvalidArgument(at() + ": missing input '" + specs[i].name + "'");
         if (Status s = append_row(*v, i, row); !s.ok()) return s;
       }
     } else if (specs.size() == 1) {
@@ -288,7 +291,7 @@ StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelC
         if (Status s = append_row(inst[i], i, row); !s.ok()) return s;
       }
     } else {
-      return InvalidArgument(at + ": expected an object keyed by input name (" +
+      return InvalidArgument(at() + ": expected an object keyed by input name (" +
                              std::to_string(specs.size()) + " inputs)");
     }
   }
