@@ -273,9 +273,10 @@ StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelC
     const json& inst = (*instances)[row];
     auto at = [row] { return "instances[" + std::to_string(row) + "]"; };
     if (inst.is_object()) {
-      for (const auto& [k, v] : inst.items()) {
-        if (std::none_of(specs.begin(), specs.end(), [&](auto& s) { return s.name == k; })) {
-          return InvalidArgument(at() + ": unknown input '" + k + "'");
+      for (const auto& item : inst.items()) {
+        const std::string& key = item.key();
+        if (std::none_of(specs.begin(), specs.end(), [&](auto& s) { return s.name == key; })) {
+          return InvalidArgument(at() + ": unknown input '" + key + "'");
         }
       }
       for (size_t i = 0; i < specs.size(); ++i) {
