@@ -13,6 +13,11 @@ target_link_libraries(modelgate_testing PUBLIC modelgate_process GTest::gtest)
 add_executable(unit_tests
   tests/unit/common/status_map_test.cc
   tests/unit/common/tensor_test.cc
+  tests/unit/common/tensor_validation_test.cc
+  tests/unit/common/utf8_test.cc
+  tests/unit/common/deadline_test.cc
+  tests/unit/observability/request_id_test.cc
+  tests/unit/backend/process/tensor_proto_test.cc
   tests/unit/backend/ipc/frame_codec_test.cc
   tests/unit/backend/process/process_worker_test.cc
   tests/unit/backend/pool/model_pool_test.cc
@@ -23,9 +28,11 @@ add_executable(unit_tests
   tests/unit/frontend/http/rest_codec_test.cc
   tests/unit/observability/log_format_test.cc
   tests/unit/observability/log_record_test.cc
+  tests/unit/frontend/http/rest_codec_limits_test.cc
+  tests/unit/frontend/grpc/grpc_codec_test.cc
   ${UNIT_TEST_EXTRA})
 target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_http
-  GTest::gtest_main)
+  modelgate_grpc GTest::gtest_main)
 add_test(NAME unit COMMAND unit_tests)
 
 add_executable(worker_integration_test
@@ -68,7 +75,7 @@ add_custom_target(python_stubs ALL DEPENDS ${PY_STUBS}/grpc_predict_v2_pb2.py)
 
 set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio for the tests")
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
-    security_logs security_posture)
+    security_logs security_posture security_input)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)

@@ -45,12 +45,17 @@ struct Tensor {
   std::string raw;
   std::vector<std::string> strings;
 
-  // Product of the shape (1 for a scalar); -1 if any dim is negative.
+  // Product of the shape (1 for a scalar); -1 if any dim is negative or the
+  // product overflows int64. Validate untrusted shapes with ValidateShape
+  // (tensor_validation.h) before relying on it.
   int64_t ElementCount() const;
   // Elements actually held: raw.size() / ElementSize, or strings.size().
   int64_t HeldElements() const;
 };
 
+// "[2,4]" for messages; a shape of more than kMaxShapeStringDims dims is cut
+// ("[1,1,…(200000 dims)]") so an absurd shape cannot blow up an error.
+inline constexpr size_t kMaxShapeStringDims = 8;
 std::string ShapeString(const std::vector<int64_t>& shape);
 
 // Converts a numeric or BOOL tensor to another numeric or BOOL datatype

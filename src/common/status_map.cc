@@ -46,4 +46,17 @@ int HttpStatusOf(StatusCode code) { return RowOf(code).http; }
 int GrpcCodeOf(StatusCode code) { return RowOf(code).grpc; }
 std::string_view GrpcCodeName(StatusCode code) { return RowOf(code).grpc_name; }
 
+std::string BoundedErrorMessage(std::string_view message) {
+  if (message.size() <= kMaxErrorMessageBytes) return std::string(message);
+  static constexpr std::string_view kCut = "…";
+  size_t keep = kMaxErrorMessageBytes - kCut.size();
+  // Back up to the start of a UTF-8 sequence so the cut never splits one.
+  while (keep > 0 && (static_cast<unsigned char>(message[keep]) & 0xC0) == 0x80) --keep;
+  std::string out(message.substr(0, keep));
+  // Whatever was invalid before the cut stays as it was; the caller's encoder
+  // (JSON replace, gRPC percent-encoding) deals with it. Only the cut is ours.
+  out += kCut;
+  return out;
+}
+
 }  // namespace modelgate

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "modelgate/tensor_validation.h"
+
 namespace modelgate {
 
 namespace {
@@ -87,14 +89,7 @@ std::string_view DataTypeName(DataType type) { return kTypes[static_cast<size_t>
 
 size_t ElementSize(DataType type) { return kTypes[static_cast<size_t>(type)].size; }
 
-int64_t Tensor::ElementCount() const {
-  int64_t n = 1;
-  for (int64_t d : shape) {
-    if (d < 0) return -1;
-    n *= d;
-  }
-  return n;
-}
+int64_t Tensor::ElementCount() const { return CheckedElementCount(shape).value_or(-1); }
 
 int64_t Tensor::HeldElements() const {
   if (datatype == DataType::kBytes) return static_cast<int64_t>(strings.size());
@@ -103,10 +98,11 @@ int64_t Tensor::HeldElements() const {
 
 std::string ShapeString(const std::vector<int64_t>& shape) {
   std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
+  for (size_t i = 0; i < shape.size() && i < kMaxShapeStringDims; ++i) {
     if (i) s += ",";
     s += std::to_string(shape[i]);
   }
+  if (shape.size() > kMaxShapeStringDims) s += ",…(" + std::to_string(shape.size()) + " dims)";
   return s + "]";
 }
 

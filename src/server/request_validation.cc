@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "modelgate/tensor_validation.h"
+
 namespace modelgate {
 
 namespace {
@@ -45,12 +47,7 @@ Status ValidateInputs(const ModelConfig& config, const std::vector<Tensor>& inpu
                              " does not match " + ShapeString(spec->shape) + " that " + model +
                              " declares");
     }
-    if (t.HeldElements() != t.ElementCount() ||
-        (t.datatype != DataType::kBytes && t.raw.size() % ElementSize(t.datatype) != 0)) {
-      return InvalidArgument("input '" + t.name + "': shape " + ShapeString(t.shape) + " needs " +
-                             std::to_string(t.ElementCount()) + " elements, got " +
-                             std::to_string(t.HeldElements()));
-    }
+    if (Status s = ValidateTensor(t, TensorSource::kClient); !s.ok()) return s;
   }
   for (const auto& spec : config.inputs) {
     if (!seen.count(spec.name)) {
@@ -85,6 +82,11 @@ Status ValidateRequestedOutputs(const ModelConfig& config, const std::vector<std
 
 Status ShapeOutputs(const ModelConfig& config, const std::vector<std::string>& requested,
                     std::vector<Tensor>& outputs) {
+  // Workers' outputs are checked as they arrive (tensor_proto.h); checked
+  // again here, O(rank) each, since encoders index data by these shapes.
+  for (const Tensor& t : outputs) {
+    if (Status s = ValidateTensor(t, TensorSource::kWorker, config.name); !s.ok()) return s;
+  }
   auto wanted = [&](const std::string& n) {
     return requested.empty() || std::find(requested.begin(), requested.end(), n) != requested.end();
   };

@@ -11,11 +11,14 @@
 
 namespace modelgate {
 
+// Also runs the shared tensor validator (tensor_validation.h) on every input,
+// whichever front end built it.
 Status ValidateInputs(const ModelConfig& config, const std::vector<Tensor>& inputs);
 Status ValidateRequestedOutputs(const ModelConfig& config, const std::vector<std::string>& names);
 
 // Keeps the requested outputs (all when `requested` is empty), in the order
-// declared, converting each to its declared datatype.
+// declared, converting each to its declared datatype. A malformed output
+// (shape, payload) is INTERNAL naming the model, the output and its shape.
 Status ShapeOutputs(const ModelConfig& config, const std::vector<std::string>& requested,
                     std::vector<Tensor>& outputs);
 

@@ -141,7 +141,7 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
         outputs.reserve(frame.result().outputs_size());
         Status bad;
         for (auto& t : *frame.mutable_result()->mutable_outputs()) {
-          auto out = MoveFromProto(std::move(t));
+          auto out = MoveFromProto(std::move(t), options_.model);
           if (!out.ok()) {
             bad = out.status();
             break;

@@ -1,5 +1,7 @@
 #include "backend/process/tensor_proto.h"
 
+#include "modelgate/tensor_validation.h"
+
 namespace modelgate {
 
 void MoveToProto(Tensor&& from, worker::v1::Tensor* to) {
@@ -15,27 +17,28 @@ void MoveToProto(Tensor&& from, worker::v1::Tensor* to) {
   }
 }
 
-StatusOr<Tensor> MoveFromProto(worker::v1::Tensor&& from) {
+StatusOr<Tensor> MoveFromProto(worker::v1::Tensor&& from, std::string_view model) {
   Tensor t;
   t.name = std::move(*from.mutable_name());
   auto type = ParseDataType(from.datatype());
   if (!type) {
-    return Internal("worker output '" + t.name + "' has unknown datatype '" + from.datatype() +
-                    "'");
+    return Internal((model.empty() ? "" : "model '" + std::string(model) + "' ") + "output '" +
+                    t.name + "' has unknown datatype '" + from.datatype().substr(0, 32) + "'");
   }
   t.datatype = *type;
   t.shape.assign(from.shape().begin(), from.shape().end());
+  // Shape first: nothing below is sized from it, but a bad one ends here.
+  if (auto count = ValidateShape(t, TensorSource::kWorker, model); !count.ok()) {
+    return count.status();
+  }
   if (t.datatype == DataType::kBytes) {
+    // Sized from what the frame holds, not from the declared shape.
     t.strings.reserve(from.strings_size());
     for (auto& s : *from.mutable_strings()) t.strings.push_back(std::move(s));
   } else {
     t.raw = std::move(*from.mutable_raw());
   }
-  if (t.ElementCount() < 0 || t.HeldElements() != t.ElementCount() ||
-      (t.datatype != DataType::kBytes && t.raw.size() % ElementSize(t.datatype) != 0)) {
-    return Internal("worker output '" + t.name + "' has shape " + ShapeString(t.shape) + " but " +
-                    std::to_string(t.HeldElements()) + " elements");
-  }
+  if (Status s = ValidateTensor(t, TensorSource::kWorker, model); !s.ok()) return s;
   return t;
 }
 

@@ -1,6 +1,8 @@
 // Moves tensors between the daemon's Tensor and the worker protocol's Tensor.
 #pragma once
 
+#include <string_view>
+
 #include "modelgate/status.h"
 #include "modelgate/tensor.h"
 #include "worker.pb.h"
@@ -9,8 +11,9 @@ namespace modelgate {
 
 void MoveToProto(Tensor&& from, worker::v1::Tensor* to);
 
-// Validates what a worker sent: a known datatype and a payload that matches
-// the shape.
-StatusOr<Tensor> MoveFromProto(worker::v1::Tensor&& from);
+// Validates what a worker sent before anything reads it: a known datatype and
+// a shape and payload that pass ValidateTensor (tensor_validation.h) as a
+// worker output. Errors are INTERNAL naming `model`, the output and its shape.
+StatusOr<Tensor> MoveFromProto(worker::v1::Tensor&& from, std::string_view model = {});
 
 }  // namespace modelgate

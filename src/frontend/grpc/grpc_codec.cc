@@ -1,7 +1,11 @@
 #include "frontend/grpc/grpc_codec.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
+
+#include "modelgate/request_id.h"
+#include "modelgate/tensor_validation.h"
 
 namespace modelgate {
 
@@ -59,9 +63,41 @@ Status FromContents(const inference::InferTensorContents& c, Tensor& t) {
   }
 }
 
-Status FromRawBytes(const std::string& raw, Tensor& t) {
+// Elements in the typed contents field that `type` reads (-1: none).
+int64_t TypedCount(const inference::InferTensorContents& c, DataType type) {
+  switch (type) {
+    case DataType::kBool:
+      return c.bool_contents_size();
+    case DataType::kInt8:
+    case DataType::kInt16:
+    case DataType::kInt32:
+      return c.int_contents_size();
+    case DataType::kInt64:
+      return c.int64_contents_size();
+    case DataType::kUint8:
+    case DataType::kUint16:
+    case DataType::kUint32:
+      return c.uint_contents_size();
+    case DataType::kUint64:
+      return c.uint64_contents_size();
+    case DataType::kFp32:
+      return c.fp32_contents_size();
+    case DataType::kFp64:
+      return c.fp64_contents_size();
+    case DataType::kBytes:
+      return c.bytes_contents_size();
+    default:
+      return -1;
+  }
+}
+
+// Triton's layout: each element a 4-byte little-endian length, then the
+// bytes. `count` has been checked against raw.size() (each element takes at
+// least 4 bytes), so reserving it is bounded by what the client sent.
+Status FromRawBytes(const std::string& raw, int64_t count, Tensor& t) {
+  t.strings.reserve(static_cast<size_t>(count));
   size_t at = 0;
-  while (at < raw.size()) {
+  while (at < raw.size() && static_cast<int64_t>(t.strings.size()) < count) {
     if (raw.size() - at < 4) break;
     uint32_t n;
     std::memcpy(&n, raw.data() + at, 4);
@@ -70,10 +106,11 @@ Status FromRawBytes(const std::string& raw, Tensor& t) {
     t.strings.emplace_back(raw.data() + at, n);
     at += n;
   }
-  if (at != raw.size()) {
-    return InvalidArgument("input '" + t.name +
-                           "': raw BYTES contents must be 4-byte little-endian lengths each "
-                           "followed by that many bytes");
+  if (at != raw.size() || static_cast<int64_t>(t.strings.size()) != count) {
+    return InvalidArgument("input '" + t.name + "': raw BYTES contents for shape " +
+                           ShapeString(t.shape) + " must be " + std::to_string(count) +
+                           " elements, each a 4-byte little-endian length followed by that "
+                           "many bytes");
   }
   return Status::Ok();
 }
@@ -138,6 +175,7 @@ StatusOr<InferRequest> FromGrpc(const inference::ModelInferRequest& request) {
   InferRequest r;
   r.model = request.model_name();
   r.version = request.model_version();
+  if (Status s = ValidateRequestId(request.id(), "field 'id'"); !s.ok()) return s;
   r.id = request.id();
   const bool raw = request.raw_input_contents_size() > 0;
   if (raw && request.raw_input_contents_size() != request.inputs_size()) {
@@ -156,12 +194,10 @@ StatusOr<InferRequest> FromGrpc(const inference::ModelInferRequest& request) {
       return InvalidArgument("input '" + t.name + "': unknown datatype '" + in.datatype() + "'");
     }
     t.datatype = *type;
-    for (int64_t d : in.shape()) {
-      if (d < 0) {
-        return InvalidArgument("input '" + t.name + "': shape dimensions must be >= 0");
-      }
-      t.shape.push_back(d);
-    }
+    t.shape.assign(in.shape().begin(), in.shape().end());
+    // The shape is checked before any data is copied or sized from it.
+    auto count = ValidateShape(t, TensorSource::kClient);
+    if (!count.ok()) return count.status();
     Status s;
     if (raw) {
       if (in.has_contents()) {
@@ -170,32 +206,45 @@ StatusOr<InferRequest> FromGrpc(const inference::ModelInferRequest& request) {
       }
       const std::string& bytes = request.raw_input_contents(i);
       if (t.datatype == DataType::kBytes) {
-        s = FromRawBytes(bytes, t);
+        s = static_cast<uint64_t>(*count) > bytes.size() / 4
+                ? InvalidArgument("input '" + t.name + "': shape " + ShapeString(t.shape) +
+                                  " needs " + std::to_string(*count) +
+                                  " BYTES elements, but raw_input_contents has only " +
+                                  std::to_string(bytes.size()) + " bytes")
+                : FromRawBytes(bytes, *count, t);
       } else {
-        t.raw = bytes;
-        if (t.raw.size() % ElementSize(t.datatype) != 0 ||
-            static_cast<int64_t>(t.raw.size() / ElementSize(t.datatype)) != t.ElementCount()) {
-          s = InvalidArgument("input '" + t.name + "': shape " + ShapeString(t.shape) + " of " +
-                              std::string(DataTypeName(t.datatype)) + " needs " +
-                              std::to_string(t.ElementCount() * ElementSize(t.datatype)) +
-                              " raw bytes, got " + std::to_string(t.raw.size()));
+        const size_t elem = ElementSize(t.datatype);
+        if (bytes.size() % elem != 0 || bytes.size() / elem != static_cast<uint64_t>(*count)) {
+          return InvalidArgument("input '" + t.name + "': shape " + ShapeString(t.shape) + " of " +
+                                 std::string(DataTypeName(t.datatype)) + " needs " +
+                                 std::to_string(*count) + " elements of " + std::to_string(elem) +
+                                 " bytes, raw_input_contents has " + std::to_string(bytes.size()) +
+                                 " bytes");
         }
+        t.raw = bytes;
       }
     } else {
+      const int64_t held = TypedCount(in.contents(), t.datatype);
+      if (held >= 0 && held != *count) {
+        return InvalidArgument("input '" + t.name + "': shape " + ShapeString(t.shape) + " needs " +
+                               std::to_string(*count) + " elements, contents has " +
+                               std::to_string(held));
+      }
       s = FromContents(in.contents(), t);
     }
     if (!s.ok()) return s;
-    if (t.HeldElements() != t.ElementCount()) {
-      return InvalidArgument("input '" + t.name + "': shape " + ShapeString(t.shape) + " needs " +
-                             std::to_string(t.ElementCount()) + " elements, contents has " +
-                             std::to_string(t.HeldElements()));
-    }
+    if (Status v = ValidateTensor(t, TensorSource::kClient); !v.ok()) return v;
   }
   for (const auto& o : request.outputs()) r.requested_outputs.push_back(o.name());
   return r;
 }
 
 void ToGrpc(InferResponse&& response, bool raw, inference::ModelInferResponse* out) {
+  // FP16/BF16 have no typed contents field: rather than an empty one, send
+  // every output raw (the protocol allows raw or typed, not a mix).
+  raw = raw || std::any_of(response.outputs.begin(), response.outputs.end(), [](const Tensor& t) {
+          return t.datatype == DataType::kFp16 || t.datatype == DataType::kBf16;
+        });
   out->set_model_name(std::move(response.model));
   out->set_model_version(std::move(response.version));
   out->set_id(std::move(response.id));

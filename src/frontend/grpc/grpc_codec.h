@@ -8,9 +8,12 @@
 
 namespace modelgate {
 
+// Checks the request's id, shapes and data (tensor_validation.h) before
+// copying any payload: every error is INVALID_ARGUMENT naming the input.
 StatusOr<InferRequest> FromGrpc(const inference::ModelInferRequest& request);
 
-// Fills `out`; raw_output_contents when `raw`, else typed contents.
+// Fills `out`; raw_output_contents when `raw` or when an output is FP16/BF16
+// (no typed field carries those), else typed contents.
 void ToGrpc(InferResponse&& response, bool raw, inference::ModelInferResponse* out);
 
 }  // namespace modelgate

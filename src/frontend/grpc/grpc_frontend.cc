@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "frontend/grpc/grpc_codec.h"
+#include "modelgate/deadline.h"
 #include "modelgate/log_event.h"
 #include "modelgate/metrics.h"
 #include "modelgate/request_id.h"
@@ -22,7 +23,8 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 grpc::Status ToGrpcStatus(const Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(GrpcCodeOf(s.code())), s.message());
+  return grpc::Status(static_cast<grpc::StatusCode>(GrpcCodeOf(s.code())),
+                      BoundedErrorMessage(s.message()));
 }
 
 // A unary reactor that withdraws its queued request when the client cancels
@@ -206,12 +208,15 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
                                                    inference::ModelInferResponse* resp) {
   const auto start = SteadyClock::now();
   auto* reactor = new InferReactor();
-  std::string request_id = req->id();
-  if (request_id.empty()) {
-    auto it = ctx->client_metadata().find("x-request-id");
-    if (it != ctx->client_metadata().end() && it->second.size() <= 128) {
-      request_id.assign(it->second.data(), it->second.size());
-    }
+  // The id goes into trailing metadata, where gRPC aborts on a bad value:
+  // only a valid one (body id, else x-request-id metadata) is ever used.
+  Status id_status = ValidateRequestId(req->id(), "field 'id'");
+  std::string request_id = id_status.ok() ? req->id() : "";
+  if (auto it = ctx->client_metadata().find("x-request-id"); it != ctx->client_metadata().end()) {
+    const std::string_view header(it->second.data(), it->second.size());
+    Status s = ValidateRequestId(header, "metadata x-request-id");
+    if (id_status.ok()) id_status = s;
+    if (s.ok() && request_id.empty()) request_id = header;
   }
   if (request_id.empty()) request_id = NewRequestId();
   const bool raw = req->raw_input_contents_size() > 0;
@@ -242,7 +247,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
     reactor->Unref();
     return reactor;
   }
-  auto parsed = FromGrpc(*req);
+  auto parsed = id_status.ok() ? FromGrpc(*req) : StatusOr<InferRequest>(id_status);
   if (!parsed.ok()) {
     finish(parsed.status());
     reactor->Unref();
@@ -252,7 +257,8 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
   request.id = request_id;
   const auto deadline = ctx->deadline();
   if (deadline != std::chrono::system_clock::time_point::max()) {
-    request.deadline = SteadyClock::now() + (deadline - std::chrono::system_clock::now());
+    request.deadline =
+        SteadyDeadline(deadline, std::chrono::system_clock::now(), SteadyClock::now());
   }
   auto on_answer = [finish = std::move(finish), resp, raw](StatusOr<InferResponse> r) {
     if (!r.ok()) {

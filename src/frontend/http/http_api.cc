@@ -46,8 +46,8 @@ HttpResponse Json(unsigned status, std::string body) {
 
 HttpResponse Error(const Status& s) {
   HttpResponse res =
-      Json(HttpStatusOf(s.code()),
-           json{{"error", s.message()}}.dump(-1, ' ', false, json::error_handler_t::replace));
+      Json(HttpStatusOf(s.code()), json{{"error", BoundedErrorMessage(s.message())}}.dump(
+                                       -1, ' ', false, json::error_handler_t::replace));
   if (auto after = s.retry_after_seconds())
     res.set(http::field::retry_after, std::to_string(*after));
   return res;
@@ -172,13 +172,17 @@ HttpApi::HttpApi(InferenceCore& core, Metrics* metrics, bool access_log)
 HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
   const auto start = SteadyClock::now();
   std::string request_id(request["x-request-id"]);
-  if (request_id.empty() || request_id.size() > 128) request_id = NewRequestId();
+  Status id_status = ValidateRequestId(request_id, "header x-request-id");
+  if (!id_status.ok() || request_id.empty()) request_id = NewRequestId();
 
   // Every response gets the request id and, when enabled, one access log line.
   respond = [respond = std::move(respond), request_id, start, access_log = access_log_,
              method = std::string(request.method_string()),
              target = std::string(request.target())](HttpResponse res) {
-    res.set("x-request-id", request_id);
+    // Infer sets the V2 body's id when it has one: header, body and log agree.
+    const std::string id =
+        res.count("x-request-id") ? std::string(res["x-request-id"]) : request_id;
+    res.set("x-request-id", id);
     if (access_log) {
       const auto us =
           std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
@@ -188,7 +192,7 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
                          {"status", res.result_int()},
                          {"duration_us", us},
                          {"bytes", res.body().size()},
-                         {"request_id", request_id}});
+                         {"request_id", id}});
     }
     respond(std::move(res));
   };
@@ -204,6 +208,10 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
   }
   if (request.method() == http::verb::options) {
     respond(cors_.Preflight(request));
+    return {};
+  }
+  if (!id_status.ok()) {
+    respond(Error(id_status));
     return {};
   }
 
@@ -332,23 +340,17 @@ HttpCancel HttpApi::Infer(const InferenceCore::Resolved& found, Route& route, Ht
   req.model = route.model;
   req.version = route.version;
   if (req.id.empty()) req.id = request_id;
-  auto handle = core_.Infer(found, std::move(req),
-                            [finish = std::move(finish), v1](StatusOr<InferResponse> result) {
-                              if (!result.ok()) {
-                                finish(Error(result.status()), result.status().code());
-                                return;
-                              }
-                              if (!v1) {
-                                finish(Json(200, EncodeV2InferResponse(*result)), StatusCode::kOk);
-                                return;
-                              }
-                              auto body = EncodeV1PredictResponse(*result);
-                              if (!body.ok()) {
-                                finish(Error(body.status()), body.status().code());
-                                return;
-                              }
-                              finish(Json(200, std::move(body).value()), StatusCode::kOk);
-                            });
+  std::string id = req.id;  // the one id for header, body and access log
+  auto handle = core_.Infer(
+      found, std::move(req),
+      [finish = std::move(finish), v1, id = std::move(id)](StatusOr<InferResponse> result) {
+        auto body = !result.ok() ? StatusOr<std::string>(result.status())
+                    : v1         ? EncodeV1PredictResponse(*result)
+                                 : EncodeV2InferResponse(*result);
+        HttpResponse res = body.ok() ? Json(200, std::move(body).value()) : Error(body.status());
+        res.set("x-request-id", id);
+        finish(std::move(res), body.status().code());
+      });
   return [handle] { handle->Cancel(); };
 }
 

@@ -13,7 +13,7 @@ namespace {
 std::string Where(const Tensor& t) { return "input '" + t.name + "': "; }
 
 Status OutOfRange(const json& v, const Tensor& t) {
-  return InvalidArgument(Where(t) + v.dump() + " is out of range for " +
+  return InvalidArgument(Where(t) + DescribeJson(v) + " is out of range for " +
                          std::string(DataTypeName(t.datatype)));
 }
 
@@ -42,7 +42,7 @@ Status IntegerOf(const json& v, const Tensor& t, T* out) {
     const double d = v.get<double>();
     if (std::trunc(d) != d || std::abs(d) >= 9.0e15) {
       return InvalidArgument(Where(t) + std::string(DataTypeName(t.datatype)) +
-                             " data must be integers, got " + v.dump());
+                             " data must be integers, got " + DescribeJson(v));
     }
     if (d < static_cast<double>(Limits::lowest()) || d > static_cast<double>(Limits::max())) {
       return OutOfRange(v, t);
@@ -51,7 +51,7 @@ Status IntegerOf(const json& v, const Tensor& t, T* out) {
     return Status::Ok();
   }
   return InvalidArgument(Where(t) + std::string(DataTypeName(t.datatype)) +
-                         " data must be integers, got " + v.dump());
+                         " data must be integers, got " + DescribeJson(v));
 }
 
 template <typename T>
@@ -59,7 +59,7 @@ Status AppendNumber(const json& v, Tensor& t) {
   T out{};
   if constexpr (std::is_same_v<T, bool>) {
     if (!v.is_boolean()) {
-      return InvalidArgument(Where(t) + "BOOL data must be true or false, got " + v.dump());
+      return InvalidArgument(Where(t) + "BOOL data must be true or false, got " + DescribeJson(v));
     }
     out = v.get<bool>();
   } else if constexpr (std::is_integral_v<T>) {
@@ -67,7 +67,7 @@ Status AppendNumber(const json& v, Tensor& t) {
   } else {
     if (!v.is_number()) {
       return InvalidArgument(Where(t) + std::string(DataTypeName(t.datatype)) +
-                             " data must be numbers, got " + v.dump());
+                             " data must be numbers, got " + DescribeJson(v));
     }
     out = static_cast<T>(v.get<double>());
   }
@@ -101,7 +101,7 @@ Status AppendOne(const json& v, Tensor& t) {
       return AppendNumber<double>(v, t);
     case DataType::kBytes:
       if (!v.is_string())
-        return InvalidArgument(Where(t) + "BYTES data must be strings, got " + v.dump());
+        return InvalidArgument(Where(t) + "BYTES data must be strings, got " + DescribeJson(v));
       t.strings.push_back(v.get<std::string>());
       return Status::Ok();
     default:
@@ -110,67 +110,49 @@ Status AppendOne(const json& v, Tensor& t) {
   }
 }
 
-template <typename T>
-json ElementJson(const Tensor& t, int64_t i) {
-  T v;
-  std::memcpy(&v, t.raw.data() + i * sizeof(T), sizeof(T));
-  return json(v);
-}
-
-json Element(const Tensor& t, int64_t i) {
-  switch (t.datatype) {
-    case DataType::kBool:
-      return json(t.raw[i] != 0);
-    case DataType::kUint8:
-      return ElementJson<uint8_t>(t, i);
-    case DataType::kUint16:
-      return ElementJson<uint16_t>(t, i);
-    case DataType::kUint32:
-      return ElementJson<uint32_t>(t, i);
-    case DataType::kUint64:
-      return ElementJson<uint64_t>(t, i);
-    case DataType::kInt8:
-      return ElementJson<int8_t>(t, i);
-    case DataType::kInt16:
-      return ElementJson<int16_t>(t, i);
-    case DataType::kInt32:
-      return ElementJson<int32_t>(t, i);
-    case DataType::kInt64:
-      return ElementJson<int64_t>(t, i);
-    case DataType::kFp32:
-      return ElementJson<float>(t, i);
-    case DataType::kFp64:
-      return ElementJson<double>(t, i);
-    case DataType::kBytes:
-      return json(t.strings[i]);
-    default:
-      return json(nullptr);
-  }
-}
-
-json Nest(const Tensor& t, int64_t& next, const std::vector<int64_t>& shape, size_t dim) {
-  if (dim == shape.size()) return Element(t, next++);
-  json a = json::array();
-  for (int64_t i = 0; i < shape[dim]; ++i) a.push_back(Nest(t, next, shape, dim + 1));
-  return a;
-}
-
-}  // namespace
-
-Status AppendJsonData(const json& data, Tensor& t) {
+Status AppendData(const json& data, Tensor& t, size_t depth) {
   if (!data.is_array()) return AppendOne(data, t);
+  if (depth >= kMaxJsonDepth) {
+    return InvalidArgument(Where(t) + "data is nested deeper than " +
+                           std::to_string(kMaxJsonDepth) + " levels");
+  }
   for (const auto& v : data) {
-    Status s = v.is_array() ? AppendJsonData(v, t) : AppendOne(v, t);
+    Status s = AppendData(v, t, depth + 1);
     if (!s.ok()) return s;
   }
   return Status::Ok();
 }
 
-json JsonRow(const Tensor& t, int64_t row, const std::vector<int64_t>& row_shape) {
-  int64_t per_row = 1;
-  for (int64_t d : row_shape) per_row *= d;
-  int64_t next = row * per_row;
-  return Nest(t, next, row_shape, 0);
+std::optional<std::vector<int64_t>> ShapeOf(const json& v, size_t depth) {
+  if (v.is_object() || depth > kMaxJsonDepth) return std::nullopt;
+  if (!v.is_array()) return std::vector<int64_t>{};
+  std::optional<std::vector<int64_t>> inner;
+  for (const auto& item : v) {
+    auto s = ShapeOf(item, depth + 1);
+    if (!s || (inner && *s != *inner)) return std::nullopt;
+    if (!inner) inner = std::move(s);
+  }
+  std::vector<int64_t> shape{static_cast<int64_t>(v.size())};
+  // An empty array has no known inner shape: [0].
+  if (inner) shape.insert(shape.end(), inner->begin(), inner->end());
+  return shape;
+}
+
+}  // namespace
+
+Status AppendJsonData(const json& data, Tensor& t) { return AppendData(data, t, 0); }
+
+std::optional<std::vector<int64_t>> JsonShape(const json& v) { return ShapeOf(v, 0); }
+
+std::string DescribeJson(const json& v) {
+  static constexpr size_t kMaxChars = 40;
+  if (v.is_array()) return "an array";
+  if (v.is_object()) return "an object";
+  if (v.is_string() && v.get_ref<const std::string&>().size() > kMaxChars) {
+    return json(v.get_ref<const std::string&>().substr(0, kMaxChars) + "…")
+        .dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace modelgate

@@ -4,19 +4,32 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "modelgate/status.h"
 #include "modelgate/tensor.h"
 
 namespace modelgate {
 
-// Appends the elements of `data` (a scalar, or an array nested to any depth)
-// to `t` (raw bytes, or strings for BYTES) according to t.datatype.
+// Deepest nesting of arrays and objects a request body may have. The REST
+// codec rejects deeper text before parsing; AppendJsonData recurses at most
+// this deep.
+inline constexpr size_t kMaxJsonDepth = 64;
+
+// Appends the elements of `data` (a scalar, or an array nested up to
+// kMaxJsonDepth) to `t` (raw bytes, or strings for BYTES) according to
+// t.datatype. What it appends is what `data` holds: nothing is sized from a
+// declared shape.
 Status AppendJsonData(const nlohmann::json& data, Tensor& t);
 
-// The same elements nested by `row_shape` (the shape without its first dim);
-// a scalar when row_shape is empty.
-nlohmann::json JsonRow(const Tensor& t, int64_t row, const std::vector<int64_t>& row_shape);
+// The shape of a JSON value: [] for a scalar, [n, ...] for an array whose n
+// items all have the same shape; nullopt for a ragged array or an object.
+std::optional<std::vector<int64_t>> JsonShape(const nlohmann::json& v);
+
+// A short description of a JSON value for error messages: a scalar's text
+// (strings cut), or "an array"/"an object", so an error never echoes a body.
+std::string DescribeJson(const nlohmann::json& v);
 
 }  // namespace modelgate

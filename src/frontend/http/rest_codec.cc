@@ -1,9 +1,16 @@
 #include "frontend/http/rest_codec.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "frontend/http/json_tensor.h"
 #include "frontend/http/json_writer.h"
+#include "modelgate/deadline.h"
+#include "modelgate/request_id.h"
+#include "modelgate/tensor_validation.h"
 
 namespace modelgate {
 
@@ -11,13 +18,100 @@ using nlohmann::json;
 
 namespace {
 
+// One linear pass before the DOM parse: nesting depth counted outside
+// strings, and no NUL byte anywhere (nlohmann's lexer takes NUL for the end
+// of input, which would let "{...}\0garbage" through; a raw NUL is never
+// valid JSON). Trailing text other than whitespace is left to the strict
+// parser.
+Status CheckJsonText(std::string_view body) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '\0') {
+      return InvalidArgument("malformed JSON: NUL byte at offset " + std::to_string(i));
+    }
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character; an escaped NUL is rejected by the parser
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (++depth > kMaxJsonDepth) {
+          return InvalidArgument("malformed JSON: nested deeper than " +
+                                 std::to_string(kMaxJsonDepth) + " levels at offset " +
+                                 std::to_string(i));
+        }
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;
+        break;
+      default:
+        break;
+    }
+  }
+  return Status::Ok();
+}
+
 StatusOr<json> ParseBody(std::string_view body) {
+  if (Status s = CheckJsonText(body); !s.ok()) return s;
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     return InvalidArgument("malformed JSON: the request body does not parse as JSON");
   }
   if (!j.is_object()) return InvalidArgument("the request body must be a JSON object");
   return j;
+}
+
+// parameters.timeout in microseconds, as Triton reads it. Huge values are
+// clamped by DeadlineAfter (they mean "no client deadline"), never wrapped.
+StatusOr<SteadyTime> TimeoutDeadline(const json& timeout) {
+  constexpr int64_t kMaxUs = std::numeric_limits<int64_t>::max();
+  int64_t us = 0;
+  if (timeout.is_number_unsigned()) {
+    us = static_cast<int64_t>(std::min<uint64_t>(timeout.get<uint64_t>(), kMaxUs));
+  } else if (timeout.is_number_integer()) {
+    us = timeout.get<int64_t>();
+  } else if (timeout.is_number_float()) {
+    const double d = timeout.get<double>();
+    if (std::trunc(d) == d) us = d >= 9.2e18 ? kMaxUs : static_cast<int64_t>(d);
+  }
+  if (us <= 0) {
+    return InvalidArgument("parameter 'timeout' must be a positive integer (microseconds), got " +
+                           DescribeJson(timeout));
+  }
+  return DeadlineAfter(std::chrono::steady_clock::now(), std::chrono::microseconds(us));
+}
+
+Status ParseShape(const json& shape, const std::string& where, Tensor* t) {
+  if (!shape.is_array()) {
+    return InvalidArgument(where + "'shape' must be an array of non-negative integers");
+  }
+  if (shape.size() > kMaxTensorRank) {
+    return InvalidArgument(where + "shape has " + std::to_string(shape.size()) +
+                           " dimensions; at most " + std::to_string(kMaxTensorRank) +
+                           " are allowed");
+  }
+  for (const auto& d : shape) {
+    const bool ok = d.is_number_unsigned()
+                        ? d.get<uint64_t>() <= uint64_t{std::numeric_limits<int64_t>::max()}
+                        : d.is_number_integer() && d.get<int64_t>() >= 0;
+    if (!ok) {
+      return InvalidArgument(where + "'shape' must be an array of non-negative integers, got " +
+                             DescribeJson(d));
+    }
+    t->shape.push_back(d.get<int64_t>());
+  }
+  return Status::Ok();
 }
 
 Status ParseInput(const json& in, size_t index, Tensor* t) {
@@ -33,29 +127,19 @@ Status ParseInput(const json& in, size_t index, Tensor* t) {
     return InvalidArgument(where + "'datatype' must be a string such as \"FP64\"");
   }
   auto type = ParseDataType(datatype->get<std::string>());
-  if (!type) return InvalidArgument(where + "unknown datatype " + datatype->dump());
+  if (!type) return InvalidArgument(where + "unknown datatype " + DescribeJson(*datatype));
   t->datatype = *type;
   auto shape = in.find("shape");
-  if (shape == in.end() || !shape->is_array()) {
+  if (shape == in.end()) {
     return InvalidArgument(where + "'shape' must be an array of non-negative integers");
   }
-  for (const auto& d : *shape) {
-    if (!d.is_number_integer() || d.get<int64_t>() < 0) {
-      return InvalidArgument(where + "'shape' must be an array of non-negative integers, got " +
-                             shape->dump());
-    }
-    t->shape.push_back(d.get<int64_t>());
-  }
+  if (Status s = ParseShape(*shape, where, t); !s.ok()) return s;
+  // The shape is checked before the data is read.
+  if (auto count = ValidateShape(*t, TensorSource::kClient); !count.ok()) return count.status();
   auto data = in.find("data");
   if (data == in.end()) return InvalidArgument(where + "'data' is missing");
-  Status s = AppendJsonData(*data, *t);
-  if (!s.ok()) return s;
-  if (t->HeldElements() != t->ElementCount()) {
-    return InvalidArgument(where + "shape " + ShapeString(t->shape) + " needs " +
-                           std::to_string(t->ElementCount()) + " elements, data has " +
-                           std::to_string(t->HeldElements()));
-  }
-  return Status::Ok();
+  if (Status s = AppendJsonData(*data, *t); !s.ok()) return s;
+  return ValidateTensor(*t, TensorSource::kClient);
 }
 
 }  // namespace
@@ -67,45 +151,50 @@ StatusOr<InferRequest> ParseV2InferRequest(std::string_view body) {
   InferRequest r;
   if (auto id = j.find("id"); id != j.end()) {
     if (!id->is_string()) return InvalidArgument("'id' must be a string");
+    if (Status s = ValidateRequestId(id->get_ref<const std::string&>(), "body field 'id'");
+        !s.ok()) {
+      return s;
+    }
     r.id = id->get<std::string>();
   }
   if (auto params = j.find("parameters"); params != j.end()) {
     if (!params->is_object()) return InvalidArgument("'parameters' must be an object");
     if (auto timeout = params->find("timeout"); timeout != params->end()) {
-      // Microseconds, as Triton reads it.
-      if (!timeout->is_number_integer() || timeout->get<int64_t>() <= 0) {
-        return InvalidArgument("parameter 'timeout' must be a positive integer (microseconds)");
-      }
-      r.deadline =
-          std::chrono::steady_clock::now() + std::chrono::microseconds(timeout->get<int64_t>());
+      auto deadline = TimeoutDeadline(*timeout);
+      if (!deadline.ok()) return deadline.status();
+      r.deadline = *deadline;
     }
   }
   auto inputs = j.find("inputs");
   if (inputs == j.end() || !inputs->is_array()) {
     return InvalidArgument("'inputs' must be an array of tensors");
   }
-  r.inputs.resize(inputs->size());
+  // Grown as inputs parse, not sized up front: a body of 10^7 tiny array
+  // items must fail at the first one, not allocate 10^7 Tensors first.
   for (size_t i = 0; i < inputs->size(); ++i) {
-    Status s = ParseInput((*inputs)[i], i, &r.inputs[i]);
-    if (!s.ok()) return s;
+    Tensor t;
+    if (Status s = ParseInput((*inputs)[i], i, &t); !s.ok()) return s;
+    r.inputs.push_back(std::move(t));
   }
   if (auto outputs = j.find("outputs"); outputs != j.end()) {
     if (!outputs->is_array()) return InvalidArgument("'outputs' must be an array of {name}");
     for (const auto& o : *outputs) {
-      if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) {
+      auto name = o.is_object() ? o.find("name") : o.end();
+      if (!o.is_object() || name == o.end() || !name->is_string()) {
         return InvalidArgument("'outputs' entries must be objects with a string 'name'");
       }
-      r.requested_outputs.push_back(o["name"].get<std::string>());
+      r.requested_outputs.push_back(name->get<std::string>());
     }
   }
   return r;
 }
 
-std::string EncodeV2InferResponse(const InferResponse& response) {
+StatusOr<std::string> EncodeV2InferResponse(const InferResponse& response) {
   std::string out;
   size_t payload = 0;
   for (const Tensor& t : response.outputs) payload += t.raw.size() * 3 + t.strings.size() * 8;
-  out.reserve(128 + payload);
+  out.reserve(128 + std::min(payload, kMaxJsonResponseBytes));
+  JsonTensorWriter writer(out, response.model, kMaxJsonResponseBytes);
   out += "{\"model_name\":";
   AppendJsonString(out, response.model);
   out += ",\"model_version\":";
@@ -115,6 +204,7 @@ std::string EncodeV2InferResponse(const InferResponse& response) {
   out += ",\"outputs\":[";
   for (size_t i = 0; i < response.outputs.size(); ++i) {
     const Tensor& t = response.outputs[i];
+    if (Status s = ValidateTensor(t, TensorSource::kWorker, response.model); !s.ok()) return s;
     if (i) out.push_back(',');
     out += "{\"name\":";
     AppendJsonString(out, t.name);
@@ -126,7 +216,7 @@ std::string EncodeV2InferResponse(const InferResponse& response) {
       out += std::to_string(t.shape[d]);
     }
     out += "],\"data\":";
-    AppendJsonArray(out, t);
+    if (Status s = writer.Flat(t); !s.ok()) return s;
     out.push_back('}');
   }
   out += "]}";
@@ -140,83 +230,132 @@ StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelC
   if (instances == parsed->end() || !instances->is_array()) {
     return InvalidArgument("'instances' must be an array of rows");
   }
+  if (instances->empty()) {
+    return InvalidArgument("'instances' is empty; send at least one row");
+  }
   const auto& specs = config.inputs;
   InferRequest r;
   r.inputs.resize(specs.size());
+  // Each input's shape per row: what the model declares after its first dim;
+  // a -1 there is fixed by the first row, and every row must match it.
+  std::vector<std::vector<int64_t>> row_shape(specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
     r.inputs[i].name = specs[i].name;
     r.inputs[i].datatype = specs[i].datatype;
-    r.inputs[i].shape = specs[i].shape;
-    r.inputs[i].shape[0] = static_cast<int64_t>(instances->size());
+    if (!specs[i].shape.empty()) {
+      row_shape[i].assign(specs[i].shape.begin() + 1, specs[i].shape.end());
+    }
   }
+  auto append_row = [&](const json& v, size_t i, size_t row) -> Status {
+    const TensorSpec& spec = specs[i];
+    auto at = [&] { return "instances[" + std::to_string(row) + "]: input '" + spec.name + "'"; };
+    auto got = JsonShape(v);
+    if (!got) {
+      return InvalidArgument(at() + " is ragged or holds an object; each row must have shape " +
+                             ShapeString(row_shape[i]));
+    }
+    bool match = got->size() == row_shape[i].size();
+    for (size_t d = 0; match && d < got->size(); ++d) {
+      match = row_shape[i][d] == -1 || row_shape[i][d] == (*got)[d];
+    }
+    if (!match) {
+      return InvalidArgument(at() + " has a row of shape " + ShapeString(*got) + ", expected " +
+                             ShapeString(row_shape[i]) + " per row (the model declares " +
+                             ShapeString(spec.shape) + ")");
+    }
+    if (row == 0) row_shape[i] = std::move(*got);  // fixes any -1 for the rows that follow
+    Status s = AppendJsonData(v, r.inputs[i]);
+    return s.ok() ? s : Status(s.code(), "instances[" + std::to_string(row) + "]: " + s.message());
+  };
   bool all_1d = true;
   for (const auto& s : specs) all_1d = all_1d && s.shape.size() == 1;
   for (size_t row = 0; row < instances->size(); ++row) {
     const json& inst = (*instances)[row];
-    const std::string at = "instances[" + std::to_string(row) + "]";
+    auto at = [row] { return "instances[" + std::to_string(row) + "]"; };
     if (inst.is_object()) {
-      for (size_t i = 0; i < specs.size(); ++i) {
-        auto v = inst.find(specs[i].name);
-        if (v == inst.end()) return InvalidArgument(at + ": missing input '" + specs[i].name + "'");
-        Status s = AppendJsonData(*v, r.inputs[i]);
-        if (!s.ok()) return Status(s.code(), at + ": " + s.message());
-      }
-      for (const auto& [k, v] : inst.items()) {
-        if (std::none_of(specs.begin(), specs.end(), [&](auto& s) { return s.name == k; })) {
-          return InvalidArgument(at + ": unknown input '" + k + "'");
+      for (const auto& item : inst.items()) {
+        const std::string& key = item.key();
+        if (std::none_of(specs.begin(), specs.end(), [&](auto& s) { return s.name == key; })) {
+          return InvalidArgument(at() + ": unknown input '" + key + "'");
         }
       }
+      for (size_t i = 0; i < specs.size(); ++i) {
+        auto v = inst.find(specs[i].name);
+        if (v == inst.end())
+          return InvalidArgument(at() + ": missing input '" + specs[i].name + "'");
+        if (Status s = append_row(*v, i, row); !s.ok()) return s;
+      }
     } else if (specs.size() == 1) {
-      Status s = AppendJsonData(inst, r.inputs[0]);
-      if (!s.ok()) return Status(s.code(), at + ": " + s.message());
+      if (Status s = append_row(inst, 0, row); !s.ok()) return s;
     } else if (all_1d && inst.is_array() && inst.size() == specs.size()) {
       for (size_t i = 0; i < specs.size(); ++i) {
-        if (inst[i].is_array())
-          return InvalidArgument(at + ": input '" + specs[i].name + "' must be a scalar");
-        Status s = AppendJsonData(inst[i], r.inputs[i]);
-        if (!s.ok()) return Status(s.code(), at + ": " + s.message());
+        if (Status s = append_row(inst[i], i, row); !s.ok()) return s;
       }
     } else {
-      return InvalidArgument(at + ": expected an object keyed by input name (" +
+      return InvalidArgument(at() + ": expected an object keyed by input name (" +
                              std::to_string(specs.size()) + " inputs)");
     }
   }
-  // Wildcard inner dims are not known from rows; a mismatch shows up here.
-  for (auto& t : r.inputs) {
-    int64_t rows = t.shape[0];
-    int64_t per_row = rows > 0 ? t.HeldElements() / rows : 0;
-    for (size_t d = 1; d < t.shape.size(); ++d) {
-      if (t.shape[d] == -1) t.shape[d] = per_row;
-    }
+  for (size_t i = 0; i < specs.size(); ++i) {
+    Tensor& t = r.inputs[i];
+    t.shape = {static_cast<int64_t>(instances->size())};
+    t.shape.insert(t.shape.end(), row_shape[i].begin(), row_shape[i].end());
+    if (Status s = ValidateTensor(t, TensorSource::kClient); !s.ok()) return s;
   }
   return r;
 }
 
 StatusOr<std::string> EncodeV1PredictResponse(const InferResponse& response) {
-  if (response.outputs.empty()) return Internal("the model returned no outputs");
+  if (response.outputs.empty()) {
+    return Internal("model '" + response.model + "' returned no outputs");
+  }
   const int64_t rows = response.outputs[0].shape.empty() ? 1 : response.outputs[0].shape[0];
+  std::set<std::string_view> names;
   for (const Tensor& t : response.outputs) {
+    if (Status s = ValidateTensor(t, TensorSource::kWorker, response.model); !s.ok()) return s;
+    if (!names.insert(t.name).second) {
+      return Internal("model '" + response.model + "' returned output '" + t.name + "' twice");
+    }
     if (t.shape.empty() || t.shape[0] != rows) {
       return InvalidArgument("output '" + t.name + "' has shape " + ShapeString(t.shape) +
                              ", which does not split into " + std::to_string(rows) +
                              " rows; use the V2 API for this model");
     }
   }
-  json predictions = json::array();
-  for (int64_t row = 0; row < rows; ++row) {
-    if (response.outputs.size() == 1) {
-      const Tensor& t = response.outputs[0];
-      predictions.push_back(JsonRow(t, row, {t.shape.begin() + 1, t.shape.end()}));
-    } else {
-      json obj = json::object();
-      for (const Tensor& t : response.outputs) {
-        obj[t.name] = JsonRow(t, row, {t.shape.begin() + 1, t.shape.end()});
-      }
-      predictions.push_back(std::move(obj));
-    }
+  // Each output's shape per row, and its elements per row. Validated above,
+  // so neither the count nor row * per_row overflows, and an empty output
+  // has at most kMaxEmptyOutputRows rows.
+  struct Layout {
+    std::vector<int64_t> dims;
+    int64_t per_row;
+  };
+  std::vector<Layout> layouts;
+  for (const Tensor& t : response.outputs) {
+    std::vector<int64_t> dims(t.shape.begin() + 1, t.shape.end());
+    const int64_t per_row = CheckedElementCount(dims).value_or(0);
+    layouts.push_back({std::move(dims), per_row});
   }
-  return json{{"predictions", std::move(predictions)}}.dump(-1, ' ', false,
-                                                            json::error_handler_t::replace);
+  const bool keyed = response.outputs.size() > 1;
+  std::string out;
+  JsonTensorWriter writer(out, response.model, kMaxJsonResponseBytes);
+  out += "{\"predictions\":[";
+  for (int64_t row = 0; row < rows; ++row) {
+    if (row) out.push_back(',');
+    if (keyed) out.push_back('{');
+    for (size_t i = 0; i < response.outputs.size(); ++i) {
+      const Tensor& t = response.outputs[i];
+      if (keyed) {
+        if (i) out.push_back(',');
+        AppendJsonString(out, t.name);
+        out.push_back(':');
+      }
+      Status s = writer.Nested(t, row * layouts[i].per_row, layouts[i].dims);
+      if (!s.ok()) return s;
+    }
+    if (keyed) out.push_back('}');
+  }
+  out += "]}";
+  return out;
 }
 
 }  // namespace modelgate

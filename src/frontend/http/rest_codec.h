@@ -1,8 +1,15 @@
 // The REST bodies of the KServe V2 infer endpoint and of the V1
 // (TF-Serving row format) :predict endpoint, to and from InferRequest /
 // InferResponse. Every error names what was wrong.
+//
+// Parsing trusts nothing: the body is pre-scanned (nesting depth at most
+// kMaxJsonDepth, no NUL byte, nothing but whitespace after the document),
+// ids are checked (request_id.h), shapes and data are checked by the shared
+// tensor validator before anything is sized from them. Encoding checks
+// worker outputs the same way and stops at kMaxJsonResponseBytes.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -11,14 +18,21 @@
 
 namespace modelgate {
 
+// Largest JSON response body the encoders write. A worker frame holds at
+// most 64 MiB of data (frame_codec.h); its JSON form is a few times that.
+inline constexpr size_t kMaxJsonResponseBytes = 256u << 20;
+
 // {"id"?, "parameters"?, "inputs":[{name, shape, datatype, parameters?, data}],
 //  "outputs"?:[{name, parameters?}]}
 StatusOr<InferRequest> ParseV2InferRequest(std::string_view body);
-std::string EncodeV2InferResponse(const InferResponse& response);
+// INTERNAL (naming model and output) for an output the worker got wrong,
+// a BYTES element that is not UTF-8, or a body over kMaxJsonResponseBytes.
+StatusOr<std::string> EncodeV2InferResponse(const InferResponse& response);
 
 // {"instances": [row, ...]}: a row is an object keyed by input name, or (for a
 // model with one input) that input's row, or (for a model whose inputs are
-// all 1-D) an array of one value per input in declared order.
+// all 1-D) an array of one value per input in declared order. Each input's
+// row must have exactly the shape the model declares after its first dim.
 StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelConfig& config);
 // {"predictions": [row, ...]}: a row is the output's row for a model with one
 // output, else an object keyed by output name.

@@ -45,3 +45,26 @@ TEST(StatusTest, CarriesRetryAfterAndPrintsCodeName) {
 
 }  // namespace
 }  // namespace modelgate
+
+namespace modelgate {
+namespace {
+
+TEST(StatusMapTest, BoundsErrorMessagesAtAUtf8Boundary) {
+  EXPECT_EQ(BoundedErrorMessage("short"), "short");
+  const std::string exact(kMaxErrorMessageBytes, 'a');
+  EXPECT_EQ(BoundedErrorMessage(exact), exact);
+  const std::string cut = BoundedErrorMessage(std::string(200000, 'a'));
+  EXPECT_LE(cut.size(), kMaxErrorMessageBytes);
+  EXPECT_TRUE(cut.ends_with("…"));
+  // Two-byte characters: the cut never leaves half of one.
+  std::string accents;
+  while (accents.size() < 3 * kMaxErrorMessageBytes) accents += "é";
+  const std::string cut2 = BoundedErrorMessage(accents);
+  EXPECT_LE(cut2.size(), kMaxErrorMessageBytes);
+  const std::string kept = cut2.substr(0, cut2.size() - std::string("…").size());
+  EXPECT_EQ(kept.size() % 2, 0u);
+  EXPECT_EQ(kept.find_first_not_of("é"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace modelgate

@@ -135,7 +135,9 @@ TEST(RestCodecTest, V2ResponseIsValidJsonWithExactNumbersAndEscapes) {
   b.shape = {1};
   b.raw = std::string(1, '\1');
   resp.outputs = {p, s, b};
-  const auto j = nlohmann::json::parse(EncodeV2InferResponse(resp));
+  auto body = EncodeV2InferResponse(resp);
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  const auto j = nlohmann::json::parse(*body);
   EXPECT_EQ(j["id"], "id \"quoted\"\n");
   EXPECT_EQ(j["outputs"][0]["shape"], nlohmann::json::array({4}));
   EXPECT_EQ(j["outputs"][0]["data"][0].get<double>(), 0.8423355365169382);  // round-trips exactly

@@ -1,0 +1,50 @@
+#include "backend/process/tensor_proto.h"
+
+#include <gtest/gtest.h>
+
+namespace modelgate {
+namespace {
+
+worker::v1::Tensor Proto(const std::string& datatype, std::vector<int64_t> shape,
+                         std::string raw = "") {
+  worker::v1::Tensor t;
+  t.set_name("y");
+  t.set_datatype(datatype);
+  for (int64_t d : shape) t.add_shape(d);
+  t.set_raw(std::move(raw));
+  return t;
+}
+
+void ExpectInternal(const StatusOr<Tensor>& t, const std::string& fragment) {
+  ASSERT_FALSE(t.ok()) << fragment;
+  EXPECT_EQ(t.status().code(), StatusCode::kInternal);
+  EXPECT_NE(t.status().message().find(fragment), std::string::npos) << t.status().message();
+}
+
+TEST(TensorProtoTest, RejectsAbsurdWorkerShapesNamingModelAndOutput) {
+  // [2^62, 4] wraps to 0 elements unchecked; the V1 encoder then read past the data.
+  ExpectInternal(MoveFromProto(Proto("FP64", {int64_t{1} << 62, 4}), "m"),
+                 "model 'm' output 'y': shape [4611686018427387904,4]");
+  ExpectInternal(MoveFromProto(Proto("BYTES", {int64_t{1} << 62, 4}), "m"), "model 'm' output 'y'");
+  ExpectInternal(MoveFromProto(Proto("FP64", {20000000, 0}), "m"), "nests 20000000 rows");
+  ExpectInternal(MoveFromProto(Proto("FP64", {2}, std::string(8, '\0')), "m"),
+                 "shape [2] needs 2 elements, the worker sent 1");
+  ExpectInternal(MoveFromProto(Proto("FP64", {1}, std::string(9, '\0')), "m"),
+                 "not a whole number of 8-byte elements");
+  ExpectInternal(
+      MoveFromProto(Proto("FP64", std::vector<int64_t>(17, 1), std::string(8, '\0')), "m"),
+      "17 dimensions");
+  ExpectInternal(MoveFromProto(Proto("FLOAT", {1}), "m"),
+                 "model 'm' output 'y' has unknown datatype");
+}
+
+TEST(TensorProtoTest, AcceptsWellFormedOutputsIncludingSmallEmptyOnes) {
+  auto t = MoveFromProto(Proto("FP64", {2, 2}, std::string(32, '\0')), "m");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->shape, (std::vector<int64_t>{2, 2}));
+  auto empty = MoveFromProto(Proto("FP64", {3, 0}), "m");
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+}
+
+}  // namespace
+}  // namespace modelgate
