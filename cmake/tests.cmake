@@ -21,6 +21,11 @@ add_executable(unit_tests
   tests/unit/scheduler/deadline_queue_test.cc
   tests/unit/scheduler/batching_test.cc
   tests/unit/frontend/http/rest_codec_test.cc
+  tests/unit/frontend/http/connection_slots_test.cc
+  tests/unit/frontend/http/accept_backoff_test.cc
+  tests/unit/frontend/http/request_header_checks_test.cc
+  tests/unit/frontend/http/offload_pool_test.cc
+  tests/unit/frontend/http/tls_context_test.cc
   ${UNIT_TEST_EXTRA})
 target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_http
   GTest::gtest_main)
@@ -65,7 +70,8 @@ add_custom_command(OUTPUT ${PY_STUBS}/grpc_predict_v2_pb2.py ${PY_STUBS}/health_
 add_custom_target(python_stubs ALL DEPENDS ${PY_STUBS}/grpc_predict_v2_pb2.py)
 
 set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio for the tests")
-foreach(name http_api grpc_client concurrency shutdown faults observability batching)
+foreach(name http_api grpc_client concurrency shutdown faults observability batching
+    security_http)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)

@@ -43,7 +43,13 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
       "max-inflight", po::value(&o.max_inflight)->default_value(o.max_inflight),
       "requests in flight across all models; beyond it: 429")(
       "max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
-      "open REST connections; beyond it a new connection gets 503 and is closed");
+      "open REST connections; when all are taken the connection idle longest is closed for a "
+      "new one, and if none is idle the new one gets 503")(
+      "tls-cert", po::value(&o.tls_cert),
+      "PEM certificate chain: serve REST and metrics over TLS (reloaded on SIGHUP)")(
+      "tls-key", po::value(&o.tls_key), "PEM private key of --tls-cert (reloaded on SIGHUP)")(
+      "tls-client-ca", po::value(&o.tls_client_ca),
+      "PEM CA certificates: require client certificates signed by them (mutual TLS)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

@@ -26,6 +26,8 @@ struct DaemonOptions {
   int shutdown_grace_seconds = 30;
   int64_t max_inflight = 4096;
   int max_connections = 1024;
+  // TLS for the REST and metrics listeners (PEM files); client CA: mutual TLS.
+  std::string tls_cert, tls_key, tls_client_ca;
 };
 
 // nullopt with *exit_code set when the process should exit (--help, error).
