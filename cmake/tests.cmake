@@ -26,6 +26,7 @@ add_executable(unit_tests
   tests/unit/frontend/http/request_header_checks_test.cc
   tests/unit/frontend/http/offload_pool_test.cc
   tests/unit/frontend/http/tls_context_test.cc
+  tests/unit/frontend/http/metrics_endpoint_test.cc
   ${UNIT_TEST_EXTRA})
 target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_http
   GTest::gtest_main)

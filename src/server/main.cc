@@ -187,11 +187,11 @@ int main(int argc, char** argv) {
     reload_signals.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
       if (tls.enabled()) {
-        spdlog::info("signal=SIGHUP reloading TLS certificate and key");
+        spdlog::info("signal={} (SIGHUP) reloading TLS certificate and key", SIGHUP);
         (void)http.ReloadTls();
         if (metrics_endpoint) (void)metrics_endpoint->ReloadTls();
       } else {
-        spdlog::info("signal=SIGHUP ignored: no TLS certificate to reload");
+        spdlog::info("signal={} (SIGHUP) ignored: no TLS certificate to reload", SIGHUP);
       }
       await_reload();
     });
