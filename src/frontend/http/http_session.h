@@ -25,6 +25,7 @@
 
 #include "frontend/http/http_server.h"
 #include "frontend/http/request_header_checks.h"
+#include "spdlog/spdlog.h"
 
 namespace modelgate {
 
@@ -70,6 +71,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
                               [self = this->shared_from_this()](boost::beast::error_code ec) {
                                 self->slot_->SetBusy();
                                 if (ec) {
+                                  // Scanners and plain-HTTP clients end here: debug only.
+                                  error_code ignored;
+                                  const auto peer =
+                                      self->Lowest().socket().remote_endpoint(ignored);
+                                  spdlog::debug("tls handshake failed peer={}: {}",
+                                                peer.address().to_string(), ec.message());
                                   self->Lowest().close();
                                   return;
                                 }
