@@ -6,7 +6,7 @@ target_link_libraries(modelgate_config PUBLIC modelgate_common nlohmann_json::nl
 modelgate_library(modelgate_observability src/observability/metrics.cc
   src/observability/logging.cc src/observability/request_id.cc)
 target_link_libraries(modelgate_observability PUBLIC modelgate_common modelgate_log
-  prometheus-cpp::pull nlohmann_json::nlohmann_json)
+  prometheus-cpp::core nlohmann_json::nlohmann_json)
 
 modelgate_library(modelgate_resilience src/resilience/circuit_breaker.cc)
 target_link_libraries(modelgate_resilience PUBLIC modelgate_common)
@@ -18,8 +18,11 @@ modelgate_library(modelgate_core src/server/inference_core.cc src/server/request
 target_link_libraries(modelgate_core PUBLIC modelgate_pool modelgate_observability)
 
 modelgate_library(modelgate_http src/frontend/http/http_server.cc src/frontend/http/http_api.cc
-  src/frontend/http/rest_codec.cc src/frontend/http/json_tensor.cc src/frontend/http/json_writer.cc)
-target_link_libraries(modelgate_http PUBLIC modelgate_core modelgate_observability)
+  src/frontend/http/rest_codec.cc src/frontend/http/json_tensor.cc src/frontend/http/json_writer.cc
+  src/frontend/http/connection_slots.cc src/frontend/http/accept_backoff.cc
+  src/frontend/http/request_header_checks.cc src/frontend/http/tls_context.cc
+  src/frontend/http/offload_pool.cc src/frontend/http/metrics_endpoint.cc)
+target_link_libraries(modelgate_http PUBLIC modelgate_core modelgate_observability OpenSSL::SSL)
 
 modelgate_library(modelgate_grpc src/frontend/grpc/grpc_frontend.cc src/frontend/grpc/grpc_codec.cc)
 target_link_libraries(modelgate_grpc PUBLIC modelgate_core modelgate_observability gRPC::grpc++)

@@ -30,6 +30,12 @@ add_executable(unit_tests
   tests/unit/observability/log_record_test.cc
   tests/unit/frontend/http/rest_codec_limits_test.cc
   tests/unit/frontend/grpc/grpc_codec_test.cc
+  tests/unit/frontend/http/connection_slots_test.cc
+  tests/unit/frontend/http/accept_backoff_test.cc
+  tests/unit/frontend/http/request_header_checks_test.cc
+  tests/unit/frontend/http/offload_pool_test.cc
+  tests/unit/frontend/http/tls_context_test.cc
+  tests/unit/frontend/http/metrics_endpoint_test.cc
   ${UNIT_TEST_EXTRA})
 target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_http
   modelgate_grpc GTest::gtest_main)
@@ -75,7 +81,7 @@ add_custom_target(python_stubs ALL DEPENDS ${PY_STUBS}/grpc_predict_v2_pb2.py)
 
 set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio for the tests")
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
-    security_logs security_posture security_input)
+    security_logs security_posture security_input security_http)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)

@@ -1,12 +1,14 @@
 // Metrics: every Prometheus series the daemon exports, defined once here and
-// listed in the README. Served by prometheus-cpp on --metrics-port at /metrics.
+// listed in the README. prometheus-cpp holds the registry; Serialize() renders
+// the text format, which the daemon's own HTTP stack serves on --metrics-port
+// at /metrics (frontend/http/metrics_endpoint.h).
 //
 // Hot paths never look series up by name: each model version gets a
 // ModelMetrics with every counter and histogram resolved at start-up
 // (requests for every protocol x code pair, so rates start at 0). Gauges that
 // describe state (queue depth, workers by state, breaker state, worker
-// memory) are read at scrape time from a snapshot source, and so are the
-// daemon's process metrics.
+// memory) are read at scrape time (the caller passes the pool snapshot), and
+// so are the daemon's process metrics.
 //
 // The request `code` label is the gRPC code name (OK, INVALID_ARGUMENT,
 // NOT_FOUND, RESOURCE_EXHAUSTED, UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL,
@@ -16,7 +18,6 @@
 #pragma once
 
 #include <array>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,7 +31,6 @@
 
 namespace prometheus {
 class Counter;
-class Exposer;
 class Gauge;
 class Histogram;
 class Registry;
@@ -83,29 +83,25 @@ class Metrics {
   Metrics();
   ~Metrics();
 
-  // Starts the exposer on host:port.
-  Status Serve(const std::string& host, uint16_t port);
-
   // The series of a model version; created on first use (at start-up).
   ModelMetrics& ForModel(const std::string& model, const std::string& version);
   ModelMetrics& Unknown() { return ForModel("_unknown", ""); }
 
-  // Called at scrape time, from the exposer's thread.
-  void SetSnapshotSource(std::function<std::vector<PoolSnapshot>()> source);
+  // The Prometheus text exposition (format 0.0.4) of every series: the
+  // registry, the daemon's process metrics and the state in `pools`. Any
+  // thread.
+  std::string Serialize(const std::vector<PoolSnapshot>& pools) const;
 
   // modelgate_auth_failures_total{reason}: a denied bearer-token check.
   void RecordAuthFailure(AuthResult result);
 
  private:
   struct Families;
-  class StateCollector;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Families> families_;
   std::array<prometheus::Counter*, kAuthFailureReasons.size()> auth_failures_{};
-  std::shared_ptr<StateCollector> state_;
   std::mutex mu_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<ModelMetrics>> models_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
 };
 
 }  // namespace modelgate

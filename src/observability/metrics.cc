@@ -3,9 +3,9 @@
 #include <dirent.h>
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -98,53 +98,34 @@ void AddProcessMetrics(std::vector<prometheus::MetricFamily>& out) {
       boot + starttime / ticks);
 }
 
+// Gauges that describe the pools' state at scrape time.
+void AddPoolMetrics(const std::vector<PoolSnapshot>& pools,
+                    std::vector<prometheus::MetricFamily>& out) {
+  using T = prometheus::MetricType;
+  auto queue = Family("modelgate_queue_depth", "Requests waiting for a worker", T::Gauge);
+  auto inflight = Family("modelgate_inflight_requests",
+                         "Requests accepted and not yet answered (queued + running)", T::Gauge);
+  auto workers = Family("modelgate_workers", "Worker processes by state", T::Gauge);
+  auto breaker = Family("modelgate_circuit_breaker_state",
+                        "Circuit breaker: 0 closed, 1 open, 2 half-open", T::Gauge);
+  auto memory = Family("modelgate_worker_memory_bytes",
+                       "Resident memory summed over the model version's workers", T::Gauge);
+  for (const auto& s : pools) {
+    std::vector<prometheus::ClientMetric::Label> l = {{"model", s.model}, {"version", s.version}};
+    queue.metric.push_back(Sample(static_cast<double>(s.queue_depth), l));
+    inflight.metric.push_back(Sample(static_cast<double>(s.inflight), l));
+    breaker.metric.push_back(Sample(s.breaker_state, l));
+    memory.metric.push_back(Sample(static_cast<double>(s.worker_memory_bytes), l));
+    for (size_t i = 0; i < s.workers.size(); ++i) {
+      auto wl = l;
+      wl.push_back({"state", std::string(kWorkerStates[i])});
+      workers.metric.push_back(Sample(s.workers[i], wl));
+    }
+  }
+  for (auto* f : {&queue, &inflight, &workers, &breaker, &memory}) out.push_back(std::move(*f));
+}
+
 }  // namespace
-
-class Metrics::StateCollector final : public prometheus::Collectable {
- public:
-  void SetSource(std::function<std::vector<PoolSnapshot>()> source) {
-    std::lock_guard<std::mutex> lock(mu_);
-    source_ = std::move(source);
-  }
-
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    std::vector<prometheus::MetricFamily> out;
-    AddProcessMetrics(out);
-    std::function<std::vector<PoolSnapshot>()> source;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      source = source_;
-    }
-    if (!source) return out;
-    using T = prometheus::MetricType;
-    auto queue = Family("modelgate_queue_depth", "Requests waiting for a worker", T::Gauge);
-    auto inflight = Family("modelgate_inflight_requests",
-                           "Requests accepted and not yet answered (queued + running)", T::Gauge);
-    auto workers = Family("modelgate_workers", "Worker processes by state", T::Gauge);
-    auto breaker = Family("modelgate_circuit_breaker_state",
-                          "Circuit breaker: 0 closed, 1 open, 2 half-open", T::Gauge);
-    auto memory = Family("modelgate_worker_memory_bytes",
-                         "Resident memory summed over the model version's workers", T::Gauge);
-    for (const auto& s : source()) {
-      std::vector<prometheus::ClientMetric::Label> l = {{"model", s.model}, {"version", s.version}};
-      queue.metric.push_back(Sample(static_cast<double>(s.queue_depth), l));
-      inflight.metric.push_back(Sample(static_cast<double>(s.inflight), l));
-      breaker.metric.push_back(Sample(s.breaker_state, l));
-      memory.metric.push_back(Sample(static_cast<double>(s.worker_memory_bytes), l));
-      for (size_t i = 0; i < s.workers.size(); ++i) {
-        auto wl = l;
-        wl.push_back({"state", std::string(kWorkerStates[i])});
-        workers.metric.push_back(Sample(s.workers[i], wl));
-      }
-    }
-    for (auto* f : {&queue, &inflight, &workers, &breaker, &memory}) out.push_back(std::move(*f));
-    return out;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::function<std::vector<PoolSnapshot>()> source_;
-};
 
 struct Metrics::Families {
   prometheus::Family<prometheus::Counter>& requests;
@@ -157,9 +138,7 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Counter>& auth_failures;
 };
 
-Metrics::Metrics()
-    : registry_(std::make_shared<prometheus::Registry>()),
-      state_(std::make_shared<StateCollector>()) {
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   using namespace prometheus;
   families_ = std::make_unique<Families>(Families{
       BuildCounter()
@@ -209,20 +188,11 @@ void Metrics::RecordAuthFailure(AuthResult result) {
 
 Metrics::~Metrics() = default;
 
-Status Metrics::Serve(const std::string& host, uint16_t port) {
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(host + ":" + std::to_string(port));
-  } catch (const std::exception& e) {
-    return Unavailable("metrics listener on " + host + ":" + std::to_string(port) + ": " +
-                       e.what());
-  }
-  exposer_->RegisterCollectable(registry_);
-  exposer_->RegisterCollectable(state_);
-  return Status::Ok();
-}
-
-void Metrics::SetSnapshotSource(std::function<std::vector<PoolSnapshot>()> source) {
-  state_->SetSource(std::move(source));
+std::string Metrics::Serialize(const std::vector<PoolSnapshot>& pools) const {
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  AddProcessMetrics(families);
+  AddPoolMetrics(pools, families);
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 ModelMetrics& Metrics::ForModel(const std::string& model, const std::string& version) {

@@ -47,7 +47,8 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
       "max-inflight", po::value(&o.max_inflight)->default_value(o.max_inflight),
       "requests in flight across all models; beyond it: 429")(
       "max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
-      "open REST connections; beyond it a new connection gets 503 and is closed");
+      "open REST connections; when all are taken the connection idle longest is closed for a "
+      "new one, and if none is idle the new one gets 503");
   std::vector<std::string> cors;
   po::options_description security("Security (README \"Security\")");
   security.add_options()("tls-cert", po::value(&o.tls_cert),

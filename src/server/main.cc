@@ -3,14 +3,22 @@
 //
 // Threads: one I/O thread runs Asio (REST sessions, worker pipes, pools,
 // timers) and is the only thread that spawns workers (their death signal is
-// tied to it); gRPC runs its own threads and posts into the I/O thread; the
-// main thread waits for SIGTERM/SIGINT and drives shutdown.
+// tied to it); large REST bodies are parsed and encoded on a small offload
+// pool; gRPC runs its own threads and posts into the I/O thread; the metrics
+// endpoint has its own thread and reads pool state by posting to the I/O
+// thread; the main thread waits for SIGTERM/SIGINT and drives shutdown.
+// SIGHUP reloads the TLS certificates and never ends the daemon.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <thread>
@@ -18,6 +26,8 @@
 #include "frontend/grpc/grpc_frontend.h"
 #include "frontend/http/http_api.h"
 #include "frontend/http/http_server.h"
+#include "frontend/http/metrics_endpoint.h"
+#include "frontend/http/offload_pool.h"
 #include "modelgate/inference_core.h"
 #include "modelgate/log_event.h"
 #include "modelgate/logging.h"
@@ -47,9 +57,46 @@ void RunOnIo(asio::io_context& io, F&& f) {
   done.get_future().wait();
 }
 
+// Raises the soft descriptor limit to the hard one: every connection and
+// worker pipe takes descriptors, and the usual soft limit (1024) would run
+// out long before --max-connections. Workers inherit the raised limit.
+void RaiseDescriptorLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+    LogWarn("descriptor limit: getrlimit failed", {{"error", std::strerror(errno)}});
+    return;
+  }
+  const rlim_t was = rl.rlim_cur;
+  rlim_t target = rl.rlim_max;
+  if (target == RLIM_INFINITY) {  // the kernel caps it at fs.nr_open
+    std::ifstream nr_open("/proc/sys/fs/nr_open");
+    unsigned long long n = 0;
+    target = (nr_open >> n) && n > 0 ? static_cast<rlim_t>(n) : was;
+  }
+  if (target > rl.rlim_cur) {
+    rl.rlim_cur = target;
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+      LogWarn(
+          "descriptor limit: cannot raise",
+          {{"soft", uint64_t{was}}, {"target", uint64_t{target}}, {"error", std::strerror(errno)}});
+      return;
+    }
+  }
+  LogInfo("descriptor limit", {{"soft", uint64_t{rl.rlim_cur}},
+                               {"hard", rl.rlim_max == RLIM_INFINITY ? std::string("unlimited")
+                                                                     : std::to_string(rl.rlim_max)},
+                               {"soft_was", uint64_t{was}}});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SIGHUP must never end the daemon: ignored until its handler is installed
+  // below, and again at exit, when the handler is gone.
+  ::signal(SIGHUP, SIG_IGN);
+  struct IgnoreSighupAtExit {
+    ~IgnoreSighupAtExit() { ::signal(SIGHUP, SIG_IGN); }
+  } ignore_sighup_at_exit;
   int exit_code = 0;
   auto options = ParseDaemonOptions(argc, argv, &exit_code);
   if (!options) return exit_code;
@@ -63,6 +110,7 @@ int main(int argc, char** argv) {
   } flush_logs_at_exit;
   // A worker that dies while we write to it must give EPIPE, not kill us.
   ::signal(SIGPIPE, SIG_IGN);
+  RaiseDescriptorLimit();
 
   auto models = ScanRepository(options->model_repository);
   if (!models.ok()) {
@@ -84,9 +132,11 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   asio::signal_set stop_signals(io, SIGTERM, SIGINT);
+  asio::signal_set reload_signals(io, SIGHUP);
   Metrics metrics;
   Metrics* metrics_on = options->metrics ? &metrics : nullptr;
   InferenceCore core(io, runtime, std::move(models).value(), metrics_on);
+  OffloadPool offload(io);
   HttpApi api(core, metrics_on, options->access_log);
   // Security (README "Security"): bearer tokens for both front ends, CORS for
   // REST, TLS for gRPC.
@@ -104,6 +154,7 @@ int main(int argc, char** argv) {
   }
   api.set_authenticator(auth.get());
   api.set_cors(CorsPolicy(options->cors_allow_origins));
+  api.set_offload(&offload);
   HttpLimits limits;
   limits.max_body_bytes = options->max_request_bytes;
   limits.max_connections = options->max_connections;
@@ -114,6 +165,25 @@ int main(int argc, char** argv) {
   GrpcFrontend grpc(core, metrics_on, options->access_log);
   grpc.set_authenticator(auth.get());
   grpc.set_tls({options->tls_cert, options->tls_key, options->tls_client_ca});
+  // Pool state lives on the io thread; a scrape posts there for it.
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
+  if (options->metrics) {
+    metrics_endpoint =
+        std::make_unique<MetricsEndpoint>(metrics, io, [&core] { return core.Snapshot(); });
+  }
+
+  const TlsConfig tls{options->tls_cert, options->tls_key, options->tls_client_ca};
+  if (tls.enabled()) {
+    Status s = http.EnableTls(tls);
+    if (s.ok() && metrics_endpoint) s = metrics_endpoint->EnableTls(tls);
+    if (!s.ok()) {
+      LogCritical("cannot enable tls", {{"error", s.message()}});
+      return 2;
+    }
+    LogInfo("tls enabled for http and metrics",
+            {{"cert", tls.cert_file},
+             {"client_ca", tls.client_ca_file.empty() ? "none" : tls.client_ca_file}});
+  }
 
   auto http_port = http.Listen(options->host, static_cast<uint16_t>(options->http_port));
   if (!http_port.ok()) {
@@ -127,24 +197,32 @@ int main(int argc, char** argv) {
     LogCritical("cannot listen", {{"listener", "grpc"}, {"error", grpc_port.status().message()}});
     return 1;
   }
-  if (Status s = options->metrics
-                     ? metrics.Serve(options->host, static_cast<uint16_t>(options->metrics_port))
-                     : Status::Ok();
-      !s.ok()) {
-    LogCritical("cannot listen", {{"listener", "metrics"}, {"error", s.message()}});
-    return 1;
+  if (metrics_endpoint) {
+    auto port =
+        metrics_endpoint->Start(options->host, static_cast<uint16_t>(options->metrics_port));
+    if (!port.ok()) {
+      LogCritical("cannot listen", {{"listener", "metrics"}, {"error", port.status().message()}});
+      return 1;
+    }
   }
   core.set_ready_observer([&grpc](const std::string&) { grpc.UpdateHealth(); });
-  // Pool state lives on the io thread; a scrape reads it there (bounded wait).
-  metrics.SetSnapshotSource([&io, &core] {
-    auto done = std::make_shared<std::promise<std::vector<PoolSnapshot>>>();
-    auto result = done->get_future();
-    asio::post(io, [done, &core] { done->set_value(core.Snapshot()); });
-    if (result.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
-      return std::vector<PoolSnapshot>{};
-    }
-    return result.get();
-  });
+
+  // SIGHUP: new connections get the certificate and key now in the files; a
+  // bad file keeps the previous ones (logged).
+  std::function<void()> await_reload = [&] {
+    reload_signals.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      if (tls.enabled()) {
+        LogInfo("SIGHUP: reloading TLS certificate and key", {{"signal", SIGHUP}});
+        (void)http.ReloadTls();
+        if (metrics_endpoint) (void)metrics_endpoint->ReloadTls();
+      } else {
+        LogInfo("SIGHUP: no TLS certificate to reload", {{"signal", SIGHUP}});
+      }
+      await_reload();
+    });
+  };
+  await_reload();
 
   std::promise<int> stop_requested;
   stop_signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -199,6 +277,7 @@ int main(int argc, char** argv) {
   // Let the last REST answers leave their sockets.
   RunOnIo(io, [] {});
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (metrics_endpoint) metrics_endpoint->Stop();
   work.reset();
   io.stop();
   io_thread.join();

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "frontend/http/offload_pool.h"
 #include "frontend/http/rest_codec.h"
 #include "modelgate/log_event.h"
 #include "modelgate/metrics.h"
@@ -66,6 +67,57 @@ HttpResponse Denied(AuthResult result, AuthScope needed) {
   return res;
 }
 
+using Finish = std::function<void(HttpResponse, StatusCode)>;
+
+// The answer when the offload pool is saturated.
+Status ServerBusy() {
+  return Unavailable("the server is busy parsing or encoding other large bodies; retry later")
+      .WithRetryAfter(1);
+}
+
+// Roughly how much JSON an infer response becomes: its data bytes, and one
+// row per element of the first dimension (V1 rows).
+size_t EncodeCost(const InferResponse& r) {
+  size_t cost = 0;
+  for (const auto& t : r.outputs) {
+    cost += t.raw.size();
+    for (const auto& s : t.strings) cost += s.size() + 2;
+    if (!t.shape.empty() && t.shape[0] > 0) cost += static_cast<size_t>(t.shape[0]);
+  }
+  return cost;
+}
+
+// Encodes an infer result (on `offload` when large) and answers through
+// `finish`. io thread.
+void AnswerInfer(OffloadPool* offload, StatusOr<InferResponse> result, bool v1,
+                 ModelMetrics* metrics, const Finish& finish) {
+  if (!result.ok()) {
+    finish(Error(result.status()), result.status().code());
+    return;
+  }
+  auto encode = [v1](const InferResponse& r) -> StatusOr<std::string> {
+    if (!v1) return EncodeV2InferResponse(r);
+    return EncodeV1PredictResponse(r);
+  };
+  auto send = [finish](StatusOr<std::string> body) {
+    if (!body.ok()) {
+      finish(Error(body.status()), body.status().code());
+      return;
+    }
+    finish(Json(200, std::move(body).value()), StatusCode::kOk);
+  };
+  if (offload && EncodeCost(*result) > HttpApi::kOffloadBytes) {
+    const bool queued = offload->Submit(
+        [encode, response = std::move(result).value()] { return encode(response); }, send);
+    if (!queued) {
+      if (metrics) metrics->RecordRejected("server_busy");
+      finish(Error(ServerBusy()), StatusCode::kUnavailable);
+    }
+    return;
+  }
+  send(encode(*result));
+}
+
 json TensorMeta(const std::vector<TensorSpec>& specs) {
   json a = json::array();
   for (const auto& s : specs) {
@@ -75,6 +127,16 @@ json TensorMeta(const std::vector<TensorSpec>& specs) {
 }
 
 }  // namespace
+
+// An infer request between its arrival and the core's answer (io thread only).
+struct HttpApi::PendingInfer {
+  bool cancelled = false;
+  std::shared_ptr<InferHandle> handle;  // set once the request is queued
+  void Cancel() {
+    cancelled = true;
+    if (handle) handle->Cancel();
+  }
+};
 
 // A parsed request path: which endpoint, and the model and version it names.
 struct HttpApi::Route {
@@ -322,36 +384,60 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
 HttpCancel HttpApi::Infer(const InferenceCore::Resolved& found, Route& route, HttpRequest&& request,
                           const std::string& request_id, HttpRespond respond, bool v1) {
   const auto start = SteadyClock::now();
-  auto parsed = v1 ? ParseV1PredictRequest(request.body(), *found.config)
-                   : ParseV2InferRequest(request.body());
-  auto finish = [respond = std::move(respond), metrics = found.metrics, start](HttpResponse res,
-                                                                               StatusCode code) {
+  Finish finish = [respond = std::move(respond), metrics = found.metrics, start](HttpResponse res,
+                                                                                 StatusCode code) {
     if (metrics) {
       metrics->RecordRequest(Protocol::kHttp, code,
                              std::chrono::duration<double>(SteadyClock::now() - start).count());
     }
     respond(std::move(res));
   };
-  if (!parsed.ok()) {
-    finish(Error(parsed.status()), parsed.status().code());
-    return {};
+  // io thread only: lets the client withdraw the request while its body is
+  // parsed, and then while it is queued or running.
+  auto pending = std::make_shared<PendingInfer>();
+  auto submit = [core = &core_, offload = offload_, found, model = route.model,
+                 version = route.version, request_id, v1, finish,
+                 pending](StatusOr<InferRequest> parsed) {
+    if (pending->cancelled) {
+      finish(Error(Status(StatusCode::kCancelled, "the request was cancelled by the client")),
+             StatusCode::kCancelled);
+      return;
+    }
+    if (!parsed.ok()) {
+      finish(Error(parsed.status()), parsed.status().code());
+      return;
+    }
+    InferRequest req = std::move(parsed).value();
+    req.model = model;
+    req.version = version;
+    if (req.id.empty()) req.id = request_id;
+    // The one id for header, body and access log: the body's when it has one.
+    Finish answer = [finish, id = req.id](HttpResponse res, StatusCode code) {
+      res.set("x-request-id", id);
+      finish(std::move(res), code);
+    };
+    pending->handle = core->Infer(found, std::move(req),
+                                  [offload, answer = std::move(answer), v1,
+                                   metrics = found.metrics](StatusOr<InferResponse> result) {
+                                    AnswerInfer(offload, std::move(result), v1, metrics, answer);
+                                  });
+  };
+  auto parse = [v1, config = found.config](const std::string& body) {
+    return v1 ? ParseV1PredictRequest(body, *config) : ParseV2InferRequest(body);
+  };
+  if (offload_ && request.body().size() > kOffloadBytes) {
+    // A large body is parsed off the io thread; the rest continues here.
+    const bool queued =
+        offload_->Submit([parse, body = std::move(request.body())] { return parse(body); }, submit);
+    if (!queued) {
+      if (found.metrics) found.metrics->RecordRejected("server_busy");
+      finish(Error(ServerBusy()), StatusCode::kUnavailable);
+      return {};
+    }
+  } else {
+    submit(parse(request.body()));
   }
-  InferRequest req = std::move(parsed).value();
-  req.model = route.model;
-  req.version = route.version;
-  if (req.id.empty()) req.id = request_id;
-  std::string id = req.id;  // the one id for header, body and access log
-  auto handle = core_.Infer(
-      found, std::move(req),
-      [finish = std::move(finish), v1, id = std::move(id)](StatusOr<InferResponse> result) {
-        auto body = !result.ok() ? StatusOr<std::string>(result.status())
-                    : v1         ? EncodeV1PredictResponse(*result)
-                                 : EncodeV2InferResponse(*result);
-        HttpResponse res = body.ok() ? Json(200, std::move(body).value()) : Error(body.status());
-        res.set("x-request-id", id);
-        finish(std::move(res), body.status().code());
-      });
-  return [handle] { handle->Cancel(); };
+  return [pending] { pending->Cancel(); };
 }
 
 }  // namespace modelgate

@@ -14,6 +14,7 @@ namespace modelgate {
 
 class Metrics;
 class ModelMetrics;
+class OffloadPool;
 
 class HttpApi {
  public:
@@ -30,8 +31,15 @@ class HttpApi {
   // withdraw an infer request whose client disconnects (empty otherwise).
   HttpCancel Handle(HttpRequest&& request, HttpRespond respond);
 
+  // Infer bodies and responses larger than kOffloadBytes are parsed and
+  // encoded on `pool` instead of the io thread (null: always inline). When
+  // the pool is saturated the request gets 503. `pool` outlives this.
+  void set_offload(OffloadPool* pool) { offload_ = pool; }
+  static constexpr size_t kOffloadBytes = 64 * 1024;
+
  private:
   struct Route;
+  struct PendingInfer;
   HttpCancel Infer(const InferenceCore::Resolved& found, Route& route, HttpRequest&& request,
                    const std::string& request_id, HttpRespond respond, bool v1);
 
@@ -40,6 +48,7 @@ class HttpApi {
   InferenceCore& core_;
   ModelMetrics* unknown_metrics_;  // requests naming no known model
   bool access_log_;
+  OffloadPool* offload_ = nullptr;
 };
 
 }  // namespace modelgate

@@ -1,196 +1,47 @@
 #include "frontend/http/http_server.h"
 
-#include <array>
-#include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <optional>
+#include <cerrno>
 
+#include "frontend/http/http_session.h"
+#include "modelgate/log_event.h"
 #include "spdlog/spdlog.h"
 
 namespace modelgate {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-namespace {
-
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket socket, const HttpLimits& limits, const HttpHandler& handler,
-          std::shared_ptr<int> connections)
-      : stream_(std::move(socket)),
-        limits_(limits),
-        handler_(handler),
-        connections_(std::move(connections)) {
-    ++*connections_;
-  }
-  ~Session() { --*connections_; }
-
-  void Start() {
-    if (*connections_ > limits_.max_connections) {
-      Fail(503, "too many open connections (" + std::to_string(limits_.max_connections) +
-                    "); retry later");
-      return;
-    }
-    DoRead();
-  }
-
- private:
-  void DoRead() {
-    parser_.emplace();
-    parser_->body_limit(limits_.max_body_bytes);
-    parser_->header_limit(HttpLimits::kMaxHeaderBytes);
-    stream_.expires_after(limits_.read_timeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
-  }
-
-  void OnRead(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-      Fail(413, "request body exceeds the limit of " + std::to_string(limits_.max_body_bytes) +
-                    " bytes");
-      return;
-    }
-    if (ec == http::error::header_limit) {
-      Fail(431, "request headers exceed the limit");
-      return;
-    }
-    if (ec) {
-      // Unparsable HTTP gets a 400; a closed connection or an idle timeout
-      // has nobody to answer.
-      if (ec != http::error::end_of_stream && ec != http::error::partial_message &&
-          ec.category() == http::make_error_code(http::error::bad_method).category()) {
-        Fail(400, "malformed HTTP request: " + ec.message());
-        return;
-      }
-      Close();
-      return;
-    }
-    HttpRequest req = parser_->release();
-    keep_alive_ = req.keep_alive();
-    stream_.expires_never();  // the request's own deadline governs from here
-    answered_ = false;
-    cancel_ = handler_(std::move(req), [self = shared_from_this()](HttpResponse res) {
-      self->answered_ = true;
-      self->cancel_ = nullptr;
-      self->Send(std::move(res));
-    });
-    if (!answered_ && cancel_) WatchForDisconnect();
-  }
-
-  // Reads while the answer is pending: EOF or an error means the client left,
-  // so the request is withdrawn. Bytes that arrive (a pipelined request) stay
-  // in buffer_ for the next read.
-  void WatchForDisconnect() {
-    watching_ = true;
-    stream_.socket().async_read_some(
-        buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
-          self->watching_ = false;
-          self->buffer_.commit(n);
-          if (ec && ec != asio::error::operation_aborted && self->cancel_) {
-            HttpCancel cancel = std::move(self->cancel_);
-            self->cancel_ = nullptr;
-            cancel();
-          }
-          if (self->read_after_watch_) {
-            self->read_after_watch_ = false;
-            self->DoRead();
-          }
-        });
-  }
-
-  // Answers a request that cannot be read to its end, then closes the
-  // connection without losing the answer (see LingeringClose).
-  void Fail(unsigned status, const std::string& message) {
-    HttpResponse res{static_cast<http::status>(status), 11};
-    res.set(http::field::content_type, "application/json");
-    if (status == 503) res.set(http::field::retry_after, "1");
-    res.body() = "{\"error\":\"" + message + "\"}";
-    keep_alive_ = false;
-    linger_ = true;
-    Send(std::move(res));
-  }
-
-  void Send(HttpResponse res) {
-    res.keep_alive(keep_alive_);
-    res.prepare_payload();
-    response_ = std::move(res);
-    stream_.expires_after(limits_.write_timeout);
-    http::async_write(stream_, *response_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->response_.reset();
-                        if (!ec && self->linger_) {
-                          self->LingeringClose();
-                          return;
-                        }
-                        if (ec || !self->keep_alive_) {
-                          self->Close();
-                          return;
-                        }
-                        if (self->watching_) {
-                          // Only one read at a time: stop the watch, read on when it ends.
-                          self->read_after_watch_ = true;
-                          beast::error_code ignored;
-                          self->stream_.socket().cancel(ignored);
-                          return;
-                        }
-                        self->DoRead();
-                      });
-  }
-
-  // The client may still be sending the body we refused. Closing now would
-  // reset the connection and destroy our answer in its receive buffer, so
-  // stop sending, discard what still arrives (bounded in time), then close.
-  void LingeringClose() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTime);
-    Drain();
-  }
-
-  void Drain() {
-    stream_.async_read_some(asio::buffer(drain_buf_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec) {
-                                self->stream_.close();
-                                return;
-                              }
-                              self->Drain();
-                            });
-  }
-
-  void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
-  }
-
-  beast::tcp_stream stream_;
-  const HttpLimits& limits_;
-  const HttpHandler& handler_;
-  std::shared_ptr<int> connections_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<HttpResponse> response_;
-  bool keep_alive_ = true;
-  bool linger_ = false;
-  bool answered_ = false;
-  bool watching_ = false;
-  bool read_after_watch_ = false;
-  HttpCancel cancel_;
-  std::array<char, 16 * 1024> drain_buf_;
-  static constexpr std::chrono::seconds kLingerTime{2};
-};
-
-}  // namespace
-
-HttpServer::HttpServer(asio::io_context& io, HttpLimits limits, HttpHandler handler)
-    : io_(io), limits_(limits), handler_(std::move(handler)), acceptor_(io) {}
+HttpServer::HttpServer(asio::io_context& io, HttpLimits limits, HttpHandler handler,
+                       std::string name)
+    : io_(io),
+      name_(std::move(name)),
+      shared_(std::make_shared<const Shared>(Shared{
+          limits, std::move(handler),
+          ConnectionSlots::Create(static_cast<size_t>(std::max(limits.max_connections, 1)))})),
+      acceptor_(io),
+      accept_retry_(io) {}
 
 HttpServer::~HttpServer() = default;
+
+Status HttpServer::EnableTls(const TlsConfig& config) {
+  auto tls = TlsContext::Load(config);
+  if (!tls.ok()) return tls.status();
+  tls_ = std::move(tls).value();
+  return Status::Ok();
+}
+
+Status HttpServer::ReloadTls() {
+  if (!tls_) return Status::Ok();
+  Status s = tls_->Reload();
+  if (s.ok()) {
+    LogInfo("tls reloaded", {{"listener", name_}, {"cert", tls_->config().cert_file}});
+  } else {
+    LogError("tls reload failed, keeping the previous certificate",
+             {{"listener", name_}, {"error", s.message()}});
+  }
+  return s;
+}
 
 StatusOr<uint16_t> HttpServer::Listen(const std::string& host, uint16_t port) {
   beast::error_code ec;
@@ -202,7 +53,7 @@ StatusOr<uint16_t> HttpServer::Listen(const std::string& host, uint16_t port) {
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Unavailable("HTTP listener on " + host + ":" + std::to_string(port) + ": " +
+    return Unavailable(name_ + " listener on " + host + ":" + std::to_string(port) + ": " +
                        ec.message());
   }
   Accept();
@@ -211,20 +62,62 @@ StatusOr<uint16_t> HttpServer::Listen(const std::string& host, uint16_t port) {
 
 void HttpServer::Accept() {
   acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket), limits_, handler_, connections_)->Start();
-    } else {
-      spdlog::warn("http accept failed: {}", ec.message());
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      OnAcceptError(ec);
+      return;
     }
-    if (acceptor_.is_open()) Accept();
+    backoff_.OnSuccess();
+    StartSession(std::move(socket));
+    Accept();
   });
+}
+
+void HttpServer::OnAcceptError(const beast::error_code& ec) {
+  // Out of descriptors while connections sit idle: close the one idle
+  // longest (its descriptor is free at once) and take the new client.
+  const bool no_descriptors =
+      ec == asio::error::no_descriptors || (ec.category() == asio::error::get_system_category() &&
+                                            (ec.value() == EMFILE || ec.value() == ENFILE));
+  if (no_descriptors && shared_->slots->EvictOldestIdle()) {
+    Accept();
+    return;
+  }
+  const AcceptBackoff::Step step = backoff_.OnFailure(AcceptBackoff::Clock::now());
+  if (step.log) {
+    LogWarn("accept failed", {{"listener", name_},
+                              {"error", ec.message()},
+                              {"retry_ms", step.delay.count()},
+                              {"suppressed", step.suppressed}});
+  }
+  accept_retry_.expires_after(step.delay);
+  accept_retry_.async_wait([this](beast::error_code wait_ec) {
+    if (!wait_ec && acceptor_.is_open()) Accept();
+  });
+}
+
+void HttpServer::StartSession(tcp::socket socket) {
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto slot = shared_->slots->Acquire();
+  if (tls_) {
+    auto ctx = tls_->Current();
+    using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+    TlsStream stream(beast::tcp_stream(std::move(socket)), *ctx);
+    std::make_shared<HttpSession<TlsStream>>(std::move(stream), shared_, std::move(slot),
+                                             std::move(ctx))
+        ->Start();
+  } else {
+    std::make_shared<HttpSession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared_,
+                                                     std::move(slot))
+        ->Start();
+  }
 }
 
 void HttpServer::StopAccepting() {
   beast::error_code ignored;
   acceptor_.close(ignored);
+  accept_retry_.cancel();
 }
 
 }  // namespace modelgate

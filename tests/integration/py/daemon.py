@@ -37,7 +37,7 @@ def make_repository(examples=("mtcars_am", "iris_species", "describe"), test_mod
 
 
 class Daemon:
-    def __init__(self, repo, extra_args=(), log_format="json"):
+    def __init__(self, repo, extra_args=(), log_format="json", preexec_fn=None):
         self.repo = repo
         self.http_port, self.grpc_port, self.metrics_port = free_ports(3)
         self.log_path = tempfile.mktemp(prefix="modelgate-", suffix=".log")
@@ -47,7 +47,7 @@ class Daemon:
              "--http-port", str(self.http_port), "--grpc-port", str(self.grpc_port),
              "--metrics-port", str(self.metrics_port), "--python", PYTHON,
              "--log-format", log_format, *extra_args],
-            stdout=self._log, stderr=subprocess.STDOUT)
+            stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
 
     @property
     def base(self):

@@ -200,11 +200,13 @@ class _ForgedLogs:
             self.assertTrue({"ts", "level", "msg"} <= rec.keys(), rec)
 
     def test_no_hostile_text_escapes_its_value(self):
+        # Event names are literals in the daemon's code: none may carry a
+        # fragment of the hostile text sent by the client or the model.
         events = {r["msg"] for r in self.records}
-        self.assertLessEqual(events, {"model found", "modelgate listening", "worker starting:",
-                                      "worker ready", "access", "model error", "worker output",
-                                      "shutting down", "worker exited", "modelgate stopped",
-                                      "security"})
+        self.assertIn("access", events)
+        for event in events:
+            for fragment in ("forged", "boom", "status=", "model=other", "{", "\n", "\r"):
+                self.assertNotIn(fragment, event, events)
         pids = {r["pid"] for r in self.where(msg="worker starting:")}
         self.assertEqual(len(pids), 1)
         for rec in self.records:

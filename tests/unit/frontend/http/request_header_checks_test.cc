@@ -1,0 +1,103 @@
+#include "frontend/http/request_header_checks.h"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <utility>
+
+namespace modelgate {
+namespace {
+
+namespace http = boost::beast::http;
+
+http::request_header<> Header(unsigned version,
+                              std::initializer_list<std::pair<http::field, const char*>> fields) {
+  http::request_header<> h;
+  h.method(http::verb::post);
+  h.target("/v2/models/m/infer");
+  h.version(version);
+  for (const auto& [f, v] : fields) h.insert(f, v);
+  return h;
+}
+
+TEST(RequestHeaderChecksTest, PlainRequestsAreAcceptable) {
+  auto v = CheckRequestHeader(Header(11, {{http::field::host, "x"}}));
+  EXPECT_EQ(v.status, 0u);
+  EXPECT_FALSE(v.expect_continue);
+  EXPECT_EQ(CheckRequestHeader(Header(10, {})).status, 0u);  // HTTP/1.0 needs no Host
+  EXPECT_EQ(CheckRequestHeader(
+                Header(11, {{http::field::host, "x"}, {http::field::transfer_encoding, "Chunked"}}))
+                .status,
+            0u);
+}
+
+TEST(RequestHeaderChecksTest, Http11WithoutExactlyOneHostIs400) {
+  auto v = CheckRequestHeader(Header(11, {}));
+  EXPECT_EQ(v.status, 400u);
+  EXPECT_NE(v.message.find("Host"), std::string::npos);
+  EXPECT_EQ(
+      CheckRequestHeader(Header(11, {{http::field::host, "a"}, {http::field::host, "b"}})).status,
+      400u);
+}
+
+TEST(RequestHeaderChecksTest, TransferCodingsOtherThanChunkedAreRefused) {
+  auto gzip_chunked = CheckRequestHeader(
+      Header(11, {{http::field::host, "x"}, {http::field::transfer_encoding, "gzip, chunked"}}));
+  EXPECT_EQ(gzip_chunked.status, 501u);
+  EXPECT_NE(gzip_chunked.message.find("'gzip, chunked'"), std::string::npos);
+  EXPECT_NE(gzip_chunked.message.find("Content-Encoding"), std::string::npos);
+  // Split over two lines it is the same list.
+  EXPECT_EQ(CheckRequestHeader(Header(11, {{http::field::host, "x"},
+                                           {http::field::transfer_encoding, "gzip"},
+                                           {http::field::transfer_encoding, "chunked"}}))
+                .status,
+            501u);
+  // Not ending in chunked: the body length is unknown.
+  EXPECT_EQ(CheckRequestHeader(
+                Header(11, {{http::field::host, "x"}, {http::field::transfer_encoding, "gzip"}}))
+                .status,
+            400u);
+  EXPECT_EQ(CheckRequestHeader(Header(11, {{http::field::host, "x"},
+                                           {http::field::transfer_encoding, "chunked, gzip"}}))
+                .status,
+            400u);
+  EXPECT_EQ(CheckRequestHeader(Header(10, {{http::field::transfer_encoding, "chunked"}})).status,
+            400u);
+}
+
+TEST(RequestHeaderChecksTest, CompressedBodiesAre415) {
+  auto v = CheckRequestHeader(
+      Header(11, {{http::field::host, "x"}, {http::field::content_encoding, "gzip"}}));
+  EXPECT_EQ(v.status, 415u);
+  EXPECT_NE(v.message.find("'gzip'"), std::string::npos);
+  EXPECT_EQ(CheckRequestHeader(
+                Header(11, {{http::field::host, "x"}, {http::field::content_encoding, "identity"}}))
+                .status,
+            0u);
+}
+
+TEST(RequestHeaderChecksTest, ExpectContinueIsHonouredOtherExpectationsAre417) {
+  auto v = CheckRequestHeader(
+      Header(11, {{http::field::host, "x"}, {http::field::expect, "100-Continue"}}));
+  EXPECT_EQ(v.status, 0u);
+  EXPECT_TRUE(v.expect_continue);
+  EXPECT_EQ(CheckRequestHeader(
+                Header(11, {{http::field::host, "x"}, {http::field::expect, "something-else"}}))
+                .status,
+            417u);
+  // HTTP/1.0 expectations are ignored (RFC 9110 section 10.1.1).
+  auto v10 = CheckRequestHeader(Header(10, {{http::field::expect, "100-continue"}}));
+  EXPECT_EQ(v10.status, 0u);
+  EXPECT_FALSE(v10.expect_continue);
+}
+
+TEST(RequestHeaderChecksTest, QuotedValuesAreBounded) {
+  std::string huge(10000, 'a');
+  auto v = CheckRequestHeader(
+      Header(11, {{http::field::host, "x"}, {http::field::content_encoding, huge.c_str()}}));
+  EXPECT_EQ(v.status, 415u);
+  EXPECT_LT(v.message.size(), kMaxQuotedValueBytes + 200);
+}
+
+}  // namespace
+}  // namespace modelgate
