@@ -170,6 +170,8 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
       if (!c.Int(v, key, 0, 86400000, &m.default_timeout_ms)) break;
     } else if (key == "max_timeout_ms") {
       if (!c.Int(v, key, 0, 86400000, &m.max_timeout_ms)) break;
+    } else if (key == "deadline_kill_grace_ms") {
+      if (!c.Int(v, key, 0, 3600000, &m.deadline_kill_grace_ms)) break;
     } else if (key == "circuit_breaker") {
       auto& b = m.circuit_breaker;
       int64_t i = 0;
@@ -310,6 +312,7 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
           key,
           "unknown key (expected backend, interpreter, dataframe, required, workers, "
           "max_queue_size, startup_timeout_ms, default_timeout_ms, max_timeout_ms, "
+          "deadline_kill_grace_ms, "
           "circuit_breaker, rate_limit, recycle, limits, dynamic_batching, inputs, outputs, env)");
       break;
     }
