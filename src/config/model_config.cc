@@ -244,25 +244,37 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
                     }))
         break;
     } else if (key == "limits") {
-      int64_t i = 0;
       auto& l = m.limits;
-      if (!c.Object(
-              v, key,
-              {
-                  {"address_space_mb",
-                   [&](const json& x, const std::string& k) {
-                     return c.Int(x, k, 16, 1 << 24, &i) &&
-                            (l.address_space_bytes = uint64_t(i) << 20, true);
-                   }},
-                  {"cpu_seconds",
-                   [&](const json& x, const std::string& k) {
-                     return c.Int(x, k, 1, INT32_MAX, &i) && (l.cpu_seconds = uint64_t(i), true);
-                   }},
-                  {"open_files",
-                   [&](const json& x, const std::string& k) {
-                     return c.Int(x, k, 16, 1 << 20, &i) && (l.open_files = uint64_t(i), true);
-                   }},
-              }))
+      // An integer in range, or "unlimited" where the kernel allows it.
+      auto limit = [&](uint64_t* out, int64_t lo, int64_t hi, int shift, bool may_be_unlimited) {
+        return [&c, out, lo, hi, shift, may_be_unlimited](const json& x, const std::string& k) {
+          if (x.is_string() && may_be_unlimited) {
+            if (x.get<std::string>() != "unlimited") {
+              return c.Fail(k, "must be an integer or \"unlimited\"");
+            }
+            *out = ResourceLimits::kUnlimited;
+            return true;
+          }
+          int64_t i = 0;
+          if (!c.Int(x, k, lo, hi, &i)) return false;
+          *out = uint64_t(i) << shift;
+          return true;
+        };
+      };
+      uint64_t processes = 0;
+      if (!c.Object(v, key,
+                    {
+                        {"address_space_mb", limit(&l.address_space_bytes, 16, 1 << 24, 20, true)},
+                        {"cpu_seconds", limit(&l.cpu_seconds, 1, INT32_MAX, 0, true)},
+                        {"open_files", limit(&l.open_files, 16, 1 << 20, 0, false)},
+                        {"core_mb", limit(&l.core_bytes, 0, 1 << 24, 20, true)},
+                        {"processes",
+                         [&](const json& x, const std::string& k) {
+                           if (!limit(&processes, 16, 1 << 22, 0, true)(x, k)) return false;
+                           l.processes = processes;
+                           return true;
+                         }},
+                    }))
         break;
     } else if (key == "dynamic_batching") {
       int64_t i = 0;

@@ -43,7 +43,10 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
       "max-inflight", po::value(&o.max_inflight)->default_value(o.max_inflight),
       "requests in flight across all models; beyond it: 429")(
       "max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
-      "open REST connections; beyond it a new connection gets 503 and is closed");
+      "open REST connections; beyond it a new connection gets 503 and is closed")(
+      "worker-user", po::value(&o.worker_user),
+      "when the daemon runs as root, the unprivileged user its workers run as (default: "
+      "modelgate if that user exists, else nobody); ignored otherwise");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);

@@ -26,6 +26,9 @@ struct DaemonOptions {
   int shutdown_grace_seconds = 30;
   int64_t max_inflight = 4096;
   int max_connections = 1024;
+  // When the daemon is root: the unprivileged user its workers run as; empty:
+  // "modelgate" if that user exists, else "nobody".
+  std::string worker_user;
 };
 
 // nullopt with *exit_code set when the process should exit (--help, error).

@@ -6,6 +6,7 @@
 // tied to it); gRPC runs its own threads and posts into the I/O thread; the
 // main thread waits for SIGTERM/SIGINT and drives shutdown.
 #include <signal.h>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,10 +19,12 @@
 #include "frontend/grpc/grpc_frontend.h"
 #include "frontend/http/http_api.h"
 #include "frontend/http/http_server.h"
+#include "modelgate/child_reaper.h"
 #include "modelgate/inference_core.h"
 #include "modelgate/logging.h"
 #include "modelgate/metrics.h"
 #include "modelgate/model_repository.h"
+#include "modelgate/worker_user.h"
 #include "server/daemon_options.h"
 #include "spdlog/spdlog.h"
 
@@ -60,6 +63,25 @@ int main(int argc, char** argv) {
   } flush_logs_at_exit;
   // A worker that dies while we write to it must give EPIPE, not kill us.
   ::signal(SIGPIPE, SIG_IGN);
+  // Processes that model code detaches (own session or group) come back to
+  // us when their worker exits, so none of them outlives its worker or us.
+  if (Status s = BecomeChildSubreaper(); !s.ok()) {
+    spdlog::warn("{}: processes detached by model code may outlive their worker", s.message());
+  }
+  // Never model code as root: workers switch to an unprivileged user.
+  auto identity = SetUpWorkerIdentity(options->worker_user);
+  if (!identity.ok()) {
+    spdlog::critical("{}", identity.status().message());
+    return 2;
+  }
+  WorkerHome worker_home(identity->home);
+  if (identity->user) {
+    spdlog::info("workers run as user={} uid={} gid={} home={}", identity->user->name,
+                 identity->user->uid, identity->user->gid, identity->home);
+  } else if (!identity->ignored_request.empty()) {
+    spdlog::warn("--worker-user {} ignored: the daemon is not root; workers run as uid {}",
+                 identity->ignored_request, ::geteuid());
+  }
 
   auto models = ScanRepository(options->model_repository);
   if (!models.ok()) {
@@ -71,6 +93,8 @@ int main(int argc, char** argv) {
       options->bridge_dir.empty() ? MODELGATE_DEFAULT_BRIDGE_DIR : options->bridge_dir;
   runtime.rscript = options->rscript;
   runtime.python = options->python.empty() ? DefaultPython() : options->python;
+  runtime.worker_user = identity->user;
+  runtime.worker_home = identity->home;
   for (const auto& m : *models) {
     spdlog::info("model={} backend={} versions={} workers={} config={}", m.config.name,
                  BackendName(m.config.backend), m.versions.size(), m.config.workers,
@@ -164,6 +188,11 @@ int main(int argc, char** argv) {
   work.reset();
   io.stop();
   io_thread.join();
+  // Nothing survives us: whatever model code left behind (and any worker
+  // that did not exit in time) is killed and reaped now.
+  if (const size_t left = KillRemainingDescendants(std::chrono::seconds(2)); left > 0) {
+    spdlog::info("killed {} leftover processes", left);
+  }
   spdlog::info("modelgate stopped");
   return 0;
 }

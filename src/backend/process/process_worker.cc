@@ -41,6 +41,8 @@ void ProcessWorker::Start() {
     state_ = WorkerState::kDead;
     Status why = Unavailable("model '" + options_.model + "' version " + options_.version +
                              ": cannot start worker: " + spawned.status().message());
+    spdlog::error("model={} version={} cannot start worker: {}", options_.model, options_.version,
+                  spawned.status().message());
     asio::post(io_, [self = shared_from_this(), why] {
       self->listener_->OnWorkerDead(*self, why, DeathCause::kStartFailed);
     });

@@ -253,7 +253,9 @@ TEST_F(ModelPoolTest, PoolRejectionsNeverCountForTheBreaker) {
     Busy()->Die(Unavailable("worker died"), DeathCause::kCrash);
     ASSERT_TRUE(RunUntil(
         io_, [&] { return answers_.count("crash" + std::to_string(i)) == 1; }, 5s));
-    if (i == 0) ASSERT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+    if (i == 0) {
+      ASSERT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+    }
   }
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kOpen);
 }
