@@ -21,6 +21,9 @@ add_executable(unit_tests
   tests/unit/backend/ipc/frame_codec_test.cc
   tests/unit/backend/process/process_worker_test.cc
   tests/unit/backend/pool/model_pool_test.cc
+  tests/unit/backend/process/child_reaper_test.cc
+  tests/unit/backend/process/subprocess_test.cc
+  tests/unit/config/model_config_test.cc
   tests/unit/resilience/circuit_breaker_test.cc
   tests/unit/resilience/token_bucket_test.cc
   tests/unit/scheduler/deadline_queue_test.cc
@@ -81,7 +84,7 @@ add_custom_target(python_stubs ALL DEPENDS ${PY_STUBS}/grpc_predict_v2_pb2.py)
 
 set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio for the tests")
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
-    security_logs security_posture security_input security_http)
+    security_logs security_posture security_input security_http security_isolation)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)

@@ -1,9 +1,22 @@
-// ChildReaper: reaps the daemon's worker processes and reports each one's
-// wait status exactly once.
+// ChildReaper: reaps the daemon's worker processes, reports each one's wait
+// status exactly once, and makes sure nothing a worker started outlives it.
 //
-// Listens for SIGCHLD through an Asio signal_set and waitpid()s only the pids
-// registered with it (never -1), so it cannot steal another component's
-// children. Create it before spawning any child. Single-threaded: all calls and
+// Listens for SIGCHLD through an Asio signal_set. Every watched pid leads its
+// own process group (Spawn puts each worker in one): when it exits, whatever
+// is left of its group gets SIGKILL before the leader is reaped, so the group
+// id cannot be reused in between.
+//
+// Orphan mode: when the process is a child subreaper (BecomeChildSubreaper()
+// before the reaper is created), processes that model code detached into a
+// session or group of their own are reparented to the daemon once their
+// parent exits. The reaper then also reaps children it does not watch, and
+// after every worker death or orphan exit it SIGKILLs each orphan (a child it
+// does not watch) whose MODELGATE_WORKER_PID (see subprocess.h) names no live
+// worker: an orphan lives as long as the worker that started it. Without
+// orphan mode it waitpid()s only the pids registered with it, so it cannot
+// steal another component's children.
+//
+// Create it before spawning any child. Single-threaded: all calls and
 // callbacks happen on the io_context's thread.
 #pragma once
 
@@ -11,8 +24,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <unordered_map>
+#include <vector>
+
+#include "modelgate/status.h"
 
 namespace modelgate {
 
@@ -28,14 +46,37 @@ class ChildReaper {
   void Watch(pid_t pid, OnExit on_exit);
 
   size_t watched() const { return watched_.size(); }
+  bool adopts_orphans() const { return adopt_orphans_; }
+  // Orphans killed so far because their worker was gone.
+  size_t orphans_killed() const { return orphans_killed_; }
 
  private:
   void Arm();
   void ReapReady();
+  void SweepOrphans();
 
   boost::asio::io_context& io_;
   boost::asio::signal_set signals_;
   std::unordered_map<pid_t, OnExit> watched_;
+  const bool adopt_orphans_;
+  size_t orphans_killed_ = 0;
 };
+
+// prctl(PR_SET_CHILD_SUBREAPER): descendants orphaned by a worker's exit are
+// reparented to this process instead of init. Call early in main().
+Status BecomeChildSubreaper();
+bool IsChildSubreaper();
+
+// The pids whose parent is this process (from /proc), zombies included.
+std::vector<pid_t> ListChildren();
+// The MODELGATE_WORKER_PID in `pid`'s environment; nullopt when it has none
+// or it cannot be read.
+std::optional<pid_t> WorkerPidOf(pid_t pid);
+
+// For the end of shutdown, once the workers are reaped and no more are
+// started: SIGKILLs every remaining child (its process group too when it
+// leads one) and every descendant reparented here meanwhile, and reaps them,
+// for at most `budget`. Returns how many live processes it killed.
+size_t KillRemainingDescendants(std::chrono::milliseconds budget);
 
 }  // namespace modelgate

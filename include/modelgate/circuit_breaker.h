@@ -4,9 +4,11 @@
 // lets `half_open_calls` probe calls through; all succeed -> closed, any fails
 // -> open again.
 //
-// Only backend failures are recorded (crash, timeout, malformed frame, model
-// error); the caller never records the client's bad input nor the gateway's
-// own rejections. Not thread-safe: one breaker per model, used on the io thread.
+// The caller records only backend failures (a worker that died mid-request, a
+// protocol violation, a worker killed after its deadline grace); never a
+// client's bad input, a model-raised error, a client's own short deadline nor
+// the gateway's own rejections (see ModelPool). Not thread-safe: one breaker
+// per model, used on the io thread.
 #pragma once
 
 #include <chrono>

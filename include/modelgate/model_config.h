@@ -42,6 +42,9 @@ struct ModelConfig {
   // 0 disables the default / the cap.
   int64_t default_timeout_ms = 60000;
   int64_t max_timeout_ms = 600000;
+  // After a running request's deadline (answered 504 at once), how long its
+  // worker may take to return by itself before it is killed and replaced.
+  int64_t deadline_kill_grace_ms = 1000;
   CircuitBreakerConfig circuit_breaker;
   double rate_limit_rps = 0;  // 0: no rate limit
   double rate_limit_burst = 0;

@@ -2,15 +2,20 @@
 //
 // The child gets: stdin /dev/null; stdout and stderr on pipes read by the
 // daemon; fd 3 = frames from the daemon, fd 4 = frames to the daemon; no other
-// descriptor (close_range); its own process group; SIGKILL when the thread
-// that spawned it exits (PR_SET_PDEATHSIG, so spawn from a thread that lives
-// as long as the daemon: the I/O thread); default signal dispositions and an
-// empty signal mask; exactly the environment given.
+// descriptor (close_range); its own process group (so the daemon can kill
+// whatever it leaves behind in that group); SIGKILL when the thread that
+// spawned it exits (PR_SET_PDEATHSIG, so spawn from a thread that lives as
+// long as the daemon: the I/O thread); default signal dispositions and an
+// empty signal mask; hard and soft resource limits (ResourceLimits); when
+// `user` is set, that user's uid, gid and groups (and no_new_privs); exactly
+// the environment given plus MODELGATE_WORKER_PID=<its own pid>, which its
+// descendants inherit, so the daemon can tell whose orphan a process is.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,18 +23,50 @@
 
 namespace modelgate {
 
-// Optional setrlimit() caps for the child; 0 leaves a limit as inherited.
+// Set in every worker's environment to the worker's own pid.
+inline constexpr char kWorkerPidEnv[] = "MODELGATE_WORKER_PID";
+
+// setrlimit() caps for the child, each applied as soft = hard so model code
+// cannot raise it. Without root, a cap above the daemon's own hard limit is
+// lowered to it.
 struct ResourceLimits {
-  uint64_t address_space_bytes = 0;  // RLIMIT_AS: allocation beyond it fails
-  uint64_t cpu_seconds = 0;          // RLIMIT_CPU: SIGXCPU, then SIGKILL
-  uint64_t open_files = 0;           // RLIMIT_NOFILE
+  static constexpr uint64_t kUnlimited = UINT64_MAX;  // RLIM_INFINITY
+  static constexpr uint64_t kDefaultAddressSpaceBytes = uint64_t{16} << 30;
+  static constexpr uint64_t kDefaultOpenFiles = 4096;
+  // Counts every task (thread) of the worker user across all workers of the
+  // daemon, so it is sized for pools, not for one process.
+  static constexpr uint64_t kDefaultProcessesAsWorkerUser = 1024;
+
+  uint64_t address_space_bytes = kDefaultAddressSpaceBytes;  // RLIMIT_AS: allocations fail beyond
+  uint64_t cpu_seconds = kUnlimited;  // RLIMIT_CPU: SIGXCPU, then SIGKILL (workers are long-lived)
+  uint64_t open_files = kDefaultOpenFiles;  // RLIMIT_NOFILE
+  uint64_t core_bytes = 0;                  // RLIMIT_CORE: no core files
+  // RLIMIT_NPROC; unset: kDefaultProcessesAsWorkerUser when the child runs as
+  // another user, else inherited (it counts all processes of the daemon's uid).
+  std::optional<uint64_t> processes;
 };
+
+// An unprivileged user for workers, resolved before fork.
+struct WorkerUser {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary groups (getgrouplist)
+};
+
+// Looks the user up in the passwd and group databases; NOT_FOUND names it.
+StatusOr<WorkerUser> ResolveWorkerUser(const std::string& name);
 
 struct SpawnOptions {
   std::vector<std::string> argv;  // argv[0] is looked up on PATH if it has no '/'
   std::vector<std::string> env;   // "KEY=VALUE" entries; the whole environment
   std::string working_dir;        // empty: inherit
   ResourceLimits limits;
+  // Set: the child drops to this user before exec (the daemon must be root).
+  std::optional<WorkerUser> user;
+  // Files and directories the child must be able to read as `user`; checked
+  // after the switch so the error names the path, not a later failure.
+  std::vector<std::string> must_read;
 };
 
 // Descriptors are owned by the caller (close-on-exec, blocking mode).

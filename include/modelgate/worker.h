@@ -36,7 +36,27 @@ enum class DeathCause {
 };
 std::string_view DeathCauseName(DeathCause cause);
 
+// How a worker call ended, decided by the worker from what happened (never
+// guessed from a status code). The pool's circuit breaker counts only the
+// outcomes for which IsBackendFailure() holds.
+enum class CallOutcome {
+  kOk,             // the model answered
+  kInvalidInput,   // the model flagged the input (INVALID_ARGUMENT): the client's fault
+  kModelError,     // model code raised (INTERNAL): clients can trigger these with inputs
+  kNotRun,         // the call never reached the process (not ready, request not encodable)
+  kAbandoned,      // the daemon stopped or killed the worker itself (shutdown, unload,
+                   // deadline): the pool accounts for it, the worker does not
+  kWorkerDied,     // the process died on its own mid-request (crash, kill -9, closed pipe)
+  kProtocolError,  // the worker wrote a malformed or out-of-turn frame, or an undecodable result
+};
+constexpr bool IsBackendFailure(CallOutcome outcome) {
+  return outcome == CallOutcome::kWorkerDied || outcome == CallOutcome::kProtocolError;
+}
+
+// A client's answer (the pool's callers).
 using InferDone = std::function<void(StatusOr<std::vector<Tensor>>)>;
+// A worker call's answer with its outcome.
+using WorkerDone = std::function<void(StatusOr<std::vector<Tensor>> result, CallOutcome outcome)>;
 
 class Worker {
  public:
@@ -60,8 +80,9 @@ class Worker {
 
   // Precondition: state() == kReady. Answers with the model's outputs, or
   // INVALID_ARGUMENT (model flagged the input), INTERNAL (model raised), or
-  // UNAVAILABLE (the worker died; the message names the exit and stderr tail).
-  virtual void Infer(std::vector<Tensor> inputs, std::string request_id, InferDone done) = 0;
+  // UNAVAILABLE (the worker died; the message names the exit and stderr tail),
+  // always with the CallOutcome that says which of these happened.
+  virtual void Infer(std::vector<Tensor> inputs, std::string request_id, WorkerDone done) = 0;
 
   // SIGTERM now, SIGKILL after a short grace (kKillGrace). An in-flight
   // request is answered with `why` once the process is reaped.

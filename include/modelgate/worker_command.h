@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "modelgate/subprocess.h"
@@ -10,11 +11,15 @@ namespace modelgate {
 
 enum class Backend { kR, kPython };
 
-// Where the runtimes live and which interpreters run them, daemon-wide.
+// Where the runtimes live, which interpreters run them and as whom, daemon-wide.
 struct RuntimeSettings {
   std::string bridge_dir;  // holds R/, python/, proto/ (see CMakeLists.txt)
   std::string rscript = "Rscript";
   std::string python;  // empty: DefaultPython()
+  // Set when the daemon is root: workers run as this user, with HOME at
+  // `worker_home` (a directory that user owns).
+  std::optional<WorkerUser> worker_user;
+  std::string worker_home;
 };
 
 // /usr/bin/python3 when it exists (Debian's, which sees python3-numpy), else
@@ -32,6 +37,8 @@ struct WorkerCommandOptions {
 // The environment is controlled: a short allow-list taken from the daemon's
 // (PATH, HOME, LANG, TZ, TMPDIR, R_LIBS*), one BLAS thread per worker (the
 // pool provides the parallelism), unbuffered Python, then the model's env.
+// With a worker user, HOME is `worker_home`, and the model directory and the
+// runtime's scripts must be readable by that user (checked at spawn).
 SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOptions& options);
 
 }  // namespace modelgate

@@ -170,6 +170,8 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
       if (!c.Int(v, key, 0, 86400000, &m.default_timeout_ms)) break;
     } else if (key == "max_timeout_ms") {
       if (!c.Int(v, key, 0, 86400000, &m.max_timeout_ms)) break;
+    } else if (key == "deadline_kill_grace_ms") {
+      if (!c.Int(v, key, 0, 3600000, &m.deadline_kill_grace_ms)) break;
     } else if (key == "circuit_breaker") {
       auto& b = m.circuit_breaker;
       int64_t i = 0;
@@ -242,25 +244,37 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
                     }))
         break;
     } else if (key == "limits") {
-      int64_t i = 0;
       auto& l = m.limits;
-      if (!c.Object(
-              v, key,
-              {
-                  {"address_space_mb",
-                   [&](const json& x, const std::string& k) {
-                     return c.Int(x, k, 16, 1 << 24, &i) &&
-                            (l.address_space_bytes = uint64_t(i) << 20, true);
-                   }},
-                  {"cpu_seconds",
-                   [&](const json& x, const std::string& k) {
-                     return c.Int(x, k, 1, INT32_MAX, &i) && (l.cpu_seconds = uint64_t(i), true);
-                   }},
-                  {"open_files",
-                   [&](const json& x, const std::string& k) {
-                     return c.Int(x, k, 16, 1 << 20, &i) && (l.open_files = uint64_t(i), true);
-                   }},
-              }))
+      // An integer in range, or "unlimited" where the kernel allows it.
+      auto limit = [&](uint64_t* out, int64_t lo, int64_t hi, int shift, bool may_be_unlimited) {
+        return [&c, out, lo, hi, shift, may_be_unlimited](const json& x, const std::string& k) {
+          if (x.is_string() && may_be_unlimited) {
+            if (x.get<std::string>() != "unlimited") {
+              return c.Fail(k, "must be an integer or \"unlimited\"");
+            }
+            *out = ResourceLimits::kUnlimited;
+            return true;
+          }
+          int64_t i = 0;
+          if (!c.Int(x, k, lo, hi, &i)) return false;
+          *out = uint64_t(i) << shift;
+          return true;
+        };
+      };
+      uint64_t processes = 0;
+      if (!c.Object(v, key,
+                    {
+                        {"address_space_mb", limit(&l.address_space_bytes, 16, 1 << 24, 20, true)},
+                        {"cpu_seconds", limit(&l.cpu_seconds, 1, INT32_MAX, 0, true)},
+                        {"open_files", limit(&l.open_files, 16, 1 << 20, 0, false)},
+                        {"core_mb", limit(&l.core_bytes, 0, 1 << 24, 20, true)},
+                        {"processes",
+                         [&](const json& x, const std::string& k) {
+                           if (!limit(&processes, 16, 1 << 22, 0, true)(x, k)) return false;
+                           l.processes = processes;
+                           return true;
+                         }},
+                    }))
         break;
     } else if (key == "dynamic_batching") {
       int64_t i = 0;
@@ -310,6 +324,7 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
           key,
           "unknown key (expected backend, interpreter, dataframe, required, workers, "
           "max_queue_size, startup_timeout_ms, default_timeout_ms, max_timeout_ms, "
+          "deadline_kill_grace_ms, "
           "circuit_breaker, rate_limit, recycle, limits, dynamic_batching, inputs, outputs, env)");
       break;
     }

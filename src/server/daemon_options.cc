@@ -62,6 +62,9 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
       "and when it changes")(
       "cors-allow-origin", po::value(&cors),
       "browser origin allowed to call the REST API (repeatable or comma-separated; '*' for any)");
+  desc.add_options()("worker-user", po::value(&o.worker_user),
+                     "when the daemon runs as root, the unprivileged user its workers run as "
+                     "(default: modelgate if that user exists, else nobody); ignored otherwise");
   desc.add(security);
   po::variables_map vm;
   try {

@@ -34,6 +34,9 @@ struct DaemonOptions {
   std::string tls_cert, tls_key, tls_client_ca;
   std::string auth_tokens;                      // token file; empty: no authentication
   std::vector<std::string> cors_allow_origins;  // validated, commas split; "*" allowed
+  // When the daemon is root: the unprivileged user its workers run as; empty:
+  // "modelgate" if that user exists, else "nobody".
+  std::string worker_user;
 };
 
 // nullopt with *exit_code set when the process should exit (--help, error).

@@ -10,6 +10,7 @@
 // SIGHUP reloads the TLS certificates and never ends the daemon.
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -28,11 +29,13 @@
 #include "frontend/http/http_server.h"
 #include "frontend/http/metrics_endpoint.h"
 #include "frontend/http/offload_pool.h"
+#include "modelgate/child_reaper.h"
 #include "modelgate/inference_core.h"
 #include "modelgate/log_event.h"
 #include "modelgate/logging.h"
 #include "modelgate/metrics.h"
 #include "modelgate/model_repository.h"
+#include "modelgate/worker_user.h"
 #include "security/token_authenticator.h"
 #include "security/token_file_reloader.h"
 #include "server/daemon_options.h"
@@ -111,6 +114,27 @@ int main(int argc, char** argv) {
   // A worker that dies while we write to it must give EPIPE, not kill us.
   ::signal(SIGPIPE, SIG_IGN);
   RaiseDescriptorLimit();
+  // Processes that model code detaches (own session or group) come back to
+  // us when their worker exits, so none of them outlives its worker or us.
+  if (Status s = BecomeChildSubreaper(); !s.ok()) {
+    LogWarn("processes detached by model code may outlive their worker", {{"error", s.message()}});
+  }
+  // Never model code as root: workers switch to an unprivileged user.
+  auto identity = SetUpWorkerIdentity(options->worker_user);
+  if (!identity.ok()) {
+    LogCritical("worker user", {{"error", identity.status().message()}});
+    return 2;
+  }
+  WorkerHome worker_home(identity->home);
+  if (identity->user) {
+    LogInfo("workers run as", {{"user", identity->user->name},
+                               {"uid", identity->user->uid},
+                               {"gid", identity->user->gid},
+                               {"home", identity->home}});
+  } else if (!identity->ignored_request.empty()) {
+    LogWarn("--worker-user ignored: the daemon is not root",
+            {{"worker_user", identity->ignored_request}, {"uid", ::geteuid()}});
+  }
 
   auto models = ScanRepository(options->model_repository);
   if (!models.ok()) {
@@ -122,6 +146,8 @@ int main(int argc, char** argv) {
       options->bridge_dir.empty() ? MODELGATE_DEFAULT_BRIDGE_DIR : options->bridge_dir;
   runtime.rscript = options->rscript;
   runtime.python = options->python.empty() ? DefaultPython() : options->python;
+  runtime.worker_user = identity->user;
+  runtime.worker_home = identity->home;
   for (const auto& m : *models) {
     LogInfo("model found", {{"model", m.config.name},
                             {"backend", BackendName(m.config.backend)},
@@ -281,6 +307,11 @@ int main(int argc, char** argv) {
   work.reset();
   io.stop();
   io_thread.join();
+  // Nothing survives us: whatever model code left behind (and any worker
+  // that did not exit in time) is killed and reaped now.
+  if (const size_t left = KillRemainingDescendants(std::chrono::seconds(2)); left > 0) {
+    LogInfo("killed leftover processes", {{"count", left}});
+  }
   LogInfo("modelgate stopped");
   return 0;
 }

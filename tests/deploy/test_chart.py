@@ -269,6 +269,7 @@ class ChartTest(unittest.TestCase):
         pod = objects["Deployment"][0]["spec"]["template"]["spec"]
         items = [v for v in pod["volumes"] if v["name"] == "models"][0]["configMap"]["items"]
         repo = tempfile.mkdtemp(prefix="modelgate-cm-repo-")
+        os.chmod(repo, 0o755)  # workers run as an unprivileged user when we are root
         for item in items:
             path = os.path.join(repo, item["path"])
             os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -158,7 +158,7 @@ TEST_P(KilledWorkerTest, SigkillOfBusyWorkerFailsItsRequestWithSignalAndStderr) 
   std::vector<Tensor> in;
   in.push_back(Fp64("seconds", {1}, {30}));
   w->Infer(std::move(in), "req-kill-1",
-           [&](StatusOr<std::vector<Tensor>> res) { got.emplace(std::move(res)); });
+           [&](StatusOr<std::vector<Tensor>> res, CallOutcome) { got.emplace(std::move(res)); });
   RunUntil(
       h.io, [] { return false; }, std::chrono::milliseconds(300));  // let it start
   ASSERT_EQ(w->state(), WorkerState::kBusy);

@@ -27,7 +27,7 @@ class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker
   uint64_t requests_served() const override { return served_; }
   int64_t RssBytes() const override { return rss_; }
 
-  void Infer(std::vector<Tensor> inputs, std::string request_id, InferDone done) override {
+  void Infer(std::vector<Tensor> inputs, std::string request_id, WorkerDone done) override {
     state_ = WorkerState::kBusy;
     last_inputs = std::move(inputs);
     last_request_id = std::move(request_id);
@@ -35,12 +35,12 @@ class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker
   }
 
   // Answers the request in flight and becomes ready again.
-  void Complete(StatusOr<std::vector<Tensor>> result) {
-    InferDone done = std::move(done_);
+  void Complete(StatusOr<std::vector<Tensor>> result, CallOutcome outcome = CallOutcome::kOk) {
+    WorkerDone done = std::move(done_);
     done_ = nullptr;
     ++served_;
     state_ = WorkerState::kReady;
-    done(std::move(result));
+    done(std::move(result), outcome);
     if (state_ == WorkerState::kReady) listener_->OnWorkerReady(*this);
   }
 
@@ -49,6 +49,8 @@ class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker
     Die(Unavailable("stopped"), cause);
   }
 
+  // Ends the process as ProcessWorker would: a request in flight is answered
+  // with `why` and the outcome that `cause` implies.
   void Die(Status why, DeathCause cause) {
     if (state_ == WorkerState::kDying || state_ == WorkerState::kDead) return;
     state_ = WorkerState::kDying;
@@ -56,9 +58,12 @@ class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker
     boost::asio::post(io_, [self = shared_from_this(), why, cause] {
       self->state_ = WorkerState::kDead;
       if (self->done_) {
-        InferDone done = std::move(self->done_);
+        WorkerDone done = std::move(self->done_);
         self->done_ = nullptr;
-        done(why);
+        const CallOutcome outcome = cause == DeathCause::kMalformed ? CallOutcome::kProtocolError
+                                    : cause == DeathCause::kCrash   ? CallOutcome::kWorkerDied
+                                                                    : CallOutcome::kAbandoned;
+        done(why, outcome);
       }
       self->listener_->OnWorkerDead(*self, why, cause);
     });
@@ -77,7 +82,7 @@ class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker
   int pid_;
   WorkerState state_ = WorkerState::kStarting;
   uint64_t served_ = 0;
-  InferDone done_;
+  WorkerDone done_;
 };
 
 }  // namespace modelgate::testing

@@ -27,7 +27,7 @@ StatusOr<std::vector<Tensor>> WorkerHarness::Infer(ProcessWorker& w, std::vector
                                                    const std::string& request_id) {
   std::optional<StatusOr<std::vector<Tensor>>> got;
   w.Infer(std::move(inputs), request_id,
-          [&](StatusOr<std::vector<Tensor>> r) { got.emplace(std::move(r)); });
+          [&](StatusOr<std::vector<Tensor>> r, CallOutcome) { got.emplace(std::move(r)); });
   RunUntil(
       io, [&] { return got.has_value(); }, std::chrono::seconds(60));
   if (!got) return Internal("test harness: no answer within 60 s");

@@ -24,13 +24,6 @@ int64_t Ms(std::chrono::steady_clock::duration d) {
   return std::chrono::duration_cast<milliseconds>(d).count();
 }
 
-// Outcomes that say the backend is unhealthy; bad input and our own
-// rejections never count.
-bool IsBackendFailure(const Status& s) {
-  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kInternal ||
-         s.code() == StatusCode::kDeadlineExceeded;
-}
-
 }  // namespace
 
 ModelPool::ModelPool(asio::io_context& io, const ModelConfig& config, int64_t version,
@@ -318,71 +311,107 @@ void ModelPool::Run(std::shared_ptr<Batch> batch, const std::shared_ptr<Worker>&
     inputs = ConcatBatch(std::move(parts));
   }
   worker->Infer(std::move(inputs), std::move(request_id),
-                [this, batch, worker](StatusOr<std::vector<Tensor>> result) {
-                  OnBatchFinished(batch, worker, std::move(result));
+                [this, batch, worker](StatusOr<std::vector<Tensor>> result, CallOutcome outcome) {
+                  OnBatchFinished(batch, worker, std::move(result), outcome);
                 });
 }
 
 void ModelPool::OnRunningDeadline(const std::shared_ptr<Batch>& batch,
                                   const std::weak_ptr<Worker>& weak) {
   auto worker = weak.lock();
-  const std::string pid = worker ? std::to_string(worker->pid()) : "?";
-  bool any = false;
+  const milliseconds grace{config_.deadline_kill_grace_ms};
   for (const CallPtr& call : *batch) {
     if (call->answered) continue;
-    any = true;
-    breaker_.OnFailure();
-    LogWarn("deadline passed while running; killing the worker",
+    LogWarn("deadline passed while running; the worker may return within the grace",
             {{"model", config_.name},
              {"version", std::to_string(version_)},
              {"request_id", call->request.request_id},
-             {"pid", worker ? LogValue(worker->pid()) : LogValue(nullptr)}});
-    Answer(call, Status(StatusCode::kDeadlineExceeded, CallLabel(call) +
-                                                           " ran past its deadline; worker pid " +
-                                                           pid + " is being killed and replaced"));
+             {"pid", worker ? LogValue(worker->pid()) : LogValue(nullptr)},
+             {"grace_ms", grace.count()}});
+    Answer(call, Status(StatusCode::kDeadlineExceeded, CallLabel(call) + " ran past its deadline"));
   }
-  if (any && worker) {
-    worker->Kill(
-        Status(StatusCode::kDeadlineExceeded,
-               "killed: request " + batch->front()->request.request_id + " ran past its deadline"),
-        DeathCause::kTimeout);
-  }
+  if (!worker) return;
+  // The worker keeps its slot, and queued requests wait for it, until it
+  // returns by itself (kept; its late answer is dropped) or the grace ends.
+  const auto& timer = batch->front()->deadline_timer;
+  timer->expires_after(grace);
+  timer->async_wait([this, batch, weak](const boost::system::error_code& ec) {
+    if (!ec) OnKillGraceOver(batch, weak);
+  });
+}
+
+void ModelPool::OnKillGraceOver(const std::shared_ptr<Batch>& batch,
+                                const std::weak_ptr<Worker>& weak) {
+  auto worker = weak.lock();
+  // Already finished: the timer fired just before the answer cancelled it.
+  if (!worker || !running_.contains(batch->front()->ticket)) return;
+  // A hung worker is a backend failure: every request of its call counts.
+  for (const CallPtr& call : *batch) SettleBreaker(call, CallOutcome::kWorkerDied);
+  LogWarn("worker did not return within the grace after the deadline; killing it",
+          {{"model", config_.name},
+           {"version", std::to_string(version_)},
+           {"request_id", batch->front()->request.request_id},
+           {"pid", worker->pid()},
+           {"grace_ms", config_.deadline_kill_grace_ms}});
+  worker->Kill(Status(StatusCode::kDeadlineExceeded,
+                      "killed: request " + batch->front()->request.request_id +
+                          " ran past its deadline and did not return within " +
+                          std::to_string(config_.deadline_kill_grace_ms) + " ms"),
+               DeathCause::kTimeout);
   UpdateReady();
 }
 
 void ModelPool::OnBatchFinished(const std::shared_ptr<Batch>& batch,
                                 const std::shared_ptr<Worker>& worker,
-                                StatusOr<std::vector<Tensor>> result) {
+                                StatusOr<std::vector<Tensor>> result, CallOutcome outcome) {
+  // Ends the deadline wait or the kill grace, whichever is armed.
+  if (const auto& timer = batch->front()->deadline_timer) timer->cancel();
   if (batch->size() == 1) {
-    Finish(batch->front(), std::move(result));
+    Finish(batch->front(), std::move(result), outcome);
   } else if (!result.ok()) {
-    for (const CallPtr& call : *batch) Finish(call, result.status());
+    for (const CallPtr& call : *batch) Finish(call, result.status(), outcome);
   } else {
     std::vector<int64_t> rows;
     for (const CallPtr& call : *batch) rows.push_back(call->rows);
     auto parts = SplitBatch(std::move(result).value(), rows);
+    // Rows that do not split back are the model's answer, not a sick backend.
+    const CallOutcome split = parts.ok() ? outcome : CallOutcome::kModelError;
     for (size_t i = 0; i < batch->size(); ++i) {
-      Finish((*batch)[i], parts.ok() ? StatusOr<std::vector<Tensor>>(std::move((*parts)[i]))
-                                     : StatusOr<std::vector<Tensor>>(parts.status()));
+      Finish((*batch)[i],
+             parts.ok() ? StatusOr<std::vector<Tensor>>(std::move((*parts)[i]))
+                        : StatusOr<std::vector<Tensor>>(parts.status()),
+             split);
     }
   }
   UpdateReady();
   MaybeRecycle(worker);
 }
 
-void ModelPool::Finish(const CallPtr& call, StatusOr<std::vector<Tensor>> result) {
+void ModelPool::Finish(const CallPtr& call, StatusOr<std::vector<Tensor>> result,
+                       CallOutcome outcome) {
   running_.erase(call->ticket);
   if (events_.completed) {
     events_.completed(std::chrono::duration<double>(call->started - call->admitted).count(),
                       std::chrono::duration<double>(clock_.Now() - call->started).count());
   }
-  if (call->answered) return;  // already answered at its deadline
-  if (result.ok() || !IsBackendFailure(result.status())) {
-    breaker_.OnSuccess();
-  } else {
-    breaker_.OnFailure();
-  }
+  SettleBreaker(call, outcome);
+  if (call->answered) return;  // answered at its deadline; the late answer is dropped
   Answer(call, std::move(result));
+}
+
+void ModelPool::SettleBreaker(const CallPtr& call, CallOutcome outcome) {
+  if (call->breaker_settled) return;
+  call->breaker_settled = true;
+  if (IsBackendFailure(outcome)) {
+    breaker_.OnFailure();
+  } else if (outcome == CallOutcome::kNotRun || outcome == CallOutcome::kAbandoned ||
+             call->answered) {
+    // Never reached the model, or ended by us, or a late answer after the
+    // client's own deadline: says nothing about the backend's health.
+    breaker_.Release();
+  } else {
+    breaker_.OnSuccess();  // an answer, a model error or flagged input: the backend works
+  }
 }
 
 void ModelPool::MaybeRecycle(const std::shared_ptr<Worker>& worker) {

@@ -6,11 +6,21 @@
 // worker and a load error -> 503 naming it; deadline already passed -> 504;
 // breaker open -> 503 + Retry-After; rate limited -> 429 + Retry-After; queue
 // full -> 429 + Retry-After. Admitted requests wait FIFO for an idle worker; a
-// queued request whose deadline passes is answered 504 without running; a
-// running one is answered 504 at its deadline and its worker is killed
-// (SIGTERM, SIGKILL after a grace) and replaced once reaped, so its slot stays
-// taken until then. Dead workers are replaced with exponential backoff and
+// queued request whose deadline passes is answered 504 without running. A
+// running one is answered 504 at its deadline; its worker then has
+// `deadline_kill_grace_ms` to return by itself: if it does, its late answer is
+// dropped and it stays (no restart, no breaker failure); if not, it is killed
+// (SIGTERM, SIGKILL after Worker::kKillGrace), counted as a breaker failure
+// and replaced once reaped. Its slot stays taken, and queued requests wait for
+// it, until then. Dead workers are replaced with exponential backoff and
 // jitter (at once after a timeout kill or a recycle).
+//
+// Breaker accounting: each admitted request holds one permit, ended exactly
+// once (SettleBreaker) by the worker's typed CallOutcome. Failures are only
+// the backend's: a worker that died on its own mid-request, a protocol
+// violation, a worker killed after the grace. A client's bad input, a
+// model-raised error, a client's own short deadline (worker returned in the
+// grace) and the pool's own rejections never count.
 //
 // Every request gets exactly one answer through its `done`, on the io thread,
 // never from inside Submit.
@@ -103,7 +113,9 @@ class ModelPool : public Worker::Listener {
     SteadyTime started{};
     int64_t rows = 0;  // dim 0 of the inputs, kept for splitting a batch
     bool answered = false;
-    // Shared by the requests of one worker call.
+    bool breaker_settled = false;  // its breaker permit ended (SettleBreaker)
+    // Shared by the requests of one worker call: first the deadline, then
+    // the kill grace after it.
     std::shared_ptr<boost::asio::steady_timer> deadline_timer;
   };
   using CallPtr = std::shared_ptr<Call>;
@@ -119,9 +131,14 @@ class ModelPool : public Worker::Listener {
   Batch NextBatch();
   void Run(std::shared_ptr<Batch> batch, const std::shared_ptr<Worker>& worker);
   void OnBatchFinished(const std::shared_ptr<Batch>& batch, const std::shared_ptr<Worker>& worker,
-                       StatusOr<std::vector<Tensor>> result);
-  void Finish(const CallPtr& call, StatusOr<std::vector<Tensor>> result);
+                       StatusOr<std::vector<Tensor>> result, CallOutcome outcome);
+  void Finish(const CallPtr& call, StatusOr<std::vector<Tensor>> result, CallOutcome outcome);
+  // Ends the call's breaker permit exactly once, by what the outcome says.
+  void SettleBreaker(const CallPtr& call, CallOutcome outcome);
+  // Answers 504 and starts the worker's grace to return by itself.
   void OnRunningDeadline(const std::shared_ptr<Batch>& batch, const std::weak_ptr<Worker>& worker);
+  // The grace is over and the worker is still on the call: kill it.
+  void OnKillGraceOver(const std::shared_ptr<Batch>& batch, const std::weak_ptr<Worker>& worker);
   void ExpireQueued();
   void ArmExpiry();
   void Answer(const CallPtr& call, StatusOr<std::vector<Tensor>> result);

@@ -42,6 +42,9 @@ void ProcessWorker::Start() {
     state_ = WorkerState::kDead;
     Status why = Unavailable("model '" + options_.model + "' version " + options_.version +
                              ": cannot start worker: " + spawned.status().message());
+    LogError("cannot start worker", {{"model", options_.model},
+                                     {"version", options_.version},
+                                     {"error", spawned.status().message()}});
     asio::post(io_, [self = shared_from_this(), why] {
       self->listener_->OnWorkerDead(*self, why, DeathCause::kStartFailed);
     });
@@ -131,7 +134,7 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
     }
   } else if (state_ == WorkerState::kBusy) {
     if (frame.id() == inflight_id_ && (kind == Frame::kResult || kind == Frame::kError)) {
-      InferDone done = std::move(inflight_done_);
+      WorkerDone done = std::move(inflight_done_);
       inflight_done_ = nullptr;
       std::string request_id = std::move(inflight_request_id_);
       ++served_;
@@ -149,9 +152,10 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
           outputs.push_back(std::move(out).value());
         }
         if (bad.ok()) {
-          done(std::move(outputs));
+          done(std::move(outputs), CallOutcome::kOk);
         } else {
-          done(bad);
+          // A Result that does not decode into tensors breaks the protocol.
+          done(bad, CallOutcome::kProtocolError);
         }
       } else {
         const auto& e = frame.error();
@@ -163,9 +167,12 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
                                   {"error", e.message()},
                                   {"traceback", e.traceback()}});
         }
-        done(e.invalid_input()
-                 ? InvalidArgument(e.message())
-                 : Internal("model '" + options_.model + "' raised an error: " + e.message()));
+        if (e.invalid_input()) {
+          done(InvalidArgument(e.message()), CallOutcome::kInvalidInput);
+        } else {
+          done(Internal("model '" + options_.model + "' raised an error: " + e.message()),
+               CallOutcome::kModelError);
+        }
       }
       if (state_ == WorkerState::kReady) listener_->OnWorkerReady(*this);
       return;
@@ -179,10 +186,10 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
       DeathCause::kMalformed, true);
 }
 
-void ProcessWorker::Infer(std::vector<Tensor> inputs, std::string request_id, InferDone done) {
+void ProcessWorker::Infer(std::vector<Tensor> inputs, std::string request_id, WorkerDone done) {
   if (state_ != WorkerState::kReady) {
     asio::post(io_, [done = std::move(done), s = std::string(WorkerStateName(state_))] {
-      done(Unavailable("worker is " + s + ", not ready"));
+      done(Unavailable("worker is " + s + ", not ready"), CallOutcome::kNotRun);
     });
     return;
   }
@@ -195,7 +202,7 @@ void ProcessWorker::Infer(std::vector<Tensor> inputs, std::string request_id, In
   std::string bytes;
   Status s = EncodeFrame(frame, &bytes);
   if (!s.ok()) {
-    asio::post(io_, [done = std::move(done), s] { done(s); });
+    asio::post(io_, [done = std::move(done), s] { done(s, CallOutcome::kNotRun); });
     return;
   }
   state_ = WorkerState::kBusy;
@@ -344,6 +351,21 @@ void ProcessWorker::OnReaped(int wait_status) {
   MaybeFinish();
 }
 
+CallOutcome ProcessWorker::InflightOutcome() const {
+  switch (death_cause_) {
+    case DeathCause::kMalformed:
+      return CallOutcome::kProtocolError;
+    case DeathCause::kTimeout:
+    case DeathCause::kRecycle:
+    case DeathCause::kStopped:
+      return CallOutcome::kAbandoned;  // the daemon ended it on purpose
+    case DeathCause::kStartFailed:
+    case DeathCause::kCrash:
+      break;
+  }
+  return CallOutcome::kWorkerDied;
+}
+
 void ProcessWorker::MaybeFinish() {
   if (wait_status_ && !stdout_open_ && !stderr_open_) Finish();
 }
@@ -377,9 +399,9 @@ void ProcessWorker::Finish() {
         {{"model", options_.model}, {"version", options_.version}, {"pid", pid_}, {"detail", msg}});
   }
   if (inflight_done_) {
-    InferDone done = std::move(inflight_done_);
+    WorkerDone done = std::move(inflight_done_);
     inflight_done_ = nullptr;
-    done(Unavailable("request " + inflight_request_id_ + ": " + msg));
+    done(Unavailable("request " + inflight_request_id_ + ": " + msg), InflightOutcome());
   }
   listener_->OnWorkerDead(*this, Unavailable(msg), death_cause_);
 }

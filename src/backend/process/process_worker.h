@@ -43,7 +43,7 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   WorkerState state() const override { return state_; }
   int pid() const override { return pid_; }
   uint64_t requests_served() const override { return served_; }
-  void Infer(std::vector<Tensor> inputs, std::string request_id, InferDone done) override;
+  void Infer(std::vector<Tensor> inputs, std::string request_id, WorkerDone done) override;
   void Kill(Status why, DeathCause cause) override;
   void Stop(std::chrono::milliseconds grace, DeathCause cause) override;
   int64_t RssBytes() const override;
@@ -65,6 +65,8 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
                   std::chrono::milliseconds grace = std::chrono::milliseconds(0));
   void SendSignal(int sig);
   void OnReaped(int wait_status);
+  // What a request in flight when the process ended should report.
+  CallOutcome InflightOutcome() const;
   void MaybeFinish();
   void Finish();
 
@@ -103,7 +105,7 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   // The request in flight, if any.
   uint64_t inflight_id_ = 0;
   std::string inflight_request_id_;
-  InferDone inflight_done_;
+  WorkerDone inflight_done_;
 
   std::optional<Status> death_reason_;
   DeathCause death_cause_ = DeathCause::kCrash;

@@ -1,6 +1,8 @@
 #include "modelgate/subprocess.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -9,12 +11,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 
 namespace modelgate {
 
 namespace {
+
+// Longest error text a child reports on its status pipe before exiting.
+constexpr size_t kMaxChildErrorBytes = 1024;
+// Longest passwd/group record getpwnam_r may need.
+constexpr size_t kMaxPasswdRecordBytes = 64 * 1024;
+// Most supplementary groups taken for the worker user.
+constexpr int kMaxGroups = 256;
 
 // Pipe pair (read end, write end), both close-on-exec.
 struct Pipe {
@@ -51,11 +61,70 @@ std::string Resolve(const std::string& program) {
   int err = errno;
   // Report "what:errno" on the status pipe; the parent turns it into a Status.
   (void)!::write(status_fd, &err, sizeof(err));
-  (void)!::write(status_fd, what, strlen(what));
+  (void)!::write(status_fd, what, strnlen(what, kMaxChildErrorBytes));
   ::_exit(127);
 }
 
+// One setrlimit() for the child, decided in the parent.
+struct Limit {
+  int resource;
+  rlimit value;
+  const char* what;  // for the child's error
+};
+
+rlim_t AsRlim(uint64_t v) { return v == ResourceLimits::kUnlimited ? RLIM_INFINITY : v; }
+
+std::vector<Limit> PlanLimits(const SpawnOptions& options) {
+  const ResourceLimits& l = options.limits;
+  std::vector<std::pair<int, uint64_t>> want = {{RLIMIT_AS, l.address_space_bytes},
+                                                {RLIMIT_CPU, l.cpu_seconds},
+                                                {RLIMIT_NOFILE, l.open_files},
+                                                {RLIMIT_CORE, l.core_bytes}};
+  if (l.processes) {
+    want.emplace_back(RLIMIT_NPROC, *l.processes);
+  } else if (options.user) {
+    want.emplace_back(RLIMIT_NPROC, ResourceLimits::kDefaultProcessesAsWorkerUser);
+  }
+  const bool privileged = ::geteuid() == 0;
+  std::vector<Limit> plan;
+  for (const auto& [resource, value] : want) {
+    rlim_t v = AsRlim(value);
+    rlimit current{};
+    // Without root a hard limit cannot be raised: stay at the daemon's own.
+    if (!privileged && ::getrlimit(resource, &current) == 0 && v > current.rlim_max) {
+      v = current.rlim_max;
+    }
+    const char* what = resource == RLIMIT_AS       ? "setrlimit RLIMIT_AS"
+                       : resource == RLIMIT_CPU    ? "setrlimit RLIMIT_CPU"
+                       : resource == RLIMIT_NOFILE ? "setrlimit RLIMIT_NOFILE"
+                       : resource == RLIMIT_CORE   ? "setrlimit RLIMIT_CORE"
+                                                   : "setrlimit RLIMIT_NPROC";
+    plan.push_back({resource, rlimit{v, v}, what});
+  }
+  return plan;
+}
+
 }  // namespace
+
+StatusOr<WorkerUser> ResolveWorkerUser(const std::string& name) {
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(kMaxPasswdRecordBytes);
+  const int rc = ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
+  if (rc != 0) {
+    return Internal("worker user '" + name + "': cannot read the user database: " + strerror(rc));
+  }
+  if (!found) return NotFound("worker user '" + name + "' does not exist");
+  WorkerUser user;
+  user.name = name;
+  user.uid = pw.pw_uid;
+  user.gid = pw.pw_gid;
+  int n = kMaxGroups;
+  user.groups.resize(n);
+  if (::getgrouplist(name.c_str(), pw.pw_gid, user.groups.data(), &n) < 0) n = kMaxGroups;
+  user.groups.resize(std::min(n, kMaxGroups));
+  return user;
+}
 
 StatusOr<Subprocess> Spawn(const SpawnOptions& options) {
   if (options.argv.empty()) return InvalidArgument("spawn: empty argv");
@@ -63,9 +132,32 @@ StatusOr<Subprocess> Spawn(const SpawnOptions& options) {
   std::vector<char*> argv;
   for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const auto& e : options.env) envp.push_back(const_cast<char*>(e.c_str()));
+  // The child writes its own pid into this entry (no allocation after fork).
+  const std::string pid_prefix = std::string(kWorkerPidEnv) + "=";
+  std::vector<char> pid_env(pid_prefix.size() + 24, '\0');
+  std::copy(pid_prefix.begin(), pid_prefix.end(), pid_env.begin());
+  // First, so a bounded read of a descendant's /proc/<pid>/environ finds it.
+  std::vector<char*> envp{pid_env.data()};
+  for (const auto& e : options.env) {
+    if (e.rfind(pid_prefix, 0) != 0) envp.push_back(const_cast<char*>(e.c_str()));
+  }
   envp.push_back(nullptr);
+
+  // Everything the child may report is prepared here: it must not allocate.
+  const std::vector<Limit> limits = PlanLimits(options);
+  std::string user_what, chdir_what;
+  std::vector<std::string> read_what;
+  if (options.user) {
+    user_what = "cannot switch to worker user '" + options.user->name + "' (uid " +
+                std::to_string(options.user->uid) + ")";
+    for (const auto& path : options.must_read) {
+      read_what.push_back("worker user '" + options.user->name + "' (uid " +
+                          std::to_string(options.user->uid) + ") cannot read " + path +
+                          " (make it readable by that user or choose another --worker-user)");
+    }
+  }
+  chdir_what = "chdir " + options.working_dir +
+               (options.user ? " as worker user '" + options.user->name + "'" : "");
 
   Pipe to_child, from_child, out, err, status;
   for (Pipe* p : {&to_child, &from_child, &out, &err, &status}) {
@@ -114,16 +206,46 @@ StatusOr<Subprocess> Spawn(const SpawnOptions& options) {
       for (int fd = 5; fd < high_status; ++fd) ::close(fd);
     }
     ::syscall(SYS_close_range, static_cast<unsigned>(high_status + 1), ~0u, 0u);
-    const std::pair<int, uint64_t> limits[] = {{RLIMIT_AS, options.limits.address_space_bytes},
-                                               {RLIMIT_CPU, options.limits.cpu_seconds},
-                                               {RLIMIT_NOFILE, options.limits.open_files}};
-    for (const auto& [resource, value] : limits) {
-      if (value == 0) continue;
-      const rlimit rl{value, value};
-      if (::setrlimit(resource, &rl) != 0) ChildFail(high_status, "setrlimit");
+    // Limits first: only while still root may a hard limit go up.
+    for (const Limit& limit : limits) {
+      if (::setrlimit(limit.resource, &limit.value) != 0) ChildFail(high_status, limit.what);
+    }
+    if (options.user) {
+      const WorkerUser& u = *options.user;
+      // The pipes on fds 1-4 belong to the user too: R reopens /dev/fd/3.
+      for (int fd = 1; fd <= 4; ++fd) {
+        if (::fchown(fd, u.uid, u.gid) != 0) ChildFail(high_status, "fchown of a pipe");
+      }
+      // Raw system calls: the child has one thread, and glibc's wrappers
+      // would try to broadcast the change to threads that are not there.
+      if (::syscall(SYS_setgroups, u.groups.size(), u.groups.data()) != 0 ||
+          ::syscall(SYS_setresgid, u.gid, u.gid, u.gid) != 0 ||
+          ::syscall(SYS_setresuid, u.uid, u.uid, u.uid) != 0 || ::getuid() != u.uid ||
+          ::geteuid() != u.uid) {
+        ChildFail(high_status, user_what.c_str());
+      }
+      // No setuid binary gives the model its privileges back.
+      if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ChildFail(high_status, "no_new_privs");
+      // A change of credentials clears the death signal: set it again.
+      if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ChildFail(high_status, "prctl");
+      if (::getppid() != parent) ::_exit(0);
+      for (size_t i = 0; i < options.must_read.size(); ++i) {
+        if (::access(options.must_read[i].c_str(), R_OK) != 0) {
+          ChildFail(high_status, read_what[i].c_str());
+        }
+      }
     }
     if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) != 0) {
-      ChildFail(high_status, "chdir");
+      ChildFail(high_status, chdir_what.c_str());
+    }
+    {
+      // MODELGATE_WORKER_PID=<pid>: digits written by hand (async-signal-safe).
+      char digits[24];
+      int n = 0;
+      for (pid_t p = ::getpid(); p > 0 || n == 0; p /= 10) digits[n++] = char('0' + p % 10);
+      char* out = pid_env.data() + pid_prefix.size();
+      while (n > 0) *out++ = digits[--n];
+      *out = '\0';
     }
     ::execve(program.c_str(), argv.data(), envp.data());
     ChildFail(high_status, "execve");
@@ -132,14 +254,18 @@ StatusOr<Subprocess> Spawn(const SpawnOptions& options) {
   // Parent.
   CloseAll({to_child.read(), from_child.write(), out.write(), err.write(), status.write()});
   int child_errno = 0;
-  char what[64] = {0};
   ssize_t n;
   do {
     n = ::read(status.read(), &child_errno, sizeof(child_errno));
   } while (n < 0 && errno == EINTR);
   if (n == sizeof(child_errno)) {
-    ssize_t m = ::read(status.read(), what, sizeof(what) - 1);
-    (void)m;
+    std::string what;
+    char chunk[256];
+    ssize_t m;
+    while (what.size() < kMaxChildErrorBytes &&
+           ((m = ::read(status.read(), chunk, sizeof chunk)) > 0 || (m < 0 && errno == EINTR))) {
+      if (m > 0) what.append(chunk, static_cast<size_t>(m));
+    }
     ::close(status.read());
     CloseAll({to_child.write(), from_child.read(), out.read(), err.read()});
     int ws;

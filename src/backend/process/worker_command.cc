@@ -42,9 +42,20 @@ SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOp
                           "R_LIBS_USER", "R_LIBS_SITE"}) {
     if (const char* v = std::getenv(key)) env[key] = v;
   }
+  if (runtime.worker_user && !runtime.worker_home.empty()) env["HOME"] = runtime.worker_home;
   for (const auto& [k, v] : options.env) env[k] = v;
   for (const auto& [k, v] : env) spawn.env.push_back(k + "=" + v);
   spawn.working_dir = options.version_dir;
+  if (runtime.worker_user) {
+    spawn.user = runtime.worker_user;
+    spawn.must_read = {options.version_dir};
+    if (options.backend == Backend::kR) {
+      spawn.must_read.push_back(runtime.bridge_dir + "/R/worker.R");
+      spawn.must_read.push_back(runtime.bridge_dir + "/proto/worker.proto");
+    } else {
+      spawn.must_read.push_back(runtime.bridge_dir + "/python/worker.py");
+    }
+  }
   return spawn;
 }
 

@@ -27,8 +27,13 @@ def free_ports(n):
 
 
 def make_repository(examples=("mtcars_am", "iris_species", "describe"), test_models=()):
-    """A temporary repository of symlinks to example and test models."""
+    """A temporary repository of symlinks to example and test models.
+
+    Readable by everyone: a daemon running as root runs its workers as an
+    unprivileged user, which must be able to read the models.
+    """
     repo = tempfile.mkdtemp(prefix="modelgate-repo-")
+    os.chmod(repo, 0o755)
     for m in examples:
         os.symlink(os.path.join(SOURCE_DIR, "examples", "models", m), os.path.join(repo, m))
     for m in test_models:

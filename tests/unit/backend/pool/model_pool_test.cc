@@ -113,37 +113,187 @@ TEST_F(ModelPoolTest, QueuedRequestPastItsDeadlineIsAnsweredWithoutRunning) {
   EXPECT_EQ(Busy(), nullptr);  // the expired request never reached a worker
 }
 
-TEST_F(ModelPoolTest, RunningRequestPastItsDeadlineIsAnsweredAndItsWorkerKilled) {
+TEST_F(ModelPoolTest, HungWorkerIsKilledAfterTheGraceAndCountsAsAFailure) {
+  config_.deadline_kill_grace_ms = 10;
   Make(1, 4);
-  Submit("slow", clock_.Now() + 1ms);
+  Submit("hung", clock_.Now() + 1ms);
   ASSERT_TRUE(RunUntil(
-      io_, [&] { return answers_.count("slow") == 1; }, 5s));
-  EXPECT_EQ(answers_["slow"].code(), StatusCode::kDeadlineExceeded);
-  EXPECT_EQ(workers_[0]->killed_with, DeathCause::kTimeout);
-  // The slot is replaced once the old worker is gone, without backoff.
+      io_, [&] { return answers_.count("hung") == 1; }, 5s));
+  EXPECT_EQ(answers_["hung"].code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(answers_["hung"].message().find("ran past its deadline"), std::string::npos);
+  // The worker never returns: after the grace it is killed and, once gone,
+  // replaced without backoff.
   ASSERT_TRUE(RunUntil(
       io_, [&] { return workers_.size() == 2 && pool_->ready(); }, 5s));
+  EXPECT_EQ(workers_[0]->killed_with, DeathCause::kTimeout);
   EXPECT_EQ(restarts_, std::vector<DeathCause>{DeathCause::kTimeout});
+  EXPECT_EQ(answers_.size(), 1u);  // answered once, at the deadline
 }
 
-TEST_F(ModelPoolTest, BreakerCountsBackendFailuresOnly) {
-  Make(1, 8);
-  // Bad input flagged by the model is not a backend failure.
+TEST_F(ModelPoolTest, DeadlineKillsOpenTheBreaker) {
+  config_.deadline_kill_grace_ms = 1;
+  Make(1, 4);
   for (int i = 0; i < 3; ++i) {
-    Submit("bad" + std::to_string(i));
+    const std::string id = "hung" + std::to_string(i);
+    ASSERT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+    Submit(id, clock_.Now() + 1ms);
+    // Replaced at once; the next request needs the replacement to be up.
+    ASSERT_TRUE(RunUntil(
+        io_,
+        [&] {
+          return restarts_.size() == static_cast<size_t>(i + 1) &&
+                 pool_->WorkerStates()[static_cast<size_t>(WorkerState::kReady)] == 1;
+        },
+        5s))
+        << id;
+    EXPECT_EQ(answers_[id].code(), StatusCode::kDeadlineExceeded);
+  }
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kOpen);
+}
+
+TEST_F(ModelPoolTest, ShortDeadlineWhoseWorkerReturnsInTheGraceKeepsTheWorker) {
+  config_.deadline_kill_grace_ms = 60000;  // real time never gets there in this test
+  Make(1, 8);
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = "short" + std::to_string(i);
+    Submit(id, clock_.Now() + 1ms);
+    Submit("next" + std::to_string(i));  // queued behind it
+    ASSERT_TRUE(RunUntil(
+        io_, [&] { return answers_.count(id) == 1; }, 5s));
+    EXPECT_EQ(answers_[id].code(), StatusCode::kDeadlineExceeded);
+    // The queued request waits for that worker, which is still on the call.
+    ASSERT_NE(Busy(), nullptr);
+    EXPECT_EQ(Busy()->last_request_id, id);
+    EXPECT_EQ(pool_->queue_depth(), 1u);
+    Busy()->Complete(std::vector<Tensor>{});  // the late answer is dropped
     Settle();
-    Busy()->Complete(InvalidArgument("no"));
+    EXPECT_EQ(answers_[id].code(), StatusCode::kDeadlineExceeded);
+    ASSERT_NE(Busy(), nullptr);
+    EXPECT_EQ(Busy()->last_request_id, "next" + std::to_string(i));
+    Busy()->Complete(std::vector<Tensor>{});
+    Settle();
+    EXPECT_TRUE(answers_.at("next" + std::to_string(i)).ok());
+  }
+  EXPECT_EQ(workers_.size(), 1u);
+  EXPECT_FALSE(workers_[0]->killed_with.has_value());
+  EXPECT_TRUE(restarts_.empty());
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+}
+
+TEST_F(ModelPoolTest, LateAnswersAloneNeverOpenTheBreaker) {
+  config_.deadline_kill_grace_ms = 60000;
+  Make(1, 8);
+  for (int i = 0; i < 6; ++i) {
+    const std::string id = "late" + std::to_string(i);
+    Submit(id, clock_.Now() + 1ms);
+    ASSERT_TRUE(RunUntil(
+        io_, [&] { return answers_.count(id) == 1; }, 5s));
+    // Even a late model error or flagged input says nothing about health.
+    if (i % 2 == 0) {
+      Busy()->Complete(Internal("model raised"), CallOutcome::kModelError);
+    } else {
+      Busy()->Complete(std::vector<Tensor>{});
+    }
     Settle();
   }
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
-  // Model errors are: [ok, error, error] over a 3-call window is 67% >= 50%.
-  for (int i = 0; i < 2; ++i) {
-    EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+  EXPECT_TRUE(restarts_.empty());
+}
+
+TEST_F(ModelPoolTest, InvalidInputNeverCountsForTheBreaker) {
+  Make(1, 8);
+  for (int i = 0; i < 6; ++i) {
+    Submit("bad" + std::to_string(i));
+    Settle();
+    ASSERT_NE(Busy(), nullptr);
+    Busy()->Complete(InvalidArgument("no"), CallOutcome::kInvalidInput);
+    Settle();
+    EXPECT_EQ(answers_["bad" + std::to_string(i)].code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+  EXPECT_TRUE(pool_->ready());
+}
+
+TEST_F(ModelPoolTest, ModelRaisedErrorsNeverCountForTheBreaker) {
+  Make(1, 8);
+  for (int i = 0; i < 6; ++i) {
     Submit("err" + std::to_string(i));
     Settle();
     ASSERT_NE(Busy(), nullptr);
-    Busy()->Complete(Internal("model raised"));
+    Busy()->Complete(Internal("model raised"), CallOutcome::kModelError);
     Settle();
+    EXPECT_EQ(answers_["err" + std::to_string(i)].code(), StatusCode::kInternal);
+  }
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+  EXPECT_TRUE(pool_->ready());
+}
+
+TEST_F(ModelPoolTest, PoolRejectionsNeverCountForTheBreaker) {
+  Make(1, 1);
+  Submit("running");
+  Submit("queued", clock_.Now() + 1ms);
+  for (int i = 0; i < 6; ++i) Submit("full" + std::to_string(i));  // 429: queue full
+  Settle();
+  clock_.Advance(5ms);  // "queued" expires in the queue: 504 without running
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return answers_.count("queued") == 1; }, 5s));
+  EXPECT_EQ(answers_["queued"].code(), StatusCode::kDeadlineExceeded);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(answers_["full" + std::to_string(i)].code(), StatusCode::kResourceExhausted);
+  }
+  Busy()->Complete(std::vector<Tensor>{});
+  Settle();
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+  // The window holds one success: two failures now are 2 of 3 and open it,
+  // which shows the rejections above left no trace in it.
+  for (int i = 0; i < 2; ++i) {
+    Submit("crash" + std::to_string(i));
+    ASSERT_TRUE(RunUntil(
+        io_, [&] { return Busy() != nullptr; }, 5s));
+    Busy()->Die(Unavailable("worker died"), DeathCause::kCrash);
+    ASSERT_TRUE(RunUntil(
+        io_, [&] { return answers_.count("crash" + std::to_string(i)) == 1; }, 5s));
+    if (i == 0) {
+      ASSERT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+    }
+  }
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kOpen);
+}
+
+TEST_F(ModelPoolTest, ProtocolErrorsCountForTheBreaker) {
+  Make(1, 8);
+  Submit("ok");
+  Settle();
+  Busy()->Complete(std::vector<Tensor>{});
+  Settle();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+    Submit("garbled" + std::to_string(i));
+    Settle();
+    ASSERT_NE(Busy(), nullptr);
+    Busy()->Complete(Internal("worker wrote an undecodable result"), CallOutcome::kProtocolError);
+    Settle();
+  }
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kOpen);
+}
+
+TEST_F(ModelPoolTest, WorkerDeathMidRequestOpensTheBreakerAndAProbeClosesIt) {
+  Make(1, 8);
+  Submit("ok");
+  Settle();
+  Busy()->Complete(std::vector<Tensor>{});
+  Settle();
+  // [ok, died, died] over a 3-call window is 67% >= 50%.
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+    const std::string id = "dies" + std::to_string(i);
+    Submit(id);
+    ASSERT_TRUE(RunUntil(
+        io_, [&] { return Busy() != nullptr; }, 5s));
+    Busy()->Die(Unavailable("worker killed by signal 9"), DeathCause::kCrash);
+    ASSERT_TRUE(RunUntil(
+        io_, [&] { return answers_.count(id) == 1; }, 5s));
+    EXPECT_EQ(answers_[id].code(), StatusCode::kUnavailable);
   }
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kOpen);
   EXPECT_FALSE(pool_->ready());
@@ -154,6 +304,9 @@ TEST_F(ModelPoolTest, BreakerCountsBackendFailuresOnly) {
   EXPECT_EQ(answers_["rejected"].retry_after_seconds().value_or(0), 30);
   // After the open duration one probe goes through; its success closes it.
   clock_.Advance(30s);
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return pool_->WorkerStates()[static_cast<size_t>(WorkerState::kReady)] == 1; },
+      5s));
   Submit("probe");
   Settle();
   ASSERT_NE(Busy(), nullptr);

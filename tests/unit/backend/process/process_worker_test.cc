@@ -119,10 +119,15 @@ TEST_F(ProcessWorkerTest, AnswersAnInferAndReturnsToReady) {
                 "' >&4; exec cat <&3 >/dev/null");
   ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
   std::optional<StatusOr<std::vector<Tensor>>> got;
-  w->Infer(ZeroInput(), "req-1", [&](StatusOr<std::vector<Tensor>> r) { got = std::move(r); });
+  std::optional<CallOutcome> outcome;
+  w->Infer(ZeroInput(), "req-1", [&](StatusOr<std::vector<Tensor>> r, CallOutcome o) {
+    got = std::move(r);
+    outcome = o;
+  });
   EXPECT_EQ(w->state(), WorkerState::kBusy);
   ASSERT_TRUE(testing::RunUntil(io, [&] { return got.has_value(); }));
   ASSERT_TRUE(got->ok()) << got->status().ToString();
+  EXPECT_EQ(outcome, CallOutcome::kOk);
   ASSERT_EQ(got->value().size(), 1u);
   EXPECT_EQ(got->value()[0].name, "y");
   double v;
@@ -142,14 +147,92 @@ TEST_F(ProcessWorkerTest, AnswerWithWrongIdKillsWorkerAndFailsTheRequest) {
                 " <&3 >/dev/null; printf '" + PrintfBytes(ResultFrame(77)) + "' >&4; sleep 30");
   ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
   std::optional<StatusOr<std::vector<Tensor>>> got;
-  w->Infer(ZeroInput(), "req-9", [&](StatusOr<std::vector<Tensor>> r) { got = std::move(r); });
+  std::optional<CallOutcome> outcome;
+  w->Infer(ZeroInput(), "req-9", [&](StatusOr<std::vector<Tensor>> r, CallOutcome o) {
+    got = std::move(r);
+    outcome = o;
+  });
   ASSERT_TRUE(testing::RunUntil(io, [&] { return got.has_value() && rec.dead == 1; }));
   ASSERT_FALSE(got->ok());
+  EXPECT_EQ(outcome, CallOutcome::kProtocolError);
+  EXPECT_EQ(rec.cause, DeathCause::kMalformed);
   EXPECT_EQ(got->status().code(), StatusCode::kUnavailable);
   const std::string& m = got->status().message();
   EXPECT_NE(m.find("req-9"), std::string::npos) << m;
   EXPECT_NE(m.find("unexpected frame"), std::string::npos) << m;
   EXPECT_NE(m.find("signal 9"), std::string::npos) << m;
+}
+
+// Each way a call can end reports its own outcome; only a death on its own
+// and a protocol violation are backend failures for the pool's breaker.
+class CallOutcomeTest : public ProcessWorkerTest {
+ protected:
+  // Starts a worker that says Hello, reads one Infer, then runs `then`.
+  CallOutcome RunOne(const std::string& then, Status* status = nullptr) {
+    std::string infer_wire;
+    EXPECT_TRUE(EncodeFrame(InferFrame(1), &infer_wire).ok());
+    auto w = Make("printf '" + HelloBytes() + "' >&4; head -c " +
+                  std::to_string(infer_wire.size()) + " <&3 >/dev/null; " + then);
+    EXPECT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
+    std::optional<CallOutcome> outcome;
+    w->Infer(ZeroInput(), "req-o", [&](StatusOr<std::vector<Tensor>> r, CallOutcome o) {
+      if (status) *status = r.status();
+      outcome = o;
+    });
+    EXPECT_TRUE(testing::RunUntil(io, [&] { return outcome.has_value(); }));
+    w->Kill(Unavailable("test over"), DeathCause::kStopped);
+    EXPECT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
+    return outcome.value_or(CallOutcome::kNotRun);
+  }
+  static std::string ErrorFrame(bool invalid_input) {
+    Frame f;
+    f.set_id(1);
+    f.mutable_error()->set_message("nope");
+    f.mutable_error()->set_invalid_input(invalid_input);
+    return PrintfBytes(f);
+  }
+};
+
+TEST_F(CallOutcomeTest, ModelFlaggedInputIsInvalidInput) {
+  Status s;
+  EXPECT_EQ(RunOne("printf '" + ErrorFrame(true) + "' >&4; exec cat <&3 >/dev/null", &s),
+            CallOutcome::kInvalidInput);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(IsBackendFailure(CallOutcome::kInvalidInput));
+}
+
+TEST_F(CallOutcomeTest, ModelRaisedErrorIsAModelErrorNotABackendFailure) {
+  Status s;
+  EXPECT_EQ(RunOne("printf '" + ErrorFrame(false) + "' >&4; exec cat <&3 >/dev/null", &s),
+            CallOutcome::kModelError);
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  EXPECT_FALSE(IsBackendFailure(CallOutcome::kModelError));
+}
+
+TEST_F(CallOutcomeTest, DeathMidRequestIsAWorkerDeath) {
+  Status s;
+  EXPECT_EQ(RunOne("exit 7", &s), CallOutcome::kWorkerDied);
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(IsBackendFailure(CallOutcome::kWorkerDied));
+}
+
+TEST_F(CallOutcomeTest, MalformedFrameMidRequestIsAProtocolError) {
+  EXPECT_EQ(RunOne("printf '\\377\\377\\377\\377junk' >&4; sleep 30"), CallOutcome::kProtocolError);
+  EXPECT_TRUE(IsBackendFailure(CallOutcome::kProtocolError));
+}
+
+TEST_F(CallOutcomeTest, RequestOfAWorkerTheDaemonKillsIsAbandoned) {
+  std::string infer_wire;
+  ASSERT_TRUE(EncodeFrame(InferFrame(1), &infer_wire).ok());
+  auto w = Make("printf '" + HelloBytes() + "' >&4; exec sleep 30");
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
+  std::optional<CallOutcome> outcome;
+  w->Infer(ZeroInput(), "req-k",
+           [&](StatusOr<std::vector<Tensor>>, CallOutcome o) { outcome = o; });
+  w->Kill(Status(StatusCode::kDeadlineExceeded, "over time"), DeathCause::kTimeout);
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return outcome.has_value() && rec.dead == 1; }));
+  EXPECT_EQ(outcome, CallOutcome::kAbandoned);
+  EXPECT_FALSE(IsBackendFailure(CallOutcome::kAbandoned));
 }
 
 TEST_F(ProcessWorkerTest, GarbageOnTheFramePipeIsMalformedAndKilled) {
