@@ -32,11 +32,13 @@ examples/models/iris_species/1/model.pkl: examples/models/iris_species/train.py
 	cd examples/models/iris_species && $(PYTHON) train.py 1/model.pkl
 
 run: build
+	@scripts/worker-access.sh
 	$(BUILD)/modelgate --model-repository examples/models --host 127.0.0.1 \
 	  --http-port $(HTTP_PORT) --grpc-port $(GRPC_PORT) --metrics-port $(METRICS_PORT) \
 	  --python $(PYTHON)
 
 test: build
+	@scripts/worker-access.sh
 	cd $(BUILD) && ctest --output-on-failure --timeout 900
 
 bench: build
