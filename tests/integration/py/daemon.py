@@ -26,6 +26,25 @@ def free_ports(n):
     return ports
 
 
+def wait_for(predicate, timeout=30, step=0.05):
+    """Polls `predicate` until it is true or `timeout` seconds pass; its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return bool(predicate())
+
+
+def alive(pid):
+    """True while process `pid` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 def make_repository(examples=("mtcars_am", "iris_species", "describe"), test_models=()):
     """A temporary repository of symlinks to example and test models.
 

@@ -17,7 +17,7 @@ import numpy as np
 
 import grpc_predict_v2_pb2 as pb
 import grpc_predict_v2_pb2_grpc as pb_grpc
-from daemon import Daemon, make_repository, request
+from daemon import Daemon, alive, make_repository, request, wait_for
 
 FAULT_MODELS = ("crash_py", "slow_py", "slow_r", "garbage_py", "memhog_py", "echo_py",
                 "rated_py", "load_fail_py")
@@ -68,21 +68,6 @@ def worker_pids(daemon, model):
     return pids
 
 
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
-def wait_for(predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def server_state(daemon=None):

@@ -23,7 +23,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from daemon import Daemon, make_repository, request
+from daemon import Daemon, make_repository, request, wait_for
 
 MAX_CONNECTIONS = 16
 FIGURES = []
@@ -33,14 +33,6 @@ def record(name, value):
     FIGURES.append((name, value))
     print(f"  [figure] {name}: {value}", file=sys.stderr)
 
-
-def wait_for(predicate, timeout=30, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 class Conn:

@@ -20,7 +20,7 @@ import grpc
 
 import grpc_predict_v2_pb2 as pb
 import grpc_predict_v2_pb2_grpc as pb_grpc
-from daemon import SOURCE_DIR, Daemon, make_repository, request
+from daemon import SOURCE_DIR, Daemon, alive, make_repository, request, wait_for
 from test_observability import scrape, value
 
 ROOT = os.geteuid() == 0
@@ -75,21 +75,6 @@ def tearDownModule():
 
 # ---- processes --------------------------------------------------------------
 
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
-def wait_for(predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def children(pid):
