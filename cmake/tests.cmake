@@ -121,5 +121,6 @@ set_tests_properties(deploy_chart PROPERTIES ENVIRONMENT
 target_sources(unit_tests PRIVATE
   tests/unit/security/token_authenticator_test.cc
   tests/unit/frontend/http/cors_test.cc
-  tests/unit/server/daemon_options_test.cc)
+  tests/unit/server/daemon_options_test.cc
+  tests/unit/server/request_validation_test.cc)
 target_link_libraries(unit_tests PRIVATE modelgate_options)
