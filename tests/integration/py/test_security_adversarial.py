@@ -8,6 +8,8 @@
   dynamic batching put into the same worker call.
 - A worker answering two outputs of one name is a 500 naming it; a requested
   output that a model without declared outputs did not return is a 400.
+- A worker that dies mid-request tells that client its own stderr, never
+  what the model wrote while serving other clients.
 """
 
 import socket
@@ -26,7 +28,7 @@ METRICS_MAX_CONNECTIONS = 64  # MetricsEndpoint::kMaxConnections
 def setUpModule():
     global D
     D = Daemon(make_repository(examples=(), test_models=(
-        "echo_py", "slow_py", "slow_batched_py", "malformed_py")),
+        "echo_py", "slow_py", "slow_batched_py", "malformed_py", "crash_py")),
         extra_args=("--max-connections", str(MAX_CONNECTIONS)))
     D.wait_ready()
 
@@ -151,6 +153,21 @@ class WorkerOutputNamesTest(unittest.TestCase):
         status, _, body = infer("echo_py", "x", [1.0], outputs=["pid"])
         self.assertEqual(status, 200, body)
         self.assertEqual([o["name"] for o in body["outputs"]], ["pid"])
+
+
+class WorkerDeathTest(unittest.TestCase):
+    def test_a_crash_reports_only_the_stderr_of_the_load_and_its_own_request(self):
+        for secret in (4242.5, 4343.5):  # another client's inputs, logged by the model
+            status, _, body = infer("crash_py", "x", [secret])
+            self.assertEqual(status, 200, body)
+        status, _, body = infer("crash_py", "x", [-1.0])
+        self.assertEqual(status, 503, body)
+        self.assertIn("negative input, exiting hard", body["error"])  # its own stderr
+        self.assertIn("lines of earlier requests omitted", body["error"])
+        self.assertNotIn("4242.5", body["error"])
+        self.assertNotIn("4343.5", body["error"])
+        # The log keeps the whole tail for the operator.
+        self.assertIn("crash_py: input [4343.5]", D.log())
 
 
 if __name__ == "__main__":
