@@ -474,7 +474,9 @@ void ModelPool::OnWorkerDead(Worker& worker, const Status& why, DeathCause cause
   if (it != workers_.end()) workers_.erase(it);
   asio::post(io_, [keep] {});  // outlive the caller's stack frame
   UpdateReady();
-  if (stopping_) return;
+  // A worker stopped for an unload is not replaced, even when the model was
+  // loaded again before it died: Resume already started its successor.
+  if (stopping_ || cause == DeathCause::kStopped) return;
   if (events_.worker_restarted) events_.worker_restarted(cause);
   milliseconds delay{0};
   if (cause == DeathCause::kStartFailed || cause == DeathCause::kCrash ||

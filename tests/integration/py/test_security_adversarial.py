@@ -10,8 +10,11 @@
   output that a model without declared outputs did not return is a 400.
 - A worker that dies mid-request tells that client its own stderr, never
   what the model wrote while serving other clients.
+- Unloading and loading a model again and again leaves its configured number
+  of workers, not one more per cycle.
 """
 
+import os
 import socket
 import threading
 import time
@@ -168,6 +171,44 @@ class WorkerDeathTest(unittest.TestCase):
         self.assertNotIn("4343.5", body["error"])
         # The log keeps the whole tail for the operator.
         self.assertIn("crash_py: input [4343.5]", D.log())
+
+
+def worker_processes(model):
+    """Live children of the daemon serving `model` (by their command line)."""
+    needle = os.path.join(D.repo, model, "1").encode()
+    n = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().split(b"\0")
+        except OSError:
+            continue
+        if int(fields[1]) == D.proc.pid and fields[0] != "Z" and needle in cmdline:
+            n += 1
+    return n
+
+
+class RepositoryTest(unittest.TestCase):
+    def test_unload_load_cycles_keep_the_configured_worker_count(self):
+        for _ in range(10):
+            for action in ("unload", "load"):
+                status, _, body = request("POST", D.base + f"/v2/repository/models/echo_py/{action}",
+                                          b"")
+                self.assertEqual(status, 200, body)
+        # The stopped workers exit within their grace; then one is left
+        # (echo_py has "workers": 1), where each cycle used to leave one more.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and worker_processes("echo_py") != 1:
+            time.sleep(0.1)
+        self.assertEqual(worker_processes("echo_py"), 1)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and infer("echo_py", "x", [1.0])[0] != 200:
+            time.sleep(0.1)
+        self.assertEqual(infer("echo_py", "x", [1.0])[0], 200)
 
 
 if __name__ == "__main__":

@@ -365,6 +365,25 @@ TEST_F(ModelPoolTest, CancelReleasesAQueuedRequest) {
   EXPECT_EQ(answers_["queued"].code(), StatusCode::kCancelled);
 }
 
+TEST_F(ModelPoolTest, UnloadAndLoadAgainBeforeTheWorkersDieKeepsTheConfiguredCount) {
+  Make(2, 4);
+  for (int i = 0; i < 5; ++i) {
+    // The stopped workers die later (FakeWorker posts their death), after
+    // the pool has been resumed and has started their successors.
+    pool_->Stop(std::chrono::seconds(5), "unloaded");
+    pool_->Resume();
+  }
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return pool_->ready(); }, 5s));
+  Settle();
+  const auto states = pool_->WorkerStates();
+  EXPECT_EQ(states[static_cast<size_t>(WorkerState::kReady)] +
+                states[static_cast<size_t>(WorkerState::kStarting)],
+            2);
+  EXPECT_EQ(workers_.size(), 2u + 5u * 2u);  // each load started exactly two
+  EXPECT_TRUE(restarts_.empty());
+}
+
 TEST_F(ModelPoolTest, StopAnswersQueuedRequestsWith503) {
   Make(1, 4);
   Submit("running");
