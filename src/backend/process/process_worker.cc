@@ -295,16 +295,31 @@ void ProcessWorker::DrainStderr() {
 void ProcessWorker::EmitLine(std::string_view line, bool is_stderr) {
   if (line.size() > WorkerOptions::kMaxLogLineBytes)
     line = line.substr(0, WorkerOptions::kMaxLogLineBytes);
-  LogInfo("worker output", {{"model", options_.model},
-                            {"version", options_.version},
-                            {"pid", pid_},
-                            {"stream", is_stderr ? "stderr" : "stdout"},
-                            {"line", line}});
+  if (logged_lines_.TryTake()) {
+    ReportSuppressed();
+    LogInfo("worker output", {{"model", options_.model},
+                              {"version", options_.version},
+                              {"pid", pid_},
+                              {"stream", is_stderr ? "stderr" : "stdout"},
+                              {"line", line}});
+  } else {
+    ++suppressed_lines_;
+  }
   if (is_stderr) {
     stderr_tail_.emplace_back(line.substr(0, 500));
     ++stderr_lines_;
     if (stderr_tail_.size() > WorkerOptions::kStderrTailLines) stderr_tail_.pop_front();
   }
+}
+
+void ProcessWorker::ReportSuppressed() {
+  if (suppressed_lines_ == 0) return;
+  LogWarn("worker output suppressed", {{"model", options_.model},
+                                       {"version", options_.version},
+                                       {"pid", pid_},
+                                       {"lines", suppressed_lines_},
+                                       {"limit_per_second", WorkerOptions::kLoggedLinesPerSecond}});
+  suppressed_lines_ = 0;
 }
 
 void ProcessWorker::BeginDying(Status why, DeathCause cause, bool kill_now,
@@ -401,6 +416,7 @@ void ProcessWorker::MaybeFinish() {
 void ProcessWorker::Finish() {
   if (state_ == WorkerState::kDead) return;  // already reported
   state_ = WorkerState::kDead;
+  ReportSuppressed();
   error_code ignored;
   kill_timer_.cancel();
   from_child_.close(ignored);

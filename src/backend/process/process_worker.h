@@ -21,6 +21,7 @@
 #include "modelgate/child_reaper.h"
 #include "modelgate/frame_codec.h"
 #include "modelgate/subprocess.h"
+#include "modelgate/token_bucket.h"
 #include "modelgate/worker.h"
 
 namespace modelgate {
@@ -37,6 +38,12 @@ struct WorkerOptions {
   // Stderr already written when a request is sent, read at once (a pipe's
   // default capacity) so that it counts before the request's own lines.
   static constexpr size_t kMaxStderrDrainBytes = 64 * 1024;
+  // Output lines logged per worker: a model that floods stdout or stderr
+  // must not flood the daemon's log. Lines beyond the rate are counted and
+  // the count logged ("worker output suppressed") with the next line logged
+  // and when the worker ends; the stderr tail still sees every line.
+  static constexpr double kLoggedLinesPerSecond = 200;
+  static constexpr double kLoggedLinesBurst = 1000;
 };
 
 class ProcessWorker final : public Worker, public std::enable_shared_from_this<ProcessWorker> {
@@ -110,6 +117,10 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   std::string stderr_partial_;
   std::deque<std::string> stderr_tail_;
   uint64_t stderr_lines_ = 0;  // stderr lines emitted so far; the tail ends with the last
+  TokenBucket logged_lines_{WorkerOptions::kLoggedLinesPerSecond, WorkerOptions::kLoggedLinesBurst,
+                            SystemClock::Get()};
+  uint64_t suppressed_lines_ = 0;  // not logged since the last report
+  void ReportSuppressed();
   bool stdout_open_ = true;
   bool stderr_open_ = true;
 

@@ -12,8 +12,11 @@
   what the model wrote while serving other clients.
 - Unloading and loading a model again and again leaves its configured number
   of workers, not one more per cycle.
+- A model flooding its stdout cannot flood the daemon's log: lines beyond a
+  rate are counted, not logged.
 """
 
+import json
 import os
 import socket
 import threading
@@ -31,7 +34,7 @@ METRICS_MAX_CONNECTIONS = 64  # MetricsEndpoint::kMaxConnections
 def setUpModule():
     global D
     D = Daemon(make_repository(examples=(), test_models=(
-        "echo_py", "slow_py", "slow_batched_py", "malformed_py", "crash_py")),
+        "echo_py", "slow_py", "slow_batched_py", "malformed_py", "crash_py", "flood_py")),
         extra_args=("--max-connections", str(MAX_CONNECTIONS)))
     D.wait_ready()
 
@@ -209,6 +212,32 @@ class RepositoryTest(unittest.TestCase):
         while time.monotonic() < deadline and infer("echo_py", "x", [1.0])[0] != 200:
             time.sleep(0.1)
         self.assertEqual(infer("echo_py", "x", [1.0])[0], 200)
+
+
+LOGGED_LINES_BURST = 1000  # WorkerOptions::kLoggedLinesBurst
+LOGGED_LINES_PER_SECOND = 200  # WorkerOptions::kLoggedLinesPerSecond
+
+
+class WorkerOutputFloodTest(unittest.TestCase):
+    def test_a_flood_of_output_lines_is_counted_not_logged(self):
+        lines = 20000
+        start = time.monotonic()
+        status, _, body = infer("flood_py", "x", [float(lines)])
+        self.assertEqual(status, 200, body)
+        # Ending the worker reports what it suppressed.
+        status, _, body = request("POST", D.base + "/v2/repository/models/flood_py/unload", b"")
+        self.assertEqual(status, 200, body)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and worker_processes("flood_py") != 0:
+            time.sleep(0.1)
+        elapsed = time.monotonic() - start
+        records = [json.loads(l) for l in D.log().splitlines() if l.startswith("{")]
+        flood = [r for r in records if r.get("model") == "flood_py"]
+        logged = sum(1 for r in flood if r["msg"] == "worker output"
+                     and r["line"].startswith("flood line"))
+        suppressed = sum(r["lines"] for r in flood if r["msg"] == "worker output suppressed")
+        self.assertEqual(logged + suppressed, lines)
+        self.assertLessEqual(logged, LOGGED_LINES_BURST + LOGGED_LINES_PER_SECOND * (elapsed + 1))
 
 
 if __name__ == "__main__":
