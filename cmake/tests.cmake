@@ -84,7 +84,8 @@ add_custom_target(python_stubs ALL DEPENDS ${PY_STUBS}/grpc_predict_v2_pb2.py)
 
 set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio for the tests")
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
-    security_logs security_posture security_input security_http security_isolation)
+    security_logs security_posture security_input security_http security_isolation
+    security_adversarial)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)
@@ -121,5 +122,6 @@ set_tests_properties(deploy_chart PROPERTIES ENVIRONMENT
 target_sources(unit_tests PRIVATE
   tests/unit/security/token_authenticator_test.cc
   tests/unit/frontend/http/cors_test.cc
-  tests/unit/server/daemon_options_test.cc)
+  tests/unit/server/daemon_options_test.cc
+  tests/unit/server/request_validation_test.cc)
 target_link_libraries(unit_tests PRIVATE modelgate_options)

@@ -191,15 +191,29 @@ class PoolHandle final : public InferHandle, public std::enable_shared_from_this
   uint64_t ticket_ = 0;
 };
 
-std::optional<SteadyTime> EffectiveDeadline(const ModelConfig& c,
-                                            std::optional<SteadyTime> client) {
+struct EffectiveDeadline {
+  std::optional<SteadyTime> deadline;
+  // The client's own deadline is earlier than the model's (its default, else
+  // its cap; with neither configured, any deadline a client sets).
+  bool client_shortened = false;
+};
+
+EffectiveDeadline DeadlineFor(const ModelConfig& c, std::optional<SteadyTime> client) {
   const SteadyTime now = std::chrono::steady_clock::now();
   std::optional<SteadyTime> cap;
   if (c.max_timeout_ms > 0) cap = now + std::chrono::milliseconds(c.max_timeout_ms);
-  if (!client && c.default_timeout_ms > 0)
-    client = now + std::chrono::milliseconds(c.default_timeout_ms);
-  if (client && cap) return std::min(*client, *cap);
-  return client;
+  std::optional<SteadyTime> model_default;
+  if (c.default_timeout_ms > 0)
+    model_default = now + std::chrono::milliseconds(c.default_timeout_ms);
+  EffectiveDeadline out;
+  if (client) {
+    const std::optional<SteadyTime> reference = model_default ? model_default : cap;
+    out.client_shortened = !reference || *client < *reference;
+  } else {
+    client = model_default;
+  }
+  out.deadline = client && cap ? std::min(*client, *cap) : client;
+  return out;
 }
 
 }  // namespace
@@ -236,7 +250,9 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const Resolved& target, InferR
   }
   auto* pool = const_cast<ModelPool*>(target.pool);
   PoolRequest pr;
-  pr.deadline = EffectiveDeadline(*target.config, request.deadline);
+  const EffectiveDeadline deadline = DeadlineFor(*target.config, request.deadline);
+  pr.deadline = deadline.deadline;
+  pr.client_shortened_deadline = deadline.client_shortened;
   pr.request_id = request.id;
   pr.inputs = std::move(request.inputs);
   pr.done = [this, pool, id = std::move(request.id), model = std::move(request.model),

@@ -184,6 +184,7 @@ int main(int argc, char** argv) {
   HttpLimits limits;
   limits.max_body_bytes = options->max_request_bytes;
   limits.max_connections = options->max_connections;
+  limits.probe_paths = {"/v2/health/live", "/v2/health/ready"};
   core.set_max_inflight(options->max_inflight);
   HttpServer http(io, limits, [&api](HttpRequest&& req, HttpRespond respond) {
     return api.Handle(std::move(req), std::move(respond));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
 
 #include "modelgate/tensor_validation.h"
 
@@ -84,13 +85,28 @@ Status ShapeOutputs(const ModelConfig& config, const std::vector<std::string>& r
                     std::vector<Tensor>& outputs) {
   // Workers' outputs are checked as they arrive (tensor_proto.h); checked
   // again here, O(rank) each, since encoders index data by these shapes.
+  std::set<std::string_view> names;
   for (const Tensor& t : outputs) {
     if (Status s = ValidateTensor(t, TensorSource::kWorker, config.name); !s.ok()) return s;
+    // Two outputs of one name would reach the client as an ambiguous answer.
+    if (!names.insert(t.name).second) {
+      return Internal("model '" + config.name + "' returned output '" + t.name + "' twice");
+    }
   }
   auto wanted = [&](const std::string& n) {
     return requested.empty() || std::find(requested.begin(), requested.end(), n) != requested.end();
   };
   if (config.outputs.empty()) {
+    // Undeclared outputs are known only now: a requested name the model did
+    // not return is the client's mistake, never a silently empty answer.
+    for (const auto& n : requested) {
+      if (!names.contains(n)) {
+        std::string returned;
+        for (const Tensor& t : outputs) returned += (returned.empty() ? "" : ", ") + t.name;
+        return InvalidArgument("unknown output '" + n + "': model '" + config.name + "' returned " +
+                               (returned.empty() ? "no outputs" : returned));
+      }
+    }
     std::erase_if(outputs, [&](const Tensor& t) { return !wanted(t.name); });
     return Status::Ok();
   }

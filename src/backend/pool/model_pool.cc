@@ -292,8 +292,8 @@ void ModelPool::Run(std::shared_ptr<Batch> batch, const std::shared_ptr<Worker>&
         io_, std::chrono::steady_clock::now() + (*deadline - now));
     for (const CallPtr& call : *batch) call->deadline_timer = timer;
     std::weak_ptr<Worker> weak = worker;
-    timer->async_wait([this, batch, weak](const boost::system::error_code& ec) {
-      if (!ec) OnRunningDeadline(batch, weak);
+    timer->async_wait([this, batch, weak, due = *deadline](const boost::system::error_code& ec) {
+      if (!ec) OnRunningDeadline(batch, weak, due);
     });
   }
   if (events_.dispatched) events_.dispatched(batch->size());
@@ -317,11 +317,11 @@ void ModelPool::Run(std::shared_ptr<Batch> batch, const std::shared_ptr<Worker>&
 }
 
 void ModelPool::OnRunningDeadline(const std::shared_ptr<Batch>& batch,
-                                  const std::weak_ptr<Worker>& weak) {
+                                  const std::weak_ptr<Worker>& weak, SteadyTime due) {
   auto worker = weak.lock();
   const milliseconds grace{config_.deadline_kill_grace_ms};
   for (const CallPtr& call : *batch) {
-    if (call->answered) continue;
+    if (call->answered || !call->request.deadline || *call->request.deadline > due) continue;
     LogWarn("deadline passed while running; the worker may return within the grace",
             {{"model", config_.name},
              {"version", std::to_string(version_)},
@@ -330,10 +330,25 @@ void ModelPool::OnRunningDeadline(const std::shared_ptr<Batch>& batch,
              {"grace_ms", grace.count()}});
     Answer(call, Status(StatusCode::kDeadlineExceeded, CallLabel(call) + " ran past its deadline"));
   }
+  // Members still waiting keep the call alive: at the next one's deadline
+  // this runs again; a member without a deadline waits for the answer.
+  std::optional<SteadyTime> next;
+  for (const CallPtr& call : *batch) {
+    if (call->answered) continue;
+    if (!call->request.deadline) return;
+    if (!next || *call->request.deadline < *next) next = call->request.deadline;
+  }
+  const auto& timer = batch->front()->deadline_timer;
+  if (next) {
+    timer->expires_after(*next - due);
+    timer->async_wait([this, batch, weak, due = *next](const boost::system::error_code& ec) {
+      if (!ec) OnRunningDeadline(batch, weak, due);
+    });
+    return;
+  }
   if (!worker) return;
   // The worker keeps its slot, and queued requests wait for it, until it
   // returns by itself (kept; its late answer is dropped) or the grace ends.
-  const auto& timer = batch->front()->deadline_timer;
   timer->expires_after(grace);
   timer->async_wait([this, batch, weak](const boost::system::error_code& ec) {
     if (!ec) OnKillGraceOver(batch, weak);
@@ -345,8 +360,12 @@ void ModelPool::OnKillGraceOver(const std::shared_ptr<Batch>& batch,
   auto worker = weak.lock();
   // Already finished: the timer fired just before the answer cancelled it.
   if (!worker || !running_.contains(batch->front()->ticket)) return;
-  // A hung worker is a backend failure: every request of its call counts.
-  for (const CallPtr& call : *batch) SettleBreaker(call, CallOutcome::kWorkerDied);
+  // A hung worker is a backend failure, unless the deadline it overran was a
+  // client's own shortened one: then the kill is that client's doing.
+  for (const CallPtr& call : *batch) {
+    SettleBreaker(call, call->request.client_shortened_deadline ? CallOutcome::kAbandoned
+                                                                : CallOutcome::kWorkerDied);
+  }
   LogWarn("worker did not return within the grace after the deadline; killing it",
           {{"model", config_.name},
            {"version", std::to_string(version_)},
@@ -455,7 +474,9 @@ void ModelPool::OnWorkerDead(Worker& worker, const Status& why, DeathCause cause
   if (it != workers_.end()) workers_.erase(it);
   asio::post(io_, [keep] {});  // outlive the caller's stack frame
   UpdateReady();
-  if (stopping_) return;
+  // A worker stopped for an unload is not replaced, even when the model was
+  // loaded again before it died: Resume already started its successor.
+  if (stopping_ || cause == DeathCause::kStopped) return;
   if (events_.worker_restarted) events_.worker_restarted(cause);
   milliseconds delay{0};
   if (cause == DeathCause::kStartFailed || cause == DeathCause::kCrash ||

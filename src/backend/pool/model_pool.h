@@ -7,20 +7,25 @@
 // breaker open -> 503 + Retry-After; rate limited -> 429 + Retry-After; queue
 // full -> 429 + Retry-After. Admitted requests wait FIFO for an idle worker; a
 // queued request whose deadline passes is answered 504 without running. A
-// running one is answered 504 at its deadline; its worker then has
+// running one is answered 504 at its own deadline (a batch's members each at
+// theirs: one member's short deadline never fails another). Once every
+// member of the call has been answered, its worker has
 // `deadline_kill_grace_ms` to return by itself: if it does, its late answer is
 // dropped and it stays (no restart, no breaker failure); if not, it is killed
-// (SIGTERM, SIGKILL after Worker::kKillGrace), counted as a breaker failure
-// and replaced once reaped. Its slot stays taken, and queued requests wait for
-// it, until then. Dead workers are replaced with exponential backoff and
-// jitter (at once after a timeout kill or a recycle).
+// (SIGTERM, SIGKILL after Worker::kKillGrace) and replaced once reaped. A
+// member with no deadline waits for the worker's answer, so its call is never
+// killed. The slot stays taken, and queued requests wait for it, until then.
+// Dead workers are replaced with exponential backoff and jitter (at once
+// after a timeout kill or a recycle).
 //
 // Breaker accounting: each admitted request holds one permit, ended exactly
 // once (SettleBreaker) by the worker's typed CallOutcome. Failures are only
 // the backend's: a worker that died on its own mid-request, a protocol
-// violation, a worker killed after the grace. A client's bad input, a
-// model-raised error, a client's own short deadline (worker returned in the
-// grace) and the pool's own rejections never count.
+// violation, a worker killed after the grace for overrunning a deadline the
+// client did not shorten (PoolRequest::client_shortened_deadline). A client's
+// bad input, a model-raised error, a client's own short deadline (whether the
+// worker returned in the grace or had to be killed) and the pool's own
+// rejections never count.
 //
 // Every request gets exactly one answer through its `done`, on the io thread,
 // never from inside Submit.
@@ -52,6 +57,11 @@ struct PoolRequest {
   std::vector<Tensor> inputs;
   std::string request_id;
   std::optional<SteadyTime> deadline;
+  // The deadline is the client's own and earlier than the model's configured
+  // one: a worker killed for overrunning it is restarted, but that says
+  // nothing about the backend's health (no breaker failure), or any client
+  // could open the breaker with valid, slow requests and tiny deadlines.
+  bool client_shortened_deadline = false;
   InferDone done;
 };
 
@@ -135,8 +145,11 @@ class ModelPool : public Worker::Listener {
   void Finish(const CallPtr& call, StatusOr<std::vector<Tensor>> result, CallOutcome outcome);
   // Ends the call's breaker permit exactly once, by what the outcome says.
   void SettleBreaker(const CallPtr& call, CallOutcome outcome);
-  // Answers 504 and starts the worker's grace to return by itself.
-  void OnRunningDeadline(const std::shared_ptr<Batch>& batch, const std::weak_ptr<Worker>& worker);
+  // Answers 504 the members whose deadline is `due` or earlier; waits for the
+  // next member's deadline, or, when all are answered, starts the worker's
+  // grace to return by itself.
+  void OnRunningDeadline(const std::shared_ptr<Batch>& batch, const std::weak_ptr<Worker>& worker,
+                         SteadyTime due);
   // The grace is over and the worker is still on the call: kill it.
   void OnKillGraceOver(const std::shared_ptr<Batch>& batch, const std::weak_ptr<Worker>& worker);
   void ExpireQueued();

@@ -1,6 +1,7 @@
 #include "backend/process/process_worker.h"
 
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cstdio>
@@ -208,6 +209,11 @@ void ProcessWorker::Infer(std::vector<Tensor> inputs, std::string request_id, Wo
   state_ = WorkerState::kBusy;
   inflight_request_id_ = std::move(request_id);
   inflight_done_ = std::move(done);
+  // The worker wrote its earlier stderr before its last answer, which has
+  // been read: read that stderr now, so it stays out of this request's window.
+  DrainStderr();
+  inflight_stderr_from_ = stderr_lines_;
+  if (!stderr_at_first_request_) stderr_at_first_request_ = stderr_lines_;
   Write(std::move(bytes));
 }
 
@@ -251,32 +257,69 @@ void ProcessWorker::ReadLines(bool is_stderr) {
           return;
         }
         auto& b = is_stderr ? self->stderr_buf_ : self->stdout_buf_;
-        partial.append(b.data(), n);
-        size_t start = 0;
-        for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1) {
-          self->EmitLine(std::string_view(partial).substr(start, nl - start), is_stderr);
-        }
-        partial.erase(0, start);
-        if (partial.size() > WorkerOptions::kMaxLogLineBytes) {  // a line without end: cut it
-          self->EmitLine(partial, is_stderr);
-          partial.clear();
-        }
+        self->Consume(std::string_view(b.data(), n), is_stderr);
         self->ReadLines(is_stderr);
       });
+}
+
+void ProcessWorker::Consume(std::string_view data, bool is_stderr) {
+  std::string& partial = is_stderr ? stderr_partial_ : stdout_partial_;
+  partial.append(data);
+  size_t start = 0;
+  for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1) {
+    EmitLine(std::string_view(partial).substr(start, nl - start), is_stderr);
+  }
+  partial.erase(0, start);
+  if (partial.size() > WorkerOptions::kMaxLogLineBytes) {  // a line without end: cut it
+    EmitLine(partial, is_stderr);
+    partial.clear();
+  }
+}
+
+void ProcessWorker::DrainStderr() {
+  if (!stderr_open_ || !stderr_.is_open()) return;
+  // Only what FIONREAD reports: never blocks. The pending async read then
+  // finds the pipe empty and waits again (Asio retries on EAGAIN).
+  int available = 0;
+  if (::ioctl(stderr_.native_handle(), FIONREAD, &available) != 0 || available <= 0) return;
+  std::array<char, 4096> buf;
+  size_t left = std::min(static_cast<size_t>(available), WorkerOptions::kMaxStderrDrainBytes);
+  while (left > 0) {
+    const ssize_t n = ::read(stderr_.native_handle(), buf.data(), std::min(left, buf.size()));
+    if (n <= 0) return;  // EOF or an error: the async read reports it
+    Consume(std::string_view(buf.data(), static_cast<size_t>(n)), true);
+    left -= static_cast<size_t>(n);
+  }
 }
 
 void ProcessWorker::EmitLine(std::string_view line, bool is_stderr) {
   if (line.size() > WorkerOptions::kMaxLogLineBytes)
     line = line.substr(0, WorkerOptions::kMaxLogLineBytes);
-  LogInfo("worker output", {{"model", options_.model},
-                            {"version", options_.version},
-                            {"pid", pid_},
-                            {"stream", is_stderr ? "stderr" : "stdout"},
-                            {"line", line}});
+  if (logged_lines_.TryTake()) {
+    ReportSuppressed();
+    LogInfo("worker output", {{"model", options_.model},
+                              {"version", options_.version},
+                              {"pid", pid_},
+                              {"stream", is_stderr ? "stderr" : "stdout"},
+                              {"line", line}});
+  } else {
+    ++suppressed_lines_;
+  }
   if (is_stderr) {
     stderr_tail_.emplace_back(line.substr(0, 500));
+    ++stderr_lines_;
     if (stderr_tail_.size() > WorkerOptions::kStderrTailLines) stderr_tail_.pop_front();
   }
+}
+
+void ProcessWorker::ReportSuppressed() {
+  if (suppressed_lines_ == 0) return;
+  LogWarn("worker output suppressed", {{"model", options_.model},
+                                       {"version", options_.version},
+                                       {"pid", pid_},
+                                       {"lines", suppressed_lines_},
+                                       {"limit_per_second", WorkerOptions::kLoggedLinesPerSecond}});
+  suppressed_lines_ = 0;
 }
 
 void ProcessWorker::BeginDying(Status why, DeathCause cause, bool kill_now,
@@ -373,6 +416,7 @@ void ProcessWorker::MaybeFinish() {
 void ProcessWorker::Finish() {
   if (state_ == WorkerState::kDead) return;  // already reported
   state_ = WorkerState::kDead;
+  ReportSuppressed();
   error_code ignored;
   kill_timer_.cancel();
   from_child_.close(ignored);
@@ -382,6 +426,26 @@ void ProcessWorker::Finish() {
   std::string msg = "worker pid " + std::to_string(pid_) + " of model '" + options_.model +
                     "' version " + options_.version + " " + DescribeWaitStatus(*wait_status_);
   if (death_reason_) msg += " (" + death_reason_->message() + ")";
+  // The client in flight sees the stderr of the load and of its own request.
+  std::string load_lines, own_lines;
+  size_t omitted = 0;
+  uint64_t seq = stderr_lines_ - stderr_tail_.size();
+  for (const auto& l : stderr_tail_) {
+    if (stderr_at_first_request_ && seq < *stderr_at_first_request_) {
+      load_lines += "\n  " + l;
+    } else if (seq >= inflight_stderr_from_) {
+      own_lines += "\n  " + l;
+    } else {
+      ++omitted;
+    }
+    ++seq;
+  }
+  std::string own_tail = load_lines;
+  if (omitted > 0) {
+    own_tail += "\n  (" + std::to_string(omitted) + " lines of earlier requests omitted)";
+  }
+  own_tail += own_lines;
+  const std::string client_msg = own_tail.empty() ? msg : msg + "; stderr tail:" + own_tail;
   if (!stderr_tail_.empty()) {
     msg += "; stderr tail:";
     for (const auto& l : stderr_tail_) msg += "\n  " + l;
@@ -401,7 +465,7 @@ void ProcessWorker::Finish() {
   if (inflight_done_) {
     WorkerDone done = std::move(inflight_done_);
     inflight_done_ = nullptr;
-    done(Unavailable("request " + inflight_request_id_ + ": " + msg), InflightOutcome());
+    done(Unavailable("request " + inflight_request_id_ + ": " + client_msg), InflightOutcome());
   }
   listener_->OnWorkerDead(*this, Unavailable(msg), death_cause_);
 }

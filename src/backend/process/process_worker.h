@@ -4,7 +4,10 @@
 //
 // All I/O is asynchronous on one io_context (posix::stream_descriptor); its
 // stdout and stderr are logged line by line, tagged with model and pid, and
-// the last lines of stderr are kept to explain a death.
+// the last lines of stderr are kept to explain a death: all of them in the
+// log, and to the client whose request was in flight only the lines written
+// while loading and since that request was sent (lines written during
+// earlier requests may hold other clients' data).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -18,6 +21,7 @@
 #include "modelgate/child_reaper.h"
 #include "modelgate/frame_codec.h"
 #include "modelgate/subprocess.h"
+#include "modelgate/token_bucket.h"
 #include "modelgate/worker.h"
 
 namespace modelgate {
@@ -31,6 +35,15 @@ struct WorkerOptions {
   std::chrono::milliseconds exit_grace{2000};
   static constexpr size_t kStderrTailLines = 20;
   static constexpr size_t kMaxLogLineBytes = 8192;
+  // Stderr already written when a request is sent, read at once (a pipe's
+  // default capacity) so that it counts before the request's own lines.
+  static constexpr size_t kMaxStderrDrainBytes = 64 * 1024;
+  // Output lines logged per worker: a model that floods stdout or stderr
+  // must not flood the daemon's log. Lines beyond the rate are counted and
+  // the count logged ("worker output suppressed") with the next line logged
+  // and when the worker ends; the stderr tail still sees every line.
+  static constexpr double kLoggedLinesPerSecond = 200;
+  static constexpr double kLoggedLinesBurst = 1000;
 };
 
 class ProcessWorker final : public Worker, public std::enable_shared_from_this<ProcessWorker> {
@@ -57,6 +70,10 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   void ReadFrames();
   void HandleFrame(worker::v1::Frame& frame);
   void ReadLines(bool is_stderr);
+  // Splits output into lines (an unfinished one waits for the rest).
+  void Consume(std::string_view data, bool is_stderr);
+  // Reads, without waiting, what is already in the stderr pipe.
+  void DrainStderr();
   void EmitLine(std::string_view line, bool is_stderr);
   void Write(std::string bytes);
   void DoWrite();
@@ -99,6 +116,11 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   std::string stdout_partial_;
   std::string stderr_partial_;
   std::deque<std::string> stderr_tail_;
+  uint64_t stderr_lines_ = 0;  // stderr lines emitted so far; the tail ends with the last
+  TokenBucket logged_lines_{WorkerOptions::kLoggedLinesPerSecond, WorkerOptions::kLoggedLinesBurst,
+                            SystemClock::Get()};
+  uint64_t suppressed_lines_ = 0;  // not logged since the last report
+  void ReportSuppressed();
   bool stdout_open_ = true;
   bool stderr_open_ = true;
 
@@ -106,6 +128,8 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   uint64_t inflight_id_ = 0;
   std::string inflight_request_id_;
   WorkerDone inflight_done_;
+  uint64_t inflight_stderr_from_ = 0;                // stderr_lines_ when it was sent
+  std::optional<uint64_t> stderr_at_first_request_;  // lines before it: the load's
 
   std::optional<Status> death_reason_;
   DeathCause death_cause_ = DeathCause::kCrash;

@@ -8,7 +8,8 @@
 // Protection against clients that hold connections (see HttpLimits): each
 // phase of a request has its own timeout; connections are bounded by
 // max_connections, and when all are taken the connection idle longest is
-// closed for the new one (connection_slots.h); accept() failures such as
+// closed for the new one (connection_slots.h); when every slot is busy, probe
+// requests are still answered (HttpLimits::probe_paths); accept() failures such as
 // EMFILE back off instead of spinning (accept_backoff.h).
 //
 // Threading: construct, Listen and StopAccepting on the io_context's thread
@@ -22,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "frontend/http/accept_backoff.h"
 #include "frontend/http/connection_slots.h"
@@ -53,6 +55,13 @@ struct HttpLimits {
   // Writing one response (or the 100 Continue).
   std::chrono::milliseconds write_timeout = kDefaultWriteTimeout;
   int max_connections = 1024;
+  // GET paths (health probes, scrapes) still served when every slot is held
+  // by a busy connection: slow clients mid-request must not fail probes. Such
+  // a connection has kFullServerHeaderTimeout for its TLS handshake and for
+  // its header; a probe is answered and the connection closed, anything else
+  // gets 503. Empty: every connection beyond the limit gets 503 (TLS: closed).
+  std::vector<std::string> probe_paths;
+  static constexpr std::chrono::milliseconds kFullServerHeaderTimeout{2'000};
 };
 
 // Handles one request; returns how to withdraw it if the client disconnects

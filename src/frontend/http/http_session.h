@@ -9,6 +9,10 @@
 // A request that cannot be read to its end is answered and the connection
 // closed without losing the answer (LingeringClose).
 //
+// Without a slot (every one busy) the session only serves probe requests
+// (HttpLimits::probe_paths), one, with short timeouts, then closes; anything
+// else is answered 503.
+//
 // Threading: everything on the server's io thread; the session keeps itself
 // alive through its pending operations (shared_from_this).
 #pragma once
@@ -45,8 +49,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   static constexpr std::chrono::seconds kTlsCloseTime{1};
   static constexpr size_t kDrainBufferBytes = 16 * 1024;
 
-  // `slot` is null when the server is full: the session answers 503 (plain)
-  // or closes (TLS) and ends.
+  // `slot` is null when the server is full: the session serves one probe
+  // request (HttpLimits::probe_paths), else answers 503 (plain) or closes
+  // (TLS without probe paths) and ends.
   HttpSession(Stream stream, std::shared_ptr<const HttpServer::Shared> shared,
               std::unique_ptr<ConnectionSlots::Slot> slot,
               std::shared_ptr<boost::asio::ssl::context> tls = nullptr)
@@ -56,22 +61,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
         slot_(std::move(slot)) {}
 
   void Start() {
-    if (!slot_) {
+    if (!slot_ && Limits().probe_paths.empty()) {
       if constexpr (kTls) {
         Lowest().close();
       } else {
-        Fail(503, "too many open connections (" + std::to_string(shared_->limits.max_connections) +
-                      "); retry later");
+        RefuseFull();
       }
       return;
     }
     if constexpr (kTls) {
-      slot_->SetIdle(EvictCallback());
-      Lowest().expires_after(Limits().header_timeout);
+      if (slot_) slot_->SetIdle(EvictCallback());
+      Lowest().expires_after(slot_ ? Limits().header_timeout
+                                   : HttpLimits::kFullServerHeaderTimeout);
       stream_.async_handshake(
           boost::asio::ssl::stream_base::server,
           [self = this->shared_from_this()](boost::beast::error_code ec) {
-            self->slot_->SetBusy();
+            if (self->slot_) self->slot_->SetBusy();
             if (ec) {
               // Scanners and plain-HTTP clients end here: debug only.
               error_code ignored;
@@ -92,6 +97,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   using error_code = boost::beast::error_code;
 
   const HttpLimits& Limits() const { return shared_->limits; }
+
+  void RefuseFull() {
+    Fail(503, "too many open connections (" + std::to_string(Limits().max_connections) +
+                  "); retry later");
+  }
   boost::beast::tcp_stream& Lowest() { return boost::beast::get_lowest_layer(stream_); }
 
   // Closing the socket ends the pending read, and with it the session.
@@ -107,11 +117,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       ReadHeader();
       return;
     }
-    slot_->SetIdle(EvictCallback());
-    Lowest().expires_after(Limits().idle_timeout);
+    if (slot_) slot_->SetIdle(EvictCallback());
+    Lowest().expires_after(slot_ ? Limits().idle_timeout : HttpLimits::kFullServerHeaderTimeout);
     stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
                             [self = this->shared_from_this()](error_code ec, size_t n) {
-                              self->slot_->SetBusy();
+                              if (self->slot_) self->slot_->SetBusy();
                               if (ec) {
                                 self->Close();  // idle timeout, eviction or the client left
                                 return;
@@ -125,7 +135,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     parser_.emplace();
     parser_->body_limit(Limits().max_body_bytes);
     parser_->header_limit(HttpLimits::kMaxHeaderBytes);
-    Lowest().expires_after(Limits().header_timeout);
+    Lowest().expires_after(slot_ ? Limits().header_timeout : HttpLimits::kFullServerHeaderTimeout);
     boost::beast::http::async_read_header(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
@@ -136,7 +146,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       OnReadError(ec);
       return;
     }
-    keep_alive_ = parser_->get().keep_alive();
+    keep_alive_ = slot_ && parser_->get().keep_alive();
+    if (!slot_ && !IsProbeRequest(parser_->get().base(), Limits().probe_paths)) {
+      RefuseFull();
+      return;
+    }
     HeaderVerdict verdict = CheckRequestHeader(parser_->get().base());
     if (verdict.status != 0) {
       Fail(verdict.status, verdict.message);
@@ -205,8 +219,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   void OnRequest() {
     HttpRequest req = parser_->release();
     parser_.reset();
-    keep_alive_ = req.keep_alive();
-    Lowest().expires_never();  // the request's own deadline governs from here
+    keep_alive_ = slot_ && req.keep_alive();  // a probe without a slot: one request
+    Lowest().expires_never();                 // the request's own deadline governs from here
     answered_ = false;
     cancel_ = shared_->handler(std::move(req), [self = this->shared_from_this()](HttpResponse res) {
       self->answered_ = true;

@@ -35,6 +35,7 @@ MetricsEndpoint::MetricsEndpoint(Metrics& metrics, asio::io_context& state_io,
   HttpLimits limits;
   limits.max_body_bytes = kMaxBodyBytes;
   limits.max_connections = kMaxConnections;
+  limits.probe_paths = {"/metrics"};
   server_ = std::make_unique<HttpServer>(
       io_, limits,
       [this](HttpRequest&& req, HttpRespond respond) {

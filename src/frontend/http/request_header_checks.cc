@@ -108,4 +108,17 @@ HeaderVerdict CheckRequestHeader(const http::request_header<>& h) {
   return ok;
 }
 
+bool IsProbeRequest(const http::request_header<>& h, const std::vector<std::string>& paths) {
+  if (h.method() != http::verb::get || h.count(http::field::transfer_encoding) > 0) return false;
+  if (h.count(http::field::content_length) > 0 && h[http::field::content_length] != "0") {
+    return false;
+  }
+  std::string_view target(h.target().data(), h.target().size());
+  target = target.substr(0, target.find('?'));
+  for (const auto& p : paths) {
+    if (target == p) return true;
+  }
+  return false;
+}
+
 }  // namespace modelgate

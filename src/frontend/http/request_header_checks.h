@@ -15,6 +15,7 @@
 
 #include <boost/beast/http/message.hpp>
 #include <string>
+#include <vector>
 
 namespace modelgate {
 
@@ -27,5 +28,11 @@ struct HeaderVerdict {
 inline constexpr size_t kMaxQuotedValueBytes = 128;
 
 HeaderVerdict CheckRequestHeader(const boost::beast::http::request_header<>& header);
+
+// A GET without a body whose path (the target before any '?') is one of
+// `paths`: a health probe or a scrape, served even when every connection
+// slot is busy (HttpLimits::probe_paths).
+bool IsProbeRequest(const boost::beast::http::request_header<>& header,
+                    const std::vector<std::string>& paths);
 
 }  // namespace modelgate

@@ -7,6 +7,7 @@ daemon's checks of worker results. x[0] picks the output:
   4  BYTES y holding bytes that are not UTF-8
   5  FP16 y = x
   6  FP64 y of shape [3] holding one element
+  7  two outputs named y
 Shapes numpy cannot build are written straight into the Result frame by
 wrapping the runtime's encode_tensor, as a buggy runtime would."""
 import numpy as np
@@ -21,7 +22,14 @@ class Raw:
         self.datatype, self.shape, self.raw, self.strings = datatype, shape, raw, strings
 
 
+class Renamed:
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+
+
 def _encode_raw(name, value, out):
+    if isinstance(value, Renamed):
+        return _encode(value.name, value.value, out)
     if not isinstance(value, Raw):
         return _encode(name, value, out)
     out.name = name
@@ -53,4 +61,6 @@ class Model:
             return {"y": x.astype(np.float16)}
         if mode == 6:
             return {"y": Raw("FP64", [3], raw=np.array([1.0]).tobytes())}
+        if mode == 7:
+            return {"y": x, "y_again": Renamed("y", x)}
         return {"y": x}

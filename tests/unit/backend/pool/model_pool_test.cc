@@ -45,10 +45,12 @@ class ModelPoolTest : public ::testing::Test {
   }
 
   // Submits a request whose answer lands in answers_[id].
-  uint64_t Submit(const std::string& id, std::optional<SteadyTime> deadline = std::nullopt) {
+  uint64_t Submit(const std::string& id, std::optional<SteadyTime> deadline = std::nullopt,
+                  bool client_shortened = false) {
     PoolRequest r;
     r.request_id = id;
     r.deadline = deadline;
+    r.client_shortened_deadline = client_shortened;
     r.done = [this, id](StatusOr<std::vector<Tensor>> result) {
       EXPECT_EQ(answers_.count(id), 0u) << "answered twice: " << id;
       answers_.emplace(id, result.ok() ? Status::Ok() : result.status());
@@ -149,6 +151,28 @@ TEST_F(ModelPoolTest, DeadlineKillsOpenTheBreaker) {
     EXPECT_EQ(answers_[id].code(), StatusCode::kDeadlineExceeded);
   }
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kOpen);
+}
+
+TEST_F(ModelPoolTest, KillsAfterAClientsShortenedDeadlineNeverOpenTheBreaker) {
+  // Valid but slow requests with tiny deadlines: each worker is killed after
+  // the grace and replaced, but that is the client's doing, not the backend's.
+  config_.deadline_kill_grace_ms = 1;
+  Make(1, 4);
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = "short" + std::to_string(i);
+    Submit(id, clock_.Now() + 1ms, /*client_shortened=*/true);
+    ASSERT_TRUE(RunUntil(
+        io_,
+        [&] {
+          return restarts_.size() == static_cast<size_t>(i + 1) &&
+                 pool_->WorkerStates()[static_cast<size_t>(WorkerState::kReady)] == 1;
+        },
+        5s))
+        << id;
+    EXPECT_EQ(answers_[id].code(), StatusCode::kDeadlineExceeded);
+  }
+  EXPECT_EQ(restarts_, std::vector<DeathCause>(5, DeathCause::kTimeout));
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
 }
 
 TEST_F(ModelPoolTest, ShortDeadlineWhoseWorkerReturnsInTheGraceKeepsTheWorker) {
@@ -341,6 +365,25 @@ TEST_F(ModelPoolTest, CancelReleasesAQueuedRequest) {
   EXPECT_EQ(answers_["queued"].code(), StatusCode::kCancelled);
 }
 
+TEST_F(ModelPoolTest, UnloadAndLoadAgainBeforeTheWorkersDieKeepsTheConfiguredCount) {
+  Make(2, 4);
+  for (int i = 0; i < 5; ++i) {
+    // The stopped workers die later (FakeWorker posts their death), after
+    // the pool has been resumed and has started their successors.
+    pool_->Stop(std::chrono::seconds(5), "unloaded");
+    pool_->Resume();
+  }
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return pool_->ready(); }, 5s));
+  Settle();
+  const auto states = pool_->WorkerStates();
+  EXPECT_EQ(states[static_cast<size_t>(WorkerState::kReady)] +
+                states[static_cast<size_t>(WorkerState::kStarting)],
+            2);
+  EXPECT_EQ(workers_.size(), 2u + 5u * 2u);  // each load started exactly two
+  EXPECT_TRUE(restarts_.empty());
+}
+
 TEST_F(ModelPoolTest, StopAnswersQueuedRequestsWith503) {
   Make(1, 4);
   Submit("running");
@@ -372,9 +415,11 @@ Tensor Column(const std::string& name, std::vector<double> v) {
 
 class BatchingPoolTest : public ModelPoolTest {
  protected:
-  void SubmitRows(const std::string& id, std::vector<double> rows) {
+  void SubmitRows(const std::string& id, std::vector<double> rows,
+                  std::optional<SteadyTime> deadline = std::nullopt) {
     PoolRequest r;
     r.request_id = id;
+    r.deadline = deadline;
     r.inputs.push_back(Column("x", std::move(rows)));
     r.done = [this, id](StatusOr<std::vector<Tensor>> result) {
       answers_.emplace(id, result.ok() ? Status::Ok() : result.status());
@@ -416,6 +461,51 @@ TEST_F(BatchingPoolTest, ConcurrentRequestsShareOneCallAndGetTheirOwnRows) {
   EXPECT_EQ(values("a"), std::vector<double>{1});
   EXPECT_EQ(values("b"), (std::vector<double>{2, 3}));
   EXPECT_EQ(values("c"), std::vector<double>{4});
+}
+
+TEST_F(BatchingPoolTest, OneMembersShortDeadlineNeverFailsAnotherMember) {
+  config_.max_batch_size = 2;
+  config_.max_queue_delay_us = 1000000;  // both go in one call, when the second arrives
+  config_.deadline_kill_grace_ms = 1;
+  Make(1, 16);
+  SubmitRows("short", {1}, clock_.Now() + 1ms);
+  SubmitRows("patient", {2});  // no deadline: waits for the answer
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return answers_.count("short") == 1; }, 5s));
+  EXPECT_EQ(answers_["short"].code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(answers_.count("patient"), 0u);
+  // Well past the short deadline and the grace: the call is not killed,
+  // since a member still waits for it.
+  Settle();
+  ASSERT_NE(Busy(), nullptr);
+  EXPECT_FALSE(workers_[0]->killed_with.has_value());
+  std::vector<Tensor> y;
+  y.push_back(Busy()->last_inputs[0]);
+  y[0].name = "y";
+  Busy()->Complete(std::move(y));
+  Settle();
+  ASSERT_TRUE(answers_.at("patient").ok());
+  EXPECT_EQ(outputs_["patient"][0].shape, std::vector<int64_t>{1});
+  EXPECT_TRUE(restarts_.empty());
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+}
+
+TEST_F(BatchingPoolTest, EachMemberIsAnsweredAtItsOwnDeadlineThenTheCallIsKilled) {
+  config_.max_batch_size = 2;
+  config_.max_queue_delay_us = 1000000;  // both go in one call, when the second arrives
+  config_.deadline_kill_grace_ms = 1;
+  Make(1, 16);
+  SubmitRows("first", {1}, clock_.Now() + 1ms);
+  SubmitRows("second", {2}, clock_.Now() + 50ms);
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return answers_.count("first") == 1; }, 5s));
+  // The second member's deadline is armed only once the first has passed.
+  EXPECT_EQ(answers_.count("second"), 0u);
+  EXPECT_FALSE(workers_[0]->killed_with.has_value());
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return answers_.count("second") == 1 && !restarts_.empty(); }, 5s));
+  EXPECT_EQ(answers_["second"].code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(workers_[0]->killed_with, DeathCause::kTimeout);
 }
 
 TEST_F(BatchingPoolTest, AFullBatchGoesAtOnceWithoutWaiting) {

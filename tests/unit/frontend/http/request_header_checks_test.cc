@@ -99,5 +99,32 @@ TEST(RequestHeaderChecksTest, QuotedValuesAreBounded) {
   EXPECT_LT(v.message.size(), kMaxQuotedValueBytes + 200);
 }
 
+TEST(RequestHeaderChecksTest, ProbesAreBodylessGetsOfTheListedPaths) {
+  const std::vector<std::string> paths{"/v2/health/live", "/metrics"};
+  auto get = [](const char* target) {
+    http::request_header<> h;
+    h.method(http::verb::get);
+    h.target(target);
+    h.version(11);
+    return h;
+  };
+  EXPECT_TRUE(IsProbeRequest(get("/v2/health/live"), paths));
+  EXPECT_TRUE(IsProbeRequest(get("/metrics?x=1"), paths));
+  EXPECT_FALSE(IsProbeRequest(get("/v2/health/live/"), paths));
+  EXPECT_FALSE(IsProbeRequest(get("/v2/models/m"), paths));
+  EXPECT_FALSE(IsProbeRequest(get("/v2/health/live"), {}));
+  auto post = get("/metrics");
+  post.method(http::verb::post);
+  EXPECT_FALSE(IsProbeRequest(post, paths));
+  auto with_body = get("/metrics");
+  with_body.set(http::field::content_length, "5");
+  EXPECT_FALSE(IsProbeRequest(with_body, paths));
+  with_body.set(http::field::content_length, "0");
+  EXPECT_TRUE(IsProbeRequest(with_body, paths));
+  auto chunked = get("/metrics");
+  chunked.set(http::field::transfer_encoding, "chunked");
+  EXPECT_FALSE(IsProbeRequest(chunked, paths));
+}
+
 }  // namespace
 }  // namespace modelgate
