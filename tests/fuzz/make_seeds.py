@@ -204,9 +204,21 @@ def worker_frame(protoc):
     # Issue 10: [20000000, 0] makes the V1 encoder build 2e7 empty rows.
     write("worker_frame", "crash-shape-20M-rows-of-0.bin",
           frames(protoc, result(['name: "y" datatype: "FP64" shape: [20000000, 0]'])))
+    # The same with the zero in an inner dim: [1, 50000000, 0] makes the V1
+    # encoder nest 5e7 empty arrays in its one row (libFuzzer found the kind).
+    write("worker_frame", "crash-shape-inner-zero-dim-1x50Mx0.bin",
+          frames(protoc, result(['name: "y" datatype: "FP64" shape: [1, 50000000, 0]'])))
     # Issue 10: non-UTF-8 BYTES copied raw into the JSON answer.
     write("worker_frame", "crash-bytes-not-utf8.bin",
           frames(protoc, result(['name: "y" datatype: "BYTES" shape: [1] strings: "\\xff\\xfe"'])))
+    # Found here (not in issue 10): a BOOL byte other than 0/1 is loaded as a
+    # bool by the encoders (undefined behaviour); NaN (R's NA) in an FP64
+    # output that the config declares INT32 is cast to int (undefined).
+    write("worker_frame", "crash-bool-byte-not-0-or-1.bin",
+          frames(protoc, result(['name: "y" datatype: "BOOL" shape: [2] raw: "\\x02\\xff"'])))
+    write("worker_frame", "crash-cast-nan-to-int32.bin", frames(protoc, result([
+        'name: "n" datatype: "FP64" shape: [1] raw: ' + pb_bytes(struct.pack("<d", float("nan"))),
+        'name: "mean" datatype: "FP64" shape: [1] raw: ' + pb_bytes(struct.pack("<d", 1.0))])))
     # An FP16 output: V2 JSON answers "data": [] for a shape of 2 elements.
     write("worker_frame", "crash-fp16-output-empty-json-data.bin",
           frames(protoc, result(['name: "y" datatype: "FP16" shape: [2] raw: "\\x00\\x3c\\x00\\xc0"'])))
