@@ -26,6 +26,21 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0}
 
 usage() { sed -n '2,12p' "$0" >&2; exit 2; }
+
+# What went wrong: the sanitizer's or libFuzzer's headline, or a broken
+# harness contract with the detail line that follows it.
+first_error() {
+  grep -m1 -A1 -E 'ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error|fuzz contract' "$1" |
+    grep -vE '^ +#|^--$' | head -2 | cut -c1-200 | sed 's/^/  /'
+}
+
+# The first frames of the report's stack that are in modelgate's code (the
+# sanitizer's, libFuzzer's, libc's and library internals left out).
+top_frames() {
+  grep -E '^ +#[0-9]+ ' "$1" | grep -E 'modelgate::|LLVMFuzzerTestOneInput' |
+    grep -vE 'fuzz::Require' | awk '!seen[$0]++' | head -5 |
+    sed -E 's/0x[0-9a-f]+ in //; s/^ +/    /' | cut -c1-200
+}
 [ $# -ge 2 ] || usage
 mode=$1 build=$(cd "$2" && pwd) || exit 2
 
@@ -47,15 +62,19 @@ report_run() {  # name status
     return 0
   fi
   echo "fuzz: $name FAILED (exit $status); log: $work/log"
-  grep -m1 -E 'ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error|fuzz contract' \
-    "$work/log" | sed 's/^/  /'
-  grep -E '^ +#[0-9]+ ' "$work/log" | head -8 | sed 's/^/  /'
-  local saved
+  first_error "$work/log"
+  top_frames "$work/log"
+  local saved known
   saved=$(grep -oE "Test unit written to \S+" "$work/log" | awk '{print $NF}')
   for f in $saved; do
     echo "  input saved to $f"
     echo "  reproduce: $build/${name}_fuzz $f"
-    echo "  keep it: cp $f tests/fuzz/corpus/$name/crash-<what-it-does>"
+    known=$(for c in "$here/corpus/$name/"*; do cmp -s "$f" "$c" && echo "${c#"$here/"}"; done)
+    if [ -n "$known" ]; then
+      echo "  it is the committed input tests/fuzz/$known, still failing"
+    else
+      echo "  keep it: cp $f tests/fuzz/corpus/$name/crash-<what-it-does>"
+    fi
   done
   return 1
 }
@@ -89,8 +108,8 @@ case $mode in
         if ! "$build/${name}_fuzz" "${COMMON[@]}" "$input" >"$log" 2>&1; then
           bad=$((bad + 1))
           echo "fuzz-regress: $name FAILS on ${input#"$here/"}"
-          grep -m1 -E 'ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error|fuzz contract' \
-            "$log" | cut -c1-200 | sed 's/^/  /'
+          first_error "$log"
+          top_frames "$log" | head -3
           echo "  log: $log"
         fi
       done

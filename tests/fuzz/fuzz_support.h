@@ -26,8 +26,16 @@ namespace modelgate::fuzz {
 // Aborts (a libFuzzer crash, input saved) when a contract does not hold.
 inline void Require(bool ok, const char* contract, std::string_view detail = {}) {
   if (ok) return;
-  std::fprintf(stderr, "fuzz contract broken: %s\n%.*s\n", contract,
-               static_cast<int>(std::min<size_t>(detail.size(), 2048)), detail.data());
+  std::fprintf(stderr, "fuzz contract broken: %s\n", contract);
+  // The detail on one line, bytes outside printable ASCII as \xHH.
+  for (unsigned char c : detail.substr(0, 2048)) {
+    if (c >= 0x20 && c < 0x7F) {
+      std::fputc(c, stderr);
+    } else {
+      std::fprintf(stderr, "\\x%02x", c);
+    }
+  }
+  std::fputc('\n', stderr);
   std::abort();
 }
 
