@@ -53,13 +53,16 @@ test-sanitize: deps models
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	tests/sanitize/run-ctest.sh $(ASAN_BUILD)
 
+# Libraries and harnesses only, with clang (Debug keeps assertions on;
+# cmake/sanitizers.cmake adds -O1 and the sanitizers).
 fuzz-build:
 	@scripts/install-deps.sh build fuzz
 	@test -f $(FUZZ_BUILD)/CMakeCache.txt || cmake -S . -B $(FUZZ_BUILD) \
 	  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) -DMODELGATE_FUZZ=ON
 	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
 
-# Each fuzzer for FUZZ_SECONDS on a copy of its committed corpus.
+# Each fuzzer for FUZZ_SECONDS on a copy of its committed corpus, JOBS at a
+# time; fails on any crash, timeout or out-of-memory.
 fuzz: fuzz-build
 	tests/fuzz/fuzz.sh run $(FUZZ_BUILD) $(FUZZ_SECONDS) $(JOBS)
 

@@ -55,10 +55,11 @@ run_one() {  # name seconds -> exit status of the fuzzer; log in $work/log
 
 report_run() {  # name status
   local name=$1 status=$2 work=$build/fuzz-run/$1
-  local stats
-  stats=$(grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$work/log" | tr '\n' ' ')
   if [ "$status" -eq 0 ]; then
-    echo "fuzz: $name ok ($stats; corpus $(ls "$work/corpus" | wc -l) inputs)"
+    local runs rss
+    runs=$(awk '/^stat::number_of_executed_units:/ {print $2}' "$work/log")
+    rss=$(awk '/^stat::peak_rss_mb:/ {print $2}' "$work/log")
+    echo "fuzz: $name ok: $runs runs, peak RSS $rss MB, corpus now $(ls "$work/corpus" | wc -l) inputs"
     return 0
   fi
   echo "fuzz: $name FAILED (exit $status); log: $work/log"
