@@ -6,10 +6,16 @@ PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo pyth
 HTTP_PORT ?= 8000
 GRPC_PORT ?= 8001
 METRICS_PORT ?= 8002
+# Sanitizer and fuzz builds live beside the normal one (see README, "Fuzzing
+# and sanitizers"). The normal build never needs clang.
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CXX ?= clang++-14
+FUZZ_SECONDS ?= 60
 
 MODEL_ARTIFACTS := examples/models/mtcars_am/1/model.rds examples/models/iris_species/1/model.pkl
 
-.PHONY: all deps configure build models run test bench clean
+.PHONY: all deps configure build models run test test-sanitize fuzz-build fuzz fuzz-regress bench clean
 
 all: build
 
@@ -41,9 +47,34 @@ test: build
 	@scripts/worker-access.sh
 	cd $(BUILD) && ctest --output-on-failure --timeout 900
 
+# The unit and integration suites once more, built with ASan + UBSan; the
+# Python tests start the instrumented daemon.
+test-sanitize: deps models
+	@test -f $(ASAN_BUILD)/CMakeCache.txt || cmake -S . -B $(ASAN_BUILD) \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMODELGATE_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	tests/sanitize/run-ctest.sh $(ASAN_BUILD)
+
+# Libraries and harnesses only, with clang (Debug keeps assertions on;
+# cmake/sanitizers.cmake adds -O1 and the sanitizers).
+fuzz-build:
+	@scripts/install-deps.sh build fuzz
+	@test -f $(FUZZ_BUILD)/CMakeCache.txt || cmake -S . -B $(FUZZ_BUILD) \
+	  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) -DMODELGATE_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
+
+# Each fuzzer for FUZZ_SECONDS on a copy of its committed corpus, JOBS at a
+# time; fails on any crash, timeout or out-of-memory.
+fuzz: fuzz-build
+	tests/fuzz/fuzz.sh run $(FUZZ_BUILD) $(FUZZ_SECONDS) $(JOBS)
+
+# Every committed corpus file once, no mutation: proves each crash-* fixed.
+fuzz-regress: fuzz-build
+	tests/fuzz/fuzz.sh regress $(FUZZ_BUILD)
+
 bench: build
 	@scripts/install-deps.sh bench
 	benchmarks/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(MODEL_ARTIFACTS)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(MODEL_ARTIFACTS)

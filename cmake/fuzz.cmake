@@ -1,0 +1,16 @@
+# libFuzzer harnesses (MODELGATE_FUZZ=ON, clang; see cmake/sanitizers.cmake).
+# Each links the project's own static libraries, built in the same directory
+# with the same instrumentation. `make fuzz` runs them on a copy of
+# tests/fuzz/corpus/<name>; `make fuzz-regress` replays the committed corpus.
+
+function(modelgate_fuzzer name)
+  add_executable(${name} tests/fuzz/${name}.cc)
+  target_link_libraries(${name} PRIVATE ${ARGN})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+endfunction()
+
+modelgate_fuzzer(rest_v2_fuzz modelgate_http)
+modelgate_fuzzer(rest_v1_fuzz modelgate_http)
+modelgate_fuzzer(grpc_request_fuzz modelgate_grpc)
+modelgate_fuzzer(worker_frame_fuzz modelgate_http modelgate_grpc modelgate_process)
+add_custom_target(fuzzers DEPENDS rest_v2_fuzz rest_v1_fuzz grpc_request_fuzz worker_frame_fuzz)
