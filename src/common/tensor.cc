@@ -1,8 +1,11 @@
 #include "modelgate/tensor.h"
 
 #include <array>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <type_traits>
+#include <utility>
 
 #include "modelgate/tensor_validation.h"
 
@@ -109,20 +112,50 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 Status CastTensor(Tensor& tensor, DataType to) {
   if (tensor.datatype == to) return Status::Ok();
   std::string out;
+  int64_t lossy = -1;  // first element without a value in `to`
+  double bad_value = 0;
   bool ok = VisitNumeric(tensor.datatype, [&](auto from_v) {
     using From = decltype(from_v);
     VisitNumeric(to, [&](auto to_v) {
       using To = decltype(to_v);
       const size_t n = tensor.raw.size() / sizeof(From);
       out.resize(n * sizeof(To));
-      for (size_t i = 0; i < n; ++i) {
+      for (size_t i = 0; i < n && lossy < 0; ++i) {
         From f;
         std::memcpy(&f, tensor.raw.data() + i * sizeof(From), sizeof(From));
+        // A float that is NaN, infinite or out of the integer's range has no
+        // integer value (and the C++ cast would be undefined), and an integer
+        // out of range would wrap: refuse both rather than answer wrongly.
+        if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To> &&
+                      !std::is_same_v<To, bool>) {
+          // 2^digits is one past the largest value, exactly representable.
+          const From limit = std::ldexp(From{1}, std::numeric_limits<To>::digits);
+          const From whole = std::trunc(f);
+          const From low = std::is_signed_v<To> ? -limit : From{0};
+          if (!(whole >= low && whole < limit)) {
+            lossy = static_cast<int64_t>(i);
+            bad_value = static_cast<double>(f);
+            continue;
+          }
+        }
+        if constexpr (std::is_integral_v<From> && !std::is_same_v<From, bool> &&
+                      std::is_integral_v<To> && !std::is_same_v<To, bool>) {
+          if (!std::in_range<To>(f)) {  // an integer that would wrap
+            lossy = static_cast<int64_t>(i);
+            bad_value = static_cast<double>(f);
+            continue;
+          }
+        }
         To t = static_cast<To>(f);
         std::memcpy(out.data() + i * sizeof(To), &t, sizeof(To));
       }
     });
   });
+  if (lossy >= 0) {
+    return Internal("output '" + tensor.name + "': element " + std::to_string(lossy) + " (" +
+                    std::to_string(bad_value) + ") has no " + std::string(DataTypeName(to)) +
+                    " value; declare the output with a datatype that holds it");
+  }
   if (!ok || !VisitNumeric(to, [](auto) {})) {
     return Internal("output '" + tensor.name + "': cannot convert " +
                     std::string(DataTypeName(tensor.datatype)) + " to " +

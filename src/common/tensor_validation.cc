@@ -88,6 +88,18 @@ Status ValidateTensor(const Tensor& t, TensorSource source, std::string_view mod
                 "shape " + ShapeString(t.shape) + " needs " + std::to_string(*count) +
                     " elements, " + payload + std::to_string(t.HeldElements()));
   }
+  // A BOOL is one byte, 0 or 1: any other byte is not a bool value (reading
+  // it as C++ bool is undefined), so it is refused, not guessed at.
+  if (t.datatype == DataType::kBool) {
+    for (size_t i = 0; i < t.raw.size(); ++i) {
+      const auto b = static_cast<unsigned char>(t.raw[i]);
+      if (b > 1) {
+        return Fail(
+            t, source, model,
+            "BOOL element " + std::to_string(i) + " is byte " + std::to_string(b) + ", not 0 or 1");
+      }
+    }
+  }
   return Status::Ok();
 }
 

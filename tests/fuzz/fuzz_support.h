@@ -19,6 +19,7 @@
 
 #include "modelgate/inference.h"
 #include "modelgate/model_config.h"
+#include "modelgate/tensor_validation.h"
 #include "server/request_validation.h"
 
 namespace modelgate::fuzz {
@@ -56,6 +57,14 @@ inline std::optional<int64_t> CheckedCount(const std::vector<int64_t>& shape) {
 
 // A V2 answer parses back and every output carries as many values as its
 // shape says (no datatype silently encoded as an empty array).
+inline void RequireV2Json(std::string_view text);
+
+// An encoder may refuse (an error naming the output); what it does write
+// must satisfy RequireV2Json.
+inline void RequireV2Json(const StatusOr<std::string>& encoded) {
+  if (encoded.ok()) RequireV2Json(std::string_view(encoded.value()));
+}
+
 inline void RequireV2Json(std::string_view text) {
   RequireJson(text, "EncodeV2InferResponse");
   const auto j = nlohmann::json::parse(text);
@@ -69,8 +78,8 @@ inline void RequireV2Json(std::string_view text) {
 
 // The decisions of issue 10 on what may reach a worker: rank at most
 // kMaxRank, an element count that fits int64 and equals the data held, and
-// no zero-element input. Use the daemon's own constant once it has one.
-inline constexpr size_t kMaxRank = 16;
+// no zero-element input.
+inline constexpr size_t kMaxRank = kMaxTensorRank;
 
 inline void RequireShapeSafe(const Tensor& t, bool allow_empty, const char* contract) {
   const auto count = CheckedCount(t.shape);

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace modelgate {
 namespace {
@@ -59,6 +61,54 @@ TEST(TensorTest, RefusesToCastStrings) {
   Status s = CastTensor(t, DataType::kFp64);
   EXPECT_EQ(s.code(), StatusCode::kInternal);
   EXPECT_NE(s.message().find("'s'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace modelgate
+
+namespace modelgate {
+namespace {
+
+Tensor Fp64(std::vector<double> values) {
+  Tensor t;
+  t.name = "y";
+  t.datatype = DataType::kFp64;
+  t.shape = {static_cast<int64_t>(values.size())};
+  t.raw.assign(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(double));
+  return t;
+}
+
+TEST(CastTensorTest, RefusesFloatsWithoutAnIntegerValue) {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (double bad : {std::nan(""), inf, -inf, 2147483648.0, -2147483649.0, 1e300}) {
+    Tensor t = Fp64({1.0, bad});
+    Status s = CastTensor(t, DataType::kInt32);
+    EXPECT_EQ(s.code(), StatusCode::kInternal) << bad;
+    EXPECT_NE(s.message().find("element 1"), std::string::npos) << s.message();
+  }
+}
+
+TEST(CastTensorTest, ConvertsFloatsAtTheEdgesOfTheRange) {
+  Tensor t = Fp64({2147483647.9, -2147483648.5, -0.5});
+  ASSERT_TRUE(CastTensor(t, DataType::kInt32).ok());
+  int32_t v[3];
+  std::memcpy(v, t.raw.data(), sizeof v);
+  EXPECT_EQ(v[0], 2147483647);
+  EXPECT_EQ(v[1], -2147483647 - 1);
+  EXPECT_EQ(v[2], 0);
+  Tensor u = Fp64({-0.9, 255.5});
+  ASSERT_TRUE(CastTensor(u, DataType::kUint8).ok());
+  EXPECT_EQ(static_cast<unsigned char>(u.raw[1]), 255);
+}
+
+TEST(CastTensorTest, RefusesIntegersThatWouldWrap) {
+  Tensor t;
+  t.name = "y";
+  t.datatype = DataType::kInt64;
+  t.shape = {1};
+  const int64_t big = int64_t{1} << 40;
+  t.raw.assign(reinterpret_cast<const char*>(&big), sizeof big);
+  EXPECT_EQ(CastTensor(t, DataType::kInt32).code(), StatusCode::kInternal);
 }
 
 }  // namespace

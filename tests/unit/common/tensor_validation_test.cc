@@ -84,5 +84,20 @@ TEST(TensorValidationTest, ShapeStringCutsLongShapes) {
   EXPECT_EQ(s, "[1,1,1,1,1,1,1,1,…(200000 dims)]");
 }
 
+TEST(TensorValidationTest, BoolBytesMustBeZeroOrOne) {
+  Tensor t;
+  t.name = "flag";
+  t.datatype = DataType::kBool;
+  t.shape = {3};
+  t.raw = std::string("\x01\x00\x02", 3);
+  Status client = ValidateTensor(t, TensorSource::kClient);
+  EXPECT_EQ(client.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(client.message().find("BOOL element 2 is byte 2"), std::string::npos)
+      << client.message();
+  EXPECT_EQ(ValidateTensor(t, TensorSource::kWorker, "m").code(), StatusCode::kInternal);
+  t.raw[2] = 1;
+  EXPECT_TRUE(ValidateTensor(t, TensorSource::kClient).ok());
+}
+
 }  // namespace
 }  // namespace modelgate
