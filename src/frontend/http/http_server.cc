@@ -16,9 +16,10 @@ HttpServer::HttpServer(asio::io_context& io, HttpLimits limits, HttpHandler hand
                        std::string name)
     : io_(io),
       name_(std::move(name)),
-      shared_(std::make_shared<const Shared>(Shared{
-          limits, std::move(handler),
-          ConnectionSlots::Create(static_cast<size_t>(std::max(limits.max_connections, 1)))})),
+      shared_(std::make_shared<const Shared>(
+          Shared{limits, std::move(handler),
+                 ConnectionSlots::Create(static_cast<size_t>(std::max(limits.max_connections, 1))),
+                 ConnectionSlots::Create(HttpLimits::kMaxProbeConnections)})),
       acceptor_(io),
       accept_retry_(io) {}
 
@@ -100,16 +101,27 @@ void HttpServer::StartSession(tcp::socket socket) {
   beast::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   auto slot = shared_->slots->Acquire();
+  // A full server serves probes on a bounded side pool (its slots are never
+  // set idle, so never evicted); past that the connection is closed.
+  std::unique_ptr<ConnectionSlots::Slot> probe_slot;
+  if (!slot) {
+    probe_slot = shared_->probe_slots->Acquire();
+    if (!probe_slot) {
+      socket.close(ignored);
+      return;
+    }
+  }
   if (tls_) {
     auto ctx = tls_->Current();
     using TlsStream = beast::ssl_stream<beast::tcp_stream>;
     TlsStream stream(beast::tcp_stream(std::move(socket)), *ctx);
     std::make_shared<HttpSession<TlsStream>>(std::move(stream), shared_, std::move(slot),
-                                             std::move(ctx))
+                                             std::move(ctx), std::move(probe_slot))
         ->Start();
   } else {
     std::make_shared<HttpSession<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared_,
-                                                     std::move(slot))
+                                                     std::move(slot), nullptr,
+                                                     std::move(probe_slot))
         ->Start();
   }
 }

@@ -62,6 +62,10 @@ struct HttpLimits {
   // gets 503. Empty: every connection beyond the limit gets 503 (TLS: closed).
   std::vector<std::string> probe_paths;
   static constexpr std::chrono::milliseconds kFullServerHeaderTimeout{2'000};
+  // Connections served that way at once; beyond it a connection arriving at
+  // a full server is closed at once, so a flood cannot turn the probe path
+  // into unbounded descriptors.
+  static constexpr size_t kMaxProbeConnections = 64;
 };
 
 // Handles one request; returns how to withdraw it if the client disconnects
@@ -93,6 +97,7 @@ class HttpServer {
     HttpLimits limits;
     HttpHandler handler;
     std::shared_ptr<ConnectionSlots> slots;
+    std::shared_ptr<ConnectionSlots> probe_slots;  // kMaxProbeConnections, never evicted
   };
 
  private:

@@ -51,14 +51,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 
   // `slot` is null when the server is full: the session serves one probe
   // request (HttpLimits::probe_paths), else answers 503 (plain) or closes
-  // (TLS without probe paths) and ends.
+  // (TLS without probe paths) and ends; it then holds `probe_slot` (one of
+  // HttpLimits::kMaxProbeConnections) until it ends.
   HttpSession(Stream stream, std::shared_ptr<const HttpServer::Shared> shared,
               std::unique_ptr<ConnectionSlots::Slot> slot,
-              std::shared_ptr<boost::asio::ssl::context> tls = nullptr)
+              std::shared_ptr<boost::asio::ssl::context> tls = nullptr,
+              std::unique_ptr<ConnectionSlots::Slot> probe_slot = nullptr)
       : tls_(std::move(tls)),
         stream_(std::move(stream)),
         shared_(std::move(shared)),
-        slot_(std::move(slot)) {}
+        slot_(std::move(slot)),
+        probe_slot_(std::move(probe_slot)) {}
 
   void Start() {
     if (!slot_ && Limits().probe_paths.empty()) {
@@ -336,6 +339,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   Stream stream_;
   std::shared_ptr<const HttpServer::Shared> shared_;
   std::unique_ptr<ConnectionSlots::Slot> slot_;
+  std::unique_ptr<ConnectionSlots::Slot> probe_slot_;  // held while serving without a slot
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::optional<boost::beast::http::response<boost::beast::http::empty_body>> continue_;

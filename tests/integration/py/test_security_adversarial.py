@@ -29,6 +29,7 @@ from test_observability import scrape, value
 D = None
 MAX_CONNECTIONS = 16
 METRICS_MAX_CONNECTIONS = 64  # MetricsEndpoint::kMaxConnections
+PROBE_POOL = 64  # HttpLimits::kMaxProbeConnections
 
 
 def setUpModule():
@@ -95,6 +96,40 @@ class SlotsHeldBySlowClientsTest(unittest.TestCase):
                 self.assertEqual(raw_get(D.http_port, target), "HTTP/1.1 200 OK", target)
         finally:
             for s in socks:
+                s.close()
+
+    def test_connections_beyond_the_probe_pool_are_closed_at_once(self):
+        # Every slot busy, then PROBE_POOL silent connections take the side
+        # pool that serves probes on a full server: one more connection is
+        # closed unanswered (descriptors stay bounded under a flood), and
+        # once they go, probes are answered again.
+        busy = slow_connections(D.http_port, MAX_CONNECTIONS,
+                                b"POST /v2/models/echo_py/infer HTTP/1.1\r\nHost: a\r\n"
+                                b"Content-Length: 100000\r\n\r\n{")
+        silent = []
+        try:
+            self.assertTrue(wait_full(D.http_port, "/v2/models/echo_py"))
+            silent = [socket.create_connection(("127.0.0.1", D.http_port), timeout=5)
+                      for _ in range(PROBE_POOL)]
+            try:
+                refused = raw_get(D.http_port, "/v2/health/live")
+            except ConnectionResetError:
+                refused = ""
+            self.assertEqual(refused, "")
+            for s in silent:
+                s.close()
+            silent = []
+            deadline = time.monotonic() + 10
+            status = ""
+            while status != "HTTP/1.1 200 OK" and time.monotonic() < deadline:
+                try:
+                    status = raw_get(D.http_port, "/v2/health/live")
+                except ConnectionResetError:
+                    status = ""
+                time.sleep(0.05)
+            self.assertEqual(status, "HTTP/1.1 200 OK")
+        finally:
+            for s in busy + silent:
                 s.close()
 
     def test_scrapes_answer_while_slow_headers_hold_every_metrics_slot(self):
