@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 
 namespace modelgate {
 
@@ -74,6 +75,22 @@ struct Limit {
 
 rlim_t AsRlim(uint64_t v) { return v == ResourceLimits::kUnlimited ? RLIM_INFINITY : v; }
 
+// Raising a hard limit takes CAP_SYS_RESOURCE, which root lacks in many
+// containers: read the effective set rather than trusting euid 0.
+bool CanRaiseHardLimits() {
+  constexpr int kCapSysResource = 24;  // linux/capability.h
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return false;
+  char line[256];
+  unsigned long long eff = 0;
+  bool found = false;
+  while (!found && std::fgets(line, sizeof line, f)) {
+    found = std::sscanf(line, "CapEff: %llx", &eff) == 1;
+  }
+  std::fclose(f);
+  return found && (eff >> kCapSysResource) & 1;
+}
+
 std::vector<Limit> PlanLimits(const SpawnOptions& options) {
   const ResourceLimits& l = options.limits;
   std::vector<std::pair<int, uint64_t>> want = {{RLIMIT_AS, l.address_space_bytes},
@@ -85,12 +102,13 @@ std::vector<Limit> PlanLimits(const SpawnOptions& options) {
   } else if (options.user) {
     want.emplace_back(RLIMIT_NPROC, ResourceLimits::kDefaultProcessesAsWorkerUser);
   }
-  const bool privileged = ::geteuid() == 0;
+  const bool privileged = CanRaiseHardLimits();
   std::vector<Limit> plan;
   for (const auto& [resource, value] : want) {
     rlim_t v = AsRlim(value);
     rlimit current{};
-    // Without root a hard limit cannot be raised: stay at the daemon's own.
+    // Without CAP_SYS_RESOURCE a hard limit cannot be raised: stay at the
+    // daemon's own.
     if (!privileged && ::getrlimit(resource, &current) == 0 && v > current.rlim_max) {
       v = current.rlim_max;
     }
