@@ -45,6 +45,22 @@ def alive(pid):
         return False
 
 
+def children(pid):
+    """Pids of the live (non-zombie) children of process `pid`."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(entry))
+    return out
+
+
 def make_repository(examples=("mtcars_am", "iris_species", "describe"), test_models=()):
     """A temporary repository of symlinks to example and test models.
 

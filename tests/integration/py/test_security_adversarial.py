@@ -23,7 +23,7 @@ import threading
 import time
 import unittest
 
-from daemon import Daemon, make_repository, request
+from daemon import Daemon, children, make_repository, request
 from test_observability import scrape, value
 
 D = None
@@ -215,18 +215,12 @@ def worker_processes(model):
     """Live children of the daemon serving `model` (by their command line)."""
     needle = os.path.join(D.repo, model, "1").encode()
     n = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid in children(D.proc.pid):
         try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().split(b"\0")
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                n += needle in f.read().split(b"\0")
         except OSError:
             continue
-        if int(fields[1]) == D.proc.pid and fields[0] != "Z" and needle in cmdline:
-            n += 1
     return n
 
 

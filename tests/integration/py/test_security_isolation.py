@@ -20,7 +20,7 @@ import grpc
 
 import grpc_predict_v2_pb2 as pb
 import grpc_predict_v2_pb2_grpc as pb_grpc
-from daemon import SOURCE_DIR, Daemon, alive, make_repository, request, wait_for
+from daemon import SOURCE_DIR, Daemon, alive, children, make_repository, request, wait_for
 from test_observability import scrape, value
 
 ROOT = os.geteuid() == 0
@@ -76,20 +76,6 @@ def tearDownModule():
 # ---- processes --------------------------------------------------------------
 
 
-
-def children(pid):
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.append(int(entry))
-    return out
 
 
 def worker_pids(daemon, model):
