@@ -28,6 +28,7 @@ modelgate_library(modelgate_grpc src/frontend/grpc/grpc_frontend.cc src/frontend
 target_link_libraries(modelgate_grpc PUBLIC modelgate_core modelgate_observability gRPC::grpc++)
 
 add_executable(modelgate src/server/main.cc)
+target_include_directories(modelgate PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_link_libraries(modelgate PRIVATE modelgate_http modelgate_grpc Boost::program_options)
 target_compile_definitions(modelgate PRIVATE MODELGATE_DEFAULT_BRIDGE_DIR="${BRIDGE_DIR}")
 add_dependencies(modelgate bridge)

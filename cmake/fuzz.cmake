@@ -6,6 +6,7 @@
 function(modelgate_fuzzer name)
   add_executable(${name} tests/fuzz/${name}.cc)
   target_link_libraries(${name} PRIVATE ${ARGN})
+  target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
 endfunction()
 

@@ -6,7 +6,8 @@ set(TEST_DEFS
   MODELGATE_BINARY_DIR="${CMAKE_BINARY_DIR}")
 
 add_library(modelgate_testing STATIC tests/support/test_env.cc tests/support/worker_harness.cc)
-target_include_directories(modelgate_testing PUBLIC ${CMAKE_SOURCE_DIR}/tests)
+# Tests are white-box: they see the libraries' internal headers under src/.
+target_include_directories(modelgate_testing PUBLIC ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/src)
 target_compile_definitions(modelgate_testing PUBLIC ${TEST_DEFS})
 target_link_libraries(modelgate_testing PUBLIC modelgate_process GTest::gtest)
 

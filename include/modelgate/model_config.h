@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "modelgate/circuit_breaker.h"
+#include "modelgate/backend.h"
+#include "modelgate/circuit_breaker_config.h"
+#include "modelgate/resource_limits.h"
 #include "modelgate/status.h"
-#include "modelgate/subprocess.h"
 #include "modelgate/tensor.h"
-#include "modelgate/worker_command.h"
 
 namespace modelgate {
 

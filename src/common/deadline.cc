@@ -1,4 +1,4 @@
-#include "modelgate/deadline.h"
+#include "common/deadline.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -1,6 +1,6 @@
 #include "modelgate/status.h"
 
-#include "modelgate/status_map.h"
+#include "common/status_map.h"
 
 namespace modelgate {
 

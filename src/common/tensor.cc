@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "modelgate/tensor_validation.h"
+#include "common/tensor_validation.h"
 
 namespace modelgate {
 

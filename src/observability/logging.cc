@@ -1,4 +1,4 @@
-#include "modelgate/logging.h"
+#include "observability/logging.h"
 
 #include "observability/log_format.h"
 #include "spdlog/async.h"

@@ -1,4 +1,4 @@
-#include "modelgate/metrics.h"
+#include "observability/metrics.h"
 
 #include <dirent.h>
 #include <prometheus/collectable.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "modelgate/status_map.h"
+#include "common/status_map.h"
 
 namespace modelgate {
 

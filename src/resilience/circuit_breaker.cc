@@ -1,4 +1,4 @@
-#include "modelgate/circuit_breaker.h"
+#include "resilience/circuit_breaker.h"
 
 namespace modelgate {
 

@@ -1,4 +1,4 @@
-#include "modelgate/inference_core.h"
+#include "server/inference_core.h"
 
 #include <boost/asio/post.hpp>
 

@@ -24,21 +24,21 @@
 #include <iostream>
 #include <thread>
 
+#include "backend/process/child_reaper.h"
+#include "backend/process/worker_user.h"
 #include "frontend/grpc/grpc_frontend.h"
 #include "frontend/http/http_api.h"
 #include "frontend/http/http_server.h"
 #include "frontend/http/metrics_endpoint.h"
 #include "frontend/http/offload_pool.h"
-#include "modelgate/child_reaper.h"
-#include "modelgate/inference_core.h"
 #include "modelgate/log_event.h"
-#include "modelgate/logging.h"
-#include "modelgate/metrics.h"
 #include "modelgate/model_repository.h"
-#include "modelgate/worker_user.h"
+#include "observability/logging.h"
+#include "observability/metrics.h"
 #include "security/token_authenticator.h"
 #include "security/token_file_reloader.h"
 #include "server/daemon_options.h"
+#include "server/inference_core.h"
 #include "spdlog/spdlog.h"
 
 #ifndef MODELGATE_DEFAULT_BRIDGE_DIR

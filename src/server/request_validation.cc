@@ -4,7 +4,7 @@
 #include <set>
 #include <string_view>
 
-#include "modelgate/tensor_validation.h"
+#include "common/tensor_validation.h"
 
 namespace modelgate {
 

@@ -17,9 +17,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/tensor_validation.h"
 #include "modelgate/inference.h"
 #include "modelgate/model_config.h"
-#include "modelgate/tensor_validation.h"
 #include "server/request_validation.h"
 
 namespace modelgate::fuzz {

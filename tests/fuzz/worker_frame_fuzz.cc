@@ -10,11 +10,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "backend/ipc/frame_codec.h"
 #include "backend/process/tensor_proto.h"
 #include "frontend/grpc/grpc_codec.h"
 #include "frontend/http/rest_codec.h"
 #include "fuzz_support.h"
-#include "modelgate/frame_codec.h"
 
 using namespace modelgate;
 

@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "modelgate/worker_command.h"
+#include "backend/process/worker_command.h"
 
 namespace modelgate::testing {
 

@@ -1,4 +1,4 @@
-#include "modelgate/frame_codec.h"
+#include "backend/ipc/frame_codec.h"
 
 #include <cstring>
 

@@ -44,11 +44,11 @@
 #include <random>
 #include <unordered_map>
 
-#include "modelgate/circuit_breaker.h"
 #include "modelgate/clock.h"
 #include "modelgate/model_config.h"
-#include "modelgate/token_bucket.h"
 #include "modelgate/worker.h"
+#include "resilience/circuit_breaker.h"
+#include "resilience/token_bucket.h"
 #include "scheduler/deadline_queue.h"
 
 namespace modelgate {

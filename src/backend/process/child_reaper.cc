@@ -1,4 +1,4 @@
-#include "modelgate/child_reaper.h"
+#include "backend/process/child_reaper.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,8 +15,8 @@
 #include <string_view>
 #include <thread>
 
+#include "backend/process/subprocess.h"
 #include "modelgate/log_event.h"
-#include "modelgate/subprocess.h"
 
 namespace modelgate {
 

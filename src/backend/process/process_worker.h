@@ -18,11 +18,11 @@
 #include <optional>
 #include <string>
 
-#include "modelgate/child_reaper.h"
-#include "modelgate/frame_codec.h"
-#include "modelgate/subprocess.h"
-#include "modelgate/token_bucket.h"
+#include "backend/ipc/frame_codec.h"
+#include "backend/process/child_reaper.h"
+#include "backend/process/subprocess.h"
 #include "modelgate/worker.h"
+#include "resilience/token_bucket.h"
 
 namespace modelgate {
 

@@ -1,4 +1,4 @@
-#include "modelgate/subprocess.h"
+#include "backend/process/subprocess.h"
 
 #include <fcntl.h>
 #include <grp.h>

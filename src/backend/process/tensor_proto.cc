@@ -1,6 +1,6 @@
 #include "backend/process/tensor_proto.h"
 
-#include "modelgate/tensor_validation.h"
+#include "common/tensor_validation.h"
 
 namespace modelgate {
 

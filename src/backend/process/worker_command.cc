@@ -1,4 +1,4 @@
-#include "modelgate/worker_command.h"
+#include "backend/process/worker_command.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "modelgate/worker_user.h"
+#include "backend/process/worker_user.h"
 
 #include <pwd.h>
 #include <string.h>

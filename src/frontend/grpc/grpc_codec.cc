@@ -4,8 +4,8 @@
 #include <cstring>
 #include <limits>
 
-#include "modelgate/request_id.h"
-#include "modelgate/tensor_validation.h"
+#include "common/tensor_validation.h"
+#include "observability/request_id.h"
 
 namespace modelgate {
 

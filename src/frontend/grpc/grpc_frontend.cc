@@ -8,12 +8,12 @@
 #include <atomic>
 #include <mutex>
 
+#include "common/deadline.h"
+#include "common/status_map.h"
 #include "frontend/grpc/grpc_codec.h"
-#include "modelgate/deadline.h"
 #include "modelgate/log_event.h"
-#include "modelgate/metrics.h"
-#include "modelgate/request_id.h"
-#include "modelgate/status_map.h"
+#include "observability/metrics.h"
+#include "observability/request_id.h"
 #include "spdlog/spdlog.h"
 
 namespace modelgate {

@@ -11,7 +11,7 @@
 
 #include "grpc_predict_v2.grpc.pb.h"
 #include "modelgate/authenticator.h"
-#include "modelgate/inference_core.h"
+#include "server/inference_core.h"
 
 namespace modelgate {
 

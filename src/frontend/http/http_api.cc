@@ -6,12 +6,12 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status_map.h"
 #include "frontend/http/offload_pool.h"
 #include "frontend/http/rest_codec.h"
 #include "modelgate/log_event.h"
-#include "modelgate/metrics.h"
-#include "modelgate/request_id.h"
-#include "modelgate/status_map.h"
+#include "observability/metrics.h"
+#include "observability/request_id.h"
 #include "spdlog/spdlog.h"
 
 namespace modelgate {

@@ -8,7 +8,7 @@
 #include "frontend/http/cors.h"
 #include "frontend/http/http_types.h"
 #include "modelgate/authenticator.h"
-#include "modelgate/inference_core.h"
+#include "server/inference_core.h"
 
 namespace modelgate {
 

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <type_traits>
 
-#include "modelgate/tensor_validation.h"
-#include "modelgate/utf8.h"
+#include "common/tensor_validation.h"
+#include "common/utf8.h"
 
 namespace modelgate {
 

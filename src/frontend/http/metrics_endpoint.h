@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "frontend/http/http_server.h"
-#include "modelgate/metrics.h"
+#include "observability/metrics.h"
 
 namespace modelgate {
 

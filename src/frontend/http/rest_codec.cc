@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/deadline.h"
+#include "common/tensor_validation.h"
 #include "frontend/http/json_tensor.h"
 #include "frontend/http/json_writer.h"
-#include "modelgate/deadline.h"
-#include "modelgate/request_id.h"
-#include "modelgate/tensor_validation.h"
+#include "observability/request_id.h"
 
 namespace modelgate {
 

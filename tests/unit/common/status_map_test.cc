@@ -1,4 +1,4 @@
-#include "modelgate/status_map.h"
+#include "common/status_map.h"
 
 #include <gtest/gtest.h>
 

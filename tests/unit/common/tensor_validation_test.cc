@@ -1,4 +1,4 @@
-#include "modelgate/tensor_validation.h"
+#include "common/tensor_validation.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "modelgate/request_id.h"
+#include "observability/request_id.h"
 
 #include <gtest/gtest.h>
 

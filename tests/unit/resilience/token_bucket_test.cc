@@ -1,4 +1,4 @@
-#include "modelgate/token_bucket.h"
+#include "resilience/token_bucket.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // ChildReaper: a worker's process-group remnants and orphans die with it;
 // orphans of live workers stay; KillRemainingDescendants leaves no child.
-#include "modelgate/child_reaper.h"
+#include "backend/process/child_reaper.h"
 
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -12,7 +12,7 @@
 #include <optional>
 #include <sstream>
 
-#include "modelgate/subprocess.h"
+#include "backend/process/subprocess.h"
 #include "support/test_env.h"
 
 namespace modelgate {

@@ -1,6 +1,6 @@
 // Spawn: the worker pid in the environment, default limits, and dropping to
 // an unprivileged user (when the test runs as root).
-#include "modelgate/subprocess.h"
+#include "backend/process/subprocess.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "common/deadline.h"
 #include "frontend/http/rest_codec.h"
-#include "modelgate/deadline.h"
 
 namespace modelgate {
 namespace {

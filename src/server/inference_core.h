@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "modelgate/child_reaper.h"
+#include "backend/process/child_reaper.h"
+#include "backend/process/worker_command.h"
 #include "modelgate/inference.h"
-#include "modelgate/metrics.h"
 #include "modelgate/model_repository.h"
-#include "modelgate/worker_command.h"
+#include "observability/metrics.h"
 
 namespace modelgate {
 

@@ -5,11 +5,10 @@
 #include <optional>
 #include <string>
 
-#include "modelgate/subprocess.h"
+#include "backend/process/subprocess.h"
+#include "modelgate/backend.h"
 
 namespace modelgate {
-
-enum class Backend { kR, kPython };
 
 // Where the runtimes live, which interpreters run them and as whom, daemon-wide.
 struct RuntimeSettings {

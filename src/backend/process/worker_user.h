@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "backend/process/subprocess.h"
 #include "modelgate/status.h"
-#include "modelgate/subprocess.h"
 
 namespace modelgate {
 

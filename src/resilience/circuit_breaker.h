@@ -16,20 +16,10 @@
 #include <deque>
 #include <string_view>
 
+#include "modelgate/circuit_breaker_config.h"
 #include "modelgate/clock.h"
 
 namespace modelgate {
-
-struct CircuitBreakerConfig {
-  enum class Window { kCount, kTime };
-  bool enabled = true;
-  Window window = Window::kCount;
-  int window_size = 20;  // calls (count window) or seconds (time window)
-  int minimum_calls = 10;
-  double failure_rate_threshold = 50;  // percent
-  std::chrono::milliseconds open_duration{30000};
-  int half_open_calls = 3;
-};
 
 class CircuitBreaker {
  public:
