@@ -15,7 +15,7 @@ FUZZ_SECONDS ?= 60
 
 MODEL_ARTIFACTS := examples/models/mtcars_am/1/model.rds examples/models/iris_species/1/model.pkl
 
-.PHONY: all deps configure build models run test test-sanitize fuzz-build fuzz fuzz-regress bench clean
+.PHONY: all deps configure build models run test test-sanitize fuzz-build fuzz fuzz-regress bench config-docs clean
 
 all: build
 
@@ -75,6 +75,12 @@ fuzz-regress: fuzz-build
 bench: build
 	@scripts/install-deps.sh bench
 	benchmarks/run.sh $(BUILD)
+
+# Rewrites README.md's config reference from the key tables in
+# src/config/model_config_keys.cc (a unit test fails while they differ).
+config-docs: configure
+	cmake --build $(BUILD) --target modelgate_config_reference
+	$(BUILD)/modelgate_config_reference --write README.md
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(MODEL_ARTIFACTS)

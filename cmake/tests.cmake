@@ -25,6 +25,9 @@ add_executable(unit_tests
   tests/unit/backend/process/child_reaper_test.cc
   tests/unit/backend/process/subprocess_test.cc
   tests/unit/config/model_config_test.cc
+  tests/unit/config/model_config_keys_test.cc
+  tests/unit/config/config_reference_test.cc
+  tests/unit/config/config_checker_test.cc
   tests/unit/resilience/circuit_breaker_test.cc
   tests/unit/resilience/token_bucket_test.cc
   tests/unit/scheduler/deadline_queue_test.cc
