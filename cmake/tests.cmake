@@ -35,6 +35,7 @@ add_executable(unit_tests
   tests/unit/frontend/http/rest_codec_test.cc
   tests/unit/observability/log_format_test.cc
   tests/unit/observability/log_record_test.cc
+  tests/unit/observability/metrics_test.cc
   tests/unit/frontend/http/rest_codec_limits_test.cc
   tests/unit/frontend/grpc/grpc_codec_test.cc
   tests/unit/frontend/http/connection_slots_test.cc

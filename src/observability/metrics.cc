@@ -8,6 +8,7 @@
 #include <prometheus/text_serializer.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -110,19 +111,34 @@ void AddPoolMetrics(const std::vector<PoolSnapshot>& pools,
                         "Circuit breaker: 0 closed, 1 open, 2 half-open", T::Gauge);
   auto memory = Family("modelgate_worker_memory_bytes",
                        "Resident memory summed over the model version's workers", T::Gauge);
+  auto pids = Family("modelgate_worker_pid",
+                     "Pid of the live worker in each slot (0: none); slot i is the i-th live "
+                     "worker in spawn order",
+                     T::Gauge);
   for (const auto& s : pools) {
     std::vector<prometheus::ClientMetric::Label> l = {{"model", s.model}, {"version", s.version}};
     queue.metric.push_back(Sample(static_cast<double>(s.queue_depth), l));
     inflight.metric.push_back(Sample(static_cast<double>(s.inflight), l));
     breaker.metric.push_back(Sample(s.breaker_state, l));
     memory.metric.push_back(Sample(static_cast<double>(s.worker_memory_bytes), l));
+    // One series per configured slot, so a slot without a live worker reads 0
+    // instead of vanishing; more live workers than slots (a replacement
+    // starting beside one not yet dying) get slots past the configured ones.
+    const size_t slots = std::max(static_cast<size_t>(s.worker_slots), s.worker_pids.size());
+    for (size_t i = 0; i < slots; ++i) {
+      auto pl = l;
+      pl.push_back({"slot", std::to_string(i)});
+      pids.metric.push_back(Sample(i < s.worker_pids.size() ? s.worker_pids[i] : 0, pl));
+    }
     for (size_t i = 0; i < s.workers.size(); ++i) {
       auto wl = l;
       wl.push_back({"state", std::string(kWorkerStates[i])});
       workers.metric.push_back(Sample(s.workers[i], wl));
     }
   }
-  for (auto* f : {&queue, &inflight, &workers, &breaker, &memory}) out.push_back(std::move(*f));
+  for (auto* f : {&queue, &inflight, &workers, &breaker, &memory, &pids}) {
+    out.push_back(std::move(*f));
+  }
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 // ModelMetrics with every counter and histogram resolved at start-up
 // (requests for every protocol x code pair, so rates start at 0). Gauges that
 // describe state (queue depth, workers by state, breaker state, worker
-// memory) are read at scrape time (the caller passes the pool snapshot), and
+// memory, worker pids) are read at scrape time (the caller passes the pool snapshot), and
 // so are the daemon's process metrics.
 //
 // The request `code` label is the gRPC code name (OK, INVALID_ARGUMENT,
@@ -76,6 +76,10 @@ struct PoolSnapshot {
   std::array<int, 5> workers{};     // by WorkerState
   int breaker_state = 0;            // 0 closed, 1 open, 2 half-open
   int64_t worker_memory_bytes = 0;  // RSS summed over the version's workers
+  // Live worker pids in spawn order (ModelPool::WorkerPids), and the
+  // configured worker count: modelgate_worker_pid has a slot per worker.
+  std::vector<int> worker_pids;
+  int worker_slots = 0;
 };
 
 class Metrics {

@@ -125,6 +125,8 @@ std::vector<PoolSnapshot> InferenceCore::Snapshot() {
       s.workers = pool->WorkerStates();
       s.breaker_state = static_cast<int>(pool->breaker_state());
       s.worker_memory_bytes = pool->WorkerRssBytes();
+      s.worker_pids = pool->WorkerPids();
+      s.worker_slots = pool->config().workers;
       out.push_back(std::move(s));
     }
   }

@@ -95,6 +95,17 @@ int64_t ModelPool::WorkerRssBytes() const {
   return sum;
 }
 
+std::vector<int> ModelPool::WorkerPids() const {
+  std::vector<int> pids;
+  for (const auto& w : workers_) {
+    const WorkerState s = w->state();
+    if (s == WorkerState::kStarting || s == WorkerState::kReady || s == WorkerState::kBusy) {
+      pids.push_back(w->pid());
+    }
+  }
+  return pids;
+}
+
 // ---- admission ----------------------------------------------------------
 
 uint64_t ModelPool::Submit(PoolRequest request) {

@@ -109,6 +109,8 @@ class ModelPool : public Worker::Listener {
   CircuitBreaker::State breaker_state() { return breaker_.state(); }
   // Resident bytes summed over the live workers.
   int64_t WorkerRssBytes() const;
+  // Pids of the live workers (starting, ready or busy), in spawn order.
+  std::vector<int> WorkerPids() const;
   void set_events(PoolEvents events) { events_ = std::move(events); }
 
   // Worker::Listener
