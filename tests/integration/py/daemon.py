@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -61,6 +62,27 @@ def children(pid):
     return out
 
 
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+
+
+def scrape(d):
+    """{(name, frozenset(labels)): value} of one /metrics scrape of daemon `d`."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{d.metrics_port}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        m = SAMPLE.match(line)
+        if not m:
+            continue
+        labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(3) or ""))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def value(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
 def make_repository(examples=("mtcars_am", "iris_species", "describe"), test_models=()):
     """A temporary repository of symlinks to example and test models.
 
@@ -106,6 +128,26 @@ class Daemon:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"daemon not ready within {timeout}s:\n{self.log()[-4000:]}")
+
+    def metric(self, name, **labels):
+        """The value of one series now (0 when absent)."""
+        return value(scrape(self), name, **labels)
+
+    def worker_pids(self, model, version="1"):
+        """Pids of the model version's live workers in slot order, from the
+        modelgate_worker_pid gauge (0 marks an empty slot)."""
+        slots = {}
+        for (name, labels), v in scrape(self).items():
+            got = dict(labels)
+            if name == "modelgate_worker_pid" and got.get("model") == model \
+                    and got.get("version") == version and v > 0:
+                slots[int(got["slot"])] = int(v)
+        return [slots[k] for k in sorted(slots)]
+
+    def wait_workers(self, model, state, n, version="1", timeout=30):
+        """Waits (bounded) until `n` workers of the model are in `state`; whether they are."""
+        return wait_for(lambda: self.metric("modelgate_workers", model=model, version=version,
+                                            state=state) == n, timeout=timeout)
 
     def log(self):
         with open(self.log_path, "rb") as f:

@@ -8,8 +8,8 @@ import unittest
 
 import numpy as np
 
-from daemon import Daemon, make_repository, reference_r_predictions, reference_sklearn, request
-from test_observability import scrape, value
+from daemon import (Daemon, make_repository, reference_r_predictions, reference_sklearn, request,
+                    scrape, value)
 
 CALLERS = 32
 PER_CALLER = 6

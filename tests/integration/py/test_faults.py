@@ -17,7 +17,7 @@ import numpy as np
 
 import grpc_predict_v2_pb2 as pb
 import grpc_predict_v2_pb2_grpc as pb_grpc
-from daemon import Daemon, alive, make_repository, request, wait_for
+from daemon import Daemon, alive, make_repository, request, scrape, value, wait_for
 
 FAULT_MODELS = ("crash_py", "slow_py", "slow_r", "garbage_py", "memhog_py", "echo_py",
                 "rated_py", "load_fail_py")
@@ -53,21 +53,6 @@ def seconds_infer(model, seconds, timeout_us=None, base=None):
     if timeout_us:
         body["parameters"] = {"timeout": timeout_us}
     return request("POST", (base or D.base) + f"/v2/models/{model}/infer", body)
-
-
-def worker_pids(daemon, model):
-    """Pids of the workers the daemon started for `model`, oldest first."""
-    pids = []
-    for line in daemon.log().splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if rec.get("model") == model and "starting:" in rec.get("msg", "") and "pid" in rec:
-            pids.append(int(rec["pid"]))
-    return pids
-
-
 
 
 def server_state(daemon=None):
@@ -110,11 +95,12 @@ class FaultTest(unittest.TestCase):
             with self.subTest(model=model):
                 statuses = []
                 self.assertTrue(wait_for(lambda: request("GET", D.base + f"/v2/models/{model}/ready")[0] == 200))
-                pid = worker_pids(D, model)[-1]
+                self.assertTrue(D.wait_workers(model, "ready", 1))
+                [pid] = D.worker_pids(model)
                 result = {}
                 t = threading.Thread(target=lambda: result.setdefault("r", seconds_infer(model, 30)))
                 t.start()
-                time.sleep(1.0)  # the worker is busy sleeping now
+                self.assertTrue(D.wait_workers(model, "busy", 1), "the request never reached the worker")
                 os.kill(pid, signal.SIGKILL)
                 t.join(timeout=20)
                 self.assertFalse(t.is_alive(), "request not answered promptly")
@@ -131,7 +117,8 @@ class FaultTest(unittest.TestCase):
         statuses = []
         # REST: V2 "timeout" parameter in microseconds.
         self.assertTrue(wait_for(lambda: request("GET", D.base + "/v2/models/slow_r/ready")[0] == 200))
-        pid = worker_pids(D, "slow_r")[-1]
+        self.assertTrue(D.wait_workers("slow_r", "ready", 1))
+        [pid] = D.worker_pids("slow_r")
         t0 = time.monotonic()
         status, _, body = seconds_infer("slow_r", 3600, timeout_us=1_000_000)
         statuses.append(status)
@@ -144,7 +131,8 @@ class FaultTest(unittest.TestCase):
         self.assertEqual(status, 200, body)
         # gRPC: the call's own deadline.
         self.assertTrue(wait_for(lambda: request("GET", D.base + "/v2/models/slow_py/ready")[0] == 200))
-        pid = worker_pids(D, "slow_py")[-1]
+        self.assertTrue(D.wait_workers("slow_py", "ready", 1))
+        [pid] = D.worker_pids("slow_py")
         r = pb.ModelInferRequest(model_name="slow_py")
         r.inputs.add(name="seconds", datatype="FP64", shape=[1]).contents.fp64_contents.append(3600)
         with self.assertRaises(grpc.RpcError) as e:
@@ -236,19 +224,20 @@ class FaultTest(unittest.TestCase):
 
     def test_rest_client_that_disconnects_releases_its_queued_request(self):
         import socket
-        from test_observability import scrape, value
         self.assertTrue(wait_for(lambda: request("GET", D.base + "/v2/models/slow_py/ready")[0] == 200))
         before = scrape(D)
         busy = threading.Thread(target=lambda: seconds_infer("slow_py", 1.5))
         busy.start()
-        time.sleep(0.3)  # the only worker is busy now
+        self.assertTrue(D.wait_workers("slow_py", "busy", 1), "the only worker never became busy")
         body = json.dumps({"inputs": [{"name": "seconds", "datatype": "FP64", "shape": [1], "data": [0]}]})
         s = socket.create_connection(("127.0.0.1", D.http_port))
         s.sendall((f"POST /v2/models/slow_py/infer HTTP/1.1\r\nHost: x\r\nx-request-id: gone-1\r\n"
                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
-        time.sleep(0.3)  # queued behind the busy worker
+        queued = wait_for(lambda: D.metric("modelgate_queue_depth", model="slow_py", version="1") == 1,
+                          timeout=10)
         s.close()
         busy.join(30)
+        self.assertTrue(queued, "the request was never queued behind the busy worker")
 
         def settled():
             after = scrape(D)
@@ -256,7 +245,9 @@ class FaultTest(unittest.TestCase):
                          code="CANCELLED") - value(before, "modelgate_requests_total", model="slow_py",
                                                     version="1", protocol="http", code="CANCELLED") == 1
         self.assertTrue(wait_for(settled, timeout=10), "the disconnected request was not withdrawn")
-        time.sleep(0.5)
+        # Nothing queued or running any more: every worker call has been counted.
+        self.assertTrue(wait_for(lambda: D.metric("modelgate_inflight_requests", model="slow_py",
+                                                  version="1") == 0, timeout=10))
         after = scrape(D)
         ran = (value(after, "modelgate_compute_duration_seconds_count", model="slow_py", version="1")
                - value(before, "modelgate_compute_duration_seconds_count", model="slow_py", version="1"))
@@ -293,8 +284,10 @@ class LifecycleTest(unittest.TestCase):
             threads = [threading.Thread(target=one, args=(i,)) for i in range(len(statuses))]
             for t in threads:
                 t.start()
-            time.sleep(0.3)
-            pids = worker_pids(d, "slow_py") + worker_pids(d, "mtcars_am")
+            # Requests are in flight (the one worker busy, others queued) before SIGTERM.
+            self.assertTrue(d.wait_workers("slow_py", "busy", 1))
+            pids = d.worker_pids("slow_py") + d.worker_pids("mtcars_am")
+            self.assertEqual(len(pids), 3)  # slow_py 1, mtcars_am 2
             code = d.stop()
             for t in threads:
                 t.join(timeout=30)
@@ -310,8 +303,10 @@ class LifecycleTest(unittest.TestCase):
         d = Daemon(make_repository(examples=("mtcars_am", "iris_species")))
         try:
             d.wait_ready()
-            pids = worker_pids(d, "mtcars_am") + worker_pids(d, "iris_species")
-            self.assertEqual(len(pids), 4)
+            self.assertTrue(wait_for(lambda: len(d.worker_pids("mtcars_am")
+                                                 + d.worker_pids("iris_species")) == 4))
+            pids = d.worker_pids("mtcars_am") + d.worker_pids("iris_species")
+            self.assertEqual(len(set(pids)), 4)
             d.proc.send_signal(signal.SIGKILL)
             d.proc.wait()
             self.assertTrue(wait_for(lambda: not any(alive(p) for p in pids), timeout=10),

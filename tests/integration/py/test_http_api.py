@@ -1,10 +1,10 @@
 """REST (KServe V2 and V1) against the real daemon with real R and Python workers."""
 
 import json
-import time
 import unittest
 
-from daemon import Daemon, make_repository, reference_r_predictions, reference_sklearn, request
+from daemon import (Daemon, make_repository, reference_r_predictions, reference_sklearn, request,
+                    wait_for)
 
 D = None
 
@@ -255,9 +255,8 @@ class RepositoryTest(unittest.TestCase):
         self.assertEqual(status, 503)
         self.assertIn("unloaded", body["error"])
         self.assertEqual(request("POST", D.base + "/v2/repository/models/describe/load")[0], 200)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and request("GET", D.base + "/v2/models/describe/ready")[0] != 200:
-            time.sleep(0.1)
+        self.assertTrue(wait_for(lambda: request("GET", D.base + "/v2/models/describe/ready")[0] == 200,
+                                 timeout=60))
         status, _, body = infer("describe", x)
         self.assertEqual(status, 200, body)
         self.assertEqual(request("POST", D.base + "/v2/repository/models/nope/load")[0], 404)

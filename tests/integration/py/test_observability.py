@@ -2,39 +2,16 @@
 
 import json
 import os
-import re
 import signal
 import threading
-import time
 import unittest
-import urllib.request
 
 import grpc
 import numpy as np
 
 import grpc_predict_v2_pb2 as pb
 import grpc_predict_v2_pb2_grpc as pb_grpc
-from daemon import Daemon, make_repository, request
-
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
-
-
-def scrape(d):
-    """{(name, frozenset(labels)): value} of one /metrics scrape."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{d.metrics_port}/metrics", timeout=10) as r:
-        text = r.read().decode()
-    out = {}
-    for line in text.splitlines():
-        m = SAMPLE.match(line)
-        if not m:
-            continue
-        labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(3) or ""))
-        out[(m.group(1), labels)] = float(m.group(4))
-    return out
-
-
-def value(samples, name, **labels):
-    return samples.get((name, frozenset(labels.items())), 0.0)
+from daemon import Daemon, make_repository, request, scrape, value, wait_for
 
 
 class ObservabilityTest(unittest.TestCase):
@@ -65,22 +42,21 @@ class ObservabilityTest(unittest.TestCase):
             r.raw_input_contents.append(np.array([5.1, 3.5, 1.4, 0.2]).tobytes())
             self.stub.ModelInfer(r)
         # A worker killed mid-request: one UNAVAILABLE and one crash restart.
-        pid = self._worker_pid("slow_py")
+        self.assertTrue(d.wait_workers("slow_py", "ready", 1))
+        [pid] = d.worker_pids("slow_py")
         result = {}
         t = threading.Thread(target=lambda: result.setdefault("r", request(
             "POST", d.base + "/v2/models/slow_py/infer",
             {"inputs": [{"name": "seconds", "datatype": "FP64", "shape": [1], "data": [30]}]})))
         t.start()
-        time.sleep(1.0)
+        self.assertTrue(d.wait_workers("slow_py", "busy", 1), "the request never reached the worker")
         os.kill(pid, signal.SIGKILL)
         t.join(30)
         self.assertEqual(result["r"][0], 503)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            after = scrape(d)
-            if value(after, "modelgate_workers", model="slow_py", version="1", state="ready") == 1:
-                break
-            time.sleep(0.1)
+        self.assertTrue(wait_for(lambda: d.worker_pids("slow_py") not in ([], [pid])),
+                        "no replacement worker")
+        self.assertTrue(d.wait_workers("slow_py", "ready", 1))
+        after = scrape(d)
 
         def delta(name, **labels):
             return value(after, name, **labels) - value(before, name, **labels)
@@ -122,13 +98,22 @@ class ObservabilityTest(unittest.TestCase):
                                             "data": [-1]}]},
                                headers={"x-request-id": "obs-err-1"})
         self.assertEqual(status, 500)
-        time.sleep(0.3)
-        records = [json.loads(line) for line in d.log().splitlines()]
-        for rid, protocol in (("obs-http-1", "http"), ("obs-grpc-1", "grpc"), ("obs-err-1", "http")):
-            mine = [r for r in records if r.get("request_id") == rid]
-            self.assertTrue(any(r["msg"].startswith("access") and r["protocol"] == protocol for r in mine),
-                            (rid, mine))
-        err = [r for r in records if r.get("request_id") == "obs-err-1" and r["level"] == "warning"]
+        expected = (("obs-http-1", "http"), ("obs-grpc-1", "grpc"), ("obs-err-1", "http"))
+
+        def access_logged(records, rid, protocol):
+            return any(r.get("request_id") == rid and r["msg"].startswith("access")
+                       and r["protocol"] == protocol for r in records)
+
+        def records():
+            text = d.log()
+            return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines()]
+        # Access lines are written after the answer: poll the log (bounded).
+        wait_for(lambda: all(access_logged(records(), rid, p) for rid, p in expected), timeout=10)
+        recs = records()
+        for rid, protocol in expected:
+            self.assertTrue(access_logged(recs, rid, protocol),
+                            (rid, [r for r in recs if r.get("request_id") == rid]))
+        err = [r for r in recs if r.get("request_id") == "obs-err-1" and r["level"] == "warning"]
         self.assertTrue(err and "model error" in err[0]["msg"], err)
 
     def test_every_log_line_is_json_with_the_fields(self):
@@ -139,11 +124,6 @@ class ObservabilityTest(unittest.TestCase):
             self.assertTrue({"ts", "level", "msg"} <= rec.keys(), rec)
         stderr_lines = [json.loads(l) for l in lines if '"stderr' in l or "stderr:" in l]
         self.assertTrue(any(r.get("model") == "slow_py" and "pid" in r for r in stderr_lines))
-
-    def _worker_pid(self, model):
-        pids = [json.loads(l)["pid"] for l in self.d.log().splitlines()
-                if f'"model":"{model}"' in l and "starting:" in l]
-        return int(pids[-1])
 
 
 if __name__ == "__main__":

@@ -23,8 +23,7 @@ import threading
 import time
 import unittest
 
-from daemon import Daemon, children, make_repository, request
-from test_observability import scrape, value
+from daemon import Daemon, children, make_repository, request, scrape, value, wait_for
 
 D = None
 MAX_CONNECTIONS = 16
@@ -167,7 +166,9 @@ class ShortDeadlinesTest(unittest.TestCase):
 
         t = threading.Thread(target=patient)
         t.start()
-        time.sleep(0.1)  # the patient request waits (up to 2 s) for a second one
+        # The patient request waits in the queue (up to 2 s) for a second one.
+        self.assertTrue(wait_for(lambda: D.metric("modelgate_queue_depth", model="slow_batched_py",
+                                                  version="1") == 1, timeout=10))
         results["short"] = infer("slow_batched_py", "seconds", [0.6], timeout_us=300_000)
         t.join(timeout=30)
         after = scrape(D)

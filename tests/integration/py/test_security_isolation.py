@@ -20,8 +20,8 @@ import grpc
 
 import grpc_predict_v2_pb2 as pb
 import grpc_predict_v2_pb2_grpc as pb_grpc
-from daemon import SOURCE_DIR, Daemon, alive, children, make_repository, request, wait_for
-from test_observability import scrape, value
+from daemon import (SOURCE_DIR, Daemon, alive, children, make_repository, request, scrape, value,
+                    wait_for)
 
 ROOT = os.geteuid() == 0
 D = None
