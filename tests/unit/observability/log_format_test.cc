@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "modelgate/log_event.h"
+#include "observability/log_record.h"
 #include "spdlog/sinks/ostream_sink.h"
 #include "spdlog/spdlog.h"
 
@@ -350,6 +352,76 @@ TEST(LogFormatTextTest, PlainSpdlogTextIsOneQuotedValue) {
   EXPECT_NE(line.find(R"( info "x status=200\n2026-01-01T00:00:00.000000Z info forged=1")"),
             std::string::npos)
       << line;
+}
+
+TEST(LogFormatJsonTest, NonFiniteDoublesAreNullAndExtremesExact) {
+  CapturedLog log(LogFormat::kJson);
+  LogInfo("numbers", {{"nan", std::nan("")},
+                      {"inf", HUGE_VAL},
+                      {"ninf", -HUGE_VAL},
+                      {"tiny", 5e-324},
+                      {"min", INT64_MIN},
+                      {"max", uint64_t{UINT64_MAX}}});
+  const auto j = log.OneJson();
+  EXPECT_TRUE(j["nan"].is_null()) << j;
+  EXPECT_TRUE(j["inf"].is_null()) << j;
+  EXPECT_TRUE(j["ninf"].is_null()) << j;
+  EXPECT_EQ(j["tiny"].get<double>(), 5e-324);
+  EXPECT_EQ(j["min"].get<int64_t>(), INT64_MIN);
+  EXPECT_EQ(j["max"].get<uint64_t>(), UINT64_MAX);
+}
+
+TEST(LogFormatTextTest, NumbersAreBareAndShortest) {
+  CapturedLog log(LogFormat::kText);
+  LogInfo("numbers", {{"ratio", 0.1}, {"n", int64_t{-5}}, {"u", uint64_t{UINT64_MAX}}});
+  const std::string line = log.OneLine();
+  EXPECT_NE(line.find(" numbers ratio=0.1 n=-5 u=18446744073709551615"), std::string::npos) << line;
+}
+
+// A record the logging thread cannot decode in full (it never happens for
+// one from EncodeLogRecord) keeps its fields up to the damage, and says so.
+TEST(LogFormatTest, DamagedRecordKeepsWhatDecodedAndIsFlagged) {
+  spdlog::memory_buf_t buf;
+  EncodeLogRecord("ev", {{"a", "x"}, {"b", 7}}, buf);
+  const std::string damaged(buf.data(), buf.size() - 3);  // into b's value
+  for (LogFormat format : {LogFormat::kJson, LogFormat::kText}) {
+    CapturedLog log(format);
+    spdlog::default_logger()->log(spdlog::source_loc{kStructuredRecordTag, 1, kStructuredRecordTag},
+                                  spdlog::level::info, std::string_view(damaged));
+    const std::string line = log.OneLine();
+    if (format == LogFormat::kJson) {
+      const auto j = nlohmann::json::parse(line);
+      EXPECT_EQ(j["msg"], "ev");
+      EXPECT_EQ(j["a"], "x");
+      EXPECT_FALSE(j.contains("b"));
+      EXPECT_EQ(j["record_damaged"], true);
+    } else {
+      EXPECT_NE(line.find(" info ev a=x record_damaged=true"), std::string::npos) << line;
+    }
+  }
+}
+
+TEST(LogFormatTest, AppendersQuoteOnlyWhatNeedsIt) {
+  const auto text = [](std::string_view s) {
+    spdlog::memory_buf_t out;
+    AppendTextValue(s, out);
+    return std::string(out.data(), out.size());
+  };
+  const auto json = [](std::string_view s) {
+    spdlog::memory_buf_t out;
+    AppendJsonString(s, out);
+    return std::string(out.data(), out.size());
+  };
+  EXPECT_EQ(text("plain-value_1.2"), "plain-value_1.2");
+  EXPECT_EQ(text(""), "\"\"");
+  EXPECT_EQ(text("a b"), "\"a b\"");
+  EXPECT_EQ(text("k=v"), "\"k=v\"");
+  EXPECT_EQ(text("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // valid UTF-8 kept, but quoted
+  EXPECT_EQ(text("\x01"), "\"\\x01\"");
+  EXPECT_EQ(json("plain"), "\"plain\"");
+  EXPECT_EQ(json("\x01\x7f"), "\"\\u0001\\u007f\"");
+  EXPECT_EQ(json("\xff"), "\"\\ufffd\"");
+  EXPECT_EQ(json("\xe2\x80\xa8"), "\"\\u2028\"");
 }
 
 TEST(LogFormatTest, LevelBelowTheLoggerLevelWritesNothing) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace modelgate {
 namespace {
@@ -32,6 +33,31 @@ TEST(LogRecordTest, RoundTripsEveryType) {
   Collect c;
   EXPECT_TRUE(DecodeLogRecord(View(buf), c));
   EXPECT_EQ(c.out, "ev;s:0:x\ny;i:1:-3;u:2:7;b:4:true;n:5:;");
+}
+
+TEST(LogRecordTest, DoublesRoundTripBitExact) {
+  spdlog::memory_buf_t buf;
+  EncodeLogRecord("ev", {{"d", 0.1}, {"neg", -2.5e300}}, buf);
+  struct Doubles final : LogRecordVisitor {
+    void Event(std::string_view) override {}
+    void Field(std::string_view k, const LogValue& v, bool) override {
+      ASSERT_EQ(v.type(), LogValue::Type::kDouble) << k;
+      values.push_back(v.d());
+    }
+    std::vector<double> values;
+  } d;
+  EXPECT_TRUE(DecodeLogRecord(View(buf), d));
+  EXPECT_EQ(d.values, (std::vector<double>{0.1, -2.5e300}));
+}
+
+TEST(LogRecordTest, UnknownFieldTypeStopsDecoding) {
+  spdlog::memory_buf_t buf;
+  EncodeLogRecord("ev", {{"a", 1}}, buf);
+  std::string payload(buf.data(), buf.size());
+  payload += std::string("\x3f\x01z", 3);  // type 63: none
+  Collect c;
+  EXPECT_FALSE(DecodeLogRecord(payload, c));
+  EXPECT_EQ(c.fields, 1u);
 }
 
 TEST(LogRecordTest, TruncatedPayloadDecodesOnlyAtAFieldBoundary) {
