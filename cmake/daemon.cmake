@@ -1,8 +1,8 @@
 # The daemon's libraries (one per role) and the modelgate binary.
 
 modelgate_library(modelgate_config src/config/model_config.cc src/config/model_repository.cc
-  src/config/config_checker.cc src/config/config_keys.cc src/config/model_config_keys.cc
-  src/config/config_reference.cc)
+  src/config/config_checker.cc src/config/config_keys.cc src/config/object_keys.cc
+  src/config/model_config_keys.cc src/config/config_reference.cc)
 target_link_libraries(modelgate_config PUBLIC modelgate_common nlohmann_json::nlohmann_json)
 # Prints the README's config reference; `make config-docs` writes it into README.md.
 add_executable(modelgate_config_reference EXCLUDE_FROM_ALL src/config/config_reference_main.cc)

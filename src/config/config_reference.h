@@ -10,7 +10,7 @@
 namespace modelgate {
 
 inline constexpr std::string_view kConfigReferenceBegin =
-    "<!-- config-reference:begin (generated from src/config/model_config_keys.cc by `make "
+    "<!-- config-reference:begin (generated from the key tables in src/config/ by `make "
     "config-docs`; do not edit) -->";
 inline constexpr std::string_view kConfigReferenceEnd = "<!-- config-reference:end -->";
 

@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 import threading
-import time
 import unittest
 
 import grpc
@@ -119,12 +118,11 @@ class FaultTest(unittest.TestCase):
         self.assertTrue(wait_for(lambda: request("GET", D.base + "/v2/models/slow_r/ready")[0] == 200))
         self.assertTrue(D.wait_workers("slow_r", "ready", 1))
         [pid] = D.worker_pids("slow_r")
-        t0 = time.monotonic()
+        # Answered at the deadline, not after the hour: request() gives up after 60 s.
         status, _, body = seconds_infer("slow_r", 3600, timeout_us=1_000_000)
         statuses.append(status)
         self.assertEqual(status, 504, body)
         self.assertIn("ran past its deadline", body["error"])
-        self.assertLess(time.monotonic() - t0, 30)  # answered at the deadline, not after an hour
         self.assertTrue(wait_for(lambda: not alive(pid)), "hung R worker was not killed")
         status, _, body = seconds_infer("slow_r", 0)
         statuses.append(status)

@@ -123,6 +123,7 @@ class _ForgedLogs:
             cls.d.wait_ready()
             cls.statuses = cls._send_everything()
             cls._wait_for_worker_output()
+            cls.worker_pids = cls.d.worker_pids(MODEL)  # from the metric, before the stop
         finally:
             cls.exit_code = cls.d.stop()
         cls.log_text = cls.d.log()
@@ -207,8 +208,11 @@ class _ForgedLogs:
         for event in events:
             for fragment in ("forged", "boom", "status=", "model=other", "{", "\n", "\r"):
                 self.assertNotIn(fragment, event, events)
+        # The one worker's pid, from the modelgate_worker_pid metric: every
+        # pid field in the log is that one, never a value a client forged.
+        self.assertEqual(len(self.worker_pids), 1, self.worker_pids)
         pids = {r["pid"] for r in self.where(msg="worker starting:")}
-        self.assertEqual(len(pids), 1)
+        self.assertEqual({self.number(p) for p in pids}, set(self.worker_pids))
         for rec in self.records:
             self.assertNotEqual(rec.get("request_id"), "forged", rec)
             self.assertNotEqual(rec.get("request_id"), "b", rec)

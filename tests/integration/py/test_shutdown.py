@@ -4,7 +4,7 @@ import json
 import os
 import unittest
 
-from daemon import Daemon, make_repository, request
+from daemon import Daemon, make_repository, request, wait_for
 
 
 def pid_alive(pid):
@@ -28,15 +28,17 @@ class ShutdownTest(unittest.TestCase):
             status, _, _ = request("POST", d.base + "/v1/models/mtcars_am:predict",
                                    {"instances": [{"wt": 2.5, "hp": 100}]})
             self.assertEqual(status, 200)
-            pids = set()
             for line in d.log().splitlines():
                 try:
-                    rec = json.loads(line)
+                    json.loads(line)
                 except ValueError:
                     self.fail(f"log line is not JSON: {line!r}")
-                if rec.get("msg", "").find("starting:") >= 0 and "pid" in rec:
-                    pids.add(int(rec["pid"]))
-            self.assertEqual(len(pids), 5)  # 2 mtcars + 2 iris + 1 describe
+
+            def worker_pids():
+                return set(d.worker_pids("mtcars_am") + d.worker_pids("iris_species")
+                           + d.worker_pids("describe"))
+            self.assertTrue(wait_for(lambda: len(worker_pids()) == 5))  # 2 mtcars + 2 iris + 1 describe
+            pids = worker_pids()
             self.assertTrue(all(pid_alive(p) for p in pids))
             self.assertEqual(d.stop(), 0)
             self.assertEqual([p for p in pids if pid_alive(p)], [])
