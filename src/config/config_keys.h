@@ -56,6 +56,40 @@ struct Key {
   std::string_view description{};
 };
 
+// True when `k` has what its kind needs: the matching setter (or parse),
+// ordered bounds, choices, a type for custom kinds and a description. Each
+// table static_asserts it for every key.
+template <typename T>
+constexpr bool WellFormed(const Key<T>& k) {
+  if (k.name.empty() || k.description.empty()) return false;
+  switch (k.kind) {
+    case KeyKind::kBool:
+      return k.set_bool != nullptr;
+    case KeyKind::kInt:
+      return k.set_int != nullptr && k.min < k.max;
+    case KeyKind::kIntOrUnlimited:
+      return k.set_uint != nullptr && k.min < k.max;
+    case KeyKind::kNumber:
+      return k.set_number != nullptr && k.min_number < k.max_number;
+    case KeyKind::kString:
+      return k.set_string != nullptr;
+    case KeyKind::kChoice:
+      return k.set_string != nullptr && k.choices.size() >= 2;
+    case KeyKind::kObject:
+    case KeyKind::kCustom:
+      return k.parse != nullptr && !k.type_doc.empty();
+  }
+  return false;
+}
+
+template <typename T, size_t N>
+constexpr bool AllWellFormed(const Key<T> (&keys)[N]) {
+  for (const Key<T>& k : keys) {
+    if (!WellFormed(k)) return false;
+  }
+  return true;
+}
+
 // The documented view of one key (README, tests), whatever its T.
 struct KeyReference {
   std::string name;

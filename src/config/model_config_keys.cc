@@ -131,6 +131,8 @@ constexpr Key<ModelConfig> kModelKeys[] = {
                     "dim 0"},
 };
 
+static_assert(AllWellFormed(kModelKeys));
+
 }  // namespace
 
 std::span<const Key<ModelConfig>> ModelConfigKeys() { return kModelKeys; }

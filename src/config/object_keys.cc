@@ -12,6 +12,8 @@ namespace {
 using namespace config_limits;
 using nlohmann::json;
 
+// A limit in its key's unit (MiB: shift 20) to the ResourceLimits field
+// (bytes), "unlimited" kept; ShowLimit is the reverse, for the README.
 uint64_t Scaled(uint64_t v, int shift) { return v == kUnlimitedValue ? v : v << shift; }
 std::string ShowLimit(uint64_t v, int shift) {
   return v == ResourceLimits::kUnlimited ? "\"unlimited\"" : std::to_string(v >> shift);
@@ -209,6 +211,13 @@ constexpr Key<ResourceLimits> kLimitKeys[] = {
                     "workers"},
 };
 static_assert(kUnlimitedValue == ResourceLimits::kUnlimited);
+static_assert(AllWellFormed(kTensorKeys));
+static_assert(AllWellFormed(kBreakerKeys));
+static_assert(AllWellFormed(kRateLimitKeys));
+static_assert(AllWellFormed(kRecycleKeys));
+static_assert(AllWellFormed(kBatchingKeys));
+static_assert(AllWellFormed(kLimitKeys));
+
 }  // namespace
 
 std::span<const Key<TensorSpec>> TensorSpecKeys() { return kTensorKeys; }
