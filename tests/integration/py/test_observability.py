@@ -11,7 +11,7 @@ import numpy as np
 
 import grpc_predict_v2_pb2 as pb
 import grpc_predict_v2_pb2_grpc as pb_grpc
-from daemon import Daemon, make_repository, request, scrape, value, wait_for
+from daemon import Daemon, children, make_repository, request, scrape, value, wait_for
 
 
 class ObservabilityTest(unittest.TestCase):
@@ -77,6 +77,13 @@ class ObservabilityTest(unittest.TestCase):
         self.assertEqual(value(after, "modelgate_workers", model="mtcars_am", version="1", state="ready"), 2)
         self.assertEqual(value(after, "modelgate_circuit_breaker_state", model="mtcars_am", version="1"), 0)
         self.assertGreater(value(after, "modelgate_worker_memory_bytes", model="mtcars_am", version="1"), 1e6)
+        # modelgate_worker_pid: one slot per configured worker, each a live child of the daemon.
+        pids = d.worker_pids("mtcars_am")
+        self.assertEqual(len(set(pids)), 2, pids)
+        self.assertLessEqual(set(pids), set(children(d.proc.pid)))
+        slots = sorted(dict(labels)["slot"] for name, labels in after
+                       if name == "modelgate_worker_pid" and ("model", "mtcars_am") in labels)
+        self.assertEqual(slots, ["0", "1"])
         self.assertGreater(value(after, "process_resident_memory_bytes"), 1e6)
 
     def test_request_id_on_the_response_and_on_its_log_lines(self):
