@@ -8,7 +8,9 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <span>
 
+#include "config/object_keys.h"
 #include "modelgate/model_config.h"
 
 namespace modelgate {
@@ -210,6 +212,25 @@ TEST(ModelConfigKeysTest, EveryRequiredKeyIsRequiredNamingIt) {
   }
   // backend, inputs, name, datatype, shape, requests_per_second, max_batch_size
   EXPECT_EQ(required, 7u);
+}
+
+template <typename T>
+void ExpectEverySetterPresent(std::span<const Key<T>> keys, const char* table) {
+  for (const Key<T>& k : keys) {
+    EXPECT_TRUE(HasSetter(k)) << table << " key \"" << k.name << "\" has no setter for its kind";
+  }
+}
+
+// The compile-time WellFormed check leaves setters out (GCC's UBSan build
+// cannot compare lambda pointers in a constant expression); this covers them.
+TEST(ModelConfigKeysTest, EveryKeyOfEveryTableHasTheSetterOfItsKind) {
+  ExpectEverySetterPresent(ModelConfigKeys(), "top-level");
+  ExpectEverySetterPresent(TensorSpecKeys(), "inputs/outputs");
+  ExpectEverySetterPresent(CircuitBreakerKeys(), "circuit_breaker");
+  ExpectEverySetterPresent(RateLimitKeys(), "rate_limit");
+  ExpectEverySetterPresent(RecycleKeys(), "recycle");
+  ExpectEverySetterPresent(BatchingKeys(), "dynamic_batching");
+  ExpectEverySetterPresent(ResourceLimitKeys(), "limits");
 }
 
 }  // namespace
