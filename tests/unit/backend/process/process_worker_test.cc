@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/asio_time_source.h"
 #include "support/test_env.h"
 
 namespace modelgate {
@@ -90,11 +91,13 @@ class ProcessWorkerTest : public ::testing::Test {
     o.spawn.argv = {"/bin/sh", "-c", script};
     o.spawn.env = {"PATH=/usr/bin:/bin"};
     o.startup_timeout = startup;
-    auto w = std::make_shared<ProcessWorker>(io, reaper, o, &rec);
+    auto w = std::make_shared<ProcessWorker>(io, reaper, time, o, &rec);
     w->Start();
     return w;
   }
   boost::asio::io_context io;
+  // Real /bin/sh children exit and are reaped in real time.
+  AsioTimeSource time{io};
   ChildReaper reaper{io};
   Recorder rec;
 };
@@ -263,7 +266,7 @@ TEST_F(ProcessWorkerTest, MissingProgramIsAStartError) {
   o.model = "fake";
   o.version = "1";
   o.spawn.argv = {"/nonexistent/interpreter"};
-  auto w = std::make_shared<ProcessWorker>(io, reaper, o, &rec);
+  auto w = std::make_shared<ProcessWorker>(io, reaper, time, o, &rec);
   w->Start();
   ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
   EXPECT_NE(rec.why.message().find("execve"), std::string::npos) << rec.why.message();
