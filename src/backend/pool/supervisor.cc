@@ -154,7 +154,7 @@ void Supervisor::UpdateReady() {
   const bool now = AnyAlive() && breaker != CircuitBreaker::State::kOpen;
   if (breaker == CircuitBreaker::State::kOpen) {
     // Re-check readiness when the breaker lets probes through.
-    breaker_timer_->Enable(breaker_.RemainingOpen() + milliseconds(1));
+    breaker_timer_->Enable(breaker_.RemainingOpen() + kBreakerRecheckDelay);
   }
   if (ready_.exchange(now, std::memory_order_acq_rel) != now && events_.changed) events_.changed();
 }

@@ -43,6 +43,9 @@ class Supervisor : public Worker::Listener {
   static constexpr double kBackoffJitterMin = 0.8;
   static constexpr double kBackoffJitterMax = 1.2;
   static constexpr std::chrono::milliseconds kRecycleGrace{2000};
+  // Readiness is re-checked this long after an open breaker's open time, so
+  // that the breaker reads half-open by then.
+  static constexpr std::chrono::milliseconds kBreakerRecheckDelay{1};
 
   struct Hooks {
     std::function<void()> worker_ready;  // a worker became idle

@@ -37,6 +37,9 @@ class ModelPoolTest : public ::testing::Test {
         [this](Worker::Listener* l) {
           auto w = std::make_shared<FakeWorker>(io_, l, 100 + static_cast<int>(workers_.size()));
           workers_.push_back(w);
+          // Dies before its Hello (the death is posted, after Start).
+          if (fail_start_)
+            w->Die(Unavailable("model.py: no module named numpy"), DeathCause::kStartFailed);
           return w;
         },
         time_);
@@ -80,6 +83,7 @@ class ModelPoolTest : public ::testing::Test {
   std::map<std::string, Status> answers_;
   std::vector<RejectReason> rejected_;
   std::vector<DeathCause> restarts_;
+  bool fail_start_ = false;  // new workers fail to load
 };
 
 TEST_F(ModelPoolTest, DispatchesInFifoOrderAndRejectsWhenTheQueueIsFull) {
@@ -358,6 +362,40 @@ TEST_F(ModelPoolTest, RecyclesAWorkerAfterMaxRequests) {
   ASSERT_EQ(workers_.size(), 2u);
   EXPECT_TRUE(pool_->ready());
   EXPECT_EQ(pool_->WorkerPids(), std::vector<int>{101});
+}
+
+TEST_F(ModelPoolTest, RespawnBackoffDoublesWhileStartsFailAndTheLoadErrorIsShown) {
+  Make(1, 4);
+  fail_start_ = true;
+  workers_[0]->Die(Unavailable("worker killed by signal 9"), DeathCause::kCrash);
+  Poll();
+  Submit("queued");  // no load error yet: it waits for the replacement
+  Poll();
+  EXPECT_EQ(pool_->queue_depth(), 1u);
+  // The k-th consecutive failure waits kBackoffBase * 2^(k-1) * [0.8, 1.2].
+  for (int k = 1; k <= 3; ++k) {
+    if (k == 3) fail_start_ = false;
+    const size_t spawned = workers_.size();
+    const auto base = Supervisor::kBackoffBase * (1 << (k - 1));
+    time_.Advance(base * 8 / 10 - 1ms);
+    EXPECT_EQ(workers_.size(), spawned) << "respawned before the backoff, k=" << k;
+    time_.Advance(base * 4 / 10 + 1ms);
+    ASSERT_EQ(workers_.size(), spawned + 1) << "no respawn within the backoff, k=" << k;
+    if (k == 1) {
+      // The replacement failed to load: queued and new requests get 503 naming why.
+      EXPECT_EQ(answers_["queued"].code(), StatusCode::kUnavailable);
+      EXPECT_NE(answers_["queued"].message().find("numpy"), std::string::npos);
+      Submit("while-down");
+      Poll();
+      EXPECT_NE(answers_["while-down"].message().find("numpy"), std::string::npos);
+      EXPECT_EQ(rejected_.back(), RejectReason::kLoadError);
+      EXPECT_FALSE(pool_->ready());
+    }
+  }
+  EXPECT_TRUE(pool_->ready());
+  EXPECT_EQ(pool_->load_error(), "");  // cleared by the Hello
+  EXPECT_EQ(restarts_, (std::vector<DeathCause>{DeathCause::kCrash, DeathCause::kStartFailed,
+                                                DeathCause::kStartFailed}));
 }
 
 TEST_F(ModelPoolTest, CancelReleasesAQueuedRequest) {
