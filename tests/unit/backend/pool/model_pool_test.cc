@@ -45,7 +45,10 @@ class ModelPoolTest : public ::testing::Test {
         time_);
     PoolEvents events;
     events.rejected = [this](RejectReason r) { rejected_.push_back(r); };
-    events.worker_restarted = [this](DeathCause c) { restarts_.push_back(c); };
+    events.worker_restarted = [this](DeathCause c) {
+      restarts_.push_back(c);
+      restart_times_.push_back(time_.Now());
+    };
     pool_->set_events(events);
     pool_->Start();
     Poll();
@@ -83,7 +86,8 @@ class ModelPoolTest : public ::testing::Test {
   std::map<std::string, Status> answers_;
   std::vector<RejectReason> rejected_;
   std::vector<DeathCause> restarts_;
-  bool fail_start_ = false;  // new workers fail to load
+  std::vector<SteadyTime> restart_times_;  // when each death was reported
+  bool fail_start_ = false;                // new workers fail to load
 };
 
 TEST_F(ModelPoolTest, DispatchesInFifoOrderAndRejectsWhenTheQueueIsFull) {
@@ -377,9 +381,10 @@ TEST_F(ModelPoolTest, RespawnBackoffDoublesWhileStartsFailAndTheLoadErrorIsShown
     if (k == 3) fail_start_ = false;
     const size_t spawned = workers_.size();
     const auto base = Supervisor::kBackoffBase * (1 << (k - 1));
-    time_.Advance(base * 8 / 10 - 1ms);
+    const SteadyTime died = restart_times_.back();
+    time_.AdvanceTo(died + base * 8 / 10 - 1ms);
     EXPECT_EQ(workers_.size(), spawned) << "respawned before the backoff, k=" << k;
-    time_.Advance(base * 4 / 10 + 1ms);
+    time_.AdvanceTo(died + base * 12 / 10);
     ASSERT_EQ(workers_.size(), spawned + 1) << "no respawn within the backoff, k=" << k;
     if (k == 1) {
       // The replacement failed to load: queued and new requests get 503 naming why.
