@@ -5,7 +5,8 @@ set(TEST_DEFS
   MODELGATE_BRIDGE_DIR="${BRIDGE_DIR}"
   MODELGATE_BINARY_DIR="${CMAKE_BINARY_DIR}")
 
-add_library(modelgate_testing STATIC tests/support/test_env.cc tests/support/worker_harness.cc)
+add_library(modelgate_testing STATIC tests/support/test_env.cc tests/support/worker_harness.cc
+  tests/support/simulated_time_source.cc)
 # Tests are white-box: they see the libraries' internal headers under src/.
 target_include_directories(modelgate_testing PUBLIC ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/src)
 target_compile_definitions(modelgate_testing PUBLIC ${TEST_DEFS})
@@ -17,11 +18,14 @@ add_executable(unit_tests
   tests/unit/common/tensor_validation_test.cc
   tests/unit/common/utf8_test.cc
   tests/unit/common/deadline_test.cc
+  tests/unit/common/time_source_test.cc
   tests/unit/observability/request_id_test.cc
   tests/unit/backend/process/tensor_proto_test.cc
   tests/unit/backend/ipc/frame_codec_test.cc
   tests/unit/backend/process/process_worker_test.cc
   tests/unit/backend/pool/model_pool_test.cc
+  tests/unit/backend/pool/admission_test.cc
+  tests/unit/backend/pool/pool_scheduler_test.cc
   tests/unit/backend/process/child_reaper_test.cc
   tests/unit/backend/process/subprocess_test.cc
   tests/unit/config/model_config_test.cc

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "modelgate/clock.h"
 #include "modelgate/status.h"
 #include "modelgate/tensor.h"
+#include "modelgate/time_source.h"
 
 namespace modelgate {
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,6 +24,8 @@
 namespace modelgate {
 
 enum class WorkerState { kStarting, kReady, kBusy, kDying, kDead };
+// Arrays indexed by WorkerState (workers per state) have this many entries.
+inline constexpr size_t kWorkerStateCount = static_cast<size_t>(WorkerState::kDead) + 1;
 std::string_view WorkerStateName(WorkerState state);
 
 // Why a worker ended, for supervision and the restart metric.

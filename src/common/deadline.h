@@ -6,7 +6,7 @@
 
 #include <chrono>
 
-#include "modelgate/clock.h"
+#include "modelgate/time_source.h"
 
 namespace modelgate {
 

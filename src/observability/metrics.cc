@@ -237,9 +237,9 @@ ModelMetrics& Metrics::ForModel(const std::string& model, const std::string& ver
     labels["reason"] = std::string(DeathCauseName(kRestartCauses[i]));
     m.restarts_[i] = &families_->restarts.Add(labels);
   }
-  for (size_t i = 0; i < kRejectReasons.size(); ++i) {
+  for (size_t i = 0; i < kRejectReasonCount; ++i) {
     auto labels = mv;
-    labels["reason"] = std::string(kRejectReasons[i]);
+    labels["reason"] = std::string(RejectReasonLabel(static_cast<RejectReason>(i)));
     m.rejected_[i] = &families_->rejected.Add(labels);
   }
   return m;
@@ -266,10 +266,8 @@ void ModelMetrics::RecordRestart(DeathCause cause) {
   }
 }
 
-void ModelMetrics::RecordRejected(std::string_view reason) {
-  for (size_t i = 0; i < kRejectReasons.size(); ++i) {
-    if (kRejectReasons[i] == reason) rejected_[i]->Increment();
-  }
+void ModelMetrics::RecordRejected(RejectReason reason) {
+  rejected_[static_cast<size_t>(reason)]->Increment();
 }
 
 }  // namespace modelgate

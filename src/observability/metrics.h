@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "modelgate/authenticator.h"
+#include "modelgate/reject_reason.h"
 #include "modelgate/status.h"
 #include "modelgate/worker.h"
 
@@ -40,9 +41,6 @@ namespace modelgate {
 
 enum class Protocol { kHttp = 0, kGrpc = 1 };
 inline constexpr size_t kNumStatusCodes = static_cast<size_t>(StatusCode::kCancelled) + 1;
-inline constexpr std::array<std::string_view, 7> kRejectReasons = {
-    "queue_full",    "breaker_open", "rate_limited", "deadline",
-    "shutting_down", "not_ready",    "server_busy"};
 inline constexpr std::array<DeathCause, 5> kRestartCauses = {
     DeathCause::kCrash, DeathCause::kTimeout, DeathCause::kRecycle, DeathCause::kMalformed,
     DeathCause::kStartFailed};
@@ -54,7 +52,7 @@ class ModelMetrics {
   void RecordQueueAndCompute(double queue_seconds, double compute_seconds);
   void RecordBatch(size_t requests);
   void RecordRestart(DeathCause cause);
-  void RecordRejected(std::string_view reason);
+  void RecordRejected(RejectReason reason);
 
  private:
   friend class Metrics;
@@ -64,7 +62,7 @@ class ModelMetrics {
   prometheus::Histogram* compute_duration_ = nullptr;
   prometheus::Histogram* batch_size_ = nullptr;
   std::array<prometheus::Counter*, kRestartCauses.size()> restarts_{};
-  std::array<prometheus::Counter*, kRejectReasons.size()> rejected_{};
+  std::array<prometheus::Counter*, kRejectReasonCount> rejected_{};  // by RejectReason
 };
 
 // State of one model version at scrape time.
@@ -72,11 +70,11 @@ struct PoolSnapshot {
   std::string model;
   std::string version;
   size_t queue_depth = 0;
-  size_t inflight = 0;              // queued + running
-  std::array<int, 5> workers{};     // by WorkerState
-  int breaker_state = 0;            // 0 closed, 1 open, 2 half-open
-  int64_t worker_memory_bytes = 0;  // RSS summed over the version's workers
-  // Live worker pids in spawn order (ModelPool::WorkerPids), and the
+  size_t inflight = 0;                           // queued + running
+  std::array<int, kWorkerStateCount> workers{};  // by WorkerState
+  int breaker_state = 0;                         // 0 closed, 1 open, 2 half-open
+  int64_t worker_memory_bytes = 0;               // RSS summed over the version's workers
+  // Live worker pids in slot order (ModelPool::WorkerPids), and the
   // configured worker count: modelgate_worker_pid has a slot per worker.
   std::vector<int> worker_pids;
   int worker_slots = 0;

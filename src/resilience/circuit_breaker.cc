@@ -14,7 +14,7 @@ std::string_view CircuitBreakerStateName(CircuitBreaker::State state) {
   return "unknown";
 }
 
-CircuitBreaker::CircuitBreaker(CircuitBreakerConfig config, const Clock& clock)
+CircuitBreaker::CircuitBreaker(CircuitBreakerConfig config, const TimeSource& clock)
     : config_(config), clock_(clock) {}
 
 CircuitBreaker::State CircuitBreaker::state() {

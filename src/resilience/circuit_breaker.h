@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "modelgate/circuit_breaker_config.h"
-#include "modelgate/clock.h"
+#include "modelgate/time_source.h"
 
 namespace modelgate {
 
@@ -25,7 +25,7 @@ class CircuitBreaker {
  public:
   enum class State { kClosed = 0, kOpen = 1, kHalfOpen = 2 };
 
-  CircuitBreaker(CircuitBreakerConfig config, const Clock& clock);
+  CircuitBreaker(CircuitBreakerConfig config, const TimeSource& clock);
 
   // May a call go to the backend now? In half-open, each true hands out one of
   // the probe permits; a permitted call must end in exactly one of
@@ -48,7 +48,7 @@ class CircuitBreaker {
   void Transition(State to);
 
   CircuitBreakerConfig config_;
-  const Clock& clock_;
+  const TimeSource& clock_;
   State state_ = State::kClosed;
   SteadyTime opened_at_{};
   int half_open_permits_ = 0;

@@ -4,13 +4,13 @@
 
 #include <algorithm>
 
-#include "modelgate/clock.h"
+#include "modelgate/time_source.h"
 
 namespace modelgate {
 
 class TokenBucket {
  public:
-  TokenBucket(double rate_per_second, double burst, const Clock& clock)
+  TokenBucket(double rate_per_second, double burst, const TimeSource& clock)
       : rate_(rate_per_second), burst_(burst), tokens_(burst), last_(clock.Now()), clock_(clock) {}
 
   bool TryTake() {
@@ -28,7 +28,7 @@ class TokenBucket {
   double burst_;
   double tokens_;
   SteadyTime last_;
-  const Clock& clock_;
+  const TimeSource& clock_;
 };
 
 }  // namespace modelgate

@@ -12,7 +12,7 @@ namespace asio = boost::asio;
 
 InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
                              std::vector<ModelEntry> models, Metrics* metrics)
-    : io_(io), runtime_(std::move(runtime)), reaper_(io), metrics_(metrics) {
+    : io_(io), time_(io), runtime_(std::move(runtime)), reaper_(io), metrics_(metrics) {
   for (auto& entry : models) {
     auto model = std::make_unique<Model>();
     model->config = std::move(entry.config);
@@ -26,9 +26,9 @@ InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
           runtime_, {config.backend, dir, config.dataframe, config.interpreter, config.env});
       options.spawn.limits = config.limits;
       auto factory = [this, options](Worker::Listener* listener) -> std::shared_ptr<Worker> {
-        return std::make_shared<ProcessWorker>(io_, reaper_, options, listener);
+        return std::make_shared<ProcessWorker>(io_, reaper_, time_, options, listener);
       };
-      auto pool = std::make_unique<ModelPool>(io_, config, version, factory);
+      auto pool = std::make_unique<ModelPool>(io_, config, version, factory, time_);
       PoolEvents events;
       events.changed = [this, name = config.name] {
         if (observer_) observer_(name);
@@ -36,7 +36,7 @@ InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
       if (metrics_) {
         ModelMetrics* mm = &metrics_->ForModel(config.name, std::to_string(version));
         model->metrics[version] = mm;
-        events.rejected = [mm](std::string_view reason) { mm->RecordRejected(reason); };
+        events.rejected = [mm](RejectReason reason) { mm->RecordRejected(reason); };
         events.worker_restarted = [mm](DeathCause cause) { mm->RecordRestart(cause); };
         events.dispatched = [mm](size_t batch) { mm->RecordBatch(batch); };
         events.completed = [mm](double queued, double computed) {
@@ -200,8 +200,8 @@ struct EffectiveDeadline {
   bool client_shortened = false;
 };
 
-EffectiveDeadline DeadlineFor(const ModelConfig& c, std::optional<SteadyTime> client) {
-  const SteadyTime now = std::chrono::steady_clock::now();
+EffectiveDeadline DeadlineFor(const ModelConfig& c, std::optional<SteadyTime> client,
+                              SteadyTime now) {
   std::optional<SteadyTime> cap;
   if (c.max_timeout_ms > 0) cap = now + std::chrono::milliseconds(c.max_timeout_ms);
   std::optional<SteadyTime> model_default;
@@ -236,7 +236,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const Resolved& target, InferR
   if (s.ok()) s = ValidateRequestedOutputs(*target.config, request.requested_outputs);
   if (s.ok() && shutting_down_.load()) {
     s = Unavailable("the server is shutting down").WithRetryAfter(1);
-    if (target.metrics) target.metrics->RecordRejected("shutting_down");
+    if (target.metrics) target.metrics->RecordRejected(RejectReason::kStopping);
   }
   if (s.ok() && inflight_.fetch_add(1, std::memory_order_relaxed) >= max_inflight_) {
     inflight_.fetch_sub(1, std::memory_order_relaxed);
@@ -244,7 +244,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const Resolved& target, InferR
                "the server has " + std::to_string(max_inflight_) +
                    " requests in flight (--max-inflight); retry later")
             .WithRetryAfter(1);
-    if (target.metrics) target.metrics->RecordRejected("server_busy");
+    if (target.metrics) target.metrics->RecordRejected(RejectReason::kServerBusy);
   }
   if (!s.ok()) {
     asio::post(io_, [done = std::move(done), s] { done(s); });
@@ -252,7 +252,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const Resolved& target, InferR
   }
   auto* pool = const_cast<ModelPool*>(target.pool);
   PoolRequest pr;
-  const EffectiveDeadline deadline = DeadlineFor(*target.config, request.deadline);
+  const EffectiveDeadline deadline = DeadlineFor(*target.config, request.deadline, time_.Now());
   pr.deadline = deadline.deadline;
   pr.client_shortened_deadline = deadline.client_shortened;
   pr.request_id = request.id;

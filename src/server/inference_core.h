@@ -17,6 +17,7 @@
 
 #include "backend/process/child_reaper.h"
 #include "backend/process/worker_command.h"
+#include "common/asio_time_source.h"
 #include "modelgate/inference.h"
 #include "modelgate/model_repository.h"
 #include "observability/metrics.h"
@@ -96,6 +97,7 @@ class InferenceCore {
   };
 
   boost::asio::io_context& io_;
+  AsioTimeSource time_;  // pools, workers and deadlines; outlives the pools
   RuntimeSettings runtime_;
   ChildReaper reaper_;
   std::map<std::string, std::unique_ptr<Model>> models_;

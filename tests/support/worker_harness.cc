@@ -14,7 +14,7 @@ std::shared_ptr<ProcessWorker> WorkerHarness::Start(Backend backend, const std::
   o.model = dir;
   o.version = "1";
   o.spawn = WorkerCommand(TestRuntime(), c);
-  auto w = std::make_shared<ProcessWorker>(io, reaper, o, this);
+  auto w = std::make_shared<ProcessWorker>(io, reaper, time, o, this);
   const int ready_before = ready_events, dead_before = dead_events;
   w->Start();
   RunUntil(

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "backend/process/process_worker.h"
+#include "common/asio_time_source.h"
 #include "support/test_env.h"
 
 namespace modelgate::testing {
@@ -28,6 +29,7 @@ class WorkerHarness : public Worker::Listener {
   }
 
   boost::asio::io_context io;
+  AsioTimeSource time{io};  // real processes: real time
   ChildReaper reaper{io};
   int ready_events = 0;
   int dead_events = 0;

@@ -18,8 +18,8 @@ namespace modelgate {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-ProcessWorker::ProcessWorker(asio::io_context& io, ChildReaper& reaper, WorkerOptions options,
-                             Listener* listener)
+ProcessWorker::ProcessWorker(asio::io_context& io, ChildReaper& reaper, TimeSource& time,
+                             WorkerOptions options, Listener* listener)
     : io_(io),
       reaper_(reaper),
       options_(std::move(options)),
@@ -28,9 +28,16 @@ ProcessWorker::ProcessWorker(asio::io_context& io, ChildReaper& reaper, WorkerOp
       from_child_(io),
       stdout_(io),
       stderr_(io),
-      startup_timer_(io),
-      kill_timer_(io),
-      term_timer_(io) {}
+      startup_timer_(time.CreateTimer([this] {
+        if (state_ != WorkerState::kStarting) return;
+        BeginDying(Unavailable("worker sent no Hello within " +
+                               std::to_string(options_.startup_timeout.count()) + " ms"),
+                   DeathCause::kStartFailed, true);
+      })),
+      kill_timer_(time.CreateTimer([this] { SendSignal(SIGKILL); })),
+      term_timer_(time.CreateTimer([this] { SendSignal(SIGTERM); })),
+      drain_timer_(time.CreateTimer([this] { Finish(); })),
+      logged_lines_(WorkerOptions::kLoggedLinesPerSecond, WorkerOptions::kLoggedLinesBurst, time) {}
 
 ProcessWorker::~ProcessWorker() {
   // Normally dead by now; if the owner drops a live worker, do not leak it.
@@ -65,13 +72,7 @@ void ProcessWorker::Start() {
 
   auto self = shared_from_this();
   reaper_.Watch(pid_, [self](int ws) { self->OnReaped(ws); });
-  startup_timer_.expires_after(options_.startup_timeout);
-  startup_timer_.async_wait([self](const error_code& ec) {
-    if (ec || self->state_ != WorkerState::kStarting) return;
-    self->BeginDying(Unavailable("worker sent no Hello within " +
-                                 std::to_string(self->options_.startup_timeout.count()) + " ms"),
-                     DeathCause::kStartFailed, true);
-  });
+  startup_timer_->Enable(options_.startup_timeout);
   ReadFrames();
   ReadLines(false);
   ReadLines(true);
@@ -111,7 +112,7 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
   const auto kind = frame.body_case();
   if (state_ == WorkerState::kStarting) {
     if (kind == Frame::kHello) {
-      startup_timer_.cancel();
+      startup_timer_->Disable();
       runtime_ = frame.hello().runtime() + " (" + frame.hello().runtime_version() + ")";
       state_ = WorkerState::kReady;
       LogInfo("worker ready", {{"model", options_.model},
@@ -330,16 +331,13 @@ void ProcessWorker::BeginDying(Status why, DeathCause cause, bool kill_now,
   death_cause_ = state_ == WorkerState::kStarting && accidental ? DeathCause::kStartFailed : cause;
   state_ = WorkerState::kDying;
   death_reason_ = std::move(why);
-  startup_timer_.cancel();
+  startup_timer_->Disable();
   error_code ignored;
   to_child_.close(ignored);  // EOF tells the worker to exit
   if (kill_now) {
     SendSignal(SIGKILL);
   } else {
-    kill_timer_.expires_after(grace);
-    kill_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-      if (!ec) self->SendSignal(SIGKILL);
-    });
+    kill_timer_->Enable(grace);
   }
   MaybeFinish();
 }
@@ -370,26 +368,20 @@ void ProcessWorker::Stop(std::chrono::milliseconds grace, DeathCause cause) {
   if (state_ == WorkerState::kDying || state_ == WorkerState::kDead) return;
   BeginDying(Unavailable(cause == DeathCause::kRecycle ? "worker recycled" : "worker stopped"),
              cause, false, 2 * grace);
-  term_timer_.expires_after(grace);
-  term_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-    if (!ec) self->SendSignal(SIGTERM);
-  });
+  term_timer_->Enable(grace);
 }
 
 void ProcessWorker::OnReaped(int wait_status) {
   wait_status_ = wait_status;
-  kill_timer_.cancel();
-  term_timer_.cancel();
+  kill_timer_->Disable();
+  term_timer_->Disable();
   if (state_ != WorkerState::kDying) {
     BeginDying(Unavailable("worker process ended"), DeathCause::kCrash, false);
   }
   // Output written just before exit may still be in the pipes; give the
   // readers a moment to drain them so the stderr tail explains the death.
   if (stdout_open_ || stderr_open_) {
-    kill_timer_.expires_after(std::chrono::milliseconds(300));
-    kill_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-      if (!ec) self->Finish();
-    });
+    drain_timer_->Enable(WorkerOptions::kOutputDrainGrace);
   }
   MaybeFinish();
 }
@@ -418,7 +410,8 @@ void ProcessWorker::Finish() {
   state_ = WorkerState::kDead;
   ReportSuppressed();
   error_code ignored;
-  kill_timer_.cancel();
+  kill_timer_->Disable();
+  drain_timer_->Disable();
   from_child_.close(ignored);
   stdout_.close(ignored);
   stderr_.close(ignored);

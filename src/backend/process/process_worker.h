@@ -12,7 +12,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -21,6 +20,7 @@
 #include "backend/ipc/frame_codec.h"
 #include "backend/process/child_reaper.h"
 #include "backend/process/subprocess.h"
+#include "modelgate/time_source.h"
 #include "modelgate/worker.h"
 #include "resilience/token_bucket.h"
 
@@ -44,12 +44,17 @@ struct WorkerOptions {
   // and when the worker ends; the stderr tail still sees every line.
   static constexpr double kLoggedLinesPerSecond = 200;
   static constexpr double kLoggedLinesBurst = 1000;
+  // After the process is reaped, how long its output pipes may still drain
+  // (so the stderr tail explains the death) before the worker reports it.
+  static constexpr std::chrono::milliseconds kOutputDrainGrace{300};
 };
 
 class ProcessWorker final : public Worker, public std::enable_shared_from_this<ProcessWorker> {
  public:
-  ProcessWorker(boost::asio::io_context& io, ChildReaper& reaper, WorkerOptions options,
-                Listener* listener);
+  // `time` runs the startup timeout and the kill graces; it must outlive
+  // the worker.
+  ProcessWorker(boost::asio::io_context& io, ChildReaper& reaper, TimeSource& time,
+                WorkerOptions options, Listener* listener);
   ~ProcessWorker() override;
 
   void Start() override;
@@ -102,9 +107,12 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   Descriptor from_child_;
   Descriptor stdout_;
   Descriptor stderr_;
-  boost::asio::steady_timer startup_timer_;
-  boost::asio::steady_timer kill_timer_;
-  boost::asio::steady_timer term_timer_;
+  // Owned timers: their callbacks capture `this` (a Timer never fires after
+  // its destruction).
+  TimerPtr startup_timer_;  // no Hello in time: kill
+  TimerPtr kill_timer_;     // SIGKILL after the grace
+  TimerPtr term_timer_;     // SIGTERM after a graceful stop's grace
+  TimerPtr drain_timer_;    // reaped: stop waiting for the output pipes
 
   FrameDecoder decoder_;
   std::array<char, 64 * 1024> read_buf_;
@@ -117,8 +125,7 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   std::string stderr_partial_;
   std::deque<std::string> stderr_tail_;
   uint64_t stderr_lines_ = 0;  // stderr lines emitted so far; the tail ends with the last
-  TokenBucket logged_lines_{WorkerOptions::kLoggedLinesPerSecond, WorkerOptions::kLoggedLinesBurst,
-                            SystemClock::Get()};
+  TokenBucket logged_lines_;
   uint64_t suppressed_lines_ = 0;  // not logged since the last report
   void ReportSuppressed();
   bool stdout_open_ = true;

@@ -110,7 +110,7 @@ void AnswerInfer(OffloadPool* offload, StatusOr<InferResponse> result, bool v1,
     const bool queued = offload->Submit(
         [encode, response = std::move(result).value()] { return encode(response); }, send);
     if (!queued) {
-      if (metrics) metrics->RecordRejected("server_busy");
+      if (metrics) metrics->RecordRejected(RejectReason::kServerBusy);
       finish(Error(ServerBusy()), StatusCode::kUnavailable);
     }
     return;
@@ -430,7 +430,7 @@ HttpCancel HttpApi::Infer(const InferenceCore::Resolved& found, Route& route, Ht
     const bool queued =
         offload_->Submit([parse, body = std::move(request.body())] { return parse(body); }, submit);
     if (!queued) {
-      if (found.metrics) found.metrics->RecordRejected("server_busy");
+      if (found.metrics) found.metrics->RecordRejected(RejectReason::kServerBusy);
       finish(Error(ServerBusy()), StatusCode::kUnavailable);
       return {};
     }

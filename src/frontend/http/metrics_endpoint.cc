@@ -30,8 +30,12 @@ struct Scrape {
 }  // namespace
 
 MetricsEndpoint::MetricsEndpoint(Metrics& metrics, asio::io_context& state_io,
-                                 std::function<std::vector<PoolSnapshot>()> snapshot)
-    : metrics_(metrics), state_io_(state_io), snapshot_(std::move(snapshot)) {
+                                 std::function<std::vector<PoolSnapshot>()> snapshot,
+                                 std::chrono::milliseconds snapshot_timeout)
+    : metrics_(metrics),
+      state_io_(state_io),
+      snapshot_(std::move(snapshot)),
+      snapshot_timeout_(snapshot_timeout) {
   HttpLimits limits;
   limits.max_body_bytes = kMaxBodyBytes;
   limits.max_connections = kMaxConnections;
@@ -91,7 +95,7 @@ HttpCancel MetricsEndpoint::Handle(HttpRequest&& request, HttpRespond respond) {
     s->respond(Text(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
                     metrics_.Serialize(pools)));
   };
-  scrape->timer.expires_after(kSnapshotTimeout);
+  scrape->timer.expires_after(snapshot_timeout_);
   scrape->timer.async_wait([scrape, answer](boost::system::error_code ec) {
     if (!ec) answer(scrape, {});
   });

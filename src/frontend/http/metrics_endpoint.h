@@ -33,8 +33,11 @@ class MetricsEndpoint {
   // `snapshot` runs on `state_io`'s thread. `metrics` and `state_io` must
   // outlive the endpoint, and `state_io` must not run handlers after the
   // endpoint is destroyed (stop it first).
+  // `snapshot_timeout` (kSnapshotTimeout unless a test shortens it) bounds
+  // the wait for the pool state.
   MetricsEndpoint(Metrics& metrics, boost::asio::io_context& state_io,
-                  std::function<std::vector<PoolSnapshot>()> snapshot);
+                  std::function<std::vector<PoolSnapshot>()> snapshot,
+                  std::chrono::milliseconds snapshot_timeout = kSnapshotTimeout);
   ~MetricsEndpoint();
 
   // TLS settings (before Start); INVALID_ARGUMENT naming a bad file.
@@ -52,6 +55,7 @@ class MetricsEndpoint {
   Metrics& metrics_;
   boost::asio::io_context& state_io_;
   std::function<std::vector<PoolSnapshot>()> snapshot_;
+  const std::chrono::milliseconds snapshot_timeout_;
   boost::asio::io_context io_{1};
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/simulated_time_source.h"
+
 namespace modelgate {
 namespace {
 
@@ -19,7 +21,8 @@ CircuitBreakerConfig Config() {
 }
 
 TEST(CircuitBreakerTest, StaysClosedBelowMinimumCalls) {
-  FakeClock clock;
+  boost::asio::io_context io;
+  testing::SimulatedTimeSource clock{io};
   CircuitBreaker b(Config(), clock);
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(b.TryAcquire());
@@ -29,7 +32,8 @@ TEST(CircuitBreakerTest, StaysClosedBelowMinimumCalls) {
 }
 
 TEST(CircuitBreakerTest, OpensAfterFailureRateCrossesThreshold) {
-  FakeClock clock;
+  boost::asio::io_context io;
+  testing::SimulatedTimeSource clock{io};
   CircuitBreaker b(Config(), clock);
   b.OnSuccess();
   b.OnSuccess();
@@ -44,7 +48,8 @@ TEST(CircuitBreakerTest, OpensAfterFailureRateCrossesThreshold) {
 }
 
 TEST(CircuitBreakerTest, HalfOpenAfterOpenDurationAdmitsOnlyTheProbes) {
-  FakeClock clock;
+  boost::asio::io_context io;
+  testing::SimulatedTimeSource clock{io};
   CircuitBreaker b(Config(), clock);
   for (int i = 0; i < 4; ++i) b.OnFailure();
   ASSERT_EQ(b.state(), State::kOpen);
@@ -58,7 +63,8 @@ TEST(CircuitBreakerTest, HalfOpenAfterOpenDurationAdmitsOnlyTheProbes) {
 }
 
 TEST(CircuitBreakerTest, ProbesAllSucceedingCloseIt) {
-  FakeClock clock;
+  boost::asio::io_context io;
+  testing::SimulatedTimeSource clock{io};
   CircuitBreaker b(Config(), clock);
   for (int i = 0; i < 4; ++i) b.OnFailure();
   clock.Advance(31s);
@@ -72,7 +78,8 @@ TEST(CircuitBreakerTest, ProbesAllSucceedingCloseIt) {
 }
 
 TEST(CircuitBreakerTest, AFailingProbeReopensIt) {
-  FakeClock clock;
+  boost::asio::io_context io;
+  testing::SimulatedTimeSource clock{io};
   CircuitBreaker b(Config(), clock);
   for (int i = 0; i < 4; ++i) b.OnFailure();
   clock.Advance(30s);
@@ -83,7 +90,8 @@ TEST(CircuitBreakerTest, AFailingProbeReopensIt) {
 }
 
 TEST(CircuitBreakerTest, CountWindowForgetsOldOutcomes) {
-  FakeClock clock;
+  boost::asio::io_context io;
+  testing::SimulatedTimeSource clock{io};
   auto c = Config();
   c.window_size = 4;
   CircuitBreaker b(c, clock);
@@ -96,7 +104,8 @@ TEST(CircuitBreakerTest, CountWindowForgetsOldOutcomes) {
 }
 
 TEST(CircuitBreakerTest, TimeWindowForgetsOutcomesOlderThanTheWindow) {
-  FakeClock clock;
+  boost::asio::io_context io;
+  testing::SimulatedTimeSource clock{io};
   auto c = Config();
   c.window = CircuitBreakerConfig::Window::kTime;
   c.window_size = 10;  // seconds
@@ -111,7 +120,8 @@ TEST(CircuitBreakerTest, TimeWindowForgetsOutcomesOlderThanTheWindow) {
 }
 
 TEST(CircuitBreakerTest, DisabledNeverRejects) {
-  FakeClock clock;
+  boost::asio::io_context io;
+  testing::SimulatedTimeSource clock{io};
   auto c = Config();
   c.enabled = false;
   CircuitBreaker b(c, clock);

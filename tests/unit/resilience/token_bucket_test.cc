@@ -2,13 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "support/simulated_time_source.h"
+
 namespace modelgate {
 namespace {
 
 using namespace std::chrono_literals;
 
 TEST(TokenBucketTest, AllowsBurstThenRefillsAtRate) {
-  FakeClock clock;
+  boost::asio::io_context io;
+  testing::SimulatedTimeSource clock{io};
   TokenBucket b(/*rate=*/10, /*burst=*/3, clock);
   EXPECT_TRUE(b.TryTake());
   EXPECT_TRUE(b.TryTake());

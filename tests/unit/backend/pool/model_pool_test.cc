@@ -1,5 +1,8 @@
-// ModelPool with scripted workers and a fake clock: admission, FIFO dispatch,
-// deadlines, breaker accounting, recycling and respawn.
+// ModelPool with scripted workers and simulated time: admission, FIFO
+// dispatch, deadlines, breaker accounting, recycling and respawn. Events
+// happen by advancing simulated time (which runs due timers and drains the
+// io_context) or by polling the io_context; nothing waits on the wall clock.
+// FakeWorker posts its start and its death, so a Poll() follows each.
 #include "backend/pool/model_pool.h"
 
 #include <gtest/gtest.h>
@@ -8,14 +11,16 @@
 #include <map>
 
 #include "support/fake_worker.h"
-#include "support/test_env.h"
+#include "support/simulated_time_source.h"
 
 namespace modelgate {
 namespace {
 
 using namespace std::chrono_literals;
 using testing::FakeWorker;
-using testing::RunUntil;
+
+// Longer than the first respawn backoff after a crash (base + 20% jitter).
+constexpr auto kFirstRespawn = 2 * Supervisor::kBackoffBase;
 
 class ModelPoolTest : public ::testing::Test {
  protected:
@@ -32,16 +37,22 @@ class ModelPoolTest : public ::testing::Test {
         [this](Worker::Listener* l) {
           auto w = std::make_shared<FakeWorker>(io_, l, 100 + static_cast<int>(workers_.size()));
           workers_.push_back(w);
+          // Dies before its Hello (the death is posted, after Start).
+          if (fail_start_)
+            w->Die(Unavailable("model.py: no module named numpy"), DeathCause::kStartFailed);
           return w;
         },
-        clock_);
+        time_);
     PoolEvents events;
-    events.rejected = [this](std::string_view r) { rejected_.emplace_back(r); };
-    events.worker_restarted = [this](DeathCause c) { restarts_.push_back(c); };
+    events.rejected = [this](RejectReason r) { rejected_.push_back(r); };
+    events.worker_restarted = [this](DeathCause c) {
+      restarts_.push_back(c);
+      restart_times_.push_back(time_.Now());
+    };
     pool_->set_events(events);
     pool_->Start();
-    ASSERT_TRUE(RunUntil(
-        io_, [&] { return pool_->ready(); }, 5s));
+    Poll();
+    ASSERT_TRUE(pool_->ready());
   }
 
   // Submits a request whose answer lands in answers_[id].
@@ -57,10 +68,9 @@ class ModelPoolTest : public ::testing::Test {
     };
     return pool_->Submit(std::move(r));
   }
-  void Settle() {
-    RunUntil(
-        io_, [] { return false; }, 20ms);
-  }
+  // Runs what is ready now; simulated time stands still.
+  void Poll() { time_.Poll(); }
+  int ReadyWorkers() { return pool_->WorkerStates()[static_cast<size_t>(WorkerState::kReady)]; }
   FakeWorker* Busy() {
     for (auto& w : workers_) {
       if (w->busy()) return w.get();
@@ -69,13 +79,15 @@ class ModelPoolTest : public ::testing::Test {
   }
 
   boost::asio::io_context io_;
-  FakeClock clock_;
+  testing::SimulatedTimeSource time_{io_};
   ModelConfig config_;
   std::unique_ptr<ModelPool> pool_;
   std::vector<std::shared_ptr<FakeWorker>> workers_;
   std::map<std::string, Status> answers_;
-  std::vector<std::string> rejected_;
+  std::vector<RejectReason> rejected_;
   std::vector<DeathCause> restarts_;
+  std::vector<SteadyTime> restart_times_;  // when each death was reported
+  bool fail_start_ = false;                // new workers fail to load
 };
 
 TEST_F(ModelPoolTest, DispatchesInFifoOrderAndRejectsWhenTheQueueIsFull) {
@@ -84,17 +96,17 @@ TEST_F(ModelPoolTest, DispatchesInFifoOrderAndRejectsWhenTheQueueIsFull) {
   Submit("b");
   Submit("c");
   Submit("d");  // a runs, b and c wait, d does not fit
-  Settle();
+  Poll();
   ASSERT_EQ(answers_.count("d"), 1u);
   EXPECT_EQ(answers_["d"].code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(answers_["d"].retry_after_seconds().value_or(0), 1);
-  EXPECT_EQ(rejected_, std::vector<std::string>{"queue_full"});
+  EXPECT_EQ(rejected_, std::vector<RejectReason>{RejectReason::kQueueFull});
   for (const char* id : {"a", "b", "c"}) {
     FakeWorker* w = Busy();
     ASSERT_NE(w, nullptr);
     EXPECT_EQ(w->last_request_id, id);
     w->Complete(std::vector<Tensor>{});
-    Settle();
+    Poll();
     EXPECT_TRUE(answers_.at(id).ok());
   }
 }
@@ -102,32 +114,40 @@ TEST_F(ModelPoolTest, DispatchesInFifoOrderAndRejectsWhenTheQueueIsFull) {
 TEST_F(ModelPoolTest, QueuedRequestPastItsDeadlineIsAnsweredWithoutRunning) {
   Make(1, 4);
   Submit("running");
-  Submit("queued", clock_.Now() + 1ms);
-  Settle();
-  EXPECT_EQ(answers_.count("queued"), 0u);  // the fake clock has not moved
-  clock_.Advance(5ms);
-  Settle();
+  Submit("queued", time_.Now() + 5ms);
+  Poll();
+  time_.Advance(4ms);
+  EXPECT_EQ(answers_.count("queued"), 0u);  // its deadline is still ahead
+  time_.Advance(1ms);                       // answered at its deadline, not later
   ASSERT_EQ(answers_.count("queued"), 1u);
   EXPECT_EQ(answers_["queued"].code(), StatusCode::kDeadlineExceeded);
-  EXPECT_NE(answers_["queued"].message().find("waited"), std::string::npos);
+  EXPECT_NE(answers_["queued"].message().find("waited 5 ms"), std::string::npos);
+  EXPECT_EQ(rejected_, std::vector<RejectReason>{RejectReason::kDeadline});
+  EXPECT_EQ(pool_->queue_depth(), 0u);
   Busy()->Complete(std::vector<Tensor>{});
-  Settle();
+  Poll();
   EXPECT_EQ(Busy(), nullptr);  // the expired request never reached a worker
 }
 
 TEST_F(ModelPoolTest, HungWorkerIsKilledAfterTheGraceAndCountsAsAFailure) {
   config_.deadline_kill_grace_ms = 10;
   Make(1, 4);
-  Submit("hung", clock_.Now() + 1ms);
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return answers_.count("hung") == 1; }, 5s));
+  Submit("hung", time_.Now() + 1ms);
+  Poll();
+  ASSERT_NE(Busy(), nullptr);
+  EXPECT_EQ(answers_.count("hung"), 0u);  // no time has passed
+  time_.Advance(1ms);
+  ASSERT_EQ(answers_.count("hung"), 1u);  // answered at its deadline
   EXPECT_EQ(answers_["hung"].code(), StatusCode::kDeadlineExceeded);
   EXPECT_NE(answers_["hung"].message().find("ran past its deadline"), std::string::npos);
   // The worker never returns: after the grace it is killed and, once gone,
   // replaced without backoff.
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return workers_.size() == 2 && pool_->ready(); }, 5s));
+  time_.Advance(9ms);
+  EXPECT_FALSE(workers_[0]->killed_with.has_value());  // still inside the grace
+  time_.Advance(1ms);
   EXPECT_EQ(workers_[0]->killed_with, DeathCause::kTimeout);
+  ASSERT_EQ(workers_.size(), 2u);
+  EXPECT_TRUE(pool_->ready());
   EXPECT_EQ(restarts_, std::vector<DeathCause>{DeathCause::kTimeout});
   EXPECT_EQ(answers_.size(), 1u);  // answered once, at the deadline
 }
@@ -138,16 +158,11 @@ TEST_F(ModelPoolTest, DeadlineKillsOpenTheBreaker) {
   for (int i = 0; i < 3; ++i) {
     const std::string id = "hung" + std::to_string(i);
     ASSERT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
-    Submit(id, clock_.Now() + 1ms);
-    // Replaced at once; the next request needs the replacement to be up.
-    ASSERT_TRUE(RunUntil(
-        io_,
-        [&] {
-          return restarts_.size() == static_cast<size_t>(i + 1) &&
-                 pool_->WorkerStates()[static_cast<size_t>(WorkerState::kReady)] == 1;
-        },
-        5s))
-        << id;
+    Submit(id, time_.Now() + 1ms);
+    // Deadline, grace, kill: replaced at once, so the next request has a worker.
+    time_.Advance(2ms);
+    ASSERT_EQ(restarts_.size(), static_cast<size_t>(i + 1)) << id;
+    ASSERT_EQ(ReadyWorkers(), 1) << id;
     EXPECT_EQ(answers_[id].code(), StatusCode::kDeadlineExceeded);
   }
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kOpen);
@@ -160,15 +175,10 @@ TEST_F(ModelPoolTest, KillsAfterAClientsShortenedDeadlineNeverOpenTheBreaker) {
   Make(1, 4);
   for (int i = 0; i < 5; ++i) {
     const std::string id = "short" + std::to_string(i);
-    Submit(id, clock_.Now() + 1ms, /*client_shortened=*/true);
-    ASSERT_TRUE(RunUntil(
-        io_,
-        [&] {
-          return restarts_.size() == static_cast<size_t>(i + 1) &&
-                 pool_->WorkerStates()[static_cast<size_t>(WorkerState::kReady)] == 1;
-        },
-        5s))
-        << id;
+    Submit(id, time_.Now() + 1ms, /*client_shortened=*/true);
+    time_.Advance(2ms);
+    ASSERT_EQ(restarts_.size(), static_cast<size_t>(i + 1)) << id;
+    ASSERT_EQ(ReadyWorkers(), 1) << id;
     EXPECT_EQ(answers_[id].code(), StatusCode::kDeadlineExceeded);
   }
   EXPECT_EQ(restarts_, std::vector<DeathCause>(5, DeathCause::kTimeout));
@@ -176,26 +186,27 @@ TEST_F(ModelPoolTest, KillsAfterAClientsShortenedDeadlineNeverOpenTheBreaker) {
 }
 
 TEST_F(ModelPoolTest, ShortDeadlineWhoseWorkerReturnsInTheGraceKeepsTheWorker) {
-  config_.deadline_kill_grace_ms = 60000;  // real time never gets there in this test
+  config_.deadline_kill_grace_ms = 60000;
   Make(1, 8);
   for (int i = 0; i < 5; ++i) {
     const std::string id = "short" + std::to_string(i);
-    Submit(id, clock_.Now() + 1ms);
+    Submit(id, time_.Now() + 1ms);
     Submit("next" + std::to_string(i));  // queued behind it
-    ASSERT_TRUE(RunUntil(
-        io_, [&] { return answers_.count(id) == 1; }, 5s));
+    time_.Advance(1ms);
+    ASSERT_EQ(answers_.count(id), 1u);
+    time_.Advance(59s);  // most of the grace: the worker is still given time
     EXPECT_EQ(answers_[id].code(), StatusCode::kDeadlineExceeded);
     // The queued request waits for that worker, which is still on the call.
     ASSERT_NE(Busy(), nullptr);
     EXPECT_EQ(Busy()->last_request_id, id);
     EXPECT_EQ(pool_->queue_depth(), 1u);
     Busy()->Complete(std::vector<Tensor>{});  // the late answer is dropped
-    Settle();
+    Poll();
     EXPECT_EQ(answers_[id].code(), StatusCode::kDeadlineExceeded);
     ASSERT_NE(Busy(), nullptr);
     EXPECT_EQ(Busy()->last_request_id, "next" + std::to_string(i));
     Busy()->Complete(std::vector<Tensor>{});
-    Settle();
+    Poll();
     EXPECT_TRUE(answers_.at("next" + std::to_string(i)).ok());
   }
   EXPECT_EQ(workers_.size(), 1u);
@@ -209,16 +220,17 @@ TEST_F(ModelPoolTest, LateAnswersAloneNeverOpenTheBreaker) {
   Make(1, 8);
   for (int i = 0; i < 6; ++i) {
     const std::string id = "late" + std::to_string(i);
-    Submit(id, clock_.Now() + 1ms);
-    ASSERT_TRUE(RunUntil(
-        io_, [&] { return answers_.count(id) == 1; }, 5s));
+    Submit(id, time_.Now() + 1ms);
+    time_.Advance(1ms);
+    ASSERT_EQ(answers_.count(id), 1u);
+    EXPECT_EQ(answers_[id].code(), StatusCode::kDeadlineExceeded);
     // Even a late model error or flagged input says nothing about health.
     if (i % 2 == 0) {
       Busy()->Complete(Internal("model raised"), CallOutcome::kModelError);
     } else {
       Busy()->Complete(std::vector<Tensor>{});
     }
-    Settle();
+    Poll();
   }
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
   EXPECT_TRUE(restarts_.empty());
@@ -228,10 +240,10 @@ TEST_F(ModelPoolTest, InvalidInputNeverCountsForTheBreaker) {
   Make(1, 8);
   for (int i = 0; i < 6; ++i) {
     Submit("bad" + std::to_string(i));
-    Settle();
+    Poll();
     ASSERT_NE(Busy(), nullptr);
     Busy()->Complete(InvalidArgument("no"), CallOutcome::kInvalidInput);
-    Settle();
+    Poll();
     EXPECT_EQ(answers_["bad" + std::to_string(i)].code(), StatusCode::kInvalidArgument);
   }
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
@@ -242,10 +254,10 @@ TEST_F(ModelPoolTest, ModelRaisedErrorsNeverCountForTheBreaker) {
   Make(1, 8);
   for (int i = 0; i < 6; ++i) {
     Submit("err" + std::to_string(i));
-    Settle();
+    Poll();
     ASSERT_NE(Busy(), nullptr);
     Busy()->Complete(Internal("model raised"), CallOutcome::kModelError);
-    Settle();
+    Poll();
     EXPECT_EQ(answers_["err" + std::to_string(i)].code(), StatusCode::kInternal);
   }
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
@@ -255,28 +267,27 @@ TEST_F(ModelPoolTest, ModelRaisedErrorsNeverCountForTheBreaker) {
 TEST_F(ModelPoolTest, PoolRejectionsNeverCountForTheBreaker) {
   Make(1, 1);
   Submit("running");
-  Submit("queued", clock_.Now() + 1ms);
+  Submit("queued", time_.Now() + 1ms);
   for (int i = 0; i < 6; ++i) Submit("full" + std::to_string(i));  // 429: queue full
-  Settle();
-  clock_.Advance(5ms);  // "queued" expires in the queue: 504 without running
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return answers_.count("queued") == 1; }, 5s));
+  Poll();
+  time_.Advance(5ms);  // "queued" expires in the queue: 504 without running
+  ASSERT_EQ(answers_.count("queued"), 1u);
   EXPECT_EQ(answers_["queued"].code(), StatusCode::kDeadlineExceeded);
   for (int i = 0; i < 6; ++i) {
     EXPECT_EQ(answers_["full" + std::to_string(i)].code(), StatusCode::kResourceExhausted);
   }
   Busy()->Complete(std::vector<Tensor>{});
-  Settle();
+  Poll();
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
   // The window holds one success: two failures now are 2 of 3 and open it,
   // which shows the rejections above left no trace in it.
   for (int i = 0; i < 2; ++i) {
     Submit("crash" + std::to_string(i));
-    ASSERT_TRUE(RunUntil(
-        io_, [&] { return Busy() != nullptr; }, 5s));
+    time_.Advance(kFirstRespawn);  // the second waits for the crashed worker's successor
+    ASSERT_NE(Busy(), nullptr);
     Busy()->Die(Unavailable("worker died"), DeathCause::kCrash);
-    ASSERT_TRUE(RunUntil(
-        io_, [&] { return answers_.count("crash" + std::to_string(i)) == 1; }, 5s));
+    Poll();
+    ASSERT_EQ(answers_.count("crash" + std::to_string(i)), 1u);
     if (i == 0) {
       ASSERT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
     }
@@ -287,16 +298,16 @@ TEST_F(ModelPoolTest, PoolRejectionsNeverCountForTheBreaker) {
 TEST_F(ModelPoolTest, ProtocolErrorsCountForTheBreaker) {
   Make(1, 8);
   Submit("ok");
-  Settle();
+  Poll();
   Busy()->Complete(std::vector<Tensor>{});
-  Settle();
+  Poll();
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
     Submit("garbled" + std::to_string(i));
-    Settle();
+    Poll();
     ASSERT_NE(Busy(), nullptr);
     Busy()->Complete(Internal("worker wrote an undecodable result"), CallOutcome::kProtocolError);
-    Settle();
+    Poll();
   }
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kOpen);
 }
@@ -304,38 +315,39 @@ TEST_F(ModelPoolTest, ProtocolErrorsCountForTheBreaker) {
 TEST_F(ModelPoolTest, WorkerDeathMidRequestOpensTheBreakerAndAProbeClosesIt) {
   Make(1, 8);
   Submit("ok");
-  Settle();
+  Poll();
   Busy()->Complete(std::vector<Tensor>{});
-  Settle();
+  Poll();
   // [ok, died, died] over a 3-call window is 67% >= 50%.
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
     const std::string id = "dies" + std::to_string(i);
     Submit(id);
-    ASSERT_TRUE(RunUntil(
-        io_, [&] { return Busy() != nullptr; }, 5s));
+    time_.Advance(kFirstRespawn);  // the second waits for the crashed worker's successor
+    ASSERT_NE(Busy(), nullptr);
     Busy()->Die(Unavailable("worker killed by signal 9"), DeathCause::kCrash);
-    ASSERT_TRUE(RunUntil(
-        io_, [&] { return answers_.count(id) == 1; }, 5s));
+    Poll();
+    ASSERT_EQ(answers_.count(id), 1u);
     EXPECT_EQ(answers_[id].code(), StatusCode::kUnavailable);
   }
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kOpen);
   EXPECT_FALSE(pool_->ready());
   Submit("rejected");
-  Settle();
+  Poll();
   EXPECT_EQ(answers_["rejected"].code(), StatusCode::kUnavailable);
   EXPECT_NE(answers_["rejected"].message().find("circuit breaker"), std::string::npos);
   EXPECT_EQ(answers_["rejected"].retry_after_seconds().value_or(0), 30);
   // After the open duration one probe goes through; its success closes it.
-  clock_.Advance(30s);
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return pool_->WorkerStates()[static_cast<size_t>(WorkerState::kReady)] == 1; },
-      5s));
+  time_.Advance(29s);
+  EXPECT_FALSE(pool_->ready());  // still open
+  time_.Advance(1s + 1ms);       // the re-check runs just after the open duration
+  ASSERT_EQ(ReadyWorkers(), 1);
+  EXPECT_TRUE(pool_->ready());  // half-open
   Submit("probe");
-  Settle();
+  Poll();
   ASSERT_NE(Busy(), nullptr);
   Busy()->Complete(std::vector<Tensor>{});
-  Settle();
+  Poll();
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
   EXPECT_TRUE(pool_->ready());
 }
@@ -345,20 +357,57 @@ TEST_F(ModelPoolTest, RecyclesAWorkerAfterMaxRequests) {
   Make(1, 4);
   for (int i = 0; i < 2; ++i) {
     Submit("r" + std::to_string(i));
-    Settle();
+    Poll();
     Busy()->Complete(std::vector<Tensor>{});
-    Settle();
+    Poll();
   }
   EXPECT_EQ(workers_[0]->killed_with, DeathCause::kRecycle);
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return workers_.size() == 2 && pool_->ready(); }, 5s));
+  Poll();  // replaced at once, no backoff
+  ASSERT_EQ(workers_.size(), 2u);
+  EXPECT_TRUE(pool_->ready());
+  EXPECT_EQ(pool_->WorkerPids(), std::vector<int>{101});
+}
+
+TEST_F(ModelPoolTest, RespawnBackoffDoublesWhileStartsFailAndTheLoadErrorIsShown) {
+  Make(1, 4);
+  fail_start_ = true;
+  workers_[0]->Die(Unavailable("worker killed by signal 9"), DeathCause::kCrash);
+  Poll();
+  Submit("queued");  // no load error yet: it waits for the replacement
+  Poll();
+  EXPECT_EQ(pool_->queue_depth(), 1u);
+  // The k-th consecutive failure waits kBackoffBase * 2^(k-1) * [0.8, 1.2].
+  for (int k = 1; k <= 3; ++k) {
+    if (k == 3) fail_start_ = false;
+    const size_t spawned = workers_.size();
+    const auto base = Supervisor::kBackoffBase * (1 << (k - 1));
+    const SteadyTime died = restart_times_.back();
+    time_.AdvanceTo(died + base * 8 / 10 - 1ms);
+    EXPECT_EQ(workers_.size(), spawned) << "respawned before the backoff, k=" << k;
+    time_.AdvanceTo(died + base * 12 / 10);
+    ASSERT_EQ(workers_.size(), spawned + 1) << "no respawn within the backoff, k=" << k;
+    if (k == 1) {
+      // The replacement failed to load: queued and new requests get 503 naming why.
+      EXPECT_EQ(answers_["queued"].code(), StatusCode::kUnavailable);
+      EXPECT_NE(answers_["queued"].message().find("numpy"), std::string::npos);
+      Submit("while-down");
+      Poll();
+      EXPECT_NE(answers_["while-down"].message().find("numpy"), std::string::npos);
+      EXPECT_EQ(rejected_.back(), RejectReason::kLoadError);
+      EXPECT_FALSE(pool_->ready());
+    }
+  }
+  EXPECT_TRUE(pool_->ready());
+  EXPECT_EQ(pool_->load_error(), "");  // cleared by the Hello
+  EXPECT_EQ(restarts_, (std::vector<DeathCause>{DeathCause::kCrash, DeathCause::kStartFailed,
+                                                DeathCause::kStartFailed}));
 }
 
 TEST_F(ModelPoolTest, CancelReleasesAQueuedRequest) {
   Make(1, 4);
   Submit("running");
   const uint64_t ticket = Submit("queued");
-  Settle();
+  Poll();
   EXPECT_EQ(pool_->queue_depth(), 1u);
   pool_->Cancel(ticket);
   EXPECT_EQ(pool_->queue_depth(), 0u);
@@ -373,9 +422,8 @@ TEST_F(ModelPoolTest, UnloadAndLoadAgainBeforeTheWorkersDieKeepsTheConfiguredCou
     pool_->Stop(std::chrono::seconds(5), "unloaded");
     pool_->Resume();
   }
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return pool_->ready(); }, 5s));
-  Settle();
+  Poll();
+  ASSERT_TRUE(pool_->ready());
   const auto states = pool_->WorkerStates();
   EXPECT_EQ(states[static_cast<size_t>(WorkerState::kReady)] +
                 states[static_cast<size_t>(WorkerState::kStarting)],
@@ -388,13 +436,13 @@ TEST_F(ModelPoolTest, StopAnswersQueuedRequestsWith503) {
   Make(1, 4);
   Submit("running");
   Submit("queued");
-  Settle();
+  Poll();
   pool_->Stop(1s, "shutting down");
-  Settle();
+  Poll();
   EXPECT_EQ(answers_["queued"].code(), StatusCode::kUnavailable);
   EXPECT_EQ(answers_["running"].code(), StatusCode::kUnavailable);  // its worker was stopped
   Submit("late");
-  Settle();
+  Poll();
   EXPECT_NE(answers_["late"].message().find("shutting down"), std::string::npos);
 }
 
@@ -437,11 +485,12 @@ TEST_F(BatchingPoolTest, ConcurrentRequestsShareOneCallAndGetTheirOwnRows) {
   SubmitRows("a", {1});
   SubmitRows("b", {2, 3});
   SubmitRows("c", {4});
-  Settle();
-  EXPECT_EQ(Busy(), nullptr);  // waiting for the batch to fill (fake time stands still)
-  clock_.Advance(std::chrono::seconds(1));  // the oldest request's delay bound
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return Busy() != nullptr; }, 5s));
+  Poll();
+  EXPECT_EQ(Busy(), nullptr);  // waiting for the batch to fill
+  time_.Advance(999ms);
+  EXPECT_EQ(Busy(), nullptr);
+  time_.Advance(1ms);  // the oldest request's delay bound
+  ASSERT_NE(Busy(), nullptr);
   FakeWorker* w = Busy();
   ASSERT_EQ(w->last_inputs.size(), 1u);
   EXPECT_EQ(w->last_inputs[0].shape, std::vector<int64_t>{4});  // 1 + 2 + 1 rows, one call
@@ -450,7 +499,7 @@ TEST_F(BatchingPoolTest, ConcurrentRequestsShareOneCallAndGetTheirOwnRows) {
   y.push_back(w->last_inputs[0]);
   y[0].name = "y";
   w->Complete(std::move(y));
-  Settle();
+  Poll();
   ASSERT_EQ(outputs_.size(), 3u);
   auto values = [&](const std::string& id) {
     const Tensor& t = outputs_[id][0];
@@ -468,22 +517,22 @@ TEST_F(BatchingPoolTest, OneMembersShortDeadlineNeverFailsAnotherMember) {
   config_.max_queue_delay_us = 1000000;  // both go in one call, when the second arrives
   config_.deadline_kill_grace_ms = 1;
   Make(1, 16);
-  SubmitRows("short", {1}, clock_.Now() + 1ms);
+  SubmitRows("short", {1}, time_.Now() + 1ms);
   SubmitRows("patient", {2});  // no deadline: waits for the answer
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return answers_.count("short") == 1; }, 5s));
+  time_.Advance(1ms);
+  ASSERT_EQ(answers_.count("short"), 1u);
   EXPECT_EQ(answers_["short"].code(), StatusCode::kDeadlineExceeded);
   EXPECT_EQ(answers_.count("patient"), 0u);
   // Well past the short deadline and the grace: the call is not killed,
   // since a member still waits for it.
-  Settle();
+  time_.Advance(10s);
   ASSERT_NE(Busy(), nullptr);
   EXPECT_FALSE(workers_[0]->killed_with.has_value());
   std::vector<Tensor> y;
   y.push_back(Busy()->last_inputs[0]);
   y[0].name = "y";
   Busy()->Complete(std::move(y));
-  Settle();
+  Poll();
   ASSERT_TRUE(answers_.at("patient").ok());
   EXPECT_EQ(outputs_["patient"][0].shape, std::vector<int64_t>{1});
   EXPECT_TRUE(restarts_.empty());
@@ -495,17 +544,22 @@ TEST_F(BatchingPoolTest, EachMemberIsAnsweredAtItsOwnDeadlineThenTheCallIsKilled
   config_.max_queue_delay_us = 1000000;  // both go in one call, when the second arrives
   config_.deadline_kill_grace_ms = 1;
   Make(1, 16);
-  SubmitRows("first", {1}, clock_.Now() + 1ms);
-  SubmitRows("second", {2}, clock_.Now() + 50ms);
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return answers_.count("first") == 1; }, 5s));
+  SubmitRows("first", {1}, time_.Now() + 1ms);
+  SubmitRows("second", {2}, time_.Now() + 50ms);
+  time_.Advance(1ms);
+  ASSERT_EQ(answers_.count("first"), 1u);
+  EXPECT_EQ(answers_["first"].code(), StatusCode::kDeadlineExceeded);
   // The second member's deadline is armed only once the first has passed.
+  time_.Advance(48ms);
   EXPECT_EQ(answers_.count("second"), 0u);
   EXPECT_FALSE(workers_[0]->killed_with.has_value());
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return answers_.count("second") == 1 && !restarts_.empty(); }, 5s));
+  time_.Advance(1ms);
+  ASSERT_EQ(answers_.count("second"), 1u);
   EXPECT_EQ(answers_["second"].code(), StatusCode::kDeadlineExceeded);
+  EXPECT_FALSE(workers_[0]->killed_with.has_value());  // the grace starts now
+  time_.Advance(1ms);
   EXPECT_EQ(workers_[0]->killed_with, DeathCause::kTimeout);
+  EXPECT_EQ(restarts_, std::vector<DeathCause>{DeathCause::kTimeout});
 }
 
 TEST_F(BatchingPoolTest, AFullBatchGoesAtOnceWithoutWaiting) {
@@ -514,7 +568,7 @@ TEST_F(BatchingPoolTest, AFullBatchGoesAtOnceWithoutWaiting) {
   Make(1, 16);
   SubmitRows("a", {1});
   SubmitRows("b", {2});
-  Settle();  // no time passes on the fake clock
+  Poll();  // no simulated time passes
   ASSERT_NE(Busy(), nullptr);
   EXPECT_EQ(Busy()->last_inputs[0].shape, std::vector<int64_t>{2});
 }
@@ -524,14 +578,12 @@ TEST_F(BatchingPoolTest, NeverWaitsPastTheDelayBound) {
   config_.max_queue_delay_us = 500;
   Make(1, 16);
   SubmitRows("alone", {1});
-  Settle();
+  Poll();
   EXPECT_EQ(Busy(), nullptr);
-  clock_.Advance(std::chrono::microseconds(499));
-  Settle();
+  time_.Advance(std::chrono::microseconds(499));
   EXPECT_EQ(Busy(), nullptr);  // still inside its bound
-  clock_.Advance(std::chrono::microseconds(1));
-  ASSERT_TRUE(RunUntil(
-      io_, [&] { return Busy() != nullptr; }, 5s));  // goes alone at the bound
+  time_.Advance(std::chrono::microseconds(1));
+  ASSERT_NE(Busy(), nullptr);  // goes alone at the bound
   EXPECT_EQ(Busy()->last_inputs[0].shape, std::vector<int64_t>{1});
 }
 
@@ -545,7 +597,7 @@ TEST_F(BatchingPoolTest, RequestsThatCannotBatchGoAlone) {
   other.inputs.push_back(Column("z", {5}));
   other.done = [this](StatusOr<std::vector<Tensor>> r) { answers_.emplace("b", r.status()); };
   pool_->Submit(std::move(other));
-  Settle();
+  Poll();
   ASSERT_NE(Busy(), nullptr);  // "a" went at once: the batch cannot grow past "b"
   EXPECT_EQ(Busy()->last_inputs[0].name, "x");
   EXPECT_EQ(Busy()->last_inputs[0].shape, std::vector<int64_t>{1});
@@ -564,7 +616,7 @@ TEST_F(BatchingPoolTest, QueueBoundHoldsWhileABatchFills) {
   SubmitRows("a", {1});
   SubmitRows("b", {2});
   SubmitRows("c", {3});
-  Settle();
+  Poll();
   ASSERT_EQ(answers_.count("c"), 1u);
   EXPECT_EQ(answers_["c"].code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(pool_->queue_depth(), 2u);

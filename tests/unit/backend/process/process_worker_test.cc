@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/asio_time_source.h"
+#include "support/simulated_time_source.h"
 #include "support/test_env.h"
 
 namespace modelgate {
@@ -82,19 +84,22 @@ struct Recorder : Worker::Listener {
 
 class ProcessWorkerTest : public ::testing::Test {
  protected:
-  std::shared_ptr<ProcessWorker> Make(
-      const std::string& script, std::chrono::milliseconds startup = std::chrono::seconds(10)) {
+  std::shared_ptr<ProcessWorker> Make(const std::string& script,
+                                      std::chrono::milliseconds startup = std::chrono::seconds(10),
+                                      TimeSource* timers = nullptr) {
     WorkerOptions o;
     o.model = "fake";
     o.version = "1";
     o.spawn.argv = {"/bin/sh", "-c", script};
     o.spawn.env = {"PATH=/usr/bin:/bin"};
     o.startup_timeout = startup;
-    auto w = std::make_shared<ProcessWorker>(io, reaper, o, &rec);
+    auto w = std::make_shared<ProcessWorker>(io, reaper, timers ? *timers : time, o, &rec);
     w->Start();
     return w;
   }
   boost::asio::io_context io;
+  // Real /bin/sh children exit and are reaped in real time.
+  AsioTimeSource time{io};
   ChildReaper reaper{io};
   Recorder rec;
 };
@@ -252,8 +257,15 @@ TEST_F(ProcessWorkerTest, EarlyExitReportsCodeAndStderrTail) {
 }
 
 TEST_F(ProcessWorkerTest, NoHelloWithinStartupTimeoutIsKilled) {
-  auto w = Make("exec sleep 30", std::chrono::milliseconds(100));
+  // The timeout runs on simulated time; the process is killed and reaped for real.
+  testing::SimulatedTimeSource sim(io);
+  auto w = Make("exec sleep 30", std::chrono::milliseconds(100), &sim);
+  sim.Advance(std::chrono::milliseconds(99));
+  EXPECT_EQ(w->state(), WorkerState::kStarting);
+  sim.Advance(std::chrono::milliseconds(1));
+  EXPECT_EQ(w->state(), WorkerState::kDying);  // SIGKILL sent at the timeout
   ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
+  EXPECT_EQ(rec.cause, DeathCause::kStartFailed);
   EXPECT_NE(rec.why.message().find("no Hello within 100 ms"), std::string::npos)
       << rec.why.message();
 }
@@ -263,7 +275,7 @@ TEST_F(ProcessWorkerTest, MissingProgramIsAStartError) {
   o.model = "fake";
   o.version = "1";
   o.spawn.argv = {"/nonexistent/interpreter"};
-  auto w = std::make_shared<ProcessWorker>(io, reaper, o, &rec);
+  auto w = std::make_shared<ProcessWorker>(io, reaper, time, o, &rec);
   w->Start();
   ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
   EXPECT_NE(rec.why.message().find("execve"), std::string::npos) << rec.why.message();

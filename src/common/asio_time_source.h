@@ -1,0 +1,26 @@
+// AsioTimeSource: the production TimeSource (include/modelgate/time_source.h).
+// Now() is std::chrono::steady_clock; timers are Asio steady_timers on the
+// io_context given at construction. This is the one place in the daemon that
+// reads the steady clock directly.
+//
+// Threading: Now() is thread-safe; CreateTimer and the timers' methods run
+// on the io_context's thread, and so do the callbacks.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include "modelgate/time_source.h"
+
+namespace modelgate {
+
+class AsioTimeSource final : public TimeSource {
+ public:
+  explicit AsioTimeSource(boost::asio::io_context& io) : io_(io) {}
+  SteadyTime Now() const override;
+  TimerPtr CreateTimer(std::function<void()> callback) override;
+
+ private:
+  boost::asio::io_context& io_;
+};
+
+}  // namespace modelgate
