@@ -41,6 +41,8 @@ add_executable(unit_tests
   tests/unit/frontend/http/tls_context_test.cc
   tests/unit/frontend/http/metrics_endpoint_test.cc
   tests/unit/frontend/http/http_api_test.cc
+  tests/unit/frontend/http/http_route_test.cc
+  tests/unit/server/inference_core_test.cc
   tests/unit/frontend/grpc/grpc_frontend_test.cc
   ${UNIT_TEST_EXTRA})
 target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_core
