@@ -87,11 +87,12 @@ class InferenceCore final : public InferenceService {
  private:
   struct Model {
     ModelConfig config;
+    // Forwards each worker's events to its pool, then lets the core re-check
+    // NotifyWhenStopped (one per version; declared first, so it outlives the
+    // pool and its workers).
+    std::map<int64_t, std::unique_ptr<Worker::Listener>> listeners;
     std::map<int64_t, std::unique_ptr<ModelPool>> pools;
     std::map<int64_t, ModelMetrics*> metrics;
-    // Forwards each worker's events to its pool, then lets the core re-check
-    // NotifyWhenStopped (one per version; lives as long as the pool).
-    std::map<int64_t, std::unique_ptr<Worker::Listener>> listeners;
   };
   class WorkerEvents;
   struct Waiter {
