@@ -28,15 +28,19 @@ modelgate_library(modelgate_http src/frontend/http/http_server.cc src/frontend/h
   src/frontend/http/rest_codec.cc src/frontend/http/json_tensor.cc src/frontend/http/json_writer.cc
   src/frontend/http/connection_slots.cc src/frontend/http/accept_backoff.cc
   src/frontend/http/request_header_checks.cc src/frontend/http/tls_context.cc
-  src/frontend/http/offload_pool.cc src/frontend/http/metrics_endpoint.cc)
-target_link_libraries(modelgate_http PUBLIC modelgate_core modelgate_observability OpenSSL::SSL)
+  src/frontend/http/offload_pool.cc src/frontend/http/metrics_endpoint.cc
+  src/frontend/http/http_route.cc)
+# The front ends see the core only through include/modelgate/inference_service.h.
+target_link_libraries(modelgate_http PUBLIC modelgate_config modelgate_observability OpenSSL::SSL)
 
 modelgate_library(modelgate_grpc src/frontend/grpc/grpc_frontend.cc src/frontend/grpc/grpc_codec.cc)
-target_link_libraries(modelgate_grpc PUBLIC modelgate_core modelgate_observability gRPC::grpc++)
+target_link_libraries(modelgate_grpc PUBLIC modelgate_config modelgate_observability modelgate_proto
+  gRPC::grpc++)
 
-add_executable(modelgate src/server/main.cc)
+add_executable(modelgate src/server/main.cc src/server/server.cc src/server/server_setup.cc)
 target_include_directories(modelgate PRIVATE ${CMAKE_SOURCE_DIR}/src)
-target_link_libraries(modelgate PRIVATE modelgate_http modelgate_grpc Boost::program_options)
+target_link_libraries(modelgate PRIVATE modelgate_core modelgate_http modelgate_grpc
+  Boost::program_options)
 target_compile_definitions(modelgate PRIVATE MODELGATE_DEFAULT_BRIDGE_DIR="${BRIDGE_DIR}")
 add_dependencies(modelgate bridge)
 

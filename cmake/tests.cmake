@@ -48,9 +48,13 @@ add_executable(unit_tests
   tests/unit/frontend/http/offload_pool_test.cc
   tests/unit/frontend/http/tls_context_test.cc
   tests/unit/frontend/http/metrics_endpoint_test.cc
+  tests/unit/frontend/http/http_api_test.cc
+  tests/unit/frontend/http/http_route_test.cc
+  tests/unit/server/inference_core_test.cc
+  tests/unit/frontend/grpc/grpc_frontend_test.cc
   ${UNIT_TEST_EXTRA})
-target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_http
-  modelgate_grpc GTest::gtest_main)
+target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_core
+  modelgate_http modelgate_grpc GTest::gmock GTest::gtest_main)
 add_test(NAME unit COMMAND unit_tests)
 
 add_executable(worker_integration_test

@@ -10,6 +10,24 @@ namespace modelgate {
 
 namespace asio = boost::asio;
 
+// A version's workers report to it; the pool hears everything first, then
+// the core re-checks its waiters, as a worker's death may be the last one.
+// io thread only.
+class InferenceCore::WorkerEvents final : public Worker::Listener {
+ public:
+  explicit WorkerEvents(InferenceCore& core) : core_(core) {}
+  void set_pool(Worker::Listener* pool) { pool_ = pool; }
+  void OnWorkerReady(Worker& worker) override { pool_->OnWorkerReady(worker); }
+  void OnWorkerDead(Worker& worker, const Status& why, DeathCause cause) override {
+    pool_->OnWorkerDead(worker, why, cause);
+    if (core_.has_waiters_.load()) asio::post(core_.io_, [core = &core_] { core->RunWaiters(); });
+  }
+
+ private:
+  InferenceCore& core_;
+  Worker::Listener* pool_ = nullptr;  // set before the first worker exists
+};
+
 InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
                              std::vector<ModelEntry> models, Metrics* metrics)
     : io_(io), time_(io), runtime_(std::move(runtime)), reaper_(io), metrics_(metrics) {
@@ -25,10 +43,16 @@ InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
       options.spawn = WorkerCommand(
           runtime_, {config.backend, dir, config.dataframe, config.interpreter, config.env});
       options.spawn.limits = config.limits;
-      auto factory = [this, options](Worker::Listener* listener) -> std::shared_ptr<Worker> {
-        return std::make_shared<ProcessWorker>(io_, reaper_, time_, options, listener);
+      // The workers report to `forward`, which passes it on to the pool's
+      // supervisor (the listener the pool hands the factory).
+      auto forward = std::make_unique<WorkerEvents>(*this);
+      auto factory = [this, options,
+                      forward = forward.get()](Worker::Listener* pool) -> std::shared_ptr<Worker> {
+        forward->set_pool(pool);
+        return std::make_shared<ProcessWorker>(io_, reaper_, time_, options, forward);
       };
       auto pool = std::make_unique<ModelPool>(io_, config, version, factory, time_);
+      model->listeners.emplace(version, std::move(forward));
       PoolEvents events;
       events.changed = [this, name = config.name] {
         if (observer_) observer_(name);
@@ -80,12 +104,13 @@ Status InferenceCore::SetLoaded(const std::string& name, bool loaded) {
   return Status::Ok();
 }
 
-StatusOr<InferenceCore::Resolved> InferenceCore::Find(const std::string& name,
-                                                      const std::string& version) const {
+StatusOr<ModelTarget> InferenceCore::Find(const std::string& name,
+                                          const std::string& version) const {
   auto it = models_.find(name);
   if (it == models_.end()) return NotFound("unknown model '" + name + "'");
   const Model& m = *it->second;
-  Resolved r{&m.config, 0, {}, nullptr, nullptr};
+  ModelTarget r;
+  r.config = &m.config;
   for (const auto& [v, pool] : m.pools) r.versions.push_back(v);
   if (version.empty()) {
     r.version = m.pools.rbegin()->first;
@@ -100,7 +125,6 @@ StatusOr<InferenceCore::Resolved> InferenceCore::Find(const std::string& name,
     }
     r.version = v;
   }
-  r.pool = m.pools.at(r.version).get();
   if (auto it = m.metrics.find(r.version); it != m.metrics.end()) r.metrics = it->second;
   return r;
 }
@@ -133,10 +157,14 @@ std::vector<PoolSnapshot> InferenceCore::Snapshot() {
   return out;
 }
 
-bool InferenceCore::ModelReady(const Resolved& r) const { return r.pool->ready(); }
+ModelPool& InferenceCore::PoolOf(const ModelTarget& target) const {
+  return *models_.at(target.config->name)->pools.at(target.version);
+}
 
-std::string InferenceCore::NotReadyReason(const Resolved& r) const {
-  std::string e = r.pool->load_error();
+bool InferenceCore::ModelReady(const ModelTarget& target) const { return PoolOf(target).ready(); }
+
+std::string InferenceCore::NotReadyReason(const ModelTarget& target) const {
+  std::string e = PoolOf(target).load_error();
   return e.empty() ? "no worker is ready yet" : e;
 }
 
@@ -229,7 +257,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(InferRequest request, InferCal
   return Infer(*found, std::move(request), std::move(done));
 }
 
-std::shared_ptr<InferHandle> InferenceCore::Infer(const Resolved& target, InferRequest request,
+std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, InferRequest request,
                                                   InferCallback done) {
   auto handle = std::make_shared<PoolHandle>(io_);
   Status s = ValidateInputs(*target.config, request.inputs);
@@ -239,7 +267,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const Resolved& target, InferR
     if (target.metrics) target.metrics->RecordRejected(RejectReason::kStopping);
   }
   if (s.ok() && inflight_.fetch_add(1, std::memory_order_relaxed) >= max_inflight_) {
-    inflight_.fetch_sub(1, std::memory_order_relaxed);
+    ReleaseInflight();
     s = Status(StatusCode::kResourceExhausted,
                "the server has " + std::to_string(max_inflight_) +
                    " requests in flight (--max-inflight); retry later")
@@ -250,7 +278,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const Resolved& target, InferR
     asio::post(io_, [done = std::move(done), s] { done(s); });
     return handle;
   }
-  auto* pool = const_cast<ModelPool*>(target.pool);
+  ModelPool* pool = &PoolOf(target);
   PoolRequest pr;
   const EffectiveDeadline deadline = DeadlineFor(*target.config, request.deadline, time_.Now());
   pr.deadline = deadline.deadline;
@@ -260,7 +288,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const Resolved& target, InferR
   pr.done = [this, pool, id = std::move(request.id), model = std::move(request.model),
              outputs = std::move(request.requested_outputs),
              done = std::move(done)](StatusOr<std::vector<Tensor>> result) mutable {
-    inflight_.fetch_sub(1, std::memory_order_relaxed);
+    ReleaseInflight();
     if (!result.ok()) {
       done(result.status());
       return;
@@ -282,6 +310,44 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const Resolved& target, InferR
     handle->Bind(pool, pool->Submit(std::move(pr)));
   });
   return handle;
+}
+
+void InferenceCore::ReleaseInflight() {
+  // Sequentially consistent with has_waiters_ (set before a waiter checks
+  // the count): either the waiter sees the count at zero, or this sees it.
+  if (inflight_.fetch_sub(1) == 1 && has_waiters_.load()) {
+    asio::post(io_, [this] { RunWaiters(); });
+  }
+}
+
+void InferenceCore::NotifyWhenIdle(std::function<void()> idle) {
+  asio::post(io_, [this, idle = std::move(idle)]() mutable {
+    waiters_.push_back({false, std::move(idle)});
+    has_waiters_.store(true);
+    RunWaiters();
+  });
+}
+
+void InferenceCore::NotifyWhenStopped(std::function<void()> stopped) {
+  asio::post(io_, [this, stopped = std::move(stopped)]() mutable {
+    waiters_.push_back({true, std::move(stopped)});
+    has_waiters_.store(true);
+    RunWaiters();
+  });
+}
+
+void InferenceCore::RunWaiters() {
+  if (waiters_.empty()) return;
+  const bool idle = inflight_.load() == 0;
+  const bool stopped = idle && WorkerProcesses() == 0;
+  std::vector<std::function<void()>> due;
+  std::erase_if(waiters_, [&](Waiter& w) {
+    if (!idle || (w.need_no_workers && !stopped)) return false;
+    due.push_back(std::move(w.callback));
+    return true;
+  });
+  has_waiters_.store(!waiters_.empty());
+  for (auto& callback : due) callback();
 }
 
 }  // namespace modelgate

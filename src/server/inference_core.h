@@ -1,10 +1,12 @@
-// InferenceCore: the models a daemon serves and the one entry point both
-// front ends call. Owns every ModelPool; routes a request to a model version,
-// validates it, queues it, and answers through the callback.
+// InferenceCore: the models a daemon serves, behind the InferenceService
+// interface both front ends call. Owns every ModelPool; routes a request to a
+// model version, validates it, queues it, and answers through the callback.
 //
 // Threading: Infer(), Find(), Ready() and the metadata calls may be used from
 // any thread (the registry is immutable after construction; readiness is
 // atomic). Start(), Stop() and every pool operation run on the io thread.
+// NotifyWhenIdle / NotifyWhenStopped may be called from any thread; their
+// callbacks run on the io thread.
 #pragma once
 
 #include <atomic>
@@ -19,21 +21,16 @@
 #include "backend/process/worker_command.h"
 #include "common/asio_time_source.h"
 #include "modelgate/inference.h"
+#include "modelgate/inference_service.h"
 #include "modelgate/model_repository.h"
+#include "modelgate/worker.h"
 #include "observability/metrics.h"
 
 namespace modelgate {
 
 class ModelPool;
 
-struct ModelStatus {
-  std::string name;
-  int64_t version = 0;
-  bool ready = false;
-  std::string reason;  // why not ready, if known
-};
-
-class InferenceCore {
+class InferenceCore final : public InferenceService {
  public:
   // Told on the io thread when a model's readiness may have changed; the
   // observer re-reads ModelReady / ServerReady.
@@ -42,7 +39,7 @@ class InferenceCore {
   // `metrics` may be null (tests); it must outlive the core.
   InferenceCore(boost::asio::io_context& io, RuntimeSettings runtime,
                 std::vector<ModelEntry> models, Metrics* metrics = nullptr);
-  ~InferenceCore();
+  ~InferenceCore() override;
 
   // Posts worker start-up onto the io thread.
   void Start();
@@ -51,7 +48,7 @@ class InferenceCore {
 
   // Answers through `done` exactly once, on the io thread. At most
   // `max_inflight` requests are in flight daemon-wide; beyond it: 429.
-  std::shared_ptr<InferHandle> Infer(InferRequest request, InferCallback done);
+  std::shared_ptr<InferHandle> Infer(InferRequest request, InferCallback done) override;
   void set_max_inflight(int64_t n) { max_inflight_ = n; }
   int64_t inflight() const { return inflight_.load(std::memory_order_relaxed); }
 
@@ -62,39 +59,54 @@ class InferenceCore {
 
   // Repository extension, io thread only: unload stops every version's
   // workers (requests get 503 "unloaded"); load starts them again.
-  Status SetLoaded(const std::string& model, bool loaded);
+  Status SetLoaded(const std::string& model, bool loaded) override;
 
-  // The model version a request names: NOT_FOUND for an unknown model or
-  // version, INVALID_ARGUMENT for a version that is not a number.
-  struct Resolved {
-    const ModelConfig* config;
-    int64_t version;
-    std::vector<int64_t> versions;  // every version of the model, ascending
-    const ModelPool* pool;
-    ModelMetrics* metrics;  // null without Metrics
-  };
-  StatusOr<Resolved> Find(const std::string& model, const std::string& version) const;
+  StatusOr<ModelTarget> Find(const std::string& model, const std::string& version) const override;
   // Infer for a model version a front end has already found.
-  std::shared_ptr<InferHandle> Infer(const Resolved& target, InferRequest request,
-                                     InferCallback done);
-  bool ModelReady(const Resolved& r) const;
-  std::string NotReadyReason(const Resolved& r) const;
+  std::shared_ptr<InferHandle> Infer(const ModelTarget& target, InferRequest request,
+                                     InferCallback done) override;
+  bool ModelReady(const ModelTarget& target) const override;
+  std::string NotReadyReason(const ModelTarget& target) const override;
 
   // True while every required model has a ready worker (and not shutting down).
-  bool ServerReady() const;
+  bool ServerReady() const override;
   // From now on readiness is false and new requests get 503. Any thread.
   void BeginShutdown() { shutting_down_.store(true); }
-  std::vector<ModelStatus> Index() const;
-  std::vector<std::string> ModelNames() const;
+  std::vector<ModelStatus> Index() const override;
+  std::vector<std::string> ModelNames() const override;
 
   void set_ready_observer(ReadyObserver o) { observer_ = std::move(o); }
+
+  // Runs `idle` once, on the io thread, as soon as no request is in flight
+  // (at once if none is). For draining: call after BeginShutdown, so that no
+  // new request can start after it ran.
+  void NotifyWhenIdle(std::function<void()> idle);
+  // Runs `stopped` once, on the io thread, as soon as no request is in
+  // flight and every worker process has been reaped (after Stop()).
+  void NotifyWhenStopped(std::function<void()> stopped);
 
  private:
   struct Model {
     ModelConfig config;
+    // Forwards each worker's events to its pool, then lets the core re-check
+    // NotifyWhenStopped (one per version; declared first, so it outlives the
+    // pool and its workers).
+    std::map<int64_t, std::unique_ptr<Worker::Listener>> listeners;
     std::map<int64_t, std::unique_ptr<ModelPool>> pools;
     std::map<int64_t, ModelMetrics*> metrics;
   };
+  class WorkerEvents;
+  struct Waiter {
+    bool need_no_workers;  // NotifyWhenStopped; else NotifyWhenIdle
+    std::function<void()> callback;
+  };
+
+  // The pool of a version Find returned.
+  ModelPool& PoolOf(const ModelTarget& target) const;
+  // Ends a request's hold on the in-flight count. Any thread.
+  void ReleaseInflight();
+  // Runs the waiters whose condition holds. io thread.
+  void RunWaiters();
 
   boost::asio::io_context& io_;
   AsioTimeSource time_;  // pools, workers and deadlines; outlives the pools
@@ -106,6 +118,10 @@ class InferenceCore {
   int64_t max_inflight_ = 4096;
   std::atomic<int64_t> inflight_{0};
   std::atomic<bool> shutting_down_{false};
+  std::vector<Waiter> waiters_;  // io thread only
+  // Whether waiters_ may be non-empty, so the hot path posts nothing
+  // without a waiter.
+  std::atomic<bool> has_waiters_{false};
 };
 
 }  // namespace modelgate

@@ -63,8 +63,8 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Sta
 
 }  // namespace
 
-GrpcFrontend::GrpcFrontend(InferenceCore& core, Metrics* metrics, bool access_log)
-    : core_(core),
+GrpcFrontend::GrpcFrontend(InferenceService& service, Metrics* metrics, bool access_log)
+    : service_(service),
       unknown_metrics_(metrics ? &metrics->Unknown() : nullptr),
       access_log_(access_log) {}
 
@@ -121,13 +121,13 @@ void GrpcFrontend::UpdateHealth() {
   if (!server_) return;
   auto* health = server_->GetHealthCheckService();
   if (!health) return;
-  health->SetServingStatus("", core_.ServerReady());
-  for (const auto& name : core_.ModelNames()) {
-    auto found = core_.Find(name, "");
-    health->SetServingStatus(name, found.ok() && core_.ModelReady(*found));
+  health->SetServingStatus("", service_.ServerReady());
+  for (const auto& name : service_.ModelNames()) {
+    auto found = service_.Find(name, "");
+    health->SetServingStatus(name, found.ok() && service_.ModelReady(*found));
   }
   // The KServe service name itself answers like the overall status.
-  health->SetServingStatus("inference.GRPCInferenceService", core_.ServerReady());
+  health->SetServingStatus("inference.GRPCInferenceService", service_.ServerReady());
   // Liveness for native gRPC probes: the daemon answers, whatever the models do.
   health->SetServingStatus(std::string(kLivenessService), true);
 }
@@ -139,7 +139,7 @@ void GrpcFrontend::SetNotServing() {
   // restarted by its liveness probe.
   health->SetServingStatus("", false);
   health->SetServingStatus("inference.GRPCInferenceService", false);
-  for (const auto& name : core_.ModelNames()) health->SetServingStatus(name, false);
+  for (const auto& name : service_.ModelNames()) health->SetServingStatus(name, false);
 }
 
 void GrpcFrontend::Shutdown(std::chrono::system_clock::time_point deadline) {
@@ -156,7 +156,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ServerLive(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* GrpcFrontend::ServerReady(grpc::CallbackServerContext* ctx,
                                                     const inference::ServerReadyRequest*,
                                                     inference::ServerReadyResponse* resp) {
-  resp->set_ready(core_.ServerReady());
+  resp->set_ready(service_.ServerReady());
   return Done(ctx, grpc::Status::OK);
 }
 
@@ -164,9 +164,9 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelReady(grpc::CallbackServerContext* 
                                                    const inference::ModelReadyRequest* req,
                                                    inference::ModelReadyResponse* resp) {
   if (Status s = Authorize(*ctx, AuthScope::kInfer); !s.ok()) return Done(ctx, ToGrpcStatus(s));
-  auto found = core_.Find(req->name(), req->version());
+  auto found = service_.Find(req->name(), req->version());
   if (!found.ok()) return Done(ctx, ToGrpcStatus(found.status()));
-  resp->set_ready(core_.ModelReady(*found));
+  resp->set_ready(service_.ModelReady(*found));
   return Done(ctx, grpc::Status::OK);
 }
 
@@ -184,7 +184,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelMetadata(grpc::CallbackServerContex
                                                       const inference::ModelMetadataRequest* req,
                                                       inference::ModelMetadataResponse* resp) {
   if (Status s = Authorize(*ctx, AuthScope::kInfer); !s.ok()) return Done(ctx, ToGrpcStatus(s));
-  auto found = core_.Find(req->name(), req->version());
+  auto found = service_.Find(req->name(), req->version());
   if (!found.ok()) return Done(ctx, ToGrpcStatus(found.status()));
   const ModelConfig& c = *found->config;
   resp->set_name(c.name);
@@ -221,7 +221,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
   if (request_id.empty()) request_id = NewRequestId();
   const bool raw = req->raw_input_contents_size() > 0;
 
-  auto found = core_.Find(req->model_name(), req->model_version());
+  auto found = service_.Find(req->model_name(), req->model_version());
   ModelMetrics* metrics = found.ok() ? found->metrics : unknown_metrics_;
   auto finish = [this, reactor, ctx, start, request_id, metrics, model = req->model_name(),
                  version = found.ok() ? std::to_string(found->version) : req->model_version(),
@@ -268,8 +268,8 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
     ToGrpc(std::move(r).value(), raw, resp);
     finish(Status::Ok());
   };
-  reactor->SetHandle(found.ok() ? core_.Infer(*found, std::move(request), std::move(on_answer))
-                                : core_.Infer(std::move(request), std::move(on_answer)));
+  reactor->SetHandle(found.ok() ? service_.Infer(*found, std::move(request), std::move(on_answer))
+                                : service_.Infer(std::move(request), std::move(on_answer)));
   reactor->Unref();
   return reactor;
 }

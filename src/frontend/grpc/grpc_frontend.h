@@ -1,7 +1,7 @@
 // GrpcFrontend: the KServe V2 GRPCInferenceService on gRPC's callback API,
 // plus the standard grpc.health.v1.Health service (overall under "" and one
 // entry per model name). Reactors never block: ModelInfer hands the request
-// to InferenceCore and Finish()es from its completion callback.
+// to the InferenceService and Finish()es from its completion callback.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -11,12 +11,11 @@
 
 #include "grpc_predict_v2.grpc.pb.h"
 #include "modelgate/authenticator.h"
-#include "server/inference_core.h"
+#include "modelgate/inference_service.h"
 
 namespace modelgate {
 
 class Metrics;
-class ModelMetrics;
 
 // TLS for the gRPC listener: PEM files, watched by gRPC's
 // FileWatcherCertificateProvider, so rotated files serve new connections
@@ -33,7 +32,7 @@ class GrpcFrontend final : public inference::GRPCInferenceService::CallbackServi
   // How often gRPC re-reads the TLS files.
   static constexpr unsigned kTlsRefreshSeconds = 10;
 
-  GrpcFrontend(InferenceCore& core, Metrics* metrics, bool access_log);
+  GrpcFrontend(InferenceService& service, Metrics* metrics, bool access_log);
   ~GrpcFrontend() override;
 
   // Before Start(): TLS instead of plaintext (cert and key set).
@@ -76,7 +75,7 @@ class GrpcFrontend final : public inference::GRPCInferenceService::CallbackServi
 
   GrpcTlsFiles tls_;
   const Authenticator* auth_ = nullptr;
-  InferenceCore& core_;
+  InferenceService& service_;
   ModelMetrics* unknown_metrics_;  // requests naming no known model
   bool access_log_;
   std::unique_ptr<grpc::Server> server_;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/status_map.h"
+#include "frontend/http/http_route.h"
 #include "frontend/http/offload_pool.h"
 #include "frontend/http/rest_codec.h"
 #include "modelgate/log_event.h"
@@ -23,19 +24,6 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::string_view kServerVersion = "0.1.0";
-
-std::vector<std::string> SplitPath(std::string_view target) {
-  target = target.substr(0, target.find('?'));
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start < target.size()) {
-    size_t end = target.find('/', start);
-    if (end == std::string_view::npos) end = target.size();
-    if (end > start) parts.emplace_back(target.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
 
 HttpResponse Json(unsigned status, std::string body) {
   HttpResponse res{static_cast<http::status>(status), 11};
@@ -128,7 +116,7 @@ json TensorMeta(const std::vector<TensorSpec>& specs) {
 
 }  // namespace
 
-// An infer request between its arrival and the core's answer (io thread only).
+// An infer request between its arrival and the service's answer (io thread only).
 struct HttpApi::PendingInfer {
   bool cancelled = false;
   std::shared_ptr<InferHandle> handle;  // set once the request is queued
@@ -138,96 +126,8 @@ struct HttpApi::PendingInfer {
   }
 };
 
-// A parsed request path: which endpoint, and the model and version it names.
-struct HttpApi::Route {
-  enum Kind {
-    kNotFound,
-    kLive,
-    kReady,
-    kServerMetadata,
-    kModelMetadata,
-    kModelReady,
-    kInfer,
-    kRepositoryIndex,
-    kRepositoryLoad,
-    kRepositoryUnload,
-    kV1Status,
-    kV1Predict,
-  } kind = kNotFound;
-  http::verb method = http::verb::get;
-  std::string model;
-  std::string version;
-
-  // The scope a route needs; none for health and readiness (probes).
-  std::optional<AuthScope> Scope() const {
-    switch (kind) {
-      case kNotFound:
-      case kLive:
-      case kReady:
-        return std::nullopt;
-      case kRepositoryIndex:
-      case kRepositoryLoad:
-      case kRepositoryUnload:
-        return AuthScope::kAdmin;
-      default:
-        return AuthScope::kInfer;
-    }
-  }
-
-  static Route Parse(const std::vector<std::string>& p) {
-    Route r;
-    const size_t n = p.size();
-    if (n >= 1 && p[0] == "v2") {
-      if (n == 1) return r.Set(kServerMetadata, http::verb::get);
-      if (n == 3 && p[1] == "health" && p[2] == "live") return r.Set(kLive, http::verb::get);
-      if (n == 3 && p[1] == "health" && p[2] == "ready") return r.Set(kReady, http::verb::get);
-      if (n == 3 && p[1] == "repository" && p[2] == "index") {
-        return r.Set(kRepositoryIndex, http::verb::post);
-      }
-      if (n == 5 && p[1] == "repository" && p[2] == "models") {
-        r.model = p[3];
-        if (p[4] == "load") return r.Set(kRepositoryLoad, http::verb::post);
-        if (p[4] == "unload") return r.Set(kRepositoryUnload, http::verb::post);
-        return Route{};
-      }
-      if (n >= 3 && p[1] == "models") {
-        const size_t rest = r.ModelPath(p, 2);
-        if (rest == n) return r.Set(kModelMetadata, http::verb::get);
-        if (rest + 1 == n && p[rest] == "ready") return r.Set(kModelReady, http::verb::get);
-        if (rest + 1 == n && p[rest] == "infer") return r.Set(kInfer, http::verb::post);
-      }
-      return Route{};
-    }
-    if (n >= 3 && p[0] == "v1" && p[1] == "models") {
-      // /v1/models/{m}[/versions/{v}][:predict]
-      std::vector<std::string> q(p);
-      const bool predict = q[n - 1].size() > 8 && q[n - 1].ends_with(":predict");
-      if (predict) q[n - 1].resize(q[n - 1].size() - 8);
-      if (r.ModelPath(q, 2) != n) return Route{};
-      return r.Set(predict ? kV1Predict : kV1Status, predict ? http::verb::post : http::verb::get);
-    }
-    return r;
-  }
-
- private:
-  // Reads {m}[/versions/{v}] starting at p[at]; returns the index after it.
-  size_t ModelPath(const std::vector<std::string>& p, size_t at) {
-    model = p[at];
-    if (p.size() >= at + 3 && p[at + 1] == "versions") {
-      version = p[at + 2];
-      return at + 3;
-    }
-    return at + 1;
-  }
-  Route& Set(Kind k, http::verb m) {
-    kind = k;
-    method = m;
-    return *this;
-  }
-};
-
-HttpApi::HttpApi(InferenceCore& core, Metrics* metrics, bool access_log)
-    : core_(core),
+HttpApi::HttpApi(InferenceService& service, Metrics* metrics, bool access_log)
+    : service_(service),
       unknown_metrics_(metrics ? &metrics->Unknown() : nullptr),
       access_log_(access_log) {}
 
@@ -277,9 +177,9 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     return {};
   }
 
-  Route route =
-      Route::Parse(SplitPath(std::string_view(request.target().data(), request.target().size())));
-  if (route.kind == Route::kNotFound) {
+  const HttpRoute route =
+      HttpRoute::Parse(std::string_view(request.target().data(), request.target().size()));
+  if (route.kind == HttpRoute::kNotFound) {
     respond(Error(NotFound("no route for " + std::string(request.target()))));
     return {};
   }
@@ -302,23 +202,23 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
   }
 
   switch (route.kind) {
-    case Route::kLive:
+    case HttpRoute::kLive:
       respond(Json(200, R"({"live":true})"));
       return {};
-    case Route::kReady: {
-      const bool ready = core_.ServerReady();
+    case HttpRoute::kReady: {
+      const bool ready = service_.ServerReady();
       respond(Json(ready ? 200 : 503, json{{"ready", ready}}.dump()));
       return {};
     }
-    case Route::kServerMetadata:
+    case HttpRoute::kServerMetadata:
       respond(Json(200, json{{"name", "modelgate"},
                              {"version", kServerVersion},
                              {"extensions", {"model_repository"}}}
                             .dump()));
       return {};
-    case Route::kRepositoryIndex: {
+    case HttpRoute::kRepositoryIndex: {
       json index = json::array();
-      for (const auto& m : core_.Index()) {
+      for (const auto& m : service_.Index()) {
         json e = {{"name", m.name},
                   {"version", std::to_string(m.version)},
                   {"state", m.ready ? "READY" : "UNAVAILABLE"}};
@@ -328,9 +228,9 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
       respond(Json(200, index.dump(-1, ' ', false, json::error_handler_t::replace)));
       return {};
     }
-    case Route::kRepositoryLoad:
-    case Route::kRepositoryUnload: {
-      Status s = core_.SetLoaded(route.model, route.kind == Route::kRepositoryLoad);
+    case HttpRoute::kRepositoryLoad:
+    case HttpRoute::kRepositoryUnload: {
+      Status s = service_.SetLoaded(route.model, route.kind == HttpRoute::kRepositoryLoad);
       respond(s.ok() ? Json(200, "{}") : Error(s));
       return {};
     }
@@ -338,9 +238,10 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
       break;
   }
 
-  auto found = core_.Find(route.model, route.version);
+  auto found = service_.Find(route.model, route.version);
   if (!found.ok()) {
-    if ((route.kind == Route::kInfer || route.kind == Route::kV1Predict) && unknown_metrics_) {
+    if ((route.kind == HttpRoute::kInfer || route.kind == HttpRoute::kV1Predict) &&
+        unknown_metrics_) {
       unknown_metrics_->RecordRequest(
           Protocol::kHttp, found.status().code(),
           std::chrono::duration<double>(SteadyClock::now() - start).count());
@@ -349,7 +250,7 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     return {};
   }
   switch (route.kind) {
-    case Route::kModelMetadata: {
+    case HttpRoute::kModelMetadata: {
       json versions = json::array();
       for (int64_t v : found->versions) versions.push_back(std::to_string(v));
       const ModelConfig& c = *found->config;
@@ -361,27 +262,27 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
                             .dump()));
       return {};
     }
-    case Route::kModelReady:
-    case Route::kV1Status: {
-      const bool ready = core_.ModelReady(*found);
+    case HttpRoute::kModelReady:
+    case HttpRoute::kV1Status: {
+      const bool ready = service_.ModelReady(*found);
       json body = {{"name", route.model}, {"ready", ready}};
-      if (route.kind == Route::kModelReady) body["version"] = std::to_string(found->version);
-      if (!ready) body["reason"] = core_.NotReadyReason(*found);
-      respond(Json(route.kind == Route::kV1Status || ready ? 200 : 503,
+      if (route.kind == HttpRoute::kModelReady) body["version"] = std::to_string(found->version);
+      if (!ready) body["reason"] = service_.NotReadyReason(*found);
+      respond(Json(route.kind == HttpRoute::kV1Status || ready ? 200 : 503,
                    body.dump(-1, ' ', false, json::error_handler_t::replace)));
       return {};
     }
-    case Route::kInfer:
-    case Route::kV1Predict:
+    case HttpRoute::kInfer:
+    case HttpRoute::kV1Predict:
       return Infer(*found, route, std::move(request), request_id, std::move(respond),
-                   route.kind == Route::kV1Predict);
+                   route.kind == HttpRoute::kV1Predict);
     default:
       respond(Error(NotFound("no route for " + std::string(request.target()))));
   }
   return {};
 }
 
-HttpCancel HttpApi::Infer(const InferenceCore::Resolved& found, Route& route, HttpRequest&& request,
+HttpCancel HttpApi::Infer(const ModelTarget& found, const HttpRoute& route, HttpRequest&& request,
                           const std::string& request_id, HttpRespond respond, bool v1) {
   const auto start = SteadyClock::now();
   Finish finish = [respond = std::move(respond), metrics = found.metrics, start](HttpResponse res,
@@ -395,7 +296,7 @@ HttpCancel HttpApi::Infer(const InferenceCore::Resolved& found, Route& route, Ht
   // io thread only: lets the client withdraw the request while its body is
   // parsed, and then while it is queued or running.
   auto pending = std::make_shared<PendingInfer>();
-  auto submit = [core = &core_, offload = offload_, found, model = route.model,
+  auto submit = [service = &service_, offload = offload_, found, model = route.model,
                  version = route.version, request_id, v1, finish,
                  pending](StatusOr<InferRequest> parsed) {
     if (pending->cancelled) {
@@ -416,11 +317,11 @@ HttpCancel HttpApi::Infer(const InferenceCore::Resolved& found, Route& route, Ht
       res.set("x-request-id", id);
       finish(std::move(res), code);
     };
-    pending->handle = core->Infer(found, std::move(req),
-                                  [offload, answer = std::move(answer), v1,
-                                   metrics = found.metrics](StatusOr<InferResponse> result) {
-                                    AnswerInfer(offload, std::move(result), v1, metrics, answer);
-                                  });
+    pending->handle = service->Infer(found, std::move(req),
+                                     [offload, answer = std::move(answer), v1,
+                                      metrics = found.metrics](StatusOr<InferResponse> result) {
+                                       AnswerInfer(offload, std::move(result), v1, metrics, answer);
+                                     });
   };
   auto parse = [v1, config = found.config](const std::string& body) {
     return v1 ? ParseV1PredictRequest(body, *config) : ParseV2InferRequest(body);

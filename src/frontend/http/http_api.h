@@ -1,5 +1,5 @@
 // HttpApi: the REST routes (KServe V2, the V2 repository extension, V1
-// :predict) on top of InferenceCore. Errors are {"error": "..."} with the
+// :predict, http_route.h) on top of an InferenceService. Errors are {"error": "..."} with the
 // status from status_map.h; every response carries x-request-id.
 #pragma once
 
@@ -8,17 +8,17 @@
 #include "frontend/http/cors.h"
 #include "frontend/http/http_types.h"
 #include "modelgate/authenticator.h"
-#include "server/inference_core.h"
+#include "modelgate/inference_service.h"
 
 namespace modelgate {
 
 class Metrics;
-class ModelMetrics;
 class OffloadPool;
+struct HttpRoute;
 
 class HttpApi {
  public:
-  HttpApi(InferenceCore& core, Metrics* metrics, bool access_log);
+  HttpApi(InferenceService& service, Metrics* metrics, bool access_log);
 
   // Before serving: bearer tokens (not owned; null: no authentication). Health
   // and readiness stay open; infer and metadata need `infer`, the repository
@@ -38,14 +38,13 @@ class HttpApi {
   static constexpr size_t kOffloadBytes = 64 * 1024;
 
  private:
-  struct Route;
   struct PendingInfer;
-  HttpCancel Infer(const InferenceCore::Resolved& found, Route& route, HttpRequest&& request,
+  HttpCancel Infer(const ModelTarget& found, const HttpRoute& route, HttpRequest&& request,
                    const std::string& request_id, HttpRespond respond, bool v1);
 
   const Authenticator* auth_ = nullptr;
   CorsPolicy cors_;
-  InferenceCore& core_;
+  InferenceService& service_;
   ModelMetrics* unknown_metrics_;  // requests naming no known model
   bool access_log_;
   OffloadPool* offload_ = nullptr;
