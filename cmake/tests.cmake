@@ -14,6 +14,8 @@ target_link_libraries(modelgate_testing PUBLIC modelgate_process GTest::gtest)
 add_executable(unit_tests
   tests/unit/common/status_map_test.cc
   tests/unit/common/tensor_test.cc
+  tests/unit/common/data_type_visit_test.cc
+  tests/unit/common/half_float_test.cc
   tests/unit/common/tensor_validation_test.cc
   tests/unit/common/utf8_test.cc
   tests/unit/common/deadline_test.cc
