@@ -21,6 +21,7 @@ add_executable(unit_tests
   tests/unit/common/deadline_test.cc
   tests/unit/observability/request_id_test.cc
   tests/unit/backend/process/tensor_proto_test.cc
+  tests/unit/backend/process/worker_command_test.cc
   tests/unit/backend/ipc/frame_codec_test.cc
   tests/unit/backend/process/process_worker_test.cc
   tests/unit/backend/pool/model_pool_test.cc
@@ -49,7 +50,8 @@ add_test(NAME unit COMMAND unit_tests)
 
 add_executable(worker_integration_test
   tests/integration/worker_test.cc
-  tests/integration/conformance_test.cc)
+  tests/integration/conformance_test.cc
+  tests/integration/runtime_frame_limit_test.cc)
 target_link_libraries(worker_integration_test PRIVATE modelgate_testing nlohmann_json::nlohmann_json
   GTest::gtest_main)
 add_dependencies(worker_integration_test bridge)

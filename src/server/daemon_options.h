@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/limits.h"
 #include "modelgate/status.h"
 
 namespace modelgate {
@@ -25,7 +26,7 @@ struct DaemonOptions {
   std::string python;  // empty: /usr/bin/python3 if present, else python3
   std::string rscript = "Rscript";
   std::string bridge_dir;  // empty: the build's bridge directory
-  size_t max_request_bytes = 64u * 1024u * 1024u;
+  size_t max_request_bytes = kDefaultMaxRequestBytes;
   int shutdown_grace_seconds = 30;
   int64_t max_inflight = 4096;
   int max_connections = 1024;
