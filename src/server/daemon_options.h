@@ -40,7 +40,8 @@ struct DaemonOptions {
   std::string worker_user;
 };
 
-// nullopt with *exit_code set when the process should exit (--help, error).
+// nullopt with *exit_code set when the process should exit (--help,
+// --version, error).
 // Runs ValidateDaemonOptions and prints its error.
 std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit_code);
 

@@ -33,6 +33,7 @@
 #include "frontend/http/offload_pool.h"
 #include "modelgate/log_event.h"
 #include "modelgate/model_repository.h"
+#include "modelgate/version.h"
 #include "observability/logging.h"
 #include "observability/metrics.h"
 #include "security/token_authenticator.h"
@@ -261,7 +262,8 @@ int main(int argc, char** argv) {
   auto work = asio::make_work_guard(io);
   std::thread io_thread([&io] { io.run(); });
   core.Start();
-  LogInfo("modelgate listening", {{"host", options->host},
+  LogInfo("modelgate listening", {{"version", kVersion},
+                                  {"host", options->host},
                                   {"http_port", *http_port},
                                   {"grpc_port", *grpc_port},
                                   {"metrics_port", options->metrics_port}});

@@ -10,6 +10,7 @@
 #include "frontend/http/offload_pool.h"
 #include "frontend/http/rest_codec.h"
 #include "modelgate/log_event.h"
+#include "modelgate/version.h"
 #include "observability/metrics.h"
 #include "observability/request_id.h"
 #include "spdlog/spdlog.h"
@@ -22,7 +23,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::string_view kServerVersion = "0.1.0";
+constexpr std::string_view kServerVersion = kVersion;
 
 std::vector<std::string> SplitPath(std::string_view target) {
   target = target.substr(0, target.find('?'));
