@@ -17,6 +17,7 @@ add_executable(unit_tests
   tests/unit/common/data_type_visit_test.cc
   tests/unit/common/half_float_test.cc
   tests/unit/common/version_test.cc
+  tests/unit/common/retry_after_test.cc
   tests/unit/common/tensor_validation_test.cc
   tests/unit/common/utf8_test.cc
   tests/unit/common/deadline_test.cc

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <cmath>
 
+#include "common/retry_after.h"
 #include "modelgate/log_event.h"
 #include "scheduler/batching.h"
 #include "spdlog/spdlog.h"
@@ -17,7 +18,6 @@ namespace {
 
 constexpr milliseconds kBackoffBase{500};
 constexpr milliseconds kBackoffMax{30000};
-constexpr int kRetryAfterSeconds = 1;
 constexpr milliseconds kRecycleGrace{2000};
 
 int64_t Ms(std::chrono::steady_clock::duration d) {
@@ -118,8 +118,7 @@ uint64_t ModelPool::Submit(PoolRequest request) {
            Status(StatusCode::kDeadlineExceeded, CallLabel(call) + ": deadline already passed"),
            "deadline");
   } else if (!breaker_.TryAcquire()) {
-    const auto remaining = breaker_.RemainingOpen();
-    const int after = std::max<int>(1, static_cast<int>(std::ceil(remaining.count() / 1000.0)));
+    const int after = RetryAfterSeconds(breaker_.RemainingOpen());
     Reject(call,
            Unavailable("circuit breaker of " + Label() +
                        " is open after repeated backend "

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/retry_after.h"
 #include "common/status_map.h"
 #include "frontend/http/offload_pool.h"
 #include "frontend/http/rest_codec.h"
@@ -73,7 +74,7 @@ using Finish = std::function<void(HttpResponse, StatusCode)>;
 // The answer when the offload pool is saturated.
 Status ServerBusy() {
   return Unavailable("the server is busy parsing or encoding other large bodies; retry later")
-      .WithRetryAfter(1);
+      .WithRetryAfter(kRetryAfterSeconds);
 }
 
 // Roughly how much JSON an infer response becomes: its data bytes, and one
