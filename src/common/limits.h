@@ -1,4 +1,4 @@
-// Size limits shared by several layers, each defined once here.
+// Limits that more than one layer uses, each defined once here.
 #pragma once
 
 #include <cstddef>
@@ -15,5 +15,11 @@ inline constexpr uint32_t kMaxFrameBytes = 64u * 1024u * 1024u;
 // Default --max-request-bytes (largest REST body or gRPC message): one frame,
 // so a request at the limit carries no more tensor data than a frame holds.
 inline constexpr size_t kDefaultMaxRequestBytes = kMaxFrameBytes;
+
+// Default --max-inflight: requests in flight across all models (beyond: 429).
+inline constexpr int64_t kDefaultMaxInflight = 4096;
+
+// Default --max-connections: open REST connections.
+inline constexpr int kDefaultMaxConnections = 1024;
 
 }  // namespace modelgate

@@ -28,8 +28,8 @@ struct DaemonOptions {
   std::string bridge_dir;  // empty: the build's bridge directory
   size_t max_request_bytes = kDefaultMaxRequestBytes;
   int shutdown_grace_seconds = 30;
-  int64_t max_inflight = 4096;
-  int max_connections = 1024;
+  int64_t max_inflight = kDefaultMaxInflight;
+  int max_connections = kDefaultMaxConnections;
   // Security (README "Security"). TLS for every listener when cert and key
   // are set; mutual TLS with a client CA.
   std::string tls_cert, tls_key, tls_client_ca;

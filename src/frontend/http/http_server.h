@@ -56,7 +56,7 @@ struct HttpLimits {
   std::chrono::milliseconds body_timeout = kDefaultBodyTimeout;
   // Writing one response (or the 100 Continue).
   std::chrono::milliseconds write_timeout = kDefaultWriteTimeout;
-  int max_connections = 1024;
+  int max_connections = kDefaultMaxConnections;
   // GET paths (health probes, scrapes) still served when every slot is held
   // by a busy connection: slow clients mid-request must not fail probes. Such
   // a connection has kFullServerHeaderTimeout for its TLS handshake and for

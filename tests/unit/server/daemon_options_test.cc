@@ -97,12 +97,14 @@ TEST(DaemonOptionsTest, VersionPrintsTheCMakeProjectVersion) {
   EXPECT_TRUE(served);
 }
 
-TEST(DaemonOptionsTest, RequestLimitDefaultsToOneFrame) {
+TEST(DaemonOptionsTest, LimitDefaultsComeFromCommonLimits) {
   int exit_code = -1;
   auto o = Parse({}, &exit_code);
   ASSERT_TRUE(o);
   EXPECT_EQ(o->max_request_bytes, kDefaultMaxRequestBytes);
   EXPECT_EQ(kDefaultMaxRequestBytes, size_t{kMaxFrameBytes});
+  EXPECT_EQ(o->max_inflight, kDefaultMaxInflight);
+  EXPECT_EQ(o->max_connections, kDefaultMaxConnections);
 }
 
 TEST(DaemonOptionsTest, CorsOriginsAreRepeatableAndCommaSeparated) {
