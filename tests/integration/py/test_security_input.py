@@ -272,6 +272,22 @@ class WorkerResultTest(unittest.TestCase):
         status, _, body = malformed(5, v1=True)
         self.assertEqual((status, body["predictions"]), (200, [5.0, 1.0]))
 
+    def test_fp16_outputs_come_back_raw_over_grpc_with_their_data(self):
+        # FP16 has no typed contents field: a typed request gets every output raw.
+        for raw in (False, True):
+            r = pb.ModelInferRequest(model_name="malformed_py")
+            x = r.inputs.add(name="x", datatype="FP64", shape=[2])
+            if raw:
+                r.raw_input_contents.append(np.array([5, 1], dtype="<f8").tobytes())
+            else:
+                x.contents.fp64_contents.extend([5, 1])
+            resp = STUB.ModelInfer(r, timeout=30)
+            self.assertEqual(resp.outputs[0].datatype, "FP16")
+            self.assertFalse(resp.outputs[0].HasField("contents"))
+            self.assertEqual(len(resp.raw_output_contents), 1)
+            self.assertEqual(np.frombuffer(resp.raw_output_contents[0], dtype="<f2").tolist(),
+                             [5.0, 1.0])
+
 
 if __name__ == "__main__":
     unittest.main()
