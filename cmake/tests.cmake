@@ -15,12 +15,17 @@ target_link_libraries(modelgate_testing PUBLIC modelgate_process GTest::gtest)
 add_executable(unit_tests
   tests/unit/common/status_map_test.cc
   tests/unit/common/tensor_test.cc
+  tests/unit/common/data_type_visit_test.cc
+  tests/unit/common/half_float_test.cc
+  tests/unit/common/version_test.cc
+  tests/unit/common/retry_after_test.cc
   tests/unit/common/tensor_validation_test.cc
   tests/unit/common/utf8_test.cc
   tests/unit/common/deadline_test.cc
   tests/unit/common/time_source_test.cc
   tests/unit/observability/request_id_test.cc
   tests/unit/backend/process/tensor_proto_test.cc
+  tests/unit/backend/process/worker_command_test.cc
   tests/unit/backend/ipc/frame_codec_test.cc
   tests/unit/backend/process/process_worker_test.cc
   tests/unit/backend/pool/model_pool_test.cc
@@ -59,7 +64,8 @@ add_test(NAME unit COMMAND unit_tests)
 
 add_executable(worker_integration_test
   tests/integration/worker_test.cc
-  tests/integration/conformance_test.cc)
+  tests/integration/conformance_test.cc
+  tests/integration/runtime_frame_limit_test.cc)
 target_link_libraries(worker_integration_test PRIVATE modelgate_testing nlohmann_json::nlohmann_json
   GTest::gtest_main)
 add_dependencies(worker_integration_test bridge)

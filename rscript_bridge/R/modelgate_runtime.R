@@ -9,7 +9,17 @@
 # with 400 / INVALID_ARGUMENT and the message.
 
 mg_protocol_version <- 1L
-mg_max_frame_bytes <- 64 * 1024 * 1024  # must match the daemon's limit
+# The frame limit is the daemon's (kMaxFrameBytes in src/common/limits.h),
+# passed in MODELGATE_MAX_FRAME_BYTES; the protocol's 64 MiB default applies
+# only when the runtime is started without it (e.g. by hand). R reads the
+# 4-byte length as a signed integer, so at most 2^31 - 1 is usable.
+mg_frame_limit <- function(value = Sys.getenv("MODELGATE_MAX_FRAME_BYTES", unset = NA)) {
+  if (is.na(value)) return(64 * 1024 * 1024)
+  if (!grepl("^[0-9]{1,10}$", value) || as.numeric(value) < 1 || as.numeric(value) > 2^31 - 1)
+    stop(sprintf("MODELGATE_MAX_FRAME_BYTES='%s' is not a frame size in bytes", substr(value, 1, 32)))
+  as.numeric(value)
+}
+mg_max_frame_bytes <- mg_frame_limit()
 
 invalid_input <- function(message) {
   stop(structure(class = c("invalid_input", "error", "condition"),

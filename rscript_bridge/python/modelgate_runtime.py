@@ -20,7 +20,25 @@ import numpy as np
 import worker_pb2 as pb
 
 PROTOCOL_VERSION = 1
-MAX_FRAME_BYTES = 64 * 1024 * 1024  # must match the daemon's limit
+# The frame limit is the daemon's (kMaxFrameBytes in src/common/limits.h),
+# passed in MODELGATE_MAX_FRAME_BYTES; the protocol's 64 MiB default applies
+# only when the runtime is started without it (e.g. by hand).
+FRAME_LIMIT_ENV = "MODELGATE_MAX_FRAME_BYTES"
+DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024
+_MAX_FRAME_HEADER_VALUE = 0xFFFFFFFF  # a 4-byte length
+
+
+def frame_limit(env=os.environ):
+    """The frame limit from `env`; ValueError when it is set but not a size."""
+    value = env.get(FRAME_LIMIT_ENV)
+    if value is None:
+        return DEFAULT_MAX_FRAME_BYTES
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= _MAX_FRAME_HEADER_VALUE:
+        raise ValueError(f"{FRAME_LIMIT_ENV}={value[:32]!r} is not a frame size in bytes")
+    return int(value)
+
+
+MAX_FRAME_BYTES = frame_limit()
 
 
 class InvalidInput(ValueError):

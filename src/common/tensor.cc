@@ -7,90 +7,101 @@
 #include <type_traits>
 #include <utility>
 
+#include "common/half_float.h"
 #include "common/tensor_validation.h"
 
 namespace modelgate {
 
 namespace {
 
-struct TypeInfo {
+struct TypeName {
   DataType type;
   std::string_view name;
-  size_t size;
 };
 
-constexpr std::array<TypeInfo, 14> kTypes = {{
-    {DataType::kBool, "BOOL", 1},
-    {DataType::kUint8, "UINT8", 1},
-    {DataType::kUint16, "UINT16", 2},
-    {DataType::kUint32, "UINT32", 4},
-    {DataType::kUint64, "UINT64", 8},
-    {DataType::kInt8, "INT8", 1},
-    {DataType::kInt16, "INT16", 2},
-    {DataType::kInt32, "INT32", 4},
-    {DataType::kInt64, "INT64", 8},
-    {DataType::kFp16, "FP16", 2},
-    {DataType::kFp32, "FP32", 4},
-    {DataType::kFp64, "FP64", 8},
-    {DataType::kBytes, "BYTES", 0},
-    {DataType::kBf16, "BF16", 2},
+// Indexed by DataType.
+constexpr std::array<TypeName, 14> kNames = {{
+    {DataType::kBool, "BOOL"},
+    {DataType::kUint8, "UINT8"},
+    {DataType::kUint16, "UINT16"},
+    {DataType::kUint32, "UINT32"},
+    {DataType::kUint64, "UINT64"},
+    {DataType::kInt8, "INT8"},
+    {DataType::kInt16, "INT16"},
+    {DataType::kInt32, "INT32"},
+    {DataType::kInt64, "INT64"},
+    {DataType::kFp16, "FP16"},
+    {DataType::kFp32, "FP32"},
+    {DataType::kFp64, "FP64"},
+    {DataType::kBytes, "BYTES"},
+    {DataType::kBf16, "BF16"},
 }};
 
-// Calls f(T{}) with the C++ type of a numeric or BOOL datatype; false if the
-// datatype has none (BYTES, FP16, BF16).
-template <typename F>
-bool VisitNumeric(DataType type, F&& f) {
-  switch (type) {
-    case DataType::kBool:
-      f(bool{});
-      return true;
-    case DataType::kUint8:
-      f(uint8_t{});
-      return true;
-    case DataType::kUint16:
-      f(uint16_t{});
-      return true;
-    case DataType::kUint32:
-      f(uint32_t{});
-      return true;
-    case DataType::kUint64:
-      f(uint64_t{});
-      return true;
-    case DataType::kInt8:
-      f(int8_t{});
-      return true;
-    case DataType::kInt16:
-      f(int16_t{});
-      return true;
-    case DataType::kInt32:
-      f(int32_t{});
-      return true;
-    case DataType::kInt64:
-      f(int64_t{});
-      return true;
-    case DataType::kFp32:
-      f(float{});
-      return true;
-    case DataType::kFp64:
-      f(double{});
-      return true;
-    default:
-      return false;
+// The arithmetic type an element of T is computed in: float for FP16/BF16.
+template <class T>
+using Arithmetic = std::conditional_t<kIsHalfFloat<T>, float, T>;
+
+template <class T>
+Arithmetic<T> LoadAt(const std::string& raw, size_t i) {
+  T v;
+  std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
+  if constexpr (kIsHalfFloat<T>) {
+    return ToFloat(v);
+  } else {
+    return v;
   }
+}
+
+// Converts one element; false when `f` has no value in To (see CastTensor).
+template <class From, class To>
+bool ConvertElement(From f, To* out) {
+  using A = Arithmetic<To>;
+  // A float that is NaN, infinite or out of the integer's range has no
+  // integer value (and the C++ cast would be undefined), and an integer
+  // out of range would wrap: refuse both rather than answer wrongly.
+  if constexpr (std::is_floating_point_v<From> && std::is_integral_v<A> &&
+                !std::is_same_v<A, bool>) {
+    // 2^digits is one past the largest value, exactly representable.
+    const From limit = std::ldexp(From{1}, std::numeric_limits<A>::digits);
+    const From whole = std::trunc(f);
+    const From low = std::is_signed_v<A> ? -limit : From{0};
+    if (!(whole >= low && whole < limit)) return false;
+  }
+  if constexpr (std::is_integral_v<From> && !std::is_same_v<From, bool> && std::is_integral_v<A> &&
+                !std::is_same_v<A, bool>) {
+    if (!std::in_range<A>(f)) return false;  // an integer that would wrap
+  }
+  const A a = static_cast<A>(f);
+  if constexpr (kIsHalfFloat<To>) {
+    *out = FromFloat<To>(a);
+    // A finite value past the half type's range would become infinity.
+    if (std::isinf(ToFloat(*out)) && std::isfinite(static_cast<double>(f))) return false;
+  } else {
+    *out = a;
+  }
+  return true;
 }
 
 }  // namespace
 
 std::optional<DataType> ParseDataType(std::string_view name) {
-  for (const auto& t : kTypes) {
+  for (const auto& t : kNames) {
     if (t.name == name) return t.type;
   }
   return std::nullopt;
 }
 
-std::string_view DataTypeName(DataType type) { return kTypes[static_cast<size_t>(type)].name; }
+std::string_view DataTypeName(DataType type) { return kNames[static_cast<size_t>(type)].name; }
 
-size_t ElementSize(DataType type) { return kTypes[static_cast<size_t>(type)].size; }
+size_t ElementSize(DataType type) {
+  return VisitDataType(type, []<class T>(std::type_identity<T>) -> size_t {
+    if constexpr (std::is_same_v<T, std::string>) {
+      return 0;
+    } else {
+      return sizeof(T);
+    }
+  });
+}
 
 int64_t Tensor::ElementCount() const { return CheckedElementCount(shape).value_or(-1); }
 
@@ -114,49 +125,34 @@ Status CastTensor(Tensor& tensor, DataType to) {
   std::string out;
   int64_t lossy = -1;  // first element without a value in `to`
   double bad_value = 0;
-  bool ok = VisitNumeric(tensor.datatype, [&](auto from_v) {
-    using From = decltype(from_v);
-    VisitNumeric(to, [&](auto to_v) {
-      using To = decltype(to_v);
-      const size_t n = tensor.raw.size() / sizeof(From);
-      out.resize(n * sizeof(To));
-      for (size_t i = 0; i < n && lossy < 0; ++i) {
-        From f;
-        std::memcpy(&f, tensor.raw.data() + i * sizeof(From), sizeof(From));
-        // A float that is NaN, infinite or out of the integer's range has no
-        // integer value (and the C++ cast would be undefined), and an integer
-        // out of range would wrap: refuse both rather than answer wrongly.
-        if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To> &&
-                      !std::is_same_v<To, bool>) {
-          // 2^digits is one past the largest value, exactly representable.
-          const From limit = std::ldexp(From{1}, std::numeric_limits<To>::digits);
-          const From whole = std::trunc(f);
-          const From low = std::is_signed_v<To> ? -limit : From{0};
-          if (!(whole >= low && whole < limit)) {
-            lossy = static_cast<int64_t>(i);
-            bad_value = static_cast<double>(f);
-            continue;
+  const bool convertible =
+      VisitDataType(tensor.datatype, [&]<class From>(std::type_identity<From>) {
+        return VisitDataType(to, [&]<class To>(std::type_identity<To>) {
+          if constexpr (std::is_same_v<From, std::string> || std::is_same_v<To, std::string>) {
+            return false;  // BYTES has no numeric value
+          } else {
+            const size_t n = tensor.raw.size() / sizeof(From);
+            out.resize(n * sizeof(To));
+            for (size_t i = 0; i < n; ++i) {
+              const auto f = LoadAt<From>(tensor.raw, i);
+              To t;
+              if (!ConvertElement(f, &t)) {
+                lossy = static_cast<int64_t>(i);
+                bad_value = static_cast<double>(f);
+                break;
+              }
+              std::memcpy(out.data() + i * sizeof(To), &t, sizeof(To));
+            }
+            return true;
           }
-        }
-        if constexpr (std::is_integral_v<From> && !std::is_same_v<From, bool> &&
-                      std::is_integral_v<To> && !std::is_same_v<To, bool>) {
-          if (!std::in_range<To>(f)) {  // an integer that would wrap
-            lossy = static_cast<int64_t>(i);
-            bad_value = static_cast<double>(f);
-            continue;
-          }
-        }
-        To t = static_cast<To>(f);
-        std::memcpy(out.data() + i * sizeof(To), &t, sizeof(To));
-      }
-    });
-  });
+        });
+      });
   if (lossy >= 0) {
     return Internal("output '" + tensor.name + "': element " + std::to_string(lossy) + " (" +
                     std::to_string(bad_value) + ") has no " + std::string(DataTypeName(to)) +
                     " value; declare the output with a datatype that holds it");
   }
-  if (!ok || !VisitNumeric(to, [](auto) {})) {
+  if (!convertible) {
     return Internal("output '" + tensor.name + "': cannot convert " +
                     std::string(DataTypeName(tensor.datatype)) + " to " +
                     std::string(DataTypeName(to)));

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "frontend/http/cors.h"
+#include "modelgate/version.h"
 #include "security/tls_files.h"
 #include "security/token_authenticator.h"
 
@@ -18,7 +19,7 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
       "Usage: modelgate --model-repository DIR [options]\n"
       "Every option can also be set as MODELGATE_<OPTION> (e.g. MODELGATE_HTTP_PORT=8000)"
       "\n\nOptions");
-  desc.add_options()("help,h", "print this help and exit")(
+  desc.add_options()("help,h", "print this help and exit")("version", "print the version and exit")(
       "model-repository", po::value(&o.model_repository),
       "directory of models: <name>/config.json and <name>/<version>/model.(R|py)")(
       "host", po::value(&o.host)->default_value(o.host), "address to listen on")(
@@ -75,6 +76,8 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
                                       if (env.rfind(prefix, 0) != 0) return "";
                                       std::string name = env.substr(prefix.size());
                                       for (char& c : name) c = c == '_' ? '-' : std::tolower(c);
+                                      // MODELGATE_VERSION is not --version.
+                                      if (name == "version") return "";
                                       return desc.find_nothrow(name, false) ? name : "";
                                     }),
               vm);
@@ -82,6 +85,11 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
   } catch (const po::error& e) {
     std::cerr << "modelgate: " << e.what() << "\n(see --help)\n";
     *exit_code = 2;
+    return std::nullopt;
+  }
+  if (vm.count("version")) {
+    std::cout << "modelgate " << kVersion << "\n";
+    *exit_code = 0;
     return std::nullopt;
   }
   if (vm.count("help")) {

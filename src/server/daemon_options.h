@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/limits.h"
 #include "modelgate/status.h"
 
 namespace modelgate {
@@ -25,10 +26,10 @@ struct DaemonOptions {
   std::string python;  // empty: /usr/bin/python3 if present, else python3
   std::string rscript = "Rscript";
   std::string bridge_dir;  // empty: the build's bridge directory
-  size_t max_request_bytes = 64u * 1024u * 1024u;
+  size_t max_request_bytes = kDefaultMaxRequestBytes;
   int shutdown_grace_seconds = 30;
-  int64_t max_inflight = 4096;
-  int max_connections = 1024;
+  int64_t max_inflight = kDefaultMaxInflight;
+  int max_connections = kDefaultMaxConnections;
   // Security (README "Security"). TLS for every listener when cert and key
   // are set; mutual TLS with a client CA.
   std::string tls_cert, tls_key, tls_client_ca;
@@ -39,7 +40,8 @@ struct DaemonOptions {
   std::string worker_user;
 };
 
-// nullopt with *exit_code set when the process should exit (--help, error).
+// nullopt with *exit_code set when the process should exit (--help,
+// --version, error).
 // Runs ValidateDaemonOptions and prints its error.
 std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit_code);
 

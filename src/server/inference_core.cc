@@ -4,6 +4,7 @@
 
 #include "backend/pool/model_pool.h"
 #include "backend/process/process_worker.h"
+#include "common/retry_after.h"
 #include "server/request_validation.h"
 
 namespace modelgate {
@@ -263,7 +264,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, Inf
   Status s = ValidateInputs(*target.config, request.inputs);
   if (s.ok()) s = ValidateRequestedOutputs(*target.config, request.requested_outputs);
   if (s.ok() && shutting_down_.load()) {
-    s = Unavailable("the server is shutting down").WithRetryAfter(1);
+    s = Unavailable("the server is shutting down").WithRetryAfter(kRetryAfterSeconds);
     if (target.metrics) target.metrics->RecordRejected(RejectReason::kStopping);
   }
   if (s.ok() && inflight_.fetch_add(1, std::memory_order_relaxed) >= max_inflight_) {
@@ -271,7 +272,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, Inf
     s = Status(StatusCode::kResourceExhausted,
                "the server has " + std::to_string(max_inflight_) +
                    " requests in flight (--max-inflight); retry later")
-            .WithRetryAfter(1);
+            .WithRetryAfter(kRetryAfterSeconds);
     if (target.metrics) target.metrics->RecordRejected(RejectReason::kServerBusy);
   }
   if (!s.ok()) {

@@ -20,6 +20,7 @@
 #include "backend/process/child_reaper.h"
 #include "backend/process/worker_command.h"
 #include "common/asio_time_source.h"
+#include "common/limits.h"
 #include "modelgate/inference.h"
 #include "modelgate/inference_service.h"
 #include "modelgate/model_repository.h"
@@ -115,7 +116,7 @@ class InferenceCore final : public InferenceService {
   std::map<std::string, std::unique_ptr<Model>> models_;
   ReadyObserver observer_;
   Metrics* metrics_;
-  int64_t max_inflight_ = 4096;
+  int64_t max_inflight_ = kDefaultMaxInflight;
   std::atomic<int64_t> inflight_{0};
   std::atomic<bool> shutting_down_{false};
   std::vector<Waiter> waiters_;  // io thread only

@@ -12,6 +12,7 @@
 #include "frontend/http/metrics_endpoint.h"
 #include "frontend/http/offload_pool.h"
 #include "modelgate/log_event.h"
+#include "modelgate/version.h"
 #include "observability/metrics.h"
 #include "security/token_authenticator.h"
 #include "security/token_file_reloader.h"
@@ -78,7 +79,8 @@ int Server::Start() {
   work_.emplace(asio::make_work_guard(io_));
   io_thread_ = std::thread([this] { io_.run(); });
   core_->Start();
-  LogInfo("modelgate listening", {{"host", options_.host},
+  LogInfo("modelgate listening", {{"version", kVersion},
+                                  {"host", options_.host},
                                   {"http_port", http_port_},
                                   {"grpc_port", grpc_port_},
                                   {"metrics_port", options_.metrics_port}});

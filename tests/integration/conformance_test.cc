@@ -2,9 +2,12 @@
 // the real process layer; both must give exactly the expected answers.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
+#include "common/half_float.h"
 #include "support/worker_harness.h"
 
 namespace modelgate::testing {
@@ -23,28 +26,17 @@ Tensor TensorFromJson(const json& j) {
   t.datatype = *ParseDataType(j.at("datatype").get<std::string>());
   t.shape = j.at("shape").get<std::vector<int64_t>>();
   for (const auto& v : j.at("data")) {
-    switch (t.datatype) {
-      case DataType::kFp64:
-        Append(t.raw, v.get<double>());
-        break;
-      case DataType::kFp32:
-        Append(t.raw, v.get<float>());
-        break;
-      case DataType::kInt32:
-        Append(t.raw, v.get<int32_t>());
-        break;
-      case DataType::kInt64:
-        Append(t.raw, v.get<int64_t>());
-        break;
-      case DataType::kBool:
-        Append(t.raw, static_cast<uint8_t>(v.get<bool>()));
-        break;
-      case DataType::kBytes:
+    VisitDataType(t.datatype, [&]<class T>(std::type_identity<T>) {
+      if constexpr (std::is_same_v<T, std::string>) {
         t.strings.push_back(v.get<std::string>());
-        break;
-      default:
-        ADD_FAILURE() << "conformance case uses an unsupported datatype";
-    }
+      } else if constexpr (std::is_same_v<T, bool>) {
+        Append(t.raw, static_cast<uint8_t>(v.get<bool>()));
+      } else if constexpr (kIsHalfFloat<T>) {
+        Append(t.raw, FromFloat<T>(v.get<float>()));
+      } else {
+        Append(t.raw, v.get<T>());
+      }
+    });
   }
   return t;
 }
@@ -54,28 +46,21 @@ json DataOf(const Tensor& t) {
   const int64_t n = t.HeldElements();
   for (int64_t i = 0; i < n; ++i) {
     const char* p = t.raw.data() + i * ElementSize(t.datatype);
-    switch (t.datatype) {
-      case DataType::kFp64: {
-        double v;
-        std::memcpy(&v, p, 8);
-        out.push_back(v);
-        break;
-      }
-      case DataType::kInt32: {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        out.push_back(v);
-        break;
-      }
-      case DataType::kBool:
-        out.push_back(*p != 0);
-        break;
-      case DataType::kBytes:
+    VisitDataType(t.datatype, [&]<class T>(std::type_identity<T>) {
+      if constexpr (std::is_same_v<T, std::string>) {
         out.push_back(t.strings[i]);
-        break;
-      default:
-        out.push_back("unexpected datatype " + std::string(DataTypeName(t.datatype)));
-    }
+      } else if constexpr (std::is_same_v<T, bool>) {
+        out.push_back(*p != 0);
+      } else {
+        T v;
+        std::memcpy(&v, p, sizeof v);
+        if constexpr (kIsHalfFloat<T>) {
+          out.push_back(ToFloat(v));
+        } else {
+          out.push_back(v);
+        }
+      }
+    });
   }
   return out;
 }

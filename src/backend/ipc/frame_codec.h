@@ -11,14 +11,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/limits.h"
 #include "modelgate/status.h"
 #include "worker.pb.h"
 
 namespace modelgate {
 
-// Largest frame accepted in either direction. Must match MAX_FRAME_BYTES in
-// the R and Python runtimes.
-inline constexpr uint32_t kMaxFrameBytes = 64u * 1024u * 1024u;
+// Frames are limited to kMaxFrameBytes (common/limits.h) unless told otherwise.
 inline constexpr size_t kFrameHeaderBytes = 4;
 
 // Appends the header and serialized frame to *out.

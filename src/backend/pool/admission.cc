@@ -1,7 +1,6 @@
 #include "backend/pool/admission.h"
 
-#include <algorithm>
-#include <cmath>
+#include "common/retry_after.h"
 
 namespace modelgate {
 
@@ -32,8 +31,7 @@ Admission::Verdict Admission::Admit(const Query& q) {
                                                       label_ + ": deadline already passed")};
   }
   if (!breaker_.TryAcquire()) {
-    const auto remaining = breaker_.RemainingOpen();
-    const int after = std::max<int>(1, static_cast<int>(std::ceil(remaining.count() / 1000.0)));
+    const int after = RetryAfterSeconds(breaker_.RemainingOpen());
     return {RejectReason::kBreakerOpen,
             Unavailable("circuit breaker of " + label_ +
                         " is open after repeated backend failures; retry in " +

@@ -29,9 +29,6 @@ namespace modelgate {
 
 class Admission {
  public:
-  // Retry-After on every "busy, retry later" answer the pool gives.
-  static constexpr int kRetryAfterSeconds = 1;
-
   // `label` names the model version in messages ("model 'm' version 1").
   Admission(const ModelConfig& config, std::string label, const TimeSource& time);
 

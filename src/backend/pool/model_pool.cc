@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
+#include "common/retry_after.h"
 #include "modelgate/log_event.h"
 #include "scheduler/batching.h"
 
@@ -101,7 +102,7 @@ void ModelPool::Answer(const CallPtr& call, StatusOr<std::vector<Tensor>> result
   if (!result.ok() && result.status().code() == StatusCode::kUnavailable &&
       !result.status().retry_after_seconds()) {
     Status s = result.status();
-    call->request.done(s.WithRetryAfter(Admission::kRetryAfterSeconds));
+    call->request.done(s.WithRetryAfter(kRetryAfterSeconds));
     return;
   }
   call->request.done(std::move(result));
@@ -317,7 +318,7 @@ void ModelPool::FailQueued(const Status& why) {
   for (auto& call : scheduler_.TakeAll()) {
     admission_.breaker().Release();
     Status s = why;
-    Answer(call, s.WithRetryAfter(Admission::kRetryAfterSeconds));
+    Answer(call, s.WithRetryAfter(kRetryAfterSeconds));
   }
 }
 

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "common/limits.h"
+
 namespace modelgate {
 
 std::string DefaultPython() {
@@ -44,6 +46,7 @@ SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOp
   }
   if (runtime.worker_user && !runtime.worker_home.empty()) env["HOME"] = runtime.worker_home;
   for (const auto& [k, v] : options.env) env[k] = v;
+  env[kMaxFrameBytesEnv] = std::to_string(kMaxFrameBytes);
   for (const auto& [k, v] : env) spawn.env.push_back(k + "=" + v);
   spawn.working_dir = options.version_dir;
   if (runtime.worker_user) {

@@ -33,9 +33,14 @@ struct WorkerCommandOptions {
   std::map<std::string, std::string> env;  // the model's own variables, set last
 };
 
+// Tells the runtimes the frame limit (kMaxFrameBytes, decimal), so the limit
+// is defined once; a runtime started without it falls back to 64 MiB.
+inline constexpr const char* kMaxFrameBytesEnv = "MODELGATE_MAX_FRAME_BYTES";
+
 // The environment is controlled: a short allow-list taken from the daemon's
 // (PATH, HOME, LANG, TZ, TMPDIR, R_LIBS*), one BLAS thread per worker (the
-// pool provides the parallelism), unbuffered Python, then the model's env.
+// pool provides the parallelism), unbuffered Python, then the model's env,
+// then kMaxFrameBytesEnv (a model's env cannot change the protocol limit).
 // With a worker user, HOME is `worker_home`, and the model directory and the
 // runtime's scripts must be readable by that user (checked at spawn).
 SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOptions& options);

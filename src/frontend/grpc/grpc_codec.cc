@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "common/tensor_validation.h"
 #include "observability/request_id.h"
@@ -29,66 +30,65 @@ Status PackTyped(const Repeated& values, Tensor& t) {
   return Status::Ok();
 }
 
+// The typed contents field KServe V2 gives elements of T (FP16 and BF16 have
+// none: callers handle them first).
+template <typename T>
+const auto& Field(const inference::InferTensorContents& c) {
+  static_assert(!kIsHalfFloat<T>, "FP16/BF16 have no typed contents field");
+  if constexpr (std::is_same_v<T, bool>) {
+    return c.bool_contents();
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return c.bytes_contents();
+  } else if constexpr (std::is_same_v<T, float>) {
+    return c.fp32_contents();
+  } else if constexpr (std::is_same_v<T, double>) {
+    return c.fp64_contents();
+  } else if constexpr (std::is_signed_v<T>) {
+    if constexpr (sizeof(T) == 8) {
+      return c.int64_contents();
+    } else {
+      return c.int_contents();
+    }
+  } else if constexpr (sizeof(T) == 8) {
+    return c.uint64_contents();
+  } else {
+    return c.uint_contents();
+  }
+}
+
+// Field<T> of a message the caller may modify: a repeated field's const
+// accessor returns the member itself (never a shared default instance), so
+// casting it back is well-defined and keeps the mapping in one place.
+template <typename T>
+auto* MutableField(inference::InferTensorContents* c) {
+  using Repeated = std::remove_cvref_t<decltype(Field<T>(*c))>;
+  return const_cast<Repeated*>(&Field<T>(*c));
+}
+
 Status FromContents(const inference::InferTensorContents& c, Tensor& t) {
-  switch (t.datatype) {
-    case DataType::kBool:
-      return PackTyped<bool>(c.bool_contents(), t);
-    case DataType::kInt8:
-      return PackTyped<int8_t>(c.int_contents(), t);
-    case DataType::kInt16:
-      return PackTyped<int16_t>(c.int_contents(), t);
-    case DataType::kInt32:
-      return PackTyped<int32_t>(c.int_contents(), t);
-    case DataType::kInt64:
-      return PackTyped<int64_t>(c.int64_contents(), t);
-    case DataType::kUint8:
-      return PackTyped<uint8_t>(c.uint_contents(), t);
-    case DataType::kUint16:
-      return PackTyped<uint16_t>(c.uint_contents(), t);
-    case DataType::kUint32:
-      return PackTyped<uint32_t>(c.uint_contents(), t);
-    case DataType::kUint64:
-      return PackTyped<uint64_t>(c.uint64_contents(), t);
-    case DataType::kFp32:
-      return PackTyped<float>(c.fp32_contents(), t);
-    case DataType::kFp64:
-      return PackTyped<double>(c.fp64_contents(), t);
-    case DataType::kBytes:
-      t.strings.assign(c.bytes_contents().begin(), c.bytes_contents().end());
-      return Status::Ok();
-    default:
+  return VisitDataType(t.datatype, [&]<class T>(std::type_identity<T>) {
+    if constexpr (kIsHalfFloat<T>) {
       return InvalidArgument("input '" + t.name + "': datatype " +
                              std::string(DataTypeName(t.datatype)) +
                              " has no typed contents field; send raw_input_contents");
-  }
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      t.strings.assign(c.bytes_contents().begin(), c.bytes_contents().end());
+      return Status::Ok();
+    } else {
+      return PackTyped<T>(Field<T>(c), t);
+    }
+  });
 }
 
 // Elements in the typed contents field that `type` reads (-1: none).
 int64_t TypedCount(const inference::InferTensorContents& c, DataType type) {
-  switch (type) {
-    case DataType::kBool:
-      return c.bool_contents_size();
-    case DataType::kInt8:
-    case DataType::kInt16:
-    case DataType::kInt32:
-      return c.int_contents_size();
-    case DataType::kInt64:
-      return c.int64_contents_size();
-    case DataType::kUint8:
-    case DataType::kUint16:
-    case DataType::kUint32:
-      return c.uint_contents_size();
-    case DataType::kUint64:
-      return c.uint64_contents_size();
-    case DataType::kFp32:
-      return c.fp32_contents_size();
-    case DataType::kFp64:
-      return c.fp64_contents_size();
-    case DataType::kBytes:
-      return c.bytes_contents_size();
-    default:
+  return VisitDataType(type, [&]<class T>(std::type_identity<T>) -> int64_t {
+    if constexpr (kIsHalfFloat<T>) {
       return -1;
-  }
+    } else {
+      return Field<T>(c).size();
+    }
+  });
 }
 
 // Triton's layout: each element a 4-byte little-endian length, then the
@@ -126,47 +126,20 @@ void UnpackTyped(const std::string& raw, Repeated* out) {
   }
 }
 
+// Whether `type` has a typed contents field an output can be written to.
+bool HasTypedContents(DataType type) {
+  return VisitDataType(type, []<class T>(std::type_identity<T>) { return !kIsHalfFloat<T>; });
+}
+
+// Requires HasTypedContents(t.datatype) (ToGrpc sends the rest raw).
 void ToContents(const Tensor& t, inference::InferTensorContents* c) {
-  switch (t.datatype) {
-    case DataType::kBool:
-      UnpackTyped<bool>(t.raw, c->mutable_bool_contents());
-      break;
-    case DataType::kInt8:
-      UnpackTyped<int8_t>(t.raw, c->mutable_int_contents());
-      break;
-    case DataType::kInt16:
-      UnpackTyped<int16_t>(t.raw, c->mutable_int_contents());
-      break;
-    case DataType::kInt32:
-      UnpackTyped<int32_t>(t.raw, c->mutable_int_contents());
-      break;
-    case DataType::kInt64:
-      UnpackTyped<int64_t>(t.raw, c->mutable_int64_contents());
-      break;
-    case DataType::kUint8:
-      UnpackTyped<uint8_t>(t.raw, c->mutable_uint_contents());
-      break;
-    case DataType::kUint16:
-      UnpackTyped<uint16_t>(t.raw, c->mutable_uint_contents());
-      break;
-    case DataType::kUint32:
-      UnpackTyped<uint32_t>(t.raw, c->mutable_uint_contents());
-      break;
-    case DataType::kUint64:
-      UnpackTyped<uint64_t>(t.raw, c->mutable_uint64_contents());
-      break;
-    case DataType::kFp32:
-      UnpackTyped<float>(t.raw, c->mutable_fp32_contents());
-      break;
-    case DataType::kFp64:
-      UnpackTyped<double>(t.raw, c->mutable_fp64_contents());
-      break;
-    case DataType::kBytes:
+  VisitDataType(t.datatype, [&]<class T>(std::type_identity<T>) {
+    if constexpr (std::is_same_v<T, std::string>) {
       for (const auto& s : t.strings) c->add_bytes_contents(s);
-      break;
-    default:
-      break;  // FP16/BF16 outputs only travel raw
-  }
+    } else if constexpr (!kIsHalfFloat<T>) {
+      UnpackTyped<T>(t.raw, MutableField<T>(c));
+    }
+  });
 }
 
 }  // namespace
@@ -242,9 +215,8 @@ StatusOr<InferRequest> FromGrpc(const inference::ModelInferRequest& request) {
 void ToGrpc(InferResponse&& response, bool raw, inference::ModelInferResponse* out) {
   // FP16/BF16 have no typed contents field: rather than an empty one, send
   // every output raw (the protocol allows raw or typed, not a mix).
-  raw = raw || std::any_of(response.outputs.begin(), response.outputs.end(), [](const Tensor& t) {
-          return t.datatype == DataType::kFp16 || t.datatype == DataType::kBf16;
-        });
+  raw = raw || std::any_of(response.outputs.begin(), response.outputs.end(),
+                           [](const Tensor& t) { return !HasTypedContents(t.datatype); });
   out->set_model_name(std::move(response.model));
   out->set_model_version(std::move(response.version));
   out->set_id(std::move(response.id));

@@ -12,6 +12,7 @@
 #include "common/status_map.h"
 #include "frontend/grpc/grpc_codec.h"
 #include "modelgate/log_event.h"
+#include "modelgate/version.h"
 #include "observability/metrics.h"
 #include "observability/request_id.h"
 #include "spdlog/spdlog.h"
@@ -175,7 +176,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ServerMetadata(grpc::CallbackServerConte
                                                        inference::ServerMetadataResponse* resp) {
   if (Status s = Authorize(*ctx, AuthScope::kInfer); !s.ok()) return Done(ctx, ToGrpcStatus(s));
   resp->set_name("modelgate");
-  resp->set_version("0.1.0");
+  resp->set_version(std::string(kVersion));
   resp->add_extensions("model_repository");
   return Done(ctx, grpc::Status::OK);
 }

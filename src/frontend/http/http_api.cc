@@ -6,11 +6,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/retry_after.h"
 #include "common/status_map.h"
 #include "frontend/http/http_route.h"
 #include "frontend/http/offload_pool.h"
 #include "frontend/http/rest_codec.h"
 #include "modelgate/log_event.h"
+#include "modelgate/version.h"
 #include "observability/metrics.h"
 #include "observability/request_id.h"
 #include "spdlog/spdlog.h"
@@ -23,7 +25,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::string_view kServerVersion = "0.1.0";
+constexpr std::string_view kServerVersion = kVersion;
 
 HttpResponse Json(unsigned status, std::string body) {
   HttpResponse res{static_cast<http::status>(status), 11};
@@ -60,7 +62,7 @@ using Finish = std::function<void(HttpResponse, StatusCode)>;
 // The answer when the offload pool is saturated.
 Status ServerBusy() {
   return Unavailable("the server is busy parsing or encoding other large bodies; retry later")
-      .WithRetryAfter(1);
+      .WithRetryAfter(kRetryAfterSeconds);
 }
 
 // Roughly how much JSON an infer response becomes: its data bytes, and one

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "common/limits.h"
 #include "frontend/http/accept_backoff.h"
 #include "frontend/http/connection_slots.h"
 #include "frontend/http/http_types.h"
@@ -37,14 +38,15 @@ struct HttpLimits {
   // Defaults. Idle is short because an idle connection costs a slot and a
   // descriptor and reopening one costs a client one round trip; a header of
   // at most kMaxHeaderBytes takes any live client well under the header
-  // timeout; the body timeout is for the whole body (64 MiB at 1.1 MB/s).
+  // timeout; the body timeout is for the whole body (kDefaultMaxRequestBytes
+  // at 1.1 MB/s).
   static constexpr std::chrono::milliseconds kDefaultIdleTimeout{5'000};
   static constexpr std::chrono::milliseconds kDefaultHeaderTimeout{10'000};
   static constexpr std::chrono::milliseconds kDefaultBodyTimeout{60'000};
   static constexpr std::chrono::milliseconds kDefaultWriteTimeout{30'000};
   static constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
 
-  size_t max_body_bytes = 64u * 1024u * 1024u;
+  size_t max_body_bytes = kDefaultMaxRequestBytes;
   // Waiting for the first byte of a request: on a fresh connection (and its
   // TLS handshake) and between keep-alive requests.
   std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;
@@ -54,7 +56,7 @@ struct HttpLimits {
   std::chrono::milliseconds body_timeout = kDefaultBodyTimeout;
   // Writing one response (or the 100 Continue).
   std::chrono::milliseconds write_timeout = kDefaultWriteTimeout;
-  int max_connections = 1024;
+  int max_connections = kDefaultMaxConnections;
   // GET paths (health probes, scrapes) still served when every slot is held
   // by a busy connection: slow clients mid-request must not fail probes. Such
   // a connection has kFullServerHeaderTimeout for its TLS handshake and for

@@ -27,6 +27,7 @@
 #include <optional>
 #include <type_traits>
 
+#include "common/retry_after.h"
 #include "frontend/http/http_server.h"
 #include "frontend/http/request_header_checks.h"
 #include "modelgate/log_event.h"
@@ -260,7 +261,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
     namespace http = boost::beast::http;
     HttpResponse res{static_cast<http::status>(status), 11};
     res.set(http::field::content_type, "application/json");
-    if (status == 503) res.set(http::field::retry_after, "1");
+    if (status == 503) res.set(http::field::retry_after, std::to_string(kRetryAfterSeconds));
     res.body() = nlohmann::json{{"error", message}}.dump(-1, ' ', false,
                                                          nlohmann::json::error_handler_t::replace);
     keep_alive_ = false;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace modelgate {
 
@@ -76,38 +77,20 @@ Status AppendNumber(const json& v, Tensor& t) {
 }
 
 Status AppendOne(const json& v, Tensor& t) {
-  switch (t.datatype) {
-    case DataType::kBool:
-      return AppendNumber<bool>(v, t);
-    case DataType::kUint8:
-      return AppendNumber<uint8_t>(v, t);
-    case DataType::kUint16:
-      return AppendNumber<uint16_t>(v, t);
-    case DataType::kUint32:
-      return AppendNumber<uint32_t>(v, t);
-    case DataType::kUint64:
-      return AppendNumber<uint64_t>(v, t);
-    case DataType::kInt8:
-      return AppendNumber<int8_t>(v, t);
-    case DataType::kInt16:
-      return AppendNumber<int16_t>(v, t);
-    case DataType::kInt32:
-      return AppendNumber<int32_t>(v, t);
-    case DataType::kInt64:
-      return AppendNumber<int64_t>(v, t);
-    case DataType::kFp32:
-      return AppendNumber<float>(v, t);
-    case DataType::kFp64:
-      return AppendNumber<double>(v, t);
-    case DataType::kBytes:
-      if (!v.is_string())
+  return VisitDataType(t.datatype, [&]<class T>(std::type_identity<T>) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!v.is_string()) {
         return InvalidArgument(Where(t) + "BYTES data must be strings, got " + DescribeJson(v));
+      }
       t.strings.push_back(v.get<std::string>());
       return Status::Ok();
-    default:
+    } else if constexpr (kIsHalfFloat<T>) {
       return InvalidArgument(Where(t) + "datatype " + std::string(DataTypeName(t.datatype)) +
                              " is not supported in JSON; send it over gRPC as raw bytes");
-  }
+    } else {
+      return AppendNumber<T>(v, t);
+    }
+  });
 }
 
 Status AppendData(const json& data, Tensor& t, size_t depth) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "common/half_float.h"
 #include "common/tensor_validation.h"
 #include "common/utf8.h"
 
@@ -62,39 +63,6 @@ bool AppendEscaped(std::string& out, std::string_view s, bool replace) {
   return true;
 }
 
-// IEEE half precision to float; exact (every half is a float).
-float HalfToFloat(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  const uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000 | (mant << 13);  // inf, NaN
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);  // rebias 15 -> 127
-  } else if (mant == 0) {
-    bits = sign;  // +-0
-  } else {
-    int e = 113;  // subnormal: normalise the mantissa
-    while (!(mant & 0x400)) {
-      mant <<= 1;
-      --e;
-    }
-    bits = sign | (static_cast<uint32_t>(e) << 23) | ((mant & 0x3ff) << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-// bfloat16 is the top half of a float.
-float Bf16ToFloat(uint16_t h) {
-  const uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
 template <typename T>
 T Load(const Tensor& t, int64_t i) {
   T v;
@@ -134,56 +102,25 @@ Status JsonTensorWriter::TooLarge(const Tensor& t) const {
 }
 
 Status JsonTensorWriter::Element(const Tensor& t, int64_t i) {
-  switch (t.datatype) {
-    case DataType::kBool:
+  const bool ok = VisitDataType(t.datatype, [&]<class T>(std::type_identity<T>) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      out_.push_back('"');
+      if (!AppendEscaped(out_, t.strings[i], /*replace=*/false)) return false;
+      out_.push_back('"');
+    } else if constexpr (std::is_same_v<T, bool>) {
       AppendNumber(out_, t.raw[i] != 0);
-      break;
-    case DataType::kUint8:
-      AppendNumber(out_, Load<uint8_t>(t, i));
-      break;
-    case DataType::kUint16:
-      AppendNumber(out_, Load<uint16_t>(t, i));
-      break;
-    case DataType::kUint32:
-      AppendNumber(out_, Load<uint32_t>(t, i));
-      break;
-    case DataType::kUint64:
-      AppendNumber(out_, Load<uint64_t>(t, i));
-      break;
-    case DataType::kInt8:
-      AppendNumber(out_, Load<int8_t>(t, i));
-      break;
-    case DataType::kInt16:
-      AppendNumber(out_, Load<int16_t>(t, i));
-      break;
-    case DataType::kInt32:
-      AppendNumber(out_, Load<int32_t>(t, i));
-      break;
-    case DataType::kInt64:
-      AppendNumber(out_, Load<int64_t>(t, i));
-      break;
-    case DataType::kFp16:
-      AppendNumber(out_, HalfToFloat(Load<uint16_t>(t, i)));
-      break;
-    case DataType::kBf16:
-      AppendNumber(out_, Bf16ToFloat(Load<uint16_t>(t, i)));
-      break;
-    case DataType::kFp32:
-      AppendNumber(out_, Load<float>(t, i));
-      break;
-    case DataType::kFp64:
-      AppendNumber(out_, Load<double>(t, i));
-      break;
-    case DataType::kBytes:
-      out_.push_back('"');
-      if (!AppendEscaped(out_, t.strings[i], /*replace=*/false)) {
-        return Internal("model '" + std::string(model_) + "' output '" + t.name + "' element " +
-                        std::to_string(i) +
-                        " is not valid UTF-8, which a JSON response cannot carry; request "
-                        "this output over gRPC");
-      }
-      out_.push_back('"');
-      break;
+    } else if constexpr (kIsHalfFloat<T>) {
+      AppendNumber(out_, ToFloat(Load<T>(t, i)));  // exact
+    } else {
+      AppendNumber(out_, Load<T>(t, i));
+    }
+    return true;
+  });
+  if (!ok) {
+    return Internal("model '" + std::string(model_) + "' output '" + t.name + "' element " +
+                    std::to_string(i) +
+                    " is not valid UTF-8, which a JSON response cannot carry; request "
+                    "this output over gRPC");
   }
   return out_.size() > max_bytes_ ? TooLarge(t) : Status::Ok();
 }

@@ -13,14 +13,16 @@
 #include <string>
 #include <string_view>
 
+#include "common/limits.h"
 #include "modelgate/inference.h"
 #include "modelgate/model_config.h"
 
 namespace modelgate {
 
 // Largest JSON response body the encoders write. A worker frame holds at
-// most 64 MiB of data (frame_codec.h); its JSON form is a few times that.
-inline constexpr size_t kMaxJsonResponseBytes = 256u << 20;
+// most kMaxFrameBytes of data; its JSON form is a few times that.
+inline constexpr size_t kJsonExpansionFactor = 4;
+inline constexpr size_t kMaxJsonResponseBytes = kJsonExpansionFactor * kMaxFrameBytes;
 
 // {"id"?, "parameters"?, "inputs":[{name, shape, datatype, parameters?, data}],
 //  "outputs"?:[{name, parameters?}]}

@@ -1,6 +1,7 @@
 """The KServe V2 gRPC service and grpc.health.v1 through Python's grpcio."""
 
 import struct
+import subprocess
 import unittest
 
 import grpc
@@ -10,7 +11,7 @@ import grpc_predict_v2_pb2 as pb
 import grpc_predict_v2_pb2_grpc as pb_grpc
 import health_pb2
 import health_pb2_grpc
-from daemon import Daemon, make_repository, reference_r_predictions, reference_sklearn
+from daemon import BINARY, Daemon, make_repository, reference_r_predictions, reference_sklearn
 
 D = None
 STUB = None
@@ -51,6 +52,8 @@ class GrpcTest(unittest.TestCase):
         self.assertFalse(STUB.ModelReady(pb.ModelReadyRequest(name="load_fail_py")).ready)
         meta = STUB.ServerMetadata(pb.ServerMetadataRequest())
         self.assertEqual(meta.name, "modelgate")
+        out = subprocess.run([BINARY, "--version"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.stdout, f"modelgate {meta.version}\n")
         m = STUB.ModelMetadata(pb.ModelMetadataRequest(name="mtcars_am"))
         self.assertEqual(m.platform, "modelgate_r")
         self.assertEqual([(t.name, t.datatype, list(t.shape)) for t in m.inputs],

@@ -1,10 +1,12 @@
 """REST (KServe V2 and V1) against the real daemon with real R and Python workers."""
 
 import json
+import subprocess
+import time
 import unittest
 
-from daemon import (Daemon, make_repository, reference_r_predictions, reference_sklearn, request,
-                    wait_for)
+from daemon import (BINARY, Daemon, make_repository, reference_r_predictions, reference_sklearn,
+                    request, wait_for)
 
 D = None
 
@@ -40,6 +42,9 @@ class HealthAndMetadataTest(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(body["name"], "modelgate")
         self.assertIn("model_repository", body["extensions"])
+        # One version, from CMake: the same in metadata and in --version.
+        out = subprocess.run([BINARY, "--version"], capture_output=True, text=True, timeout=30)
+        self.assertEqual((out.returncode, out.stdout), (0, f"modelgate {body['version']}\n"))
 
     def test_model_metadata_plain_and_versioned(self):
         for path in ("/v2/models/iris_species", "/v2/models/iris_species/versions/1"):

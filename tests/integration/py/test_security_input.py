@@ -26,7 +26,7 @@ INT64_MAX = 2 ** 63 - 1
 
 def setUpModule():
     global D, STUB
-    D = Daemon(make_repository(examples=("iris_species",), test_models=("malformed_py",)))
+    D = Daemon(make_repository(examples=("iris_species",), test_models=("malformed_py", "half_r")))
     D.wait_ready()
     STUB = pb_grpc.GRPCInferenceServiceStub(grpc.insecure_channel(f"127.0.0.1:{D.grpc_port}"))
 
@@ -271,6 +271,40 @@ class WorkerResultTest(unittest.TestCase):
         self.assertEqual(body["outputs"][0]["data"], [5.0, 1.0])
         status, _, body = malformed(5, v1=True)
         self.assertEqual((status, body["predictions"]), (200, [5.0, 1.0]))
+
+    def test_r_doubles_become_the_declared_fp16_and_bf16(self):
+        inputs = [{"name": "x", "datatype": "FP64", "shape": [3], "data": [1.5, -2, 65504]}]
+        status, _, body = request("POST", D.base + "/v2/models/half_r/infer", {"inputs": inputs})
+        self.assertEqual(status, 200, body)
+        self.assertEqual([(o["name"], o["datatype"], o["data"]) for o in body["outputs"]],
+                         [("y", "FP16", [1.5, -2.0, 65504.0]), ("z", "BF16", [1.5, -2.0, 65536.0])])
+        r = pb.ModelInferRequest(model_name="half_r")
+        r.inputs.add(name="x", datatype="FP64", shape=[2]).contents.fp64_contents.extend([1.5, -2])
+        resp = STUB.ModelInfer(r, timeout=30)
+        self.assertEqual(np.frombuffer(resp.raw_output_contents[0], dtype="<f2").tolist(), [1.5, -2])
+        self.assertEqual(resp.raw_output_contents[1], bytes.fromhex("c03f00c0"))
+        # 1e6 has no FP16 value: a 500 naming the output and the element.
+        inputs[0]["data"] = [1, 1e6, 2]
+        status, _, body = request("POST", D.base + "/v2/models/half_r/infer", {"inputs": inputs})
+        self.assertEqual(status, 500, body)
+        self.assertIn("output 'y': element 1", body["error"])
+        self.assertIn("has no FP16 value", body["error"])
+
+    def test_fp16_outputs_come_back_raw_over_grpc_with_their_data(self):
+        # FP16 has no typed contents field: a typed request gets every output raw.
+        for raw in (False, True):
+            r = pb.ModelInferRequest(model_name="malformed_py")
+            x = r.inputs.add(name="x", datatype="FP64", shape=[2])
+            if raw:
+                r.raw_input_contents.append(np.array([5, 1], dtype="<f8").tobytes())
+            else:
+                x.contents.fp64_contents.extend([5, 1])
+            resp = STUB.ModelInfer(r, timeout=30)
+            self.assertEqual(resp.outputs[0].datatype, "FP16")
+            self.assertFalse(resp.outputs[0].HasField("contents"))
+            self.assertEqual(len(resp.raw_output_contents), 1)
+            self.assertEqual(np.frombuffer(resp.raw_output_contents[0], dtype="<f2").tolist(),
+                             [5.0, 1.0])
 
 
 if __name__ == "__main__":

@@ -53,6 +53,68 @@ TEST(TensorTest, CastsFp64ToFp32AndInt64) {
   EXPECT_EQ(i[1], -2);
 }
 
+Tensor Raw(DataType type, const void* data, size_t bytes, int64_t n) {
+  Tensor t;
+  t.name = "h";
+  t.datatype = type;
+  t.shape = {n};
+  t.raw.assign(static_cast<const char*>(data), bytes);
+  return t;
+}
+
+TEST(TensorTest, CastsFp64ToFp16AndBf16RoundingToNearest) {
+  const double d[3] = {1.5, -2.0, 65504.0};
+  Tensor h = Raw(DataType::kFp64, d, sizeof d, 3);
+  ASSERT_TRUE(CastTensor(h, DataType::kFp16).ok());
+  EXPECT_EQ(h.datatype, DataType::kFp16);
+  EXPECT_EQ(h.raw, std::string("\x00\x3e\x00\xc0\xff\x7b", 6));
+  Tensor b = Raw(DataType::kFp64, d, 16, 2);
+  ASSERT_TRUE(CastTensor(b, DataType::kBf16).ok());
+  EXPECT_EQ(b.raw, std::string("\xc0\x3f\x00\xc0", 4));
+}
+
+TEST(TensorTest, CastsFp16AndBf16ToWiderTypes) {
+  const uint16_t half[2] = {0x3e00, 0xc000};  // 1.5, -2
+  Tensor h = Raw(DataType::kFp16, half, sizeof half, 2);
+  ASSERT_TRUE(CastTensor(h, DataType::kFp64).ok());
+  double d[2];
+  std::memcpy(d, h.raw.data(), sizeof d);
+  EXPECT_EQ(d[0], 1.5);
+  EXPECT_EQ(d[1], -2.0);
+  const uint16_t bf[2] = {0x4040, 0x3f80};  // 3, 1
+  Tensor b = Raw(DataType::kBf16, bf, sizeof bf, 2);
+  ASSERT_TRUE(CastTensor(b, DataType::kInt32).ok());
+  int32_t i[2];
+  std::memcpy(i, b.raw.data(), sizeof i);
+  EXPECT_EQ(i[0], 3);
+  EXPECT_EQ(i[1], 1);
+  Tensor f = Raw(DataType::kFp16, half, sizeof half, 2);
+  ASSERT_TRUE(CastTensor(f, DataType::kBf16).ok());
+  EXPECT_EQ(f.raw, std::string("\xc0\x3f\x00\xc0", 4));
+}
+
+TEST(TensorTest, RefusesFiniteValuesPastTheHalfRange) {
+  const double d[2] = {1.0, 1e6};
+  Tensor h = Raw(DataType::kFp64, d, sizeof d, 2);
+  Status s = CastTensor(h, DataType::kFp16);
+  EXPECT_EQ(s.code(), StatusCode::kInternal);
+  EXPECT_NE(s.message().find("output 'h': element 1"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("no FP16 value"), std::string::npos) << s.message();
+  EXPECT_EQ(h.datatype, DataType::kFp64);  // unchanged on error
+  const int32_t big[1] = {100000};
+  Tensor i = Raw(DataType::kInt32, big, sizeof big, 1);
+  EXPECT_FALSE(CastTensor(i, DataType::kFp16).ok());
+  // Infinity and NaN are FP16 values: they convert.
+  const double inf[2] = {std::numeric_limits<double>::infinity(),
+                         std::numeric_limits<double>::quiet_NaN()};
+  Tensor n = Raw(DataType::kFp64, inf, sizeof inf, 2);
+  ASSERT_TRUE(CastTensor(n, DataType::kFp16).ok());
+  EXPECT_EQ(n.raw.substr(0, 2), std::string("\x00\x7c", 2));
+  // An FP16 infinity has no integer value.
+  Tensor back = n;
+  EXPECT_FALSE(CastTensor(back, DataType::kInt16).ok());
+}
+
 TEST(TensorTest, RefusesToCastStrings) {
   Tensor t;
   t.name = "s";
@@ -61,6 +123,12 @@ TEST(TensorTest, RefusesToCastStrings) {
   Status s = CastTensor(t, DataType::kFp64);
   EXPECT_EQ(s.code(), StatusCode::kInternal);
   EXPECT_NE(s.message().find("'s'"), std::string::npos);
+  EXPECT_NE(s.message().find("cannot convert BYTES to FP64"), std::string::npos) << s.message();
+  Tensor h;
+  h.name = "h";
+  h.datatype = DataType::kFp16;
+  h.raw = std::string(2, '\0');
+  EXPECT_FALSE(CastTensor(h, DataType::kBytes).ok());
 }
 
 }  // namespace

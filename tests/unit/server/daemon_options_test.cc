@@ -12,6 +12,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/limits.h"
+#include "modelgate/version.h"
+
 namespace modelgate {
 namespace {
 
@@ -77,6 +80,31 @@ TEST(DaemonOptionsTest, BindsLoopbackByDefaultWithSecurityOff) {
   EXPECT_TRUE(o->tls_cert.empty());
   EXPECT_TRUE(o->auth_tokens.empty());
   EXPECT_TRUE(o->cors_allow_origins.empty());
+}
+
+TEST(DaemonOptionsTest, VersionPrintsTheCMakeProjectVersion) {
+  int exit_code = -1;
+  ::testing::internal::CaptureStdout();
+  auto o = Parse({"--version"}, &exit_code);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(o, std::nullopt);
+  EXPECT_EQ(exit_code, 0);
+  EXPECT_EQ(out, "modelgate " + std::string(kVersion) + "\n");
+  // MODELGATE_VERSION in the environment is not --version.
+  ::setenv("MODELGATE_VERSION", "1", 1);
+  auto served = Parse({}, &exit_code);
+  ::unsetenv("MODELGATE_VERSION");
+  EXPECT_TRUE(served);
+}
+
+TEST(DaemonOptionsTest, LimitDefaultsComeFromCommonLimits) {
+  int exit_code = -1;
+  auto o = Parse({}, &exit_code);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->max_request_bytes, kDefaultMaxRequestBytes);
+  EXPECT_EQ(kDefaultMaxRequestBytes, size_t{kMaxFrameBytes});
+  EXPECT_EQ(o->max_inflight, kDefaultMaxInflight);
+  EXPECT_EQ(o->max_connections, kDefaultMaxConnections);
 }
 
 TEST(DaemonOptionsTest, CorsOriginsAreRepeatableAndCommaSeparated) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/retry_after.h"
 #include "support/simulated_time_source.h"
 
 namespace modelgate {
@@ -48,7 +49,7 @@ TEST_F(AdmissionTest, AdmitsWithRoomAndRejectsAFullQueueWith429) {
   ASSERT_FALSE(v.admitted());
   EXPECT_EQ(*v.reject, RejectReason::kQueueFull);
   EXPECT_EQ(v.status.code(), StatusCode::kResourceExhausted);
-  EXPECT_EQ(v.status.retry_after_seconds(), Admission::kRetryAfterSeconds);
+  EXPECT_EQ(v.status.retry_after_seconds(), kRetryAfterSeconds);
   q.runs_at_once = true;  // an idle worker takes it: the bound does not apply
   EXPECT_TRUE(a.Admit(q).admitted());
 }

@@ -21,6 +21,23 @@ void ExpectInternal(const StatusOr<Tensor>& t, const std::string& fragment) {
   EXPECT_NE(t.status().message().find(fragment), std::string::npos) << t.status().message();
 }
 
+TEST(TensorProtoTest, HalfPrecisionOutputsKeepTheirData) {
+  for (const char* type : {"FP16", "BF16"}) {
+    auto t = MoveFromProto(Proto(type, {2}, std::string("\x00\x3e\x00\xc0", 4)), "m");
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    EXPECT_EQ(DataTypeName(t->datatype), type);
+    EXPECT_EQ(t->raw, std::string("\x00\x3e\x00\xc0", 4));
+    worker::v1::Tensor back;
+    MoveToProto(std::move(*t), &back);
+    EXPECT_EQ(back.datatype(), type);
+    EXPECT_EQ(back.raw(), std::string("\x00\x3e\x00\xc0", 4));
+  }
+  ExpectInternal(MoveFromProto(Proto("FP16", {2}, std::string(2, '\0')), "m"),
+                 "shape [2] needs 2 elements, the worker sent 1");
+  ExpectInternal(MoveFromProto(Proto("BF16", {1}, std::string(3, '\0')), "m"),
+                 "not a whole number of 2-byte elements");
+}
+
 TEST(TensorProtoTest, RejectsAbsurdWorkerShapesNamingModelAndOutput) {
   // [2^62, 4] wraps to 0 elements unchecked; the V1 encoder then read past the data.
   ExpectInternal(MoveFromProto(Proto("FP64", {int64_t{1} << 62, 4}), "m"),

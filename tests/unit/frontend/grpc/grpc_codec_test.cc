@@ -359,6 +359,75 @@ TEST(GrpcCodecTest, RawBytesElementsMustMatchTheShape) {
   EXPECT_EQ(r->inputs[0].strings, (std::vector<std::string>{"z", ""}));
 }
 
+TEST(GrpcCodecTest, TypedContentsUseTheFieldOfEachDatatype) {
+  struct Case {
+    const char* type;
+    void (*fill)(inference::InferTensorContents*);
+    int (*count)(const inference::InferTensorContents&);
+  };
+  const Case cases[] = {
+      {"BOOL", [](auto* c) { c->add_bool_contents(true); },
+       [](const auto& c) { return c.bool_contents_size(); }},
+      {"INT8", [](auto* c) { c->add_int_contents(-3); },
+       [](const auto& c) { return c.int_contents_size(); }},
+      {"INT16", [](auto* c) { c->add_int_contents(-3); },
+       [](const auto& c) { return c.int_contents_size(); }},
+      {"INT32", [](auto* c) { c->add_int_contents(-3); },
+       [](const auto& c) { return c.int_contents_size(); }},
+      {"INT64", [](auto* c) { c->add_int64_contents(-3); },
+       [](const auto& c) { return c.int64_contents_size(); }},
+      {"UINT8", [](auto* c) { c->add_uint_contents(3); },
+       [](const auto& c) { return c.uint_contents_size(); }},
+      {"UINT16", [](auto* c) { c->add_uint_contents(3); },
+       [](const auto& c) { return c.uint_contents_size(); }},
+      {"UINT32", [](auto* c) { c->add_uint_contents(3); },
+       [](const auto& c) { return c.uint_contents_size(); }},
+      {"UINT64", [](auto* c) { c->add_uint64_contents(3); },
+       [](const auto& c) { return c.uint64_contents_size(); }},
+      {"FP32", [](auto* c) { c->add_fp32_contents(1.5f); },
+       [](const auto& c) { return c.fp32_contents_size(); }},
+      {"FP64", [](auto* c) { c->add_fp64_contents(1.5); },
+       [](const auto& c) { return c.fp64_contents_size(); }},
+      {"BYTES", [](auto* c) { c->add_bytes_contents("z"); },
+       [](const auto& c) { return c.bytes_contents_size(); }},
+  };
+  for (const Case& c : cases) {
+    auto req = OneInput({1});
+    req.mutable_inputs(0)->set_datatype(c.type);
+    c.fill(req.mutable_inputs(0)->mutable_contents());
+    auto r = FromGrpc(req);
+    ASSERT_TRUE(r.ok()) << c.type << ": " << r.status().ToString();
+    EXPECT_EQ(r->inputs[0].HeldElements(), 1) << c.type;
+    // Echoed back as an output, the value lands in the same typed field.
+    InferResponse resp;
+    resp.outputs = std::move(r->inputs);
+    inference::ModelInferResponse out;
+    ToGrpc(std::move(resp), /*raw=*/false, &out);
+    ASSERT_EQ(out.outputs_size(), 1) << c.type;
+    EXPECT_EQ(c.count(out.outputs(0).contents()), 1) << c.type;
+    EXPECT_EQ(out.raw_output_contents_size(), 0) << c.type;
+    inference::ModelInferRequest again = req;
+    *again.mutable_inputs(0)->mutable_contents() = out.outputs(0).contents();
+    EXPECT_EQ(again.SerializeAsString(), req.SerializeAsString()) << c.type;
+  }
+}
+
+TEST(GrpcCodecTest, HalfPrecisionInputsNeedRawContents) {
+  for (const char* type : {"FP16", "BF16"}) {
+    auto typed = OneInput({1});
+    typed.mutable_inputs(0)->set_datatype(type);
+    typed.mutable_inputs(0)->mutable_contents()->add_fp32_contents(1.5f);
+    ExpectInvalid(FromGrpc(typed), "input 'x': datatype " + std::string(type) +
+                                       " has no typed contents field; send raw_input_contents");
+    auto raw = OneInput({2});
+    raw.mutable_inputs(0)->set_datatype(type);
+    raw.add_raw_input_contents(std::string("\x00\x3e\x00\xc0", 4));
+    auto r = FromGrpc(raw);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->inputs[0].raw, std::string("\x00\x3e\x00\xc0", 4));
+  }
+}
+
 TEST(GrpcCodecTest, HalfPrecisionOutputsGoRawNotEmpty) {
   InferResponse resp;
   Tensor h;
@@ -377,6 +446,17 @@ TEST(GrpcCodecTest, HalfPrecisionOutputsGoRawNotEmpty) {
   ASSERT_EQ(out.raw_output_contents_size(), 2);
   EXPECT_EQ(out.raw_output_contents(0), std::string("\x00\x3e", 2));
   EXPECT_FALSE(out.outputs(1).has_contents());
+
+  InferResponse bf;
+  Tensor b = h;
+  b.datatype = DataType::kBf16;
+  b.raw = std::string("\xc0\x3f", 2);
+  bf.outputs = {b};
+  inference::ModelInferResponse bf_out;
+  ToGrpc(std::move(bf), /*raw=*/false, &bf_out);
+  ASSERT_EQ(bf_out.raw_output_contents_size(), 1);
+  EXPECT_EQ(bf_out.outputs(0).datatype(), "BF16");
+  EXPECT_EQ(bf_out.raw_output_contents(0), std::string("\xc0\x3f", 2));
 }
 
 }  // namespace

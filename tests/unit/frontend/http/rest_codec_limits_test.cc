@@ -214,6 +214,20 @@ TEST(RestCodecLimitsTest, HalfPrecisionOutputsAreWidenedNotDropped) {
   EXPECT_EQ(j["outputs"][1]["data"], nlohmann::json::parse("[1.5, 0]"));
 }
 
+TEST(RestCodecLimitsTest, HalfPrecisionJsonInputsAreRefusedByName) {
+  for (const char* type : {"FP16", "BF16"}) {
+    auto r = ParseV2InferRequest(
+        std::string(R"({"inputs": [{"name": "x", "shape": [1], "datatype": ")") + type +
+        R"(", "data": [1.5]}]})");
+    ASSERT_FALSE(r.ok()) << type;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("input 'x': datatype " + std::string(type) +
+                                        " is not supported in JSON"),
+              std::string::npos)
+        << r.status().message();
+  }
+}
+
 TEST(RestCodecLimitsTest, NamesAndIdsAreAlwaysValidJson) {
   auto resp = Response({Output("y\"\n\xff", DataType::kFp64, {1}, std::string(8, '\0'))});
   resp.model = "m\x01\xc3";

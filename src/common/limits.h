@@ -1,0 +1,25 @@
+// Limits that more than one layer uses, each defined once here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace modelgate {
+
+// Largest worker frame (proto/worker.proto) accepted in either direction.
+// The daemon passes it to the R and Python runtimes in the environment
+// variable kMaxFrameBytesEnv (backend/process/worker_command.h); they fall
+// back to the same 64 MiB only when started without it.
+inline constexpr uint32_t kMaxFrameBytes = 64u * 1024u * 1024u;
+
+// Default --max-request-bytes (largest REST body or gRPC message): one frame,
+// so a request at the limit carries no more tensor data than a frame holds.
+inline constexpr size_t kDefaultMaxRequestBytes = kMaxFrameBytes;
+
+// Default --max-inflight: requests in flight across all models (beyond: 429).
+inline constexpr int64_t kDefaultMaxInflight = 4096;
+
+// Default --max-connections: open REST connections.
+inline constexpr int kDefaultMaxConnections = 1024;
+
+}  // namespace modelgate

@@ -1,0 +1,35 @@
+#include "backend/process/worker_command.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "common/limits.h"
+
+namespace modelgate {
+namespace {
+
+size_t Count(const std::vector<std::string>& env, const std::string& entry) {
+  return static_cast<size_t>(std::count(env.begin(), env.end(), entry));
+}
+
+TEST(WorkerCommandTest, PassesTheFrameLimitToBothRuntimes) {
+  RuntimeSettings runtime;
+  runtime.bridge_dir = "/b";
+  for (Backend backend : {Backend::kR, Backend::kPython}) {
+    WorkerCommandOptions options;
+    options.backend = backend;
+    options.version_dir = "/m/1";
+    // A model's own variables cannot change the protocol limit.
+    options.env = {{kMaxFrameBytesEnv, "1"}, {"MODEL_VAR", "x"}};
+    const SpawnOptions spawn = WorkerCommand(runtime, options);
+    const std::string expected =
+        std::string(kMaxFrameBytesEnv) + "=" + std::to_string(kMaxFrameBytes);
+    EXPECT_EQ(Count(spawn.env, expected), 1u);
+    EXPECT_EQ(Count(spawn.env, std::string(kMaxFrameBytesEnv) + "=1"), 0u);
+    EXPECT_EQ(Count(spawn.env, "MODEL_VAR=x"), 1u);
+  }
+}
+
+}  // namespace
+}  // namespace modelgate
