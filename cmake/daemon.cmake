@@ -30,7 +30,7 @@ target_link_libraries(modelgate_grpc PUBLIC modelgate_core modelgate_observabili
 add_executable(modelgate src/server/main.cc)
 target_include_directories(modelgate PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_link_libraries(modelgate PRIVATE modelgate_http modelgate_grpc Boost::program_options)
-target_compile_definitions(modelgate PRIVATE MODELGATE_DEFAULT_BRIDGE_DIR="${BRIDGE_DIR}")
+modelgate_warnings(modelgate)
 add_dependencies(modelgate bridge)
 
 # Security: bearer tokens (OpenSSL's libcrypto for SHA-256), TLS file checks, CORS.
@@ -43,7 +43,7 @@ target_sources(modelgate_http PRIVATE src/frontend/http/cors.cc)
 target_link_libraries(modelgate_http PUBLIC modelgate_security)
 target_link_libraries(modelgate_grpc PUBLIC modelgate_security)
 # The flags, in a library so unit tests can parse and validate them.
-modelgate_library(modelgate_options src/server/daemon_options.cc)
+modelgate_library(modelgate_options src/server/daemon_options.cc src/server/bridge_dir.cc)
 target_link_libraries(modelgate_options PUBLIC modelgate_http modelgate_security
   Boost::program_options)
 target_link_libraries(modelgate PRIVATE modelgate_options)

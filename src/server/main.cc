@@ -37,13 +37,10 @@
 #include "observability/metrics.h"
 #include "security/token_authenticator.h"
 #include "security/token_file_reloader.h"
+#include "server/bridge_dir.h"
 #include "server/daemon_options.h"
 #include "server/inference_core.h"
 #include "spdlog/spdlog.h"
-
-#ifndef MODELGATE_DEFAULT_BRIDGE_DIR
-#define MODELGATE_DEFAULT_BRIDGE_DIR "/usr/share/modelgate/bridge"
-#endif
 
 namespace asio = boost::asio;
 using namespace modelgate;
@@ -142,8 +139,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   RuntimeSettings runtime;
-  runtime.bridge_dir =
-      options->bridge_dir.empty() ? MODELGATE_DEFAULT_BRIDGE_DIR : options->bridge_dir;
+  runtime.bridge_dir = options->bridge_dir.empty() ? DefaultBridgeDir() : options->bridge_dir;
   runtime.rscript = options->rscript;
   runtime.python = options->python.empty() ? DefaultPython() : options->python;
   runtime.worker_user = identity->user;
