@@ -1,5 +1,9 @@
 # The README's two commands: `make run` and `make test`. Both install missing
 # Debian packages, build, prepare the example models, then serve or test.
+# `make run` needs only the daemon's own dependencies; `make test` switches on
+# the tests, benchmarks and deploy checks (GoogleTest, gmock, benchmark,
+# grpc_python_plugin, Go, npm) and -Werror, re-running cmake on the same
+# build directory (cheap), which then keeps them on.
 BUILD ?= build
 JOBS ?= 2
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
@@ -13,20 +17,33 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_CXX ?= clang++-14
 FUZZ_SECONDS ?= 60
 
+TEST_OPTIONS := -DMODELGATE_BUILD_TESTS=ON -DMODELGATE_DEPLOY_CHECKS=ON -DMODELGATE_WERROR=ON
+# The build type on a fresh build directory only; later runs keep the cache's.
+FIRST_CONFIGURE = $(if $(wildcard $(BUILD)/CMakeCache.txt),,-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+
 MODEL_ARTIFACTS := examples/models/mtcars_am/1/model.rds examples/models/iris_species/1/model.pkl
 
-.PHONY: all deps configure build models run test test-sanitize fuzz-build fuzz fuzz-regress bench config-docs clean
+.PHONY: all deps test-deps sanitize-deps configure build models run test test-sanitize fuzz-build fuzz fuzz-regress bench config-docs clean
 
 all: build
 
+# Package groups of scripts/packages.txt.
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh build runtime
+
+test-deps:
+	@scripts/install-deps.sh build runtime test deploy-check
+
+sanitize-deps:
+	@scripts/install-deps.sh build runtime test
 
 configure: deps
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
+# The daemon and its worker runtimes (whatever else the build directory is
+# configured for is built by `make test`).
 build: configure
-	cmake --build $(BUILD) -j$(JOBS)
+	cmake --build $(BUILD) -j$(JOBS) --target modelgate
 	@$(MAKE) --no-print-directory models
 
 models: $(MODEL_ARTIFACTS)
@@ -43,15 +60,19 @@ run: build
 	  --http-port $(HTTP_PORT) --grpc-port $(GRPC_PORT) --metrics-port $(METRICS_PORT) \
 	  --python $(PYTHON)
 
-test: build
+test: test-deps
+	cmake -S . -B $(BUILD) $(FIRST_CONFIGURE) $(TEST_OPTIONS)
+	cmake --build $(BUILD) -j$(JOBS)
+	@$(MAKE) --no-print-directory models
 	@scripts/worker-access.sh
 	cd $(BUILD) && ctest --output-on-failure --timeout 900
 
 # The unit and integration suites once more, built with ASan + UBSan; the
 # Python tests start the instrumented daemon.
-test-sanitize: deps models
-	@test -f $(ASAN_BUILD)/CMakeCache.txt || cmake -S . -B $(ASAN_BUILD) \
-	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMODELGATE_SANITIZE=ON
+# No deploy checks there: they run no C++ code.
+test-sanitize: sanitize-deps models
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMODELGATE_SANITIZE=ON \
+	  -DMODELGATE_BUILD_TESTS=ON
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	tests/sanitize/run-ctest.sh $(ASAN_BUILD)
 
@@ -72,8 +93,10 @@ fuzz: fuzz-build
 fuzz-regress: fuzz-build
 	tests/fuzz/fuzz.sh regress $(FUZZ_BUILD)
 
-bench: build
-	@scripts/install-deps.sh bench
+bench:
+	@scripts/install-deps.sh build runtime test bench
+	cmake -S . -B $(BUILD) $(FIRST_CONFIGURE) -DMODELGATE_BUILD_TESTS=ON
+	@$(MAKE) --no-print-directory build
 	benchmarks/run.sh $(BUILD)
 
 # Rewrites README.md's config reference from the key tables in

@@ -13,7 +13,7 @@
 
 using namespace modelgate;
 using namespace modelgate::testing;
-using Clock = std::chrono::steady_clock;
+using BenchClock = std::chrono::steady_clock;  // modelgate::Clock is the injected one
 
 namespace {
 
@@ -43,9 +43,9 @@ Stats Measure(WorkerHarness& h, ProcessWorker& w, const std::function<std::vecto
   us.reserve(n);
   for (int i = 0; i < n; ++i) {
     auto in = make();
-    const auto t0 = Clock::now();
+    const auto t0 = BenchClock::now();
     auto out = h.Infer(w, std::move(in));
-    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    us.push_back(std::chrono::duration<double, std::micro>(BenchClock::now() - t0).count());
     if (!out.ok()) {
       std::fprintf(stderr, "round trip failed: %s\n", out.status().ToString().c_str());
       std::exit(1);

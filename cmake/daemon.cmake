@@ -8,6 +8,7 @@ target_link_libraries(modelgate_config PUBLIC modelgate_common nlohmann_json::nl
 add_executable(modelgate_config_reference EXCLUDE_FROM_ALL src/config/config_reference_main.cc)
 target_include_directories(modelgate_config_reference PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_link_libraries(modelgate_config_reference PRIVATE modelgate_config)
+modelgate_warnings(modelgate_config_reference)
 
 modelgate_library(modelgate_observability src/observability/metrics.cc
   src/observability/logging.cc src/observability/request_id.cc)
@@ -41,7 +42,7 @@ add_executable(modelgate src/server/main.cc src/server/server.cc src/server/serv
 target_include_directories(modelgate PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_link_libraries(modelgate PRIVATE modelgate_core modelgate_http modelgate_grpc
   Boost::program_options)
-target_compile_definitions(modelgate PRIVATE MODELGATE_DEFAULT_BRIDGE_DIR="${BRIDGE_DIR}")
+modelgate_warnings(modelgate)
 add_dependencies(modelgate bridge)
 
 # Security: bearer tokens (OpenSSL's libcrypto for SHA-256), TLS file checks, CORS.
@@ -54,7 +55,7 @@ target_sources(modelgate_http PRIVATE src/frontend/http/cors.cc)
 target_link_libraries(modelgate_http PUBLIC modelgate_security)
 target_link_libraries(modelgate_grpc PUBLIC modelgate_security)
 # The flags, in a library so unit tests can parse and validate them.
-modelgate_library(modelgate_options src/server/daemon_options.cc)
+modelgate_library(modelgate_options src/server/daemon_options.cc src/server/bridge_dir.cc)
 target_link_libraries(modelgate_options PUBLIC modelgate_http modelgate_security
   Boost::program_options)
 target_link_libraries(modelgate PRIVATE modelgate_options)

@@ -8,6 +8,7 @@ function(modelgate_fuzzer name)
   target_link_libraries(${name} PRIVATE ${ARGN})
   target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  modelgate_warnings(${name})
 endfunction()
 
 modelgate_fuzzer(rest_v2_fuzz modelgate_http)

@@ -25,9 +25,7 @@ if(MODELGATE_FUZZ)
   endif()
   # -O1: libFuzzer's usual trade between executions per second and stacks
   # that still name every frame. Assertions stay on (configure as Debug).
-  # -Wno-unknown-warning-option: the gcc-only -Wno-maybe-uninitialized.
-  add_compile_options(${MODELGATE_SANITIZER_FLAGS} -fsanitize=fuzzer-no-link -O1
-    -Wno-unknown-warning-option)
+  add_compile_options(${MODELGATE_SANITIZER_FLAGS} -fsanitize=fuzzer-no-link -O1)
   add_link_options(${MODELGATE_SANITIZER_FLAGS})
 elseif(MODELGATE_SANITIZE)
   add_compile_options(${MODELGATE_SANITIZER_FLAGS})

@@ -1,5 +1,8 @@
-# Test targets. Paths the tests need are compiled in, so each test binary
-# runs from any directory.
+# Test targets (MODELGATE_BUILD_TESTS=ON). Paths the tests need are compiled
+# in, so each test binary runs from any directory.
+find_package(GTest REQUIRED)
+find_program(GRPC_PYTHON_PLUGIN grpc_python_plugin REQUIRED)
+
 set(TEST_DEFS
   MODELGATE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
   MODELGATE_BRIDGE_DIR="${BRIDGE_DIR}"
@@ -11,6 +14,7 @@ add_library(modelgate_testing STATIC tests/support/test_env.cc tests/support/wor
 target_include_directories(modelgate_testing PUBLIC ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/src)
 target_compile_definitions(modelgate_testing PUBLIC ${TEST_DEFS})
 target_link_libraries(modelgate_testing PUBLIC modelgate_process GTest::gtest)
+modelgate_warnings(modelgate_testing)
 
 add_executable(unit_tests
   tests/unit/common/status_map_test.cc
@@ -60,6 +64,7 @@ add_executable(unit_tests
   ${UNIT_TEST_EXTRA})
 target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_core
   modelgate_http modelgate_grpc GTest::gmock GTest::gtest_main)
+modelgate_warnings(unit_tests)
 add_test(NAME unit COMMAND unit_tests)
 
 add_executable(worker_integration_test
@@ -68,6 +73,7 @@ add_executable(worker_integration_test
   tests/integration/runtime_frame_limit_test.cc)
 target_link_libraries(worker_integration_test PRIVATE modelgate_testing nlohmann_json::nlohmann_json
   GTest::gtest_main)
+modelgate_warnings(worker_integration_test)
 add_dependencies(worker_integration_test bridge)
 add_test(NAME worker_integration COMMAND worker_integration_test)
 
@@ -87,6 +93,7 @@ add_executable(daemon_grpc_test tests/integration/daemon_grpc_test.cc
   tests/support/daemon_process.cc)
 target_link_libraries(daemon_grpc_test PRIVATE modelgate_testing modelgate_proto test_health_proto
   GTest::gtest_main)
+modelgate_warnings(daemon_grpc_test)
 add_dependencies(daemon_grpc_test modelgate)
 add_test(NAME daemon_grpc_cpp COMMAND daemon_grpc_test)
 
@@ -112,35 +119,19 @@ foreach(name http_api grpc_client concurrency shutdown faults observability batc
     "PYTHONPATH=${PY_STUBS};MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")
 endforeach()
 
-# ---- deploy: offline chart, systemd and Dockerfile checks -------------------
-find_program(GO_EXECUTABLE go REQUIRED)
-find_program(NPM_EXECUTABLE npm REQUIRED)
-set(CHART_RENDER ${CMAKE_BINARY_DIR}/chart-render)
-add_custom_command(OUTPUT ${CHART_RENDER}
-  COMMAND ${CMAKE_COMMAND} -E env GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS=
-          GOCACHE=${CMAKE_BINARY_DIR}/go-cache
-          ${GO_EXECUTABLE} build -o ${CHART_RENDER} .
-  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/deploy/tools/chart-render
-  DEPENDS ${CMAKE_SOURCE_DIR}/deploy/tools/chart-render/main.go)
-# npm ci into the git-ignored deploy/checks/node_modules, from the lock file.
-set(CHECKS_STAMP ${CMAKE_BINARY_DIR}/chart-checks.stamp)
-add_custom_command(OUTPUT ${CHECKS_STAMP}
-  COMMAND ${NPM_EXECUTABLE} ci --no-audit --no-fund --loglevel=error
-  COMMAND ${CMAKE_COMMAND} -E touch ${CHECKS_STAMP}
-  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/deploy/checks
-  DEPENDS ${CMAKE_SOURCE_DIR}/deploy/checks/package.json ${CMAKE_SOURCE_DIR}/deploy/checks/package-lock.json)
-add_custom_target(chart_checks ALL DEPENDS ${CHART_RENDER} ${CHECKS_STAMP})
-
-add_test(NAME deploy_chart
-  COMMAND ${TEST_PYTHON} -m unittest -v test_chart
-  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/deploy)
-set_tests_properties(deploy_chart PROPERTIES ENVIRONMENT
-  "MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_CHART_RENDER=${CHART_RENDER};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")
-
 # Security posture: tokens, CORS, flags.
 target_sources(unit_tests PRIVATE
   tests/unit/security/token_authenticator_test.cc
   tests/unit/frontend/http/cors_test.cc
   tests/unit/server/daemon_options_test.cc
-  tests/unit/server/request_validation_test.cc)
+  tests/unit/server/request_validation_test.cc
+  tests/unit/server/bridge_dir_test.cc)
 target_link_libraries(unit_tests PRIVATE modelgate_options)
+
+# The installed layout: `cmake --install` into a temporary prefix, whose
+# daemon serves an example without --bridge-dir.
+add_test(NAME install_layout
+  COMMAND ${TEST_PYTHON} -m unittest -v test_install
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/install)
+set_tests_properties(install_layout PROPERTIES ENVIRONMENT
+  "MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_BUILD_DIR=${CMAKE_BINARY_DIR};MODELGATE_CMAKE=${CMAKE_COMMAND};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")

@@ -2,7 +2,8 @@
 # Installs the Debian packages listed in scripts/packages.txt that are missing.
 # Idempotent: a no-op (one dpkg-query) when everything is present.
 # Usage: scripts/install-deps.sh [group ...]
-#   default groups: build runtime test deploy-check (what make run/test need)
+#   default groups: build runtime test deploy-check (what `make test` needs;
+#   `make run` passes build runtime)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 list="$here/packages.txt"

@@ -212,7 +212,7 @@ std::string Metrics::Serialize(const std::vector<PoolSnapshot>& pools) const {
 }
 
 ModelMetrics& Metrics::ForModel(const std::string& model, const std::string& version) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto& slot = models_[{model, version}];
   if (slot) return *slot;
   slot = std::make_unique<ModelMetrics>();

@@ -20,11 +20,11 @@
 #include <array>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/mutex.h"
 #include "modelgate/authenticator.h"
 #include "modelgate/reject_reason.h"
 #include "modelgate/status.h"
@@ -86,7 +86,7 @@ class Metrics {
   ~Metrics();
 
   // The series of a model version; created on first use (at start-up).
-  ModelMetrics& ForModel(const std::string& model, const std::string& version);
+  ModelMetrics& ForModel(const std::string& model, const std::string& version) EXCLUDES(mu_);
   ModelMetrics& Unknown() { return ForModel("_unknown", ""); }
 
   // The Prometheus text exposition (format 0.0.4) of every series: the
@@ -102,8 +102,9 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Families> families_;
   std::array<prometheus::Counter*, kAuthFailureReasons.size()> auth_failures_{};
-  std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, std::unique_ptr<ModelMetrics>> models_;
+  Mutex mu_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<ModelMetrics>> models_
+      GUARDED_BY(mu_);
 };
 
 }  // namespace modelgate

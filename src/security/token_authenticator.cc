@@ -187,13 +187,13 @@ Status TokenAuthenticator::Reload() {
   if (!table.ok()) return table.status();
   WarnIfWorldReadable(path_);
   auto fresh = std::make_shared<const Table>(std::move(table).value());
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   table_ = std::move(fresh);
   return Status::Ok();
 }
 
 size_t TokenAuthenticator::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return table_->size();
 }
 
@@ -211,7 +211,7 @@ AuthResult TokenAuthenticator::Decide(std::string_view authorization, AuthScope 
   const Digest presented = Sha256(token);
   std::shared_ptr<const Table> table;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     table = table_;
   }
   // Every entry is compared, whatever matched before.

@@ -20,11 +20,11 @@
 #include <array>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/mutex.h"
 #include "modelgate/authenticator.h"
 #include "modelgate/status.h"
 
@@ -58,13 +58,13 @@ class TokenAuthenticator final : public Authenticator {
 
   // Re-reads the file. On error the current tokens stay in force and the
   // error is returned (the caller logs it).
-  Status Reload();
+  Status Reload() EXCLUDES(mu_);
   // Reload() when the file changed (device, inode, size or mtime) since the
   // last load or attempt; false when unchanged. A Secret updated by kubelet
   // (an atomic symlink swap) or an edited file is picked up without SIGHUP,
   // and a bad version is reported once, not on every check.
   StatusOr<bool> ReloadIfChanged();
-  size_t size() const;
+  size_t size() const EXCLUDES(mu_);
   const std::string& path() const { return path_; }
 
   // Called with every denied result (for metrics); set before serving. Must
@@ -79,7 +79,7 @@ class TokenAuthenticator final : public Authenticator {
 
  private:
   static void WarnIfWorldReadable(const std::string& path);
-  AuthResult Decide(std::string_view authorization, AuthScope needed) const;
+  AuthResult Decide(std::string_view authorization, AuthScope needed) const EXCLUDES(mu_);
 
   // What stat() said about the file at the last load or attempt.
   struct Stamp {
@@ -94,8 +94,8 @@ class TokenAuthenticator final : public Authenticator {
   const std::string path_;
   Stamp stamp_;  // reload callers only (one thread: the io thread)
   std::function<void(AuthResult)> observer_;
-  mutable std::mutex mu_;
-  std::shared_ptr<const Table> table_;  // guarded by mu_; replaced whole
+  mutable Mutex mu_;
+  std::shared_ptr<const Table> table_ GUARDED_BY(mu_);  // replaced whole
 };
 
 }  // namespace modelgate

@@ -39,7 +39,8 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
       "python3); a model's config \"interpreter\" overrides it")(
       "rscript", po::value(&o.rscript)->default_value(o.rscript), "Rscript for R models")(
       "bridge-dir", po::value(&o.bridge_dir),
-      "directory holding the worker runtimes (R/, python/, proto/)")(
+      "directory holding the worker runtimes (R/, python/, proto/); default: "
+      "../share/modelgate/bridge beside the binary if present, else the build tree's bridge/")(
       "max-request-bytes", po::value(&o.max_request_bytes)->default_value(o.max_request_bytes),
       "largest REST body or gRPC message accepted")(
       "shutdown-grace-seconds",

@@ -25,7 +25,7 @@ struct DaemonOptions {
   bool metrics = true;
   std::string python;  // empty: /usr/bin/python3 if present, else python3
   std::string rscript = "Rscript";
-  std::string bridge_dir;  // empty: the build's bridge directory
+  std::string bridge_dir;  // empty: DefaultBridgeDir() (server/bridge_dir.h)
   size_t max_request_bytes = kDefaultMaxRequestBytes;
   int shutdown_grace_seconds = 30;
   int64_t max_inflight = kDefaultMaxInflight;

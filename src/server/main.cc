@@ -3,14 +3,11 @@
 #include <iostream>
 
 #include "observability/logging.h"
+#include "server/bridge_dir.h"
 #include "server/daemon_options.h"
 #include "server/server.h"
 #include "server/server_setup.h"
 #include "spdlog/spdlog.h"
-
-#ifndef MODELGATE_DEFAULT_BRIDGE_DIR
-#define MODELGATE_DEFAULT_BRIDGE_DIR "/usr/share/modelgate/bridge"
-#endif
 
 int main(int argc, char** argv) {
   using namespace modelgate;
@@ -18,7 +15,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   auto options = ParseDaemonOptions(argc, argv, &exit_code);
   if (!options) return exit_code;
-  if (options->bridge_dir.empty()) options->bridge_dir = MODELGATE_DEFAULT_BRIDGE_DIR;
+  if (options->bridge_dir.empty()) options->bridge_dir = DefaultBridgeDir();
   if (Status s = SetupLogging(options->log_format, options->log_level); !s.ok()) {
     std::cerr << "modelgate: " << s.message() << "\n";
     return Server::kExitBadSetup;

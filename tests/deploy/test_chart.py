@@ -18,7 +18,7 @@ import yaml
 SOURCE = os.environ["MODELGATE_SOURCE_DIR"]
 RENDER = os.environ["MODELGATE_CHART_RENDER"]
 CHART = os.path.join(SOURCE, "deploy", "helm", "modelgate")
-CHECKS = os.path.join(SOURCE, "deploy", "checks")
+CHECKS = os.environ["MODELGATE_CHART_CHECKS"]  # validate.mjs beside its node_modules (build tree)
 TEST_VALUES = os.path.join(SOURCE, "tests", "deploy", "values-test.yaml")
 SECURITY_VALUES = os.path.join(SOURCE, "tests", "deploy", "values-security.yaml")
 HEALTHCHECK = os.path.join(SOURCE, "deploy", "docker", "healthcheck.py")
@@ -292,6 +292,7 @@ class SystemdAndDockerTest(unittest.TestCase):
             unit = f.read()
         exec_start = re.search(r"^ExecStart=((?:.*\\\n)*.*)$", unit, re.M).group(1)
         self.assertNotIn("--host", exec_start)  # loopback unless modelgate.env says otherwise
+        self.assertNotIn("--bridge-dir", exec_start)  # the installed daemon finds its runtimes
         self.assertIn("EnvironmentFile=-/etc/modelgate/modelgate.env", unit)
         self.assertIn("ExecReload=/bin/kill -HUP $MAINPID", unit)
         for line in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
@@ -335,6 +336,9 @@ class SystemdAndDockerTest(unittest.TestCase):
             used.update(line.split())
         self.assertEqual(used, {"build", "runtime", "runtime-libs"})
         self.assertTrue(used <= groups, used - groups)
+        # The runtime stage takes the installed layout, nothing from the build tree.
+        self.assertIn("cmake --install /build", dockerfile)
+        self.assertNotRegex(dockerfile, r"COPY --from=build /build")
         for required in ("USER 10001", "STOPSIGNAL SIGTERM", "HEALTHCHECK", "EXPOSE 8000 8001 8002",
                          "MODELGATE_HOST=0.0.0.0",
                          "COPY deploy/docker/healthcheck.py /usr/local/share/modelgate/healthcheck.py",

@@ -6,9 +6,9 @@
 #include <grpcpp/security/tls_credentials_options.h>
 
 #include <atomic>
-#include <mutex>
 
 #include "common/deadline.h"
+#include "common/mutex.h"
 #include "common/status_map.h"
 #include "frontend/grpc/grpc_codec.h"
 #include "modelgate/log_event.h"
@@ -37,13 +37,13 @@ class InferReactor final : public grpc::ServerUnaryReactor {
   void Unref() {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
-  void SetHandle(std::shared_ptr<InferHandle> h) {
-    std::lock_guard<std::mutex> lock(mu_);
+  void SetHandle(std::shared_ptr<InferHandle> h) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     handle_ = std::move(h);
     if (cancelled_) handle_->Cancel();
   }
-  void OnCancel() override {
-    std::lock_guard<std::mutex> lock(mu_);
+  void OnCancel() override EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     cancelled_ = true;
     if (handle_) handle_->Cancel();
   }
@@ -51,9 +51,9 @@ class InferReactor final : public grpc::ServerUnaryReactor {
 
  private:
   std::atomic<int> refs_{2};
-  std::mutex mu_;
-  bool cancelled_ = false;
-  std::shared_ptr<InferHandle> handle_;
+  Mutex mu_;  // SetHandle (handler thread) against OnCancel (gRPC thread)
+  bool cancelled_ GUARDED_BY(mu_) = false;
+  std::shared_ptr<InferHandle> handle_ GUARDED_BY(mu_);
 };
 
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Status& s) {

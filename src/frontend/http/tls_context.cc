@@ -69,14 +69,14 @@ StatusOr<std::unique_ptr<TlsContext>> TlsContext::Load(const TlsConfig& config) 
 }
 
 std::shared_ptr<ssl::context> TlsContext::Current() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return current_;
 }
 
 Status TlsContext::Reload() {
   auto ctx = Build(config_);
   if (!ctx.ok()) return ctx.status();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   current_ = std::move(ctx).value();
   return Status::Ok();
 }

@@ -14,9 +14,9 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "common/mutex.h"
 #include "modelgate/status.h"
 
 namespace modelgate {
@@ -37,9 +37,9 @@ class TlsContext {
   // incomplete or a file cannot be used.
   static StatusOr<std::unique_ptr<TlsContext>> Load(const TlsConfig& config);
 
-  std::shared_ptr<boost::asio::ssl::context> Current() const;
+  std::shared_ptr<boost::asio::ssl::context> Current() const EXCLUDES(mu_);
   // Re-reads the files. On error the previous context stays in use.
-  Status Reload();
+  Status Reload() EXCLUDES(mu_);
   const TlsConfig& config() const { return config_; }
 
  private:
@@ -48,8 +48,8 @@ class TlsContext {
   static StatusOr<std::shared_ptr<boost::asio::ssl::context>> Build(const TlsConfig& config);
 
   const TlsConfig config_;
-  mutable std::mutex mu_;
-  std::shared_ptr<boost::asio::ssl::context> current_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::shared_ptr<boost::asio::ssl::context> current_ GUARDED_BY(mu_);
 };
 
 }  // namespace modelgate
