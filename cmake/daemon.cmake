@@ -22,8 +22,13 @@ modelgate_library(modelgate_pool src/backend/pool/model_pool.cc src/backend/pool
   src/backend/pool/pool_scheduler.cc src/backend/pool/supervisor.cc src/scheduler/batching.cc)
 target_link_libraries(modelgate_pool PUBLIC modelgate_process modelgate_config modelgate_resilience)
 
-modelgate_library(modelgate_core src/server/inference_core.cc src/server/request_validation.cc)
-target_link_libraries(modelgate_core PUBLIC modelgate_pool modelgate_observability)
+# Request checks against config.json, apart so the fuzzers use them without the core.
+modelgate_library(modelgate_validation src/server/request_validation.cc)
+target_link_libraries(modelgate_validation PUBLIC modelgate_config)
+
+modelgate_library(modelgate_core src/server/inference_core.cc)
+target_link_libraries(modelgate_core PUBLIC modelgate_pool modelgate_observability
+  modelgate_validation)
 
 modelgate_library(modelgate_http src/frontend/http/http_server.cc src/frontend/http/http_api.cc
   src/frontend/http/rest_codec.cc src/frontend/http/json_tensor.cc src/frontend/http/json_writer.cc

@@ -11,8 +11,9 @@ function(modelgate_fuzzer name)
   modelgate_warnings(${name})
 endfunction()
 
-modelgate_fuzzer(rest_v2_fuzz modelgate_http)
-modelgate_fuzzer(rest_v1_fuzz modelgate_http)
-modelgate_fuzzer(grpc_request_fuzz modelgate_grpc)
-modelgate_fuzzer(worker_frame_fuzz modelgate_http modelgate_grpc modelgate_process)
+modelgate_fuzzer(rest_v2_fuzz modelgate_http modelgate_validation)
+modelgate_fuzzer(rest_v1_fuzz modelgate_http modelgate_validation)
+modelgate_fuzzer(grpc_request_fuzz modelgate_grpc modelgate_validation)
+modelgate_fuzzer(worker_frame_fuzz modelgate_http modelgate_grpc modelgate_process
+  modelgate_validation)
 add_custom_target(fuzzers DEPENDS rest_v2_fuzz rest_v1_fuzz grpc_request_fuzz worker_frame_fuzz)

@@ -120,6 +120,36 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+namespace {
+
+// Converts `raw` (elements of From) into `out` (elements of To). False when
+// either type is BYTES; `lossy` is set to the first element without a value
+// in To. A function template rather than code inside the visiting lambdas:
+// clang 14 instantiates a discarded `if constexpr` branch in nested generic
+// lambdas.
+template <class From, class To>
+bool ConvertElements(const std::string& raw, std::string& out, int64_t& lossy, double& bad_value) {
+  if constexpr (std::is_same_v<From, std::string> || std::is_same_v<To, std::string>) {
+    return false;  // BYTES has no numeric value
+  } else {
+    const size_t n = raw.size() / sizeof(From);
+    out.resize(n * sizeof(To));
+    for (size_t i = 0; i < n; ++i) {
+      const auto f = LoadAt<From>(raw, i);
+      To t;
+      if (!ConvertElement(f, &t)) {
+        lossy = static_cast<int64_t>(i);
+        bad_value = static_cast<double>(f);
+        break;
+      }
+      std::memcpy(out.data() + i * sizeof(To), &t, sizeof(To));
+    }
+    return true;
+  }
+}
+
+}  // namespace
+
 Status CastTensor(Tensor& tensor, DataType to) {
   if (tensor.datatype == to) return Status::Ok();
   std::string out;
@@ -128,23 +158,7 @@ Status CastTensor(Tensor& tensor, DataType to) {
   const bool convertible =
       VisitDataType(tensor.datatype, [&]<class From>(std::type_identity<From>) {
         return VisitDataType(to, [&]<class To>(std::type_identity<To>) {
-          if constexpr (std::is_same_v<From, std::string> || std::is_same_v<To, std::string>) {
-            return false;  // BYTES has no numeric value
-          } else {
-            const size_t n = tensor.raw.size() / sizeof(From);
-            out.resize(n * sizeof(To));
-            for (size_t i = 0; i < n; ++i) {
-              const auto f = LoadAt<From>(tensor.raw, i);
-              To t;
-              if (!ConvertElement(f, &t)) {
-                lossy = static_cast<int64_t>(i);
-                bad_value = static_cast<double>(f);
-                break;
-              }
-              std::memcpy(out.data() + i * sizeof(To), &t, sizeof(To));
-            }
-            return true;
-          }
+          return ConvertElements<From, To>(tensor.raw, out, lossy, bad_value);
         });
       });
   if (lossy >= 0) {

@@ -36,12 +36,12 @@ void Supervisor::SpawnWorker() {
 }
 
 std::string Supervisor::load_error() const {
-  std::lock_guard<std::mutex> lock(error_mu_);
+  MutexLock lock(error_mu_);
   return load_error_;
 }
 
 void Supervisor::SetLoadError(std::string error) {
-  std::lock_guard<std::mutex> lock(error_mu_);
+  MutexLock lock(error_mu_);
   load_error_ = std::move(error);
 }
 

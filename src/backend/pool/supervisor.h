@@ -21,12 +21,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "backend/pool/pool_call.h"
+#include "common/mutex.h"
 #include "modelgate/model_config.h"
 #include "modelgate/time_source.h"
 #include "modelgate/worker.h"
@@ -107,8 +107,8 @@ class Supervisor : public Worker::Listener {
   std::minstd_rand rng_{std::random_device{}()};
 
   std::atomic<bool> ready_{false};
-  mutable std::mutex error_mu_;
-  std::string load_error_;  // guarded by error_mu_
+  mutable Mutex error_mu_;  // load_error() is read from other threads
+  std::string load_error_ GUARDED_BY(error_mu_);
 };
 
 }  // namespace modelgate
