@@ -21,7 +21,8 @@ struct SimulatedTimeSource::State {
     io.restart();
     io.poll();
   }
-  void Fire(const Key& key) {
+  // By value: `key` may be the map's own key, erased below.
+  void Fire(const Key key) {
     auto it = due.find(key);
     if (it == due.end()) return;  // disabled or re-armed since
     Callback callback = it->second.first;
