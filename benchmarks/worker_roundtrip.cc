@@ -13,7 +13,7 @@
 
 using namespace modelgate;
 using namespace modelgate::testing;
-using BenchClock = std::chrono::steady_clock;  // modelgate::Clock is the injected one
+using BenchClock = std::chrono::steady_clock;  // modelgate::TimeSource is the injected one
 
 namespace {
 

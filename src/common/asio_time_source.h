@@ -1,7 +1,8 @@
 // AsioTimeSource: the production TimeSource (include/modelgate/time_source.h).
 // Now() is std::chrono::steady_clock; timers are Asio steady_timers on the
-// io_context given at construction. This is the one place in the daemon that
-// reads the steady clock directly.
+// io_context given at construction. Pools, workers, deadlines and the front
+// ends' latencies read time through it; the Server's shutdown deadline and
+// the last-resort descendant kill (ChildReaper) still read steady_clock.
 //
 // Threading: Now() is thread-safe; CreateTimer and the timers' methods run
 // on the io_context's thread, and so do the callbacks.

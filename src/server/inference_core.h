@@ -52,6 +52,9 @@ class InferenceCore final : public InferenceService {
   std::shared_ptr<InferHandle> Infer(InferRequest request, InferCallback done) override;
   void set_max_inflight(int64_t n) { max_inflight_ = n; }
   int64_t inflight() const { return inflight_.load(std::memory_order_relaxed); }
+  // The clock and timers of the pools and workers; the front ends date
+  // deadlines and latencies by it too.
+  const TimeSource& time() const { return time_; }
 
   // Worker processes not yet reaped, across all models. io thread only.
   size_t WorkerProcesses() const;

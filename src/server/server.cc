@@ -102,7 +102,7 @@ int Server::BuildServices(const RuntimeSettings& runtime, std::vector<ModelEntry
   metrics_on_ = options_.metrics ? metrics_.get() : nullptr;
   core_ = std::make_unique<InferenceCore>(io_, runtime, std::move(models), metrics_on_);
   offload_ = std::make_unique<OffloadPool>(io_);
-  api_ = std::make_unique<HttpApi>(*core_, metrics_on_, options_.access_log);
+  api_ = std::make_unique<HttpApi>(*core_, core_->time(), metrics_on_, options_.access_log);
   // Security (README "Security"): bearer tokens for both front ends, CORS for
   // REST, TLS for gRPC.
   if (!options_.auth_tokens.empty()) {
@@ -128,7 +128,7 @@ int Server::BuildServices(const RuntimeSettings& runtime, std::vector<ModelEntry
                                        [api = api_.get()](HttpRequest&& req, HttpRespond respond) {
                                          return api->Handle(std::move(req), std::move(respond));
                                        });
-  grpc_ = std::make_unique<GrpcFrontend>(*core_, metrics_on_, options_.access_log);
+  grpc_ = std::make_unique<GrpcFrontend>(*core_, core_->time(), metrics_on_, options_.access_log);
   grpc_->set_authenticator(auth_.get());
   grpc_->set_tls({options_.tls_cert, options_.tls_key, options_.tls_client_ca});
   // Pool state lives on the io thread; a scrape posts there for it.
@@ -202,7 +202,7 @@ void Server::Drain(SteadyClock::time_point deadline) {
   core_->BeginShutdown();
   grpc_->SetNotServing();
   RunOnIo([this] { http_->StopAccepting(); });
-  const auto grpc_deadline = std::chrono::system_clock::now() + (deadline - SteadyClock::now());
+  const auto grpc_deadline = std::chrono::system_clock::now() + (deadline - core_->time().Now());
   grpc_stop_ = std::thread([this, grpc_deadline] { grpc_->Shutdown(grpc_deadline); });
   // 2. Let queued and running requests finish until the deadline. Shared:
   //    the core may call back after the wait gave up.
@@ -239,7 +239,7 @@ int Server::Run() {
   if (int code = Start(); code != kExitOk) return code;
   const int sig = AwaitStopSignal();
   const auto grace = std::chrono::seconds(options_.shutdown_grace_seconds);
-  const auto deadline = SteadyClock::now() + grace;
+  const SteadyTime deadline = core_->time().Now() + grace;
   LogInfo("shutting down",
           {{"signal", sig}, {"grace_seconds", grace.count()}, {"inflight", core_->inflight()}});
   Drain(deadline);

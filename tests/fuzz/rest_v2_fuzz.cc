@@ -13,7 +13,7 @@
 using namespace modelgate;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto request = ParseV2InferRequest({reinterpret_cast<const char*>(data), size});
+  auto request = ParseV2InferRequest({reinterpret_cast<const char*>(data), size}, SteadyTime{});
   if (!request.ok()) return 0;
   fuzz::RequireValidId(request->id);
   for (const ModelConfig& config : fuzz::RequestModels()) {

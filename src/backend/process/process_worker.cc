@@ -37,7 +37,7 @@ ProcessWorker::ProcessWorker(asio::io_context& io, ChildReaper& reaper, TimeSour
       kill_timer_(time.CreateTimer([this] { SendSignal(SIGKILL); })),
       term_timer_(time.CreateTimer([this] { SendSignal(SIGTERM); })),
       drain_timer_(time.CreateTimer([this] { Finish(); })),
-      logged_lines_(WorkerOptions::kLoggedLinesPerSecond, WorkerOptions::kLoggedLinesBurst, time) {}
+      output_(options_.model, options_.version, time) {}
 
 ProcessWorker::~ProcessWorker() {
   // Normally dead by now; if the owner drops a live worker, do not leak it.
@@ -59,6 +59,7 @@ void ProcessWorker::Start() {
     return;
   }
   pid_ = spawned->pid;
+  output_.set_pid(pid_);
   to_child_.assign(spawned->frames_to_child);
   from_child_.assign(spawned->frames_from_child);
   stdout_.assign(spawned->child_stdout);
@@ -74,8 +75,8 @@ void ProcessWorker::Start() {
   reaper_.Watch(pid_, [self](int ws) { self->OnReaped(ws); });
   startup_timer_->Enable(options_.startup_timeout);
   ReadFrames();
-  ReadLines(false);
-  ReadLines(true);
+  ReadLines(WorkerOutput::Stream::kStdout);
+  ReadLines(WorkerOutput::Stream::kStderr);
 }
 
 void ProcessWorker::ReadFrames() {
@@ -213,8 +214,8 @@ void ProcessWorker::Infer(std::vector<Tensor> inputs, std::string request_id, Wo
   // The worker wrote its earlier stderr before its last answer, which has
   // been read: read that stderr now, so it stays out of this request's window.
   DrainStderr();
-  inflight_stderr_from_ = stderr_lines_;
-  if (!stderr_at_first_request_) stderr_at_first_request_ = stderr_lines_;
+  inflight_stderr_from_ = output_.stderr_lines();
+  if (!stderr_at_first_request_) stderr_at_first_request_ = output_.stderr_lines();
   Write(std::move(bytes));
 }
 
@@ -244,37 +245,21 @@ void ProcessWorker::DoWrite() {
                     });
 }
 
-void ProcessWorker::ReadLines(bool is_stderr) {
+void ProcessWorker::ReadLines(WorkerOutput::Stream stream) {
+  const bool is_stderr = stream == WorkerOutput::Stream::kStderr;
   Descriptor& d = is_stderr ? stderr_ : stdout_;
   auto& buf = is_stderr ? stderr_buf_ : stdout_buf_;
-  d.async_read_some(
-      asio::buffer(buf), [self = shared_from_this(), is_stderr](const error_code& ec, size_t n) {
-        std::string& partial = is_stderr ? self->stderr_partial_ : self->stdout_partial_;
-        if (ec) {
-          if (!partial.empty()) self->EmitLine(partial, is_stderr);
-          partial.clear();
-          (is_stderr ? self->stderr_open_ : self->stdout_open_) = false;
-          self->MaybeFinish();
-          return;
-        }
-        auto& b = is_stderr ? self->stderr_buf_ : self->stdout_buf_;
-        self->Consume(std::string_view(b.data(), n), is_stderr);
-        self->ReadLines(is_stderr);
-      });
-}
-
-void ProcessWorker::Consume(std::string_view data, bool is_stderr) {
-  std::string& partial = is_stderr ? stderr_partial_ : stdout_partial_;
-  partial.append(data);
-  size_t start = 0;
-  for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1) {
-    EmitLine(std::string_view(partial).substr(start, nl - start), is_stderr);
-  }
-  partial.erase(0, start);
-  if (partial.size() > WorkerOptions::kMaxLogLineBytes) {  // a line without end: cut it
-    EmitLine(partial, is_stderr);
-    partial.clear();
-  }
+  d.async_read_some(asio::buffer(buf), [self = shared_from_this(), stream, &buf](
+                                           const error_code& ec, size_t n) {
+    if (ec) {
+      self->output_.Close(stream);
+      (stream == WorkerOutput::Stream::kStderr ? self->stderr_open_ : self->stdout_open_) = false;
+      self->MaybeFinish();
+      return;
+    }
+    self->output_.Consume(stream, std::string_view(buf.data(), n));
+    self->ReadLines(stream);
+  });
 }
 
 void ProcessWorker::DrainStderr() {
@@ -288,39 +273,10 @@ void ProcessWorker::DrainStderr() {
   while (left > 0) {
     const ssize_t n = ::read(stderr_.native_handle(), buf.data(), std::min(left, buf.size()));
     if (n <= 0) return;  // EOF or an error: the async read reports it
-    Consume(std::string_view(buf.data(), static_cast<size_t>(n)), true);
+    output_.Consume(WorkerOutput::Stream::kStderr,
+                    std::string_view(buf.data(), static_cast<size_t>(n)));
     left -= static_cast<size_t>(n);
   }
-}
-
-void ProcessWorker::EmitLine(std::string_view line, bool is_stderr) {
-  if (line.size() > WorkerOptions::kMaxLogLineBytes)
-    line = line.substr(0, WorkerOptions::kMaxLogLineBytes);
-  if (logged_lines_.TryTake()) {
-    ReportSuppressed();
-    LogInfo("worker output", {{"model", options_.model},
-                              {"version", options_.version},
-                              {"pid", pid_},
-                              {"stream", is_stderr ? "stderr" : "stdout"},
-                              {"line", line}});
-  } else {
-    ++suppressed_lines_;
-  }
-  if (is_stderr) {
-    stderr_tail_.emplace_back(line.substr(0, 500));
-    ++stderr_lines_;
-    if (stderr_tail_.size() > WorkerOptions::kStderrTailLines) stderr_tail_.pop_front();
-  }
-}
-
-void ProcessWorker::ReportSuppressed() {
-  if (suppressed_lines_ == 0) return;
-  LogWarn("worker output suppressed", {{"model", options_.model},
-                                       {"version", options_.version},
-                                       {"pid", pid_},
-                                       {"lines", suppressed_lines_},
-                                       {"limit_per_second", WorkerOptions::kLoggedLinesPerSecond}});
-  suppressed_lines_ = 0;
 }
 
 void ProcessWorker::BeginDying(Status why, DeathCause cause, bool kill_now,
@@ -408,7 +364,7 @@ void ProcessWorker::MaybeFinish() {
 void ProcessWorker::Finish() {
   if (state_ == WorkerState::kDead) return;  // already reported
   state_ = WorkerState::kDead;
-  ReportSuppressed();
+  output_.ReportSuppressed();
   error_code ignored;
   kill_timer_->Disable();
   drain_timer_->Disable();
@@ -420,29 +376,9 @@ void ProcessWorker::Finish() {
                     "' version " + options_.version + " " + DescribeWaitStatus(*wait_status_);
   if (death_reason_) msg += " (" + death_reason_->message() + ")";
   // The client in flight sees the stderr of the load and of its own request.
-  std::string load_lines, own_lines;
-  size_t omitted = 0;
-  uint64_t seq = stderr_lines_ - stderr_tail_.size();
-  for (const auto& l : stderr_tail_) {
-    if (stderr_at_first_request_ && seq < *stderr_at_first_request_) {
-      load_lines += "\n  " + l;
-    } else if (seq >= inflight_stderr_from_) {
-      own_lines += "\n  " + l;
-    } else {
-      ++omitted;
-    }
-    ++seq;
-  }
-  std::string own_tail = load_lines;
-  if (omitted > 0) {
-    own_tail += "\n  (" + std::to_string(omitted) + " lines of earlier requests omitted)";
-  }
-  own_tail += own_lines;
+  const std::string own_tail = output_.ClientTail(stderr_at_first_request_, inflight_stderr_from_);
   const std::string client_msg = own_tail.empty() ? msg : msg + "; stderr tail:" + own_tail;
-  if (!stderr_tail_.empty()) {
-    msg += "; stderr tail:";
-    for (const auto& l : stderr_tail_) msg += "\n  " + l;
-  }
+  if (const std::string tail = output_.Tail(); !tail.empty()) msg += "; stderr tail:" + tail;
   const bool clean_stop =
       WIFEXITED(*wait_status_) && WEXITSTATUS(*wait_status_) == 0 && !inflight_done_;
   if (inflight_done_) {

@@ -3,11 +3,10 @@
 // for the state machine and the ownership contract).
 //
 // All I/O is asynchronous on one io_context (posix::stream_descriptor); its
-// stdout and stderr are logged line by line, tagged with model and pid, and
-// the last lines of stderr are kept to explain a death: all of them in the
-// log, and to the client whose request was in flight only the lines written
-// while loading and since that request was sent (lines written during
-// earlier requests may hold other clients' data).
+// stdout and stderr go to a WorkerOutput (logged line by line, the stderr
+// tail kept) and explain a death: the whole tail in the log, and to the
+// client whose request was in flight only the lines written while loading
+// and since that request was sent.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -20,9 +19,9 @@
 #include "backend/ipc/frame_codec.h"
 #include "backend/process/child_reaper.h"
 #include "backend/process/subprocess.h"
+#include "backend/process/worker_output.h"
 #include "modelgate/time_source.h"
 #include "modelgate/worker.h"
-#include "resilience/token_bucket.h"
 
 namespace modelgate {
 
@@ -33,17 +32,9 @@ struct WorkerOptions {
   std::chrono::milliseconds startup_timeout{60000};
   // How long after the frame pipe closes before an unexiting process is killed.
   std::chrono::milliseconds exit_grace{2000};
-  static constexpr size_t kStderrTailLines = 20;
-  static constexpr size_t kMaxLogLineBytes = 8192;
   // Stderr already written when a request is sent, read at once (a pipe's
   // default capacity) so that it counts before the request's own lines.
   static constexpr size_t kMaxStderrDrainBytes = 64 * 1024;
-  // Output lines logged per worker: a model that floods stdout or stderr
-  // must not flood the daemon's log. Lines beyond the rate are counted and
-  // the count logged ("worker output suppressed") with the next line logged
-  // and when the worker ends; the stderr tail still sees every line.
-  static constexpr double kLoggedLinesPerSecond = 200;
-  static constexpr double kLoggedLinesBurst = 1000;
   // After the process is reaped, how long its output pipes may still drain
   // (so the stderr tail explains the death) before the worker reports it.
   static constexpr std::chrono::milliseconds kOutputDrainGrace{300};
@@ -74,12 +65,9 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
 
   void ReadFrames();
   void HandleFrame(worker::v1::Frame& frame);
-  void ReadLines(bool is_stderr);
-  // Splits output into lines (an unfinished one waits for the rest).
-  void Consume(std::string_view data, bool is_stderr);
+  void ReadLines(WorkerOutput::Stream stream);
   // Reads, without waiting, what is already in the stderr pipe.
   void DrainStderr();
-  void EmitLine(std::string_view line, bool is_stderr);
   void Write(std::string bytes);
   void DoWrite();
   // kill_now: SIGKILL at once; else SIGKILL after `grace` if still alive.
@@ -121,13 +109,7 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
 
   std::array<char, 4096> stdout_buf_;
   std::array<char, 4096> stderr_buf_;
-  std::string stdout_partial_;
-  std::string stderr_partial_;
-  std::deque<std::string> stderr_tail_;
-  uint64_t stderr_lines_ = 0;  // stderr lines emitted so far; the tail ends with the last
-  TokenBucket logged_lines_;
-  uint64_t suppressed_lines_ = 0;  // not logged since the last report
-  void ReportSuppressed();
+  WorkerOutput output_;
   bool stdout_open_ = true;
   bool stderr_open_ = true;
 
@@ -135,7 +117,7 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   uint64_t inflight_id_ = 0;
   std::string inflight_request_id_;
   WorkerDone inflight_done_;
-  uint64_t inflight_stderr_from_ = 0;                // stderr_lines_ when it was sent
+  uint64_t inflight_stderr_from_ = 0;                // output_.stderr_lines() when it was sent
   std::optional<uint64_t> stderr_at_first_request_;  // lines before it: the load's
 
   std::optional<Status> death_reason_;

@@ -19,8 +19,6 @@
 
 namespace modelgate {
 
-using SteadyClock = std::chrono::steady_clock;
-
 namespace {
 
 grpc::Status ToGrpcStatus(const Status& s) {
@@ -64,8 +62,10 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Sta
 
 }  // namespace
 
-GrpcFrontend::GrpcFrontend(InferenceService& service, Metrics* metrics, bool access_log)
+GrpcFrontend::GrpcFrontend(InferenceService& service, const TimeSource& time, Metrics* metrics,
+                           bool access_log)
     : service_(service),
+      time_(time),
       unknown_metrics_(metrics ? &metrics->Unknown() : nullptr),
       access_log_(access_log) {}
 
@@ -207,7 +207,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelMetadata(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* ctx,
                                                    const inference::ModelInferRequest* req,
                                                    inference::ModelInferResponse* resp) {
-  const auto start = SteadyClock::now();
+  const SteadyTime start = time_.Now();
   auto* reactor = new InferReactor();
   // The id goes into trailing metadata, where gRPC aborts on a bad value:
   // only a valid one (body id, else x-request-id metadata) is ever used.
@@ -228,7 +228,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
                  version = found.ok() ? std::to_string(found->version) : req->model_version(),
                  bytes = req->ByteSizeLong()](const Status& s) {
     ctx->AddTrailingMetadata("x-request-id", request_id);
-    const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+    const double seconds = std::chrono::duration<double>(time_.Now() - start).count();
     if (metrics) metrics->RecordRequest(Protocol::kGrpc, s.code(), seconds);
     if (access_log_) {
       LogInfo("access", {{"protocol", "grpc"},
@@ -258,8 +258,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
   request.id = request_id;
   const auto deadline = ctx->deadline();
   if (deadline != std::chrono::system_clock::time_point::max()) {
-    request.deadline =
-        SteadyDeadline(deadline, std::chrono::system_clock::now(), SteadyClock::now());
+    request.deadline = SteadyDeadline(deadline, std::chrono::system_clock::now(), time_.Now());
   }
   auto on_answer = [finish = std::move(finish), resp, raw](StatusOr<InferResponse> r) {
     if (!r.ok()) {

@@ -12,6 +12,7 @@
 #include "grpc_predict_v2.grpc.pb.h"
 #include "modelgate/authenticator.h"
 #include "modelgate/inference_service.h"
+#include "modelgate/time_source.h"
 
 namespace modelgate {
 
@@ -32,7 +33,9 @@ class GrpcFrontend final : public inference::GRPCInferenceService::CallbackServi
   // How often gRPC re-reads the TLS files.
   static constexpr unsigned kTlsRefreshSeconds = 10;
 
-  GrpcFrontend(InferenceService& service, Metrics* metrics, bool access_log);
+  // `time` (thread-safe Now()) dates deadlines and latencies; it outlives this.
+  GrpcFrontend(InferenceService& service, const TimeSource& time, Metrics* metrics,
+               bool access_log);
   ~GrpcFrontend() override;
 
   // Before Start(): TLS instead of plaintext (cert and key set).
@@ -76,6 +79,7 @@ class GrpcFrontend final : public inference::GRPCInferenceService::CallbackServi
   GrpcTlsFiles tls_;
   const Authenticator* auth_ = nullptr;
   InferenceService& service_;
+  const TimeSource& time_;
   ModelMetrics* unknown_metrics_;  // requests naming no known model
   bool access_log_;
   std::unique_ptr<grpc::Server> server_;

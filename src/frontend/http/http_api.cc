@@ -21,7 +21,6 @@ namespace modelgate {
 
 namespace http = boost::beast::http;
 using nlohmann::json;
-using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -128,20 +127,22 @@ struct HttpApi::PendingInfer {
   }
 };
 
-HttpApi::HttpApi(InferenceService& service, Metrics* metrics, bool access_log)
+HttpApi::HttpApi(InferenceService& service, const TimeSource& time, Metrics* metrics,
+                 bool access_log)
     : service_(service),
+      time_(time),
       unknown_metrics_(metrics ? &metrics->Unknown() : nullptr),
       access_log_(access_log) {}
 
 HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
-  const auto start = SteadyClock::now();
+  const SteadyTime start = time_.Now();
   std::string request_id(request["x-request-id"]);
   Status id_status = ValidateRequestId(request_id, "header x-request-id");
   if (!id_status.ok() || request_id.empty()) request_id = NewRequestId();
 
   // Every response gets the request id and, when enabled, one access log line.
-  respond = [respond = std::move(respond), request_id, start, access_log = access_log_,
-             method = std::string(request.method_string()),
+  respond = [respond = std::move(respond), request_id, start, time = &time_,
+             access_log = access_log_, method = std::string(request.method_string()),
              target = std::string(request.target())](HttpResponse res) {
     // Infer sets the V2 body's id when it has one: header, body and log agree.
     const std::string id =
@@ -149,7 +150,7 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     res.set("x-request-id", id);
     if (access_log) {
       const auto us =
-          std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
+          std::chrono::duration_cast<std::chrono::microseconds>(time->Now() - start).count();
       LogInfo("access", {{"protocol", "http"},
                          {"method", method},
                          {"target", target},
@@ -244,9 +245,8 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
   if (!found.ok()) {
     if ((route.kind == HttpRoute::kInfer || route.kind == HttpRoute::kV1Predict) &&
         unknown_metrics_) {
-      unknown_metrics_->RecordRequest(
-          Protocol::kHttp, found.status().code(),
-          std::chrono::duration<double>(SteadyClock::now() - start).count());
+      unknown_metrics_->RecordRequest(Protocol::kHttp, found.status().code(),
+                                      std::chrono::duration<double>(time_.Now() - start).count());
     }
     respond(Error(found.status()));
     return {};
@@ -286,12 +286,12 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
 
 HttpCancel HttpApi::Infer(const ModelTarget& found, const HttpRoute& route, HttpRequest&& request,
                           const std::string& request_id, HttpRespond respond, bool v1) {
-  const auto start = SteadyClock::now();
-  Finish finish = [respond = std::move(respond), metrics = found.metrics, start](HttpResponse res,
-                                                                                 StatusCode code) {
+  const SteadyTime start = time_.Now();
+  Finish finish = [respond = std::move(respond), metrics = found.metrics, start, time = &time_](
+                      HttpResponse res, StatusCode code) {
     if (metrics) {
       metrics->RecordRequest(Protocol::kHttp, code,
-                             std::chrono::duration<double>(SteadyClock::now() - start).count());
+                             std::chrono::duration<double>(time->Now() - start).count());
     }
     respond(std::move(res));
   };
@@ -325,8 +325,8 @@ HttpCancel HttpApi::Infer(const ModelTarget& found, const HttpRoute& route, Http
                                        AnswerInfer(offload, std::move(result), v1, metrics, answer);
                                      });
   };
-  auto parse = [v1, config = found.config](const std::string& body) {
-    return v1 ? ParseV1PredictRequest(body, *config) : ParseV2InferRequest(body);
+  auto parse = [v1, config = found.config, time = &time_](const std::string& body) {
+    return v1 ? ParseV1PredictRequest(body, *config) : ParseV2InferRequest(body, time->Now());
   };
   if (offload_ && request.body().size() > kOffloadBytes) {
     // A large body is parsed off the io thread; the rest continues here.

@@ -9,6 +9,7 @@
 #include "frontend/http/http_types.h"
 #include "modelgate/authenticator.h"
 #include "modelgate/inference_service.h"
+#include "modelgate/time_source.h"
 
 namespace modelgate {
 
@@ -18,7 +19,8 @@ struct HttpRoute;
 
 class HttpApi {
  public:
-  HttpApi(InferenceService& service, Metrics* metrics, bool access_log);
+  // `time` (thread-safe Now()) dates deadlines and latencies; it outlives this.
+  HttpApi(InferenceService& service, const TimeSource& time, Metrics* metrics, bool access_log);
 
   // Before serving: bearer tokens (not owned; null: no authentication). Health
   // and readiness stay open; infer and metadata need `infer`, the repository
@@ -45,6 +47,7 @@ class HttpApi {
   const Authenticator* auth_ = nullptr;
   CorsPolicy cors_;
   InferenceService& service_;
+  const TimeSource& time_;
   ModelMetrics* unknown_metrics_;  // requests naming no known model
   bool access_log_;
   OffloadPool* offload_ = nullptr;

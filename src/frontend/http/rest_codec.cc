@@ -74,7 +74,7 @@ StatusOr<json> ParseBody(std::string_view body) {
 
 // parameters.timeout in microseconds, as Triton reads it. Huge values are
 // clamped by DeadlineAfter (they mean "no client deadline"), never wrapped.
-StatusOr<SteadyTime> TimeoutDeadline(const json& timeout) {
+StatusOr<SteadyTime> TimeoutDeadline(const json& timeout, SteadyTime now) {
   constexpr int64_t kMaxUs = std::numeric_limits<int64_t>::max();
   int64_t us = 0;
   if (timeout.is_number_unsigned()) {
@@ -89,7 +89,7 @@ StatusOr<SteadyTime> TimeoutDeadline(const json& timeout) {
     return InvalidArgument("parameter 'timeout' must be a positive integer (microseconds), got " +
                            DescribeJson(timeout));
   }
-  return DeadlineAfter(std::chrono::steady_clock::now(), std::chrono::microseconds(us));
+  return DeadlineAfter(now, std::chrono::microseconds(us));
 }
 
 Status ParseShape(const json& shape, const std::string& where, Tensor* t) {
@@ -144,7 +144,7 @@ Status ParseInput(const json& in, size_t index, Tensor* t) {
 
 }  // namespace
 
-StatusOr<InferRequest> ParseV2InferRequest(std::string_view body) {
+StatusOr<InferRequest> ParseV2InferRequest(std::string_view body, SteadyTime now) {
   auto parsed = ParseBody(body);
   if (!parsed.ok()) return parsed.status();
   const json& j = *parsed;
@@ -160,7 +160,7 @@ StatusOr<InferRequest> ParseV2InferRequest(std::string_view body) {
   if (auto params = j.find("parameters"); params != j.end()) {
     if (!params->is_object()) return InvalidArgument("'parameters' must be an object");
     if (auto timeout = params->find("timeout"); timeout != params->end()) {
-      auto deadline = TimeoutDeadline(*timeout);
+      auto deadline = TimeoutDeadline(*timeout, now);
       if (!deadline.ok()) return deadline.status();
       r.deadline = *deadline;
     }

@@ -16,6 +16,7 @@
 #include "common/limits.h"
 #include "modelgate/inference.h"
 #include "modelgate/model_config.h"
+#include "modelgate/time_source.h"
 
 namespace modelgate {
 
@@ -26,7 +27,8 @@ inline constexpr size_t kMaxJsonResponseBytes = kJsonExpansionFactor * kMaxFrame
 
 // {"id"?, "parameters"?, "inputs":[{name, shape, datatype, parameters?, data}],
 //  "outputs"?:[{name, parameters?}]}
-StatusOr<InferRequest> ParseV2InferRequest(std::string_view body);
+// A parameters.timeout (microseconds) becomes a deadline counted from `now`.
+StatusOr<InferRequest> ParseV2InferRequest(std::string_view body, SteadyTime now);
 // INTERNAL (naming model and output) for an output the worker got wrong,
 // a BYTES element that is not UTF-8, or a body over kMaxJsonResponseBytes.
 StatusOr<std::string> EncodeV2InferResponse(const InferResponse& response);

@@ -2,7 +2,6 @@
 
 import json
 import subprocess
-import time
 import unittest
 
 from daemon import (BINARY, Daemon, make_repository, reference_r_predictions, reference_sklearn,

@@ -244,8 +244,8 @@ class RepositoryTest(unittest.TestCase):
         self.assertEqual(infer("echo_py", "x", [1.0])[0], 200)
 
 
-LOGGED_LINES_BURST = 1000  # WorkerOptions::kLoggedLinesBurst
-LOGGED_LINES_PER_SECOND = 200  # WorkerOptions::kLoggedLinesPerSecond
+LOGGED_LINES_BURST = 1000  # WorkerOutput::kLoggedLinesBurst
+LOGGED_LINES_PER_SECOND = 200  # WorkerOutput::kLoggedLinesPerSecond
 
 
 class WorkerOutputFloodTest(unittest.TestCase):

@@ -15,6 +15,7 @@
 #include "observability/metrics.h"
 #include "observability/request_id.h"
 #include "support/mock_inference_service.h"
+#include "support/simulated_time_source.h"
 
 namespace modelgate {
 namespace {
@@ -58,7 +59,7 @@ class GrpcFrontendTest : public ::testing::Test {
   }
 
   void StartServer(const Authenticator* auth = nullptr) {
-    frontend_ = std::make_unique<GrpcFrontend>(service_, &metrics_, false);
+    frontend_ = std::make_unique<GrpcFrontend>(service_, time_, &metrics_, false);
     frontend_->set_authenticator(auth);
     auto port = frontend_->Start("127.0.0.1", 0, 1 << 20);
     ASSERT_TRUE(port.ok()) << port.status().ToString();
@@ -92,6 +93,9 @@ class GrpcFrontendTest : public ::testing::Test {
 
   ModelConfig config_;
   NiceMock<MockInferenceService> service_;
+  boost::asio::io_context io_;
+  // Never advanced while a call runs: gRPC threads read it.
+  testing::SimulatedTimeSource time_{io_};
   Metrics metrics_;
   std::unique_ptr<GrpcFrontend> frontend_;
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
@@ -144,7 +148,10 @@ TEST_F(GrpcFrontendTest, InferPassesIdAndDeadlineAndAnswersWithTrailingRequestId
   auto status = Call(&ctx, InferRequestFor("m"), &resp);
   ASSERT_TRUE(WaitCalled());
   EXPECT_EQ(request_->id, "client-id");
-  EXPECT_TRUE(request_->deadline.has_value());
+  // The client's deadline (kWait from its send) counted on the time source.
+  ASSERT_TRUE(request_->deadline.has_value());
+  EXPECT_GT(*request_->deadline, time_.Now());
+  EXPECT_LE(*request_->deadline, time_.Now() + kWait);
   ASSERT_EQ(request_->inputs.size(), 1u);
   EXPECT_EQ(request_->inputs[0].shape, (std::vector<int64_t>{1, 2}));
 

@@ -13,6 +13,7 @@
 #include "observability/metrics.h"
 #include "observability/request_id.h"
 #include "support/mock_inference_service.h"
+#include "support/simulated_time_source.h"
 
 namespace modelgate {
 namespace {
@@ -64,7 +65,7 @@ class FakeAuthenticator : public Authenticator {
 
 class HttpApiTest : public ::testing::Test {
  protected:
-  HttpApiTest() : config_(testing::TestModelConfig()), api_(service_, &metrics_, false) {
+  HttpApiTest() : config_(testing::TestModelConfig()), api_(service_, time_, &metrics_, false) {
     ON_CALL(service_, Find(_, _)).WillByDefault(Return(StatusOr<ModelTarget>(NotFound("none"))));
     ON_CALL(service_, Find("m", _)).WillByDefault(Return(testing::TestTarget(config_)));
     ON_CALL(service_, Index()).WillByDefault(Return(std::vector<ModelStatus>{}));
@@ -96,6 +97,8 @@ class HttpApiTest : public ::testing::Test {
 
   ModelConfig config_;
   NiceMock<MockInferenceService> service_;
+  boost::asio::io_context io_;
+  testing::SimulatedTimeSource time_{io_};
   Metrics metrics_;
   HttpApi api_;
   std::vector<HttpResponse> responses_;
@@ -175,6 +178,22 @@ TEST_F(HttpApiTest, RepositoryIndexLoadAndUnload) {
   EXPECT_CALL(service_, SetLoaded("zz", true)).WillOnce(Return(NotFound("unknown model 'zz'")));
   EXPECT_EQ(HandleNow(Request(http::verb::post, "/v2/repository/models/zz/load")).result_int(),
             404);
+}
+
+TEST_F(HttpApiTest, ATimeoutParameterIsADeadlineCountedFromTheTimeSource) {
+  EXPECT_CALL(service_, Infer(_, _, _))
+      .WillOnce([this](const ModelTarget&, InferRequest r, InferCallback done) {
+        request_ = std::move(r);
+        done_ = std::move(done);
+        return std::make_shared<NiceMock<MockInferHandle>>();
+      });
+  time_.Advance(std::chrono::hours(1));  // any time: the deadline follows it
+  Handle(Request(http::verb::post, "/v2/models/m/infer",
+                 R"({"parameters":{"timeout":1500000},"inputs":[{"name":"x","datatype":"FP32",)"
+                 R"("shape":[1,2],"data":[1,2]}]})"));
+  ASSERT_TRUE(request_.has_value());
+  ASSERT_TRUE(request_->deadline.has_value());
+  EXPECT_EQ(*request_->deadline, time_.Now() + std::chrono::microseconds(1500000));
 }
 
 TEST_F(HttpApiTest, InferHandsTheParsedRequestToTheServiceAndAnswersOnlyWhenItAnswers) {

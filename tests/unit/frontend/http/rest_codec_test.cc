@@ -9,6 +9,10 @@
 namespace modelgate {
 namespace {
 
+// The codec's clock argument: any fixed time (deadlines are checked against it).
+const SteadyTime kNow = SteadyTime{} + std::chrono::hours(1);
+StatusOr<InferRequest> ParseV2(std::string_view body) { return ParseV2InferRequest(body, kNow); }
+
 template <typename T>
 std::vector<T> ValuesOf(const Tensor& t) {
   std::vector<T> v(t.raw.size() / sizeof(T));
@@ -17,13 +21,13 @@ std::vector<T> ValuesOf(const Tensor& t) {
 }
 
 TEST(RestCodecTest, ParsesFlatAndNestedDataIdOutputsAndTimeout) {
-  auto r = ParseV2InferRequest(R"({"id": "r1", "parameters": {"timeout": 1500000},
+  auto r = ParseV2(R"({"id": "r1", "parameters": {"timeout": 1500000},
     "inputs": [{"name": "f", "datatype": "FP64", "shape": [2, 2], "data": [[1, 2], [3, 4.5]]},
                {"name": "n", "datatype": "INT32", "shape": [3], "data": [1, -2, 3.0]}],
     "outputs": [{"name": "label"}]})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->id, "r1");
-  EXPECT_TRUE(r->deadline.has_value());
+  EXPECT_EQ(r->deadline, kNow + std::chrono::microseconds(1500000));
   EXPECT_EQ(r->requested_outputs, std::vector<std::string>{"label"});
   EXPECT_EQ(ValuesOf<double>(r->inputs[0]), (std::vector<double>{1, 2, 3, 4.5}));
   EXPECT_EQ(ValuesOf<int32_t>(r->inputs[1]), (std::vector<int32_t>{1, -2, 3}));
@@ -55,7 +59,7 @@ TEST(RestCodecTest, ErrorsNameTheInputAndTheProblem) {
       {R"({"parameters": {"timeout": "soon"}, "inputs": []})", "parameter 'timeout'"},
   };
   for (const auto& c : cases) {
-    auto r = ParseV2InferRequest(c.body);
+    auto r = ParseV2(c.body);
     ASSERT_FALSE(r.ok()) << c.body;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.body;
     EXPECT_NE(r.status().message().find(c.fragment), std::string::npos)
