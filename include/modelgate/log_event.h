@@ -27,7 +27,7 @@ namespace modelgate {
 
 // A string value is cut at this many bytes (a 1 MiB model message must not
 // become a 1 MiB log line). Worker output lines are cut earlier, at
-// WorkerOptions::kMaxLogLineBytes.
+// WorkerOutput::kMaxLogLineBytes.
 inline constexpr size_t kMaxLogValueBytes = 16 * 1024;
 // Fields of one record past this many are dropped (call sites use a dozen).
 inline constexpr size_t kMaxLogFields = 32;

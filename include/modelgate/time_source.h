@@ -4,8 +4,8 @@
 // clock it reads, and tests can replace both at once (modelled on Envoy's
 // TimeSystem / SimulatedTimeSystem).
 //
-// Production: AsioTimeSource (src/common/asio_time_source.h), the only code
-// that reads std::chrono::steady_clock. Tests: SimulatedTimeSource
+// Production: AsioTimeSource (src/common/asio_time_source.h); the few direct
+// steady_clock readers left are listed there. Tests: SimulatedTimeSource
 // (tests/support/simulated_time_source.h), where time moves only when the
 // test advances it and advancing runs every timer that falls due, in order.
 //

@@ -1,8 +1,9 @@
 // AsioTimeSource: the production TimeSource (include/modelgate/time_source.h).
 // Now() is std::chrono::steady_clock; timers are Asio steady_timers on the
 // io_context given at construction. Pools, workers, deadlines and the front
-// ends' latencies read time through it; the Server's shutdown deadline and
-// the last-resort descendant kill (ChildReaper) still read steady_clock.
+// ends' latencies and the Server's shutdown deadline read time through it;
+// the last-resort descendant kill (ChildReaper), AcceptBackoff and Beast's
+// session timeouts still use steady_clock directly.
 //
 // Threading: Now() is thread-safe; CreateTimer and the timers' methods run
 // on the io_context's thread, and so do the callbacks.

@@ -12,7 +12,8 @@
 //
 // Timers may outlive the source (a handler still queued in the io_context
 // may own one): they are then inert.
-// Threading: single-threaded; the test thread runs the io_context.
+// Threading: single-threaded; the test thread runs the io_context. Now() may
+// be read from other threads (gRPC in tests) while nothing advances time.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -364,6 +364,10 @@ void ProcessWorker::MaybeFinish() {
 void ProcessWorker::Finish() {
   if (state_ == WorkerState::kDead) return;  // already reported
   state_ = WorkerState::kDead;
+  // An unfinished last line (pipes that outlived the drain grace) still
+  // belongs in the tail.
+  output_.Close(WorkerOutput::Stream::kStdout);
+  output_.Close(WorkerOutput::Stream::kStderr);
   output_.ReportSuppressed();
   error_code ignored;
   kill_timer_->Disable();

@@ -325,8 +325,9 @@ HttpCancel HttpApi::Infer(const ModelTarget& found, const HttpRoute& route, Http
                                        AnswerInfer(offload, std::move(result), v1, metrics, answer);
                                      });
   };
-  auto parse = [v1, config = found.config, time = &time_](const std::string& body) {
-    return v1 ? ParseV1PredictRequest(body, *config) : ParseV2InferRequest(body, time->Now());
+  // A timeout counts from the request's arrival, also when parsed offloaded.
+  auto parse = [v1, config = found.config, start](const std::string& body) {
+    return v1 ? ParseV1PredictRequest(body, *config) : ParseV2InferRequest(body, start);
   };
   if (offload_ && request.body().size() > kOffloadBytes) {
     // A large body is parsed off the io thread; the rest continues here.
