@@ -23,6 +23,20 @@ struct TensorSpec {
   std::vector<int64_t> shape;  // -1: any size in that dimension
 };
 
+// Which version directories get workers (Triton's version_policy).
+struct VersionPolicy {
+  enum class Kind { kLatest, kAll, kSpecific };
+  Kind kind = Kind::kLatest;
+  int64_t num_versions = 1;       // kLatest: the highest N versions
+  std::vector<int64_t> versions;  // kSpecific: these, ascending
+};
+
+// One warm-up request ("warmup": [{"inputs": [V2 JSON inputs]}]): every new
+// worker answers each of them before it counts as ready.
+struct WarmupRequest {
+  std::vector<Tensor> inputs;
+};
+
 struct ModelConfig {
   std::string name;         // the model directory's name
   std::string source_file;  // path of the config file, for messages
@@ -57,6 +71,15 @@ struct ModelConfig {
   int max_batch_size = 0;
   int64_t max_queue_delay_us = 0;
   std::vector<int> preferred_batch_sizes;
+
+  // Model level only (config.json of the model, never of a version; not
+  // part of a version's fingerprint, so changing them restarts no worker).
+  VersionPolicy version_policy;
+  // Unversioned requests are split between served versions by these
+  // weights (version -> weight). Empty: the highest served version takes all.
+  std::map<int64_t, int64_t> traffic;
+
+  std::vector<WarmupRequest> warmup;
 };
 
 // Parses config JSON for model `name`; `file` names the source in errors.

@@ -1,11 +1,16 @@
 // Scans a Triton-style model repository:
 //   <root>/<model>/config.json
 //   <root>/<model>/<version>/model.R | model.py   (version: a positive integer)
+//   <root>/<model>/<version>/config.json          (optional: overrides keys of
+//                                                  the model's config.json)
 // A config error or a model without any version directory is an error naming
-// the file; the daemon refuses to start on it rather than serve half a fleet.
+// the file. Only the versions the model's version_policy selects are
+// returned as served.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,11 +19,36 @@
 
 namespace modelgate {
 
-struct ModelEntry {
-  ModelConfig config;
-  std::map<int64_t, std::string> versions;  // version -> directory, ascending
+struct VersionEntry {
+  int64_t version = 0;
+  std::string dir;     // the version directory in the repository, absolute
+  ModelConfig config;  // effective: the model's config overlaid by <version>/config.json
+  // The effective config as canonical JSON without the model-level keys
+  // (traffic, version_policy): what the fingerprint covers besides the files.
+  std::string config_json;
 };
 
+struct ModelEntry {
+  ModelConfig config;                        // the model's own config.json
+  std::map<int64_t, VersionEntry> versions;  // served under version_policy, ascending
+  std::vector<int64_t> unserved;             // on disk but outside version_policy
+};
+
+// Every model under `root`; the first error fails the scan (startup refuses
+// to serve half a fleet).
 StatusOr<std::vector<ModelEntry>> ScanRepository(const std::string& root);
+
+// One model's directory, read afresh. `config_json` (the load API's `config`
+// parameter), when set, takes the place of <root>/<name>/config.json.
+StatusOr<ModelEntry> ScanModel(const std::string& root, const std::string& name,
+                               const std::optional<std::string>& config_json = std::nullopt);
+
+// The model directory names under `root` (not starting with '.'), sorted.
+StatusOr<std::vector<std::string>> ListModels(const std::string& root);
+
+// A cheap change signature of a model directory: the relative path, size and
+// modification time of every file under it. Equal signatures: nothing to
+// reload (the poll compares these before reading any file).
+std::string StatSignature(const std::string& model_dir);
 
 }  // namespace modelgate

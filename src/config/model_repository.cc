@@ -47,7 +47,7 @@ StatusOr<std::vector<ModelEntry>> ScanRepository(const std::string& root) {
     text << in.rdbuf();
     auto config = ParseModelConfig(text.str(), json_file.string(), name);
     if (!config.ok()) return config.status();
-    ModelEntry entry{std::move(config).value(), {}};
+    ModelEntry entry{std::move(config).value(), {}, {}};
     const char* code_file = entry.config.backend == Backend::kR ? "model.R" : "model.py";
     for (const auto& v : fs::directory_iterator(dir, ec)) {
       const std::string vname = v.path().filename().string();
@@ -56,7 +56,9 @@ StatusOr<std::vector<ModelEntry>> ScanRepository(const std::string& root) {
         return InvalidArgument((v.path() / code_file).string() + ": missing (backend '" +
                                std::string(BackendName(entry.config.backend)) + "')");
       }
-      entry.versions[std::stoll(vname)] = fs::absolute(v.path()).string();
+      const int64_t version = std::stoll(vname);
+      entry.versions[version] =
+          VersionEntry{version, fs::absolute(v.path()).string(), entry.config, {}};
     }
     if (entry.versions.empty()) {
       return InvalidArgument(dir.string() + ": no version directory (expected " + name + "/1/" +

@@ -36,7 +36,8 @@ InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
     auto model = std::make_unique<Model>();
     model->config = std::move(entry.config);
     const ModelConfig& config = model->config;
-    for (const auto& [version, dir] : entry.versions) {
+    for (const auto& [version, v] : entry.versions) {
+      const std::string& dir = v.dir;
       WorkerOptions options;
       options.model = config.name;
       options.version = std::to_string(version);

@@ -62,6 +62,21 @@ class ModelPool {
   void Stop(std::chrono::milliseconds grace, const std::string& why);
   void Resume();
 
+  // Calls `done` once, on the io thread: OK once all config.workers workers
+  // said Hello and answered every warm-up request (config.warmup); else the
+  // first start or warm-up failure (the model's own message), after which
+  // the pool respawns nothing (a load discards it). At once if already so.
+  void NotifyWhenLoaded(std::function<void(Status)> done);
+  // The pool was replaced or unloaded: it keeps serving what it was given and
+  // what still arrives while it has workers; once nothing is queued or
+  // running, its workers get EOF (SIGTERM after `grace`, SIGKILL after 2x),
+  // and `drained` runs once every worker is reaped. A Submit after that is
+  // answered 503 (the core re-routes instead: see accepting()).
+  void Drain(std::chrono::milliseconds grace, std::function<void()> drained);
+  // A Submit now would be served: not stopped, and not past the point where
+  // a drain stopped its workers.
+  bool accepting() const;
+
   // Returns a ticket for Cancel.
   uint64_t Submit(PoolRequest request);
   // A request still queued is answered CANCELLED and leaves the queue; one

@@ -1,0 +1,35 @@
+// Immutable versions: a version's workers load a private copy of its
+// directory taken at load, so a replacement worker (after a crash, recycle or
+// deadline kill) runs exactly the code its peers run even when the files in
+// the repository changed meanwhile. Changes reach workers only by a load.
+//
+// The fingerprint is computed from the copy (relative path and bytes of every
+// file, sorted by path) and the effective config (VersionEntry::config_json),
+// so it describes exactly what the workers load.
+#pragma once
+
+#include <string>
+
+#include "modelgate/model_repository.h"
+#include "modelgate/status.h"
+
+namespace modelgate {
+
+struct VersionSnapshot {
+  std::string dir;          // the private copy the workers load
+  std::string fingerprint;  // kFingerprintHexChars lowercase hex digits of SHA-256
+};
+
+inline constexpr size_t kFingerprintHexChars = 16;
+
+// Copies `v.dir` into a new directory under `root` (created, mode 0755, if
+// missing) named after model, version and fingerprint; an identical snapshot
+// already there is reused. Symlinks are copied as the files they point to.
+// An error names the file that could not be read or written.
+StatusOr<VersionSnapshot> SnapshotVersion(const std::string& model, const VersionEntry& v,
+                                          const std::string& root);
+
+// Removes a snapshot directory; failures are logged, never fatal.
+void RemoveSnapshot(const std::string& dir);
+
+}  // namespace modelgate
