@@ -2,6 +2,7 @@
 // daemon's own terms (no protocol types), and the callback that answers.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -13,10 +14,15 @@
 
 namespace modelgate {
 
+// x-modelgate-route-key values longer than this are cut before hashing.
+inline constexpr size_t kMaxRouteKeyBytes = 256;
+
 struct InferRequest {
   std::string model;
-  std::string version;  // empty: the highest version
-  std::string id;       // the client's request id, echoed back
+  std::string version;  // empty: the model's traffic split, else the highest version
+  // x-modelgate-route-key: pins an unversioned request's traffic split.
+  std::string route_key;
+  std::string id;  // the client's request id, echoed back
   std::vector<Tensor> inputs;
   std::vector<std::string> requested_outputs;  // empty: every output
   // The client's deadline (gRPC deadline, V2 "timeout" parameter), if any;

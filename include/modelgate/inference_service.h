@@ -2,14 +2,17 @@
 // InferenceCore (server/inference_core.h) implements it; front-end unit tests
 // use a mock (tests/support/mock_inference_service.h).
 //
-// Threading: every method but SetLoaded may be called from any thread (the
-// models and their configs are fixed once the service exists). SetLoaded runs
-// on the service's io thread. Every InferCallback runs exactly once, on the
-// io thread, never from inside Infer.
+// Threading: every method may be called from any thread. The set of models
+// and versions changes under load/unload/poll; a ModelTarget keeps its
+// version's config alive for as long as the caller holds it. Every
+// InferCallback and RepositoryDone runs exactly once, on the io thread, never
+// from inside the call that took it.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +28,10 @@ class ModelMetrics;
 
 // A model version a request names, as Find resolved it.
 struct ModelTarget {
-  const ModelConfig* config = nullptr;  // owned by the service, lives as long as it
+  const ModelConfig* config = nullptr;  // kept alive by `hold`
+  std::shared_ptr<const void> hold;     // the served version's state
   int64_t version = 0;
+  std::string fingerprint;          // of the version's files and effective config
   std::vector<int64_t> versions;    // every version of the model, ascending
   ModelMetrics* metrics = nullptr;  // null when metrics are off
 };
@@ -36,18 +41,26 @@ struct ModelStatus {
   std::string name;
   int64_t version = 0;
   bool ready = false;
+  // READY, LOADING, UNAVAILABLE (cannot serve: see reason), DRAINING (replaced,
+  // finishing its requests) or UNLOADED.
+  std::string state;
   std::string reason;  // why not ready, if known
+  std::string fingerprint;
 };
+
+using RepositoryDone = std::function<void(Status)>;
 
 class InferenceService {
  public:
   virtual ~InferenceService() = default;
 
-  // The version `version` names (empty: the highest): NOT_FOUND for an
-  // unknown model or version, INVALID_ARGUMENT for one that is not a
-  // positive integer.
-  virtual StatusOr<ModelTarget> Find(const std::string& model,
-                                     const std::string& version) const = 0;
+  // The version `version` names; empty: the model's traffic split picks one
+  // (by `route_key` when set: the same key gets the same version while the
+  // weights stay), else the highest served version. NOT_FOUND for an unknown
+  // model or version, INVALID_ARGUMENT for one that is not a positive
+  // integer, UNAVAILABLE for an unloaded model.
+  virtual StatusOr<ModelTarget> Find(const std::string& model, const std::string& version,
+                                     const std::string& route_key = {}) const = 0;
 
   // Queues `request` for a version Find returned; answers through `done`
   // (validation errors, 429/503 with Retry-After when the service is busy or
@@ -68,9 +81,19 @@ class InferenceService {
   // Repository extension: every model version with its readiness.
   virtual std::vector<ModelStatus> Index() const = 0;
   virtual std::vector<std::string> ModelNames() const = 0;
-  // Unload stops every version's workers (their requests get 503); load
-  // starts them again. NOT_FOUND for an unknown model. io thread only.
-  virtual Status SetLoaded(const std::string& model, bool loaded) = 0;
+  // Reads the model's directory afresh (`config_json`, when set, replaces its
+  // config.json), starts and warms up every new or changed version beside
+  // the old ones and switches routing when all are ready; the replaced
+  // workers drain and exit. `done` gets OK once switched, or the error (the
+  // model's own message) with the previous versions still serving.
+  // INVALID_ARGUMENT for a bad config or in control mode none. A load while
+  // one of the same model runs shares its outcome.
+  virtual void LoadModel(const std::string& model, std::optional<std::string> config_json,
+                         RepositoryDone done) = 0;
+  // Stops routing to the model (its requests get UNAVAILABLE "unloaded"),
+  // drains what its workers were given and reaps them; `done` once reaped.
+  // NOT_FOUND for an unknown model.
+  virtual void UnloadModel(const std::string& model, RepositoryDone done) = 0;
 };
 
 }  // namespace modelgate

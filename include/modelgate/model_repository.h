@@ -26,6 +26,9 @@ struct VersionEntry {
   // The effective config as canonical JSON without the model-level keys
   // (traffic, version_policy): what the fingerprint covers besides the files.
   std::string config_json;
+  // Set once the version was snapshotted (src/config/version_snapshot.h);
+  // `dir` then names the snapshot.
+  std::string fingerprint;
 };
 
 struct ModelEntry {

@@ -58,7 +58,7 @@ StatusOr<std::vector<ModelEntry>> ScanRepository(const std::string& root) {
       }
       const int64_t version = std::stoll(vname);
       entry.versions[version] =
-          VersionEntry{version, fs::absolute(v.path()).string(), entry.config, {}};
+          VersionEntry{version, fs::absolute(v.path()).string(), entry.config, {}, {}};
     }
     if (entry.versions.empty()) {
       return InvalidArgument(dir.string() + ": no version directory (expected " + name + "/1/" +

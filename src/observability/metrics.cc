@@ -115,8 +115,24 @@ void AddPoolMetrics(const std::vector<PoolSnapshot>& pools,
                      "Pid of the live worker in each slot (0: none); slot i is the i-th live "
                      "worker in spawn order",
                      T::Gauge);
+  auto state = Family("modelgate_model_state",
+                      "1 for the lifecycle state a model version is in: READY, LOADING, "
+                      "UNAVAILABLE, DRAINING, UNLOADED",
+                      T::Gauge);
+  auto info = Family("modelgate_model_info",
+                     "1 for each content fingerprint a model version's live workers run", T::Gauge);
   for (const auto& s : pools) {
     std::vector<prometheus::ClientMetric::Label> l = {{"model", s.model}, {"version", s.version}};
+    for (std::string_view name : kModelStates) {
+      auto sl = l;
+      sl.push_back({"state", std::string(name)});
+      state.metric.push_back(Sample(s.state == name ? 1 : 0, sl));
+    }
+    for (const auto& fingerprint : s.fingerprints) {
+      auto il = l;
+      il.push_back({"fingerprint", fingerprint});
+      info.metric.push_back(Sample(1, il));
+    }
     queue.metric.push_back(Sample(static_cast<double>(s.queue_depth), l));
     inflight.metric.push_back(Sample(static_cast<double>(s.inflight), l));
     breaker.metric.push_back(Sample(s.breaker_state, l));
@@ -136,7 +152,7 @@ void AddPoolMetrics(const std::vector<PoolSnapshot>& pools,
       workers.metric.push_back(Sample(s.workers[i], wl));
     }
   }
-  for (auto* f : {&queue, &inflight, &workers, &breaker, &memory, &pids}) {
+  for (auto* f : {&queue, &inflight, &workers, &breaker, &memory, &pids, &state, &info}) {
     out.push_back(std::move(*f));
   }
 }
@@ -152,6 +168,7 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Counter>& restarts;
   prometheus::Family<prometheus::Counter>& rejected;
   prometheus::Family<prometheus::Counter>& auth_failures;
+  prometheus::Family<prometheus::Counter>& model_loads;
 };
 
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
@@ -190,11 +207,22 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
           .Help("Requests denied by bearer-token authentication, by reason: missing_token, "
                 "invalid_token, insufficient_scope")
           .Register(*registry_),
+      BuildCounter()
+          .Name("modelgate_model_loads_total")
+          .Help("Model versions loaded by a load request or a repository poll, by result: "
+                "success, failure")
+          .Register(*registry_),
   });
   for (size_t i = 0; i < kAuthFailureReasons.size(); ++i) {
     auth_failures_[i] =
         &families_->auth_failures.Add({{"reason", std::string(kAuthFailureReasons[i])}});
   }
+}
+
+void Metrics::RecordModelLoad(const std::string& model, const std::string& version, bool ok) {
+  families_->model_loads
+      .Add({{"model", model}, {"version", version}, {"result", ok ? "success" : "failure"}})
+      .Increment();
 }
 
 void Metrics::RecordAuthFailure(AuthResult result) {

@@ -78,7 +78,16 @@ struct PoolSnapshot {
   // configured worker count: modelgate_worker_pid has a slot per worker.
   std::vector<int> worker_pids;
   int worker_slots = 0;
+  // modelgate_model_state: READY, LOADING, UNAVAILABLE, DRAINING or UNLOADED.
+  std::string state;
+  // modelgate_model_info: one series per fingerprint live for this version
+  // (two while a replaced one drains).
+  std::vector<std::string> fingerprints;
 };
+
+// The values of modelgate_model_state's state label, as the lifecycle names them.
+inline constexpr std::array<std::string_view, 5> kModelStates = {"READY", "LOADING", "UNAVAILABLE",
+                                                                 "DRAINING", "UNLOADED"};
 
 class Metrics {
  public:
@@ -93,6 +102,11 @@ class Metrics {
   // registry, the daemon's process metrics and the state in `pools`. Any
   // thread.
   std::string Serialize(const std::vector<PoolSnapshot>& pools) const;
+
+  // modelgate_model_loads_total{model,version,result}: a version loaded by a
+  // load or poll (result success or failure; version "" when the model's
+  // config could not be read). Model names come from the repository.
+  void RecordModelLoad(const std::string& model, const std::string& version, bool ok);
 
   // modelgate_auth_failures_total{reason}: a denied bearer-token check.
   void RecordAuthFailure(AuthResult result);

@@ -50,7 +50,14 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
       "requests in flight across all models; beyond it: 429")(
       "max-connections", po::value(&o.max_connections)->default_value(o.max_connections),
       "open REST connections; when all are taken the connection idle longest is closed for a "
-      "new one, and if none is idle the new one gets 503");
+      "new one, and if none is idle the new one gets 503")(
+      "model-control-mode", po::value(&o.model_control_mode)->default_value(o.model_control_mode),
+      "none: the repository is read once at start, load/unload are refused; explicit: "
+      "load/unload (REST, gRPC) and SIGHUP apply changes; poll: explicit, and the repository "
+      "is rescanned every --repository-poll-secs")(
+      "repository-poll-secs",
+      po::value(&o.repository_poll_secs)->default_value(o.repository_poll_secs),
+      "seconds between repository rescans in --model-control-mode poll");
   std::vector<std::string> cors;
   po::options_description security("Security (README \"Security\")");
   security.add_options()("tls-cert", po::value(&o.tls_cert),
@@ -130,6 +137,15 @@ Status ValidateDaemonOptions(const DaemonOptions& o) {
       return InvalidArgument(std::string(name) + " " + std::to_string(port) +
                              " is not a port number");
     }
+  }
+  if (o.model_control_mode != "none" && o.model_control_mode != "explicit" &&
+      o.model_control_mode != "poll") {
+    return InvalidArgument("--model-control-mode '" + o.model_control_mode +
+                           "' is not one of none, explicit, poll");
+  }
+  if (o.repository_poll_secs < 1 || o.repository_poll_secs > kMaxRepositoryPollSecs) {
+    return InvalidArgument("--repository-poll-secs " + std::to_string(o.repository_poll_secs) +
+                           " is not between 1 and " + std::to_string(kMaxRepositoryPollSecs));
   }
   if (Status s = CheckTlsFiles(o.tls_cert, o.tls_key, o.tls_client_ca); !s.ok()) return s;
   if (!o.auth_tokens.empty()) {

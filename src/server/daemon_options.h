@@ -11,6 +11,9 @@
 
 namespace modelgate {
 
+// Upper bound of --repository-poll-secs (a day).
+inline constexpr int kMaxRepositoryPollSecs = 86400;
+
 struct DaemonOptions {
   std::string model_repository;
   // Loopback unless told otherwise: the container image and the chart pass
@@ -38,6 +41,9 @@ struct DaemonOptions {
   // When the daemon is root: the unprivileged user its workers run as; empty:
   // "modelgate" if that user exists, else "nobody".
   std::string worker_user;
+  // Model lifecycle (README "Deploying a new model version"): none | explicit | poll.
+  std::string model_control_mode = "none";
+  int repository_poll_secs = 5;
 };
 
 // nullopt with *exit_code set when the process should exit (--help,

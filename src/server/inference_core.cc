@@ -1,181 +1,315 @@
 #include "server/inference_core.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <tuple>
 
 #include "backend/pool/model_pool.h"
 #include "backend/process/process_worker.h"
 #include "common/retry_after.h"
 #include "server/request_validation.h"
+#include "server/traffic_split.h"
 
 namespace modelgate {
 
 namespace asio = boost::asio;
 
-// A version's workers report to it; the pool hears everything first, then
-// the core re-checks its waiters, as a worker's death may be the last one.
-// io thread only.
-class InferenceCore::WorkerEvents final : public Worker::Listener {
+// The pool-side half of an InferHandle: set on the io thread once queued.
+class CorePoolHandle final : public InferHandle,
+                             public std::enable_shared_from_this<CorePoolHandle> {
  public:
-  explicit WorkerEvents(InferenceCore& core) : core_(core) {}
-  void set_pool(Worker::Listener* pool) { pool_ = pool; }
-  void OnWorkerReady(Worker& worker) override { pool_->OnWorkerReady(worker); }
-  void OnWorkerDead(Worker& worker, const Status& why, DeathCause cause) override {
-    pool_->OnWorkerDead(worker, why, cause);
-    if (core_.has_waiters_.load()) asio::post(core_.io_, [core = &core_] { core->RunWaiters(); });
+  explicit CorePoolHandle(asio::io_context& io) : io_(io) {}
+  void Cancel() override {
+    if (cancelled_.exchange(true)) return;
+    asio::post(io_, [self = shared_from_this()] {
+      // A drained version's pool is gone, and with it the request.
+      if (self->served_ && self->served_->pool) self->served_->pool->Cancel(self->ticket_);
+    });
+  }
+  // io thread: the request is queued in `served`'s pool as `ticket`.
+  void Bind(ServedPtr served, uint64_t ticket) {
+    served_ = std::move(served);
+    ticket_ = ticket;
+    if (cancelled_.load()) served_->pool->Cancel(ticket);
   }
 
  private:
-  InferenceCore& core_;
-  Worker::Listener* pool_ = nullptr;  // set before the first worker exists
+  asio::io_context& io_;
+  std::atomic<bool> cancelled_{false};
+  ServedPtr served_;  // io thread only
+  uint64_t ticket_ = 0;
+};
+
+// What a request carries from Infer to its pool: enough to re-route it when
+// its version was replaced in between.
+struct InferenceCore::Pending {
+  std::shared_ptr<CorePoolHandle> handle;
+  InferRequest request;
+  InferCallback done;
 };
 
 InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
-                             std::vector<ModelEntry> models, Metrics* metrics)
-    : io_(io), time_(io), runtime_(std::move(runtime)), reaper_(io), metrics_(metrics) {
+                             std::vector<ModelEntry> models, Metrics* metrics,
+                             LifecycleOptions lifecycle)
+    : io_(io),
+      time_(io),
+      runtime_(std::move(runtime)),
+      lifecycle_(std::move(lifecycle)),
+      reaper_(io),
+      metrics_(metrics) {
+  MutexLock lock(mu_);
   for (auto& entry : models) {
-    auto model = std::make_unique<Model>();
-    model->config = std::move(entry.config);
-    const ModelConfig& config = model->config;
-    for (const auto& [version, v] : entry.versions) {
-      const std::string& dir = v.dir;
-      WorkerOptions options;
-      options.model = config.name;
-      options.version = std::to_string(version);
-      options.startup_timeout = std::chrono::milliseconds(config.startup_timeout_ms);
-      options.spawn = WorkerCommand(
-          runtime_, {config.backend, dir, config.dataframe, config.interpreter, config.env});
-      options.spawn.limits = config.limits;
-      // The workers report to `forward`, which passes it on to the pool's
-      // supervisor (the listener the pool hands the factory).
-      auto forward = std::make_unique<WorkerEvents>(*this);
-      auto factory = [this, options,
-                      forward = forward.get()](Worker::Listener* pool) -> std::shared_ptr<Worker> {
-        forward->set_pool(pool);
-        return std::make_shared<ProcessWorker>(io_, reaper_, time_, options, forward);
-      };
-      auto pool = std::make_unique<ModelPool>(io_, config, version, factory, time_);
-      model->listeners.emplace(version, std::move(forward));
-      PoolEvents events;
-      events.changed = [this, name = config.name] {
-        if (observer_) observer_(name);
-      };
-      if (metrics_) {
-        ModelMetrics* mm = &metrics_->ForModel(config.name, std::to_string(version));
-        model->metrics[version] = mm;
-        events.rejected = [mm](RejectReason reason) { mm->RecordRejected(reason); };
-        events.worker_restarted = [mm](DeathCause cause) { mm->RecordRestart(cause); };
-        events.dispatched = [mm](size_t batch) { mm->RecordBatch(batch); };
-        events.completed = [mm](double queued, double computed) {
-          mm->RecordQueueAndCompute(queued, computed);
-        };
-      }
-      pool->set_events(std::move(events));
-      model->pools.emplace(version, std::move(pool));
+    auto slot = std::make_shared<ModelSlot>();
+    slot->traffic = entry.config.traffic;
+    slot->unserved = entry.unserved;
+    slot->required = entry.config.required;
+    if (!lifecycle_.repository.empty()) {
+      slot->signature = StatSignature(lifecycle_.repository + "/" + entry.config.name);
     }
-    models_.emplace(model->config.name, std::move(model));
+    for (const auto& [version, v] : entry.versions) {
+      ServedPtr served = MakeVersion(entry.config.name, v);
+      served->phase = ServedVersion::Phase::kServing;
+      slot->serving.emplace(version, std::move(served));
+    }
+    models_.emplace(entry.config.name, std::move(slot));
   }
 }
 
-InferenceCore::~InferenceCore() = default;
+InferenceCore::~InferenceCore() {
+  files_.join();
+  MutexLock lock(mu_);
+  // Workers are reaped by now (Server::Stop waits for it); detach anyway.
+  for (auto& served : live_) {
+    if (served->events) served->events->set_pool(nullptr);
+  }
+}
+
+ServedPtr InferenceCore::MakeVersion(const std::string& model, const VersionEntry& v) {
+  auto served = std::make_shared<ServedVersion>();
+  served->model = model;
+  served->version = v.version;
+  served->config = v.config;
+  served->config.name = model;
+  served->fingerprint = v.fingerprint;
+  served->dir = v.dir;
+  const ModelConfig& config = served->config;
+  WorkerOptions options;
+  options.model = model;
+  options.version = std::to_string(v.version);
+  options.fingerprint = v.fingerprint;
+  options.startup_timeout = std::chrono::milliseconds(config.startup_timeout_ms);
+  options.spawn = WorkerCommand(
+      runtime_, {config.backend, v.dir, config.dataframe, config.interpreter, config.env});
+  options.spawn.limits = config.limits;
+  // The workers report to `forward`, which passes it on to the pool's
+  // supervisor (the listener the pool hands the factory).
+  auto forward = std::make_unique<VersionEvents>([this] {
+    if (has_waiters_.load()) asio::post(io_, [this] { RunWaiters(); });
+  });
+  auto factory = [this, options,
+                  forward = forward.get()](Worker::Listener* pool) -> std::shared_ptr<Worker> {
+    forward->set_pool(pool);
+    return std::make_shared<ProcessWorker>(io_, reaper_, time_, options, forward);
+  };
+  served->events = std::move(forward);
+  served->pool = std::make_unique<ModelPool>(io_, config, v.version, factory, time_);
+  PoolEvents events;
+  events.changed = [this, model] {
+    if (observer_) observer_(model);
+  };
+  if (metrics_) {
+    ModelMetrics* mm = &metrics_->ForModel(model, std::to_string(v.version));
+    served->metrics = mm;
+    events.rejected = [mm](RejectReason reason) { mm->RecordRejected(reason); };
+    events.worker_restarted = [mm](DeathCause cause) { mm->RecordRestart(cause); };
+    events.dispatched = [mm](size_t batch) { mm->RecordBatch(batch); };
+    events.completed = [mm](double queued, double computed) {
+      mm->RecordQueueAndCompute(queued, computed);
+    };
+  }
+  served->pool->set_events(std::move(events));
+  live_.push_back(served);
+  return served;
+}
 
 void InferenceCore::Start() {
   asio::post(io_, [this] {
-    for (auto& [name, model] : models_) {
-      for (auto& [v, pool] : model->pools) pool->Start();
+    std::vector<ServedPtr> all;
+    {
+      MutexLock lock(mu_);
+      all = live_;
     }
+    for (auto& served : all) served->pool->Start();
+    if (lifecycle_.mode == ControlMode::kPoll) SchedulePoll();
   });
 }
 
 void InferenceCore::Stop(std::chrono::milliseconds grace) {
-  for (auto& [name, model] : models_) {
-    for (auto& [v, pool] : model->pools) pool->Stop(grace, "shutting down");
+  if (poll_timer_) poll_timer_->Disable();
+  std::vector<ServedPtr> all;
+  {
+    MutexLock lock(mu_);
+    all = live_;
+  }
+  for (auto& served : all) {
+    if (served->pool) served->pool->Stop(grace, "shutting down");
   }
 }
 
-Status InferenceCore::SetLoaded(const std::string& name, bool loaded) {
-  auto it = models_.find(name);
-  if (it == models_.end()) return NotFound("unknown model '" + name + "'");
-  for (auto& [v, pool] : it->second->pools) {
-    if (loaded) {
-      pool->Resume();
-    } else {
-      pool->Stop(std::chrono::seconds(5), "unloaded");
+ServedPtr InferenceCore::Served(const ModelTarget& target) {
+  return std::const_pointer_cast<ServedVersion>(
+      std::static_pointer_cast<const ServedVersion>(target.hold));
+}
+
+StatusOr<ServedPtr> InferenceCore::Route(const std::string& name, const ModelSlot& slot,
+                                         const std::string& version,
+                                         const std::string& route_key) const {
+  if (slot.serving.empty()) {
+    if (!slot.unloaded.empty()) {
+      return Unavailable("model '" + name + "' is unloaded (POST /v2/repository/models/" + name +
+                         "/load serves it again)");
     }
+    return Unavailable("model '" + name + "' has no version loaded yet")
+        .WithRetryAfter(kRetryAfterSeconds);
   }
-  if (observer_) observer_(name);
-  return Status::Ok();
-}
-
-StatusOr<ModelTarget> InferenceCore::Find(const std::string& name,
-                                          const std::string& version) const {
-  auto it = models_.find(name);
-  if (it == models_.end()) return NotFound("unknown model '" + name + "'");
-  const Model& m = *it->second;
-  ModelTarget r;
-  r.config = &m.config;
-  for (const auto& [v, pool] : m.pools) r.versions.push_back(v);
   if (version.empty()) {
-    r.version = m.pools.rbegin()->first;
-  } else {
-    char* end = nullptr;
-    const long long v = std::strtoll(version.c_str(), &end, 10);
-    if (end == version.c_str() || *end != '\0' || v <= 0) {
-      return InvalidArgument("model version '" + version + "' is not a positive integer");
-    }
-    if (!m.pools.count(v)) {
-      return NotFound("model '" + name + "' has no version " + version);
-    }
-    r.version = v;
+    if (slot.traffic.empty()) return slot.serving.rbegin()->second;
+    const int64_t v = PickVersion(slot.traffic, route_key, route_sequence_.fetch_add(1));
+    auto it = slot.serving.find(v);
+    return it != slot.serving.end() ? it->second : slot.serving.rbegin()->second;
   }
-  if (auto it = m.metrics.find(r.version); it != m.metrics.end()) r.metrics = it->second;
+  char* end = nullptr;
+  const long long v = std::strtoll(version.c_str(), &end, 10);
+  if (end == version.c_str() || *end != '\0' || v <= 0) {
+    return InvalidArgument("model version '" + version + "' is not a positive integer");
+  }
+  auto it = slot.serving.find(v);
+  if (it != slot.serving.end()) return it->second;
+  for (int64_t u : slot.unserved) {
+    if (u == v) {
+      return NotFound("model '" + name + "' version " + version +
+                      " is not served (outside its version_policy)");
+    }
+  }
+  return NotFound("model '" + name + "' has no version " + version);
+}
+
+StatusOr<ModelTarget> InferenceCore::Find(const std::string& name, const std::string& version,
+                                          const std::string& route_key) const {
+  MutexLock lock(mu_);
+  auto it = models_.find(name);
+  if (it == models_.end()) return NotFound("unknown model '" + name + "'");
+  auto served = Route(name, *it->second, version, route_key);
+  if (!served.ok()) return served.status();
+  ModelTarget r;
+  r.config = &(*served)->config;
+  r.hold = *served;
+  r.version = (*served)->version;
+  r.fingerprint = (*served)->fingerprint;
+  r.metrics = (*served)->metrics;
+  for (const auto& [v, s] : it->second->serving) r.versions.push_back(v);
   return r;
 }
 
 size_t InferenceCore::WorkerProcesses() const {
+  MutexLock lock(mu_);
   size_t n = 0;
-  for (const auto& [name, m] : models_) {
-    for (const auto& [v, pool] : m->pools) n += pool->worker_count();
+  for (const auto& served : live_) {
+    if (served->pool) n += served->pool->worker_count();
   }
   return n;
 }
 
+namespace {
+
+// The state a version shows in the index and in modelgate_model_state.
+std::string StateOf(const ServedVersion& served) {
+  switch (served.phase.load()) {
+    case ServedVersion::Phase::kLoading:
+      return "LOADING";
+    case ServedVersion::Phase::kDraining:
+      return "DRAINING";
+    case ServedVersion::Phase::kServing:
+      break;
+  }
+  return served.pool && served.pool->ready() ? "READY" : "UNAVAILABLE";
+}
+
+// Which state a (model, version) reports when several generations are live:
+// the serving one, else a loading one, else a draining one.
+int StateRank(const std::string& state) {
+  if (state == "READY" || state == "UNAVAILABLE") return 3;
+  if (state == "LOADING") return 2;
+  return 1;
+}
+
+}  // namespace
+
 std::vector<PoolSnapshot> InferenceCore::Snapshot() {
-  std::vector<PoolSnapshot> out;
-  for (auto& [name, m] : models_) {
-    for (auto& [v, pool] : m->pools) {
-      PoolSnapshot s;
+  std::map<std::pair<std::string, int64_t>, PoolSnapshot> merged;
+  MutexLock lock(mu_);
+  for (const auto& served : live_) {
+    if (!served->pool) continue;
+    const ModelPool& pool = *served->pool;
+    PoolSnapshot& s = merged[{served->model, served->version}];
+    s.model = served->model;
+    s.version = std::to_string(served->version);
+    s.queue_depth += pool.queue_depth();
+    s.inflight += pool.queue_depth() + pool.running();
+    const auto states = pool.WorkerStates();
+    for (size_t i = 0; i < states.size(); ++i) s.workers[i] += states[i];
+    s.worker_memory_bytes += pool.WorkerRssBytes();
+    for (int pid : pool.WorkerPids()) s.worker_pids.push_back(pid);
+    if (!served->fingerprint.empty()) s.fingerprints.push_back(served->fingerprint);
+    const std::string state = StateOf(*served);
+    if (s.state.empty() || StateRank(state) > StateRank(s.state)) {
+      s.state = state;
+      s.worker_slots = pool.config().workers;
+      s.breaker_state = static_cast<int>(served->pool->breaker_state());
+    }
+  }
+  for (const auto& [name, slot] : models_) {
+    for (int64_t v : slot->unloaded) {
+      PoolSnapshot& s = merged[{name, v}];
+      if (!s.state.empty()) continue;
       s.model = name;
       s.version = std::to_string(v);
-      s.queue_depth = pool->queue_depth();
-      s.inflight = pool->queue_depth() + pool->running();
-      s.workers = pool->WorkerStates();
-      s.breaker_state = static_cast<int>(pool->breaker_state());
-      s.worker_memory_bytes = pool->WorkerRssBytes();
-      s.worker_pids = pool->WorkerPids();
-      s.worker_slots = pool->config().workers;
-      out.push_back(std::move(s));
+      s.state = "UNLOADED";
     }
+  }
+  std::vector<PoolSnapshot> out;
+  out.reserve(merged.size());
+  for (auto& [key, s] : merged) {
+    std::sort(s.fingerprints.begin(), s.fingerprints.end());
+    s.fingerprints.erase(std::unique(s.fingerprints.begin(), s.fingerprints.end()),
+                         s.fingerprints.end());
+    out.push_back(std::move(s));
   }
   return out;
 }
 
-ModelPool& InferenceCore::PoolOf(const ModelTarget& target) const {
-  return *models_.at(target.config->name)->pools.at(target.version);
+bool InferenceCore::ModelReady(const ModelTarget& target) const {
+  ServedPtr served = Served(target);
+  MutexLock lock(mu_);
+  return served && served->pool && served->phase == ServedVersion::Phase::kServing &&
+         served->pool->ready();
 }
 
-bool InferenceCore::ModelReady(const ModelTarget& target) const { return PoolOf(target).ready(); }
-
 std::string InferenceCore::NotReadyReason(const ModelTarget& target) const {
-  std::string e = PoolOf(target).load_error();
+  ServedPtr served = Served(target);
+  MutexLock lock(mu_);
+  if (!served || !served->pool) return "this version was replaced or unloaded";
+  std::string e = served->pool->load_error();
   return e.empty() ? "no worker is ready yet" : e;
 }
 
 bool InferenceCore::ServerReady() const {
   if (shutting_down_.load()) return false;
-  for (const auto& [name, m] : models_) {
-    if (!m->config.required) continue;
-    for (const auto& [v, pool] : m->pools) {
-      if (!pool->ready()) return false;
+  MutexLock lock(mu_);
+  for (const auto& [name, slot] : models_) {
+    if (!slot->required) continue;
+    for (const auto& [v, served] : slot->serving) {
+      if (!served->pool || !served->pool->ready()) return false;
     }
   }
   return true;
@@ -183,45 +317,36 @@ bool InferenceCore::ServerReady() const {
 
 std::vector<ModelStatus> InferenceCore::Index() const {
   std::vector<ModelStatus> out;
-  for (const auto& [name, m] : models_) {
-    for (const auto& [v, pool] : m->pools) {
-      out.push_back({name, v, pool->ready(), pool->ready() ? "" : pool->load_error()});
+  MutexLock lock(mu_);
+  for (const auto& served : live_) {
+    if (!served->pool) continue;
+    ModelStatus s{served->model, served->version, false, StateOf(*served), "", served->fingerprint};
+    s.ready = s.state == "READY";
+    if (s.state == "UNAVAILABLE") {
+      s.reason = served->pool->load_error();
+      if (s.reason.empty()) s.reason = "no worker is ready yet";
+    }
+    out.push_back(std::move(s));
+  }
+  for (const auto& [name, slot] : models_) {
+    for (int64_t v : slot->unloaded) {
+      out.push_back({name, v, false, "UNLOADED", "unloaded by request", ""});
     }
   }
+  std::sort(out.begin(), out.end(), [](const ModelStatus& a, const ModelStatus& b) {
+    return std::tie(a.name, a.version) < std::tie(b.name, b.version);
+  });
   return out;
 }
 
 std::vector<std::string> InferenceCore::ModelNames() const {
+  MutexLock lock(mu_);
   std::vector<std::string> out;
-  for (const auto& [name, m] : models_) out.push_back(name);
+  for (const auto& [name, slot] : models_) out.push_back(name);
   return out;
 }
 
 namespace {
-
-// The pool-side half of an InferHandle: set on the io thread once queued.
-class PoolHandle final : public InferHandle, public std::enable_shared_from_this<PoolHandle> {
- public:
-  explicit PoolHandle(asio::io_context& io) : io_(io) {}
-  void Cancel() override {
-    if (cancelled_.exchange(true)) return;
-    asio::post(io_, [self = shared_from_this()] {
-      if (self->pool_) self->pool_->Cancel(self->ticket_);
-    });
-  }
-  // io thread.
-  void Bind(ModelPool* pool, uint64_t ticket) {
-    pool_ = pool;
-    ticket_ = ticket;
-    if (cancelled_.load()) pool->Cancel(ticket);
-  }
-
- private:
-  asio::io_context& io_;
-  std::atomic<bool> cancelled_{false};
-  ModelPool* pool_ = nullptr;  // io thread only
-  uint64_t ticket_ = 0;
-};
 
 struct EffectiveDeadline {
   std::optional<SteadyTime> deadline;
@@ -251,17 +376,17 @@ EffectiveDeadline DeadlineFor(const ModelConfig& c, std::optional<SteadyTime> cl
 }  // namespace
 
 std::shared_ptr<InferHandle> InferenceCore::Infer(InferRequest request, InferCallback done) {
-  auto found = Find(request.model, request.version);
+  auto found = Find(request.model, request.version, request.route_key);
   if (!found.ok()) {
     asio::post(io_, [done = std::move(done), s = found.status()] { done(s); });
-    return std::make_shared<PoolHandle>(io_);
+    return std::make_shared<CorePoolHandle>(io_);
   }
   return Infer(*found, std::move(request), std::move(done));
 }
 
 std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, InferRequest request,
                                                   InferCallback done) {
-  auto handle = std::make_shared<PoolHandle>(io_);
+  auto handle = std::make_shared<CorePoolHandle>(io_);
   Status s = ValidateInputs(*target.config, request.inputs);
   if (s.ok()) s = ValidateRequestedOutputs(*target.config, request.requested_outputs);
   if (s.ok() && shutting_down_.load()) {
@@ -280,16 +405,50 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, Inf
     asio::post(io_, [done = std::move(done), s] { done(s); });
     return handle;
   }
-  ModelPool* pool = &PoolOf(target);
+  auto p = std::make_unique<Pending>();
+  p->handle = handle;
+  p->request = std::move(request);
+  p->done = std::move(done);
+  // Pools live on the io thread; cross to it once.
+  asio::post(io_, [this, served = Served(target), p = std::move(p)]() mutable {
+    Submit(std::move(served), std::move(p));
+  });
+  return handle;
+}
+
+void InferenceCore::Submit(ServedPtr served, std::unique_ptr<Pending> p) {
+  if (!served->pool || !served->pool->accepting()) {
+    // Routed before a load or unload switched and the version drained: the
+    // request goes where it would go now, checked against that config.
+    StatusOr<ModelTarget> now = Find(p->request.model, p->request.version, p->request.route_key);
+    Status s = now.ok() ? ValidateInputs(*now->config, p->request.inputs) : now.status();
+    if (s.ok()) s = ValidateRequestedOutputs(*now->config, p->request.requested_outputs);
+    if (s.ok() && Served(*now) != served) {
+      served = Served(*now);
+    } else if (!s.ok()) {
+      ReleaseInflight();
+      p->done(s);
+      return;
+    }
+    // Still this version (stopping for shutdown): its pool answers 503.
+    if (!served->pool) {
+      ReleaseInflight();
+      p->done(Unavailable("model '" + served->model + "' version " +
+                          std::to_string(served->version) + " was unloaded")
+                  .WithRetryAfter(kRetryAfterSeconds));
+      return;
+    }
+  }
+  ModelPool* pool = served->pool.get();
   PoolRequest pr;
-  const EffectiveDeadline deadline = DeadlineFor(*target.config, request.deadline, time_.Now());
+  const EffectiveDeadline deadline = DeadlineFor(served->config, p->request.deadline, time_.Now());
   pr.deadline = deadline.deadline;
   pr.client_shortened_deadline = deadline.client_shortened;
-  pr.request_id = request.id;
-  pr.inputs = std::move(request.inputs);
-  pr.done = [this, pool, id = std::move(request.id), model = std::move(request.model),
-             outputs = std::move(request.requested_outputs),
-             done = std::move(done)](StatusOr<std::vector<Tensor>> result) mutable {
+  pr.request_id = p->request.id;
+  pr.inputs = std::move(p->request.inputs);
+  pr.done = [this, served, id = std::move(p->request.id), model = std::move(p->request.model),
+             outputs = std::move(p->request.requested_outputs),
+             done = std::move(p->done)](StatusOr<std::vector<Tensor>> result) mutable {
     ReleaseInflight();
     if (!result.ok()) {
       done(result.status());
@@ -297,21 +456,17 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, Inf
     }
     InferResponse r;
     r.outputs = std::move(result).value();
-    Status s = ShapeOutputs(pool->config(), outputs, r.outputs);
+    Status s = ShapeOutputs(served->config, outputs, r.outputs);
     if (!s.ok()) {
       done(s);
       return;
     }
     r.model = std::move(model);
-    r.version = std::to_string(pool->version());
+    r.version = std::to_string(served->version);
     r.id = std::move(id);
     done(std::move(r));
   };
-  // Pools live on the io thread; cross to it once.
-  asio::post(io_, [pool, handle, pr = std::move(pr)]() mutable {
-    handle->Bind(pool, pool->Submit(std::move(pr)));
-  });
-  return handle;
+  p->handle->Bind(served, pool->Submit(std::move(pr)));
 }
 
 void InferenceCore::ReleaseInflight() {

@@ -1,16 +1,21 @@
 // InferenceCore: the models a daemon serves, behind the InferenceService
-// interface both front ends call. Owns every ModelPool; routes a request to a
-// model version, validates it, queues it, and answers through the callback.
+// interface both front ends call. Holds the live registry of served versions
+// (ServedVersion, each with its ModelPool); routes a request to a version
+// (by version, traffic weights or route key), validates it, queues it, and
+// answers through the callback. The model lifecycle (load as swap-and-drain,
+// unload, repository polling, SIGHUP rescans) is in model_lifecycle.cc.
 //
-// Threading: Infer(), Find(), Ready() and the metadata calls may be used from
-// any thread (the registry is immutable after construction; readiness is
-// atomic). Start(), Stop() and every pool operation run on the io thread.
-// NotifyWhenIdle / NotifyWhenStopped may be called from any thread; their
-// callbacks run on the io thread.
+// Threading: Find, Infer, the readiness and metadata calls, LoadModel,
+// UnloadModel and Rescan may be used from any thread (the registry is behind
+// mu_; pools are only touched on the io thread). Start(), Stop() and every
+// pool operation run on the io thread. NotifyWhenIdle / NotifyWhenStopped may
+// be called from any thread; their callbacks run on the io thread.
 #pragma once
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,15 +26,29 @@
 #include "backend/process/worker_command.h"
 #include "common/asio_time_source.h"
 #include "common/limits.h"
+#include "common/mutex.h"
 #include "modelgate/inference.h"
 #include "modelgate/inference_service.h"
 #include "modelgate/model_repository.h"
 #include "modelgate/worker.h"
 #include "observability/metrics.h"
+#include "server/served_version.h"
 
 namespace modelgate {
 
-class ModelPool;
+enum class ControlMode { kNone, kExplicit, kPoll };
+
+// Where models come from and how they may change while serving.
+struct LifecycleOptions {
+  ControlMode mode = ControlMode::kNone;
+  std::string repository;     // root scanned by loads and polls
+  std::string snapshot_root;  // where version snapshots go; empty: no snapshots
+  std::chrono::seconds poll_period{5};
+};
+
+// Copies every served version of `entry` under `snapshot_root` and points
+// VersionEntry::dir and ::fingerprint at the copy.
+Status SnapshotEntry(ModelEntry& entry, const std::string& snapshot_root);
 
 class InferenceCore final : public InferenceService {
  public:
@@ -37,12 +56,18 @@ class InferenceCore final : public InferenceService {
   // observer re-reads ModelReady / ServerReady.
   using ReadyObserver = std::function<void(const std::string& model)>;
 
-  // `metrics` may be null (tests); it must outlive the core.
+  // A replaced or unloaded version's idle workers get EOF, then SIGTERM
+  // after this, SIGKILL after twice this.
+  static constexpr std::chrono::seconds kDrainStopGrace{2};
+
+  // `models` were scanned (and snapshotted) by the caller. `metrics` may be
+  // null (tests); it must outlive the core.
   InferenceCore(boost::asio::io_context& io, RuntimeSettings runtime,
-                std::vector<ModelEntry> models, Metrics* metrics = nullptr);
+                std::vector<ModelEntry> models, Metrics* metrics = nullptr,
+                LifecycleOptions lifecycle = {});
   ~InferenceCore() override;
 
-  // Posts worker start-up onto the io thread.
+  // Posts worker start-up (and the first poll) onto the io thread.
   void Start();
   // On the io thread: answers queued requests with 503, stops workers.
   void Stop(std::chrono::milliseconds grace);
@@ -61,18 +86,24 @@ class InferenceCore final : public InferenceService {
   // State of every model version, for the metrics scrape. io thread only.
   std::vector<PoolSnapshot> Snapshot();
 
-  // Repository extension, io thread only: unload stops every version's
-  // workers (requests get 503 "unloaded"); load starts them again.
-  Status SetLoaded(const std::string& model, bool loaded) override;
+  void LoadModel(const std::string& model, std::optional<std::string> config_json,
+                 RepositoryDone done) override;
+  void UnloadModel(const std::string& model, RepositoryDone done) override;
+  // Applies what changed in the repository since the last scan (new,
+  // removed and changed models), as a poll does. Not in control mode none.
+  void Rescan();
+  ControlMode control_mode() const { return lifecycle_.mode; }
 
-  StatusOr<ModelTarget> Find(const std::string& model, const std::string& version) const override;
+  StatusOr<ModelTarget> Find(const std::string& model, const std::string& version,
+                             const std::string& route_key = {}) const override;
   // Infer for a model version a front end has already found.
   std::shared_ptr<InferHandle> Infer(const ModelTarget& target, InferRequest request,
                                      InferCallback done) override;
   bool ModelReady(const ModelTarget& target) const override;
   std::string NotReadyReason(const ModelTarget& target) const override;
 
-  // True while every required model has a ready worker (and not shutting down).
+  // True while every required, loaded model has a ready worker in each
+  // served version (and not shutting down).
   bool ServerReady() const override;
   // From now on readiness is false and new requests get 503. Any thread.
   void BeginShutdown() { shutting_down_.store(true); }
@@ -90,42 +121,97 @@ class InferenceCore final : public InferenceService {
   void NotifyWhenStopped(std::function<void()> stopped);
 
  private:
-  struct Model {
-    ModelConfig config;
-    // Forwards each worker's events to its pool, then lets the core re-check
-    // NotifyWhenStopped (one per version; declared first, so it outlives the
-    // pool and its workers).
-    std::map<int64_t, std::unique_ptr<Worker::Listener>> listeners;
-    std::map<int64_t, std::unique_ptr<ModelPool>> pools;
-    std::map<int64_t, ModelMetrics*> metrics;
+  // A model name's routing state. The routing fields are read under mu_
+  // from any thread and written under mu_ on the io thread.
+  struct ModelSlot {
+    std::map<int64_t, ServedPtr> serving;  // the versions requests go to
+    std::map<int64_t, int64_t> traffic;    // empty: the highest serving version
+    std::vector<int64_t> unserved;         // on disk, outside the version policy
+    std::vector<int64_t> unloaded;         // versions served before an unload
+    bool required = true;
+    // io thread only: the StatSignature of the model's directory at the last
+    // scan, so a poll reloads only what changed (a failed load too).
+    std::string signature;
   };
-  class WorkerEvents;
+  // A model directory as a load read it (off the io thread).
+  struct ScannedModel {
+    ModelEntry entry;
+    std::string signature;
+  };
+  // A load in progress for one model (io thread only).
+  struct LoadOp {
+    std::vector<RepositoryDone> waiters;
+    std::optional<ScannedModel> scanned;
+    std::map<int64_t, ServedPtr> next;  // the serving map after the switch
+    std::vector<ServedPtr> started;     // the new versions among them
+    size_t outstanding = 0;             // started versions not yet loaded
+    Status error;                       // the first failure
+  };
   struct Waiter {
     bool need_no_workers;  // NotifyWhenStopped; else NotifyWhenIdle
     std::function<void()> callback;
   };
+  // A request on its way to a pool (io thread).
+  struct Pending;
 
-  // The pool of a version Find returned.
-  ModelPool& PoolOf(const ModelTarget& target) const;
+  // Builds a version's pool (not started) and registers it as live.
+  ServedPtr MakeVersion(const std::string& model, const VersionEntry& v) REQUIRES(mu_);
+  // Resolves `version` (or the traffic split) within `slot`. Under mu_.
+  StatusOr<ServedPtr> Route(const std::string& model, const ModelSlot& slot,
+                            const std::string& version, const std::string& route_key) const
+      REQUIRES(mu_);
+  static ServedPtr Served(const ModelTarget& target);
+  // io thread: hands `p` to its version's pool, or to the version now
+  // serving in its place when that pool was replaced and drained.
+  void Submit(ServedPtr served, std::unique_ptr<Pending> p);
   // Ends a request's hold on the in-flight count. Any thread.
   void ReleaseInflight();
   // Runs the waiters whose condition holds. io thread.
   void RunWaiters();
 
+  // Lifecycle (model_lifecycle.cc), io thread.
+  void StartLoad(const std::string& model, std::optional<std::string> config_json);
+  void OnScanned(const std::string& model, StatusOr<ScannedModel> scanned);
+  void OnVersionLoaded(const std::string& model, const ServedPtr& served, const Status& status);
+  void SwitchTo(const std::string& model, LoadOp& op);
+  void FinishLoad(const std::string& model, const Status& status);
+  // Drains a version no longer routed to; `drained` runs once its pool is gone.
+  void Retire(const ServedPtr& served, std::function<void()> drained = {});
+  void DestroyPool(const ServedPtr& served);
+  void Unload(const std::string& model, bool forget, RepositoryDone done);
+  void OnRescanned(std::map<std::string, std::string> signatures);
+  void SchedulePoll();
+  void RecordLoad(const std::string& model, int64_t version, bool ok);
+
   boost::asio::io_context& io_;
   AsioTimeSource time_;  // pools, workers and deadlines; outlives the pools
   RuntimeSettings runtime_;
+  LifecycleOptions lifecycle_;
   ChildReaper reaper_;
-  std::map<std::string, std::unique_ptr<Model>> models_;
   ReadyObserver observer_;
   Metrics* metrics_;
   int64_t max_inflight_ = kDefaultMaxInflight;
   std::atomic<int64_t> inflight_{0};
   std::atomic<bool> shutting_down_{false};
-  std::vector<Waiter> waiters_;  // io thread only
+  mutable std::atomic<uint64_t> route_sequence_{0};
+
+  mutable Mutex mu_;
+  std::map<std::string, std::shared_ptr<ModelSlot>> models_ GUARDED_BY(mu_);
+  // Every version with a pool: loading, serving or draining.
+  std::vector<ServedPtr> live_ GUARDED_BY(mu_);
+
+  // io thread only.
+  std::map<std::string, std::unique_ptr<LoadOp>> loads_;
+  std::map<std::string, std::string> failed_signatures_;  // models with no slot
+  bool rescanning_ = false;
+  TimerPtr poll_timer_;
+  std::vector<Waiter> waiters_;
   // Whether waiters_ may be non-empty, so the hot path posts nothing
   // without a waiter.
   std::atomic<bool> has_waiters_{false};
+  // Scans and snapshots run here, off the io thread (they read and copy
+  // files). Declared last: joined first on destruction.
+  boost::asio::thread_pool files_{1};
 };
 
 }  // namespace modelgate

@@ -2,7 +2,10 @@
 
 #include <signal.h>
 
+#include <unistd.h>
+
 #include <boost/asio/post.hpp>
+#include <filesystem>
 
 #include "backend/process/child_reaper.h"
 #include "backend/process/worker_user.h"
@@ -27,6 +30,12 @@ using SteadyClock = std::chrono::steady_clock;
 Server::Server(DaemonOptions options)
     : options_(std::move(options)),
       tls_{options_.tls_cert, options_.tls_key, options_.tls_client_ca} {}
+
+Server::ScopedDir::~ScopedDir() {
+  if (path.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
 
 Server::~Server() {
   if (grpc_stop_.joinable()) grpc_stop_.join();
@@ -59,6 +68,7 @@ int Server::Start() {
     LogCritical("cannot read the model repository", {{"error", models.status().message()}});
     return kExitBadSetup;
   }
+  if (int code = SnapshotModels(*models); code != kExitOk) return code;
   stop_signals_.emplace(io_, SIGTERM, SIGINT);
   reload_signals_.emplace(io_, SIGHUP);
   if (int code = BuildServices(RuntimeFor(options_, *identity), std::move(models).value());
@@ -97,10 +107,35 @@ int Server::Start() {
   return kExitOk;
 }
 
+int Server::SnapshotModels(std::vector<ModelEntry>& models) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path root =
+      fs::temp_directory_path(ec) / ("modelgate-" + std::to_string(::getpid()) + "-snapshots");
+  fs::remove_all(root, ec);  // a dead daemon's, with our pid
+  snapshots_.path = root.string();
+  for (auto& model : models) {
+    if (Status s = SnapshotEntry(model, snapshots_.path); !s.ok()) {
+      LogCritical("cannot snapshot a model version",
+                  {{"model", model.config.name}, {"error", s.message()}});
+      return kExitBadSetup;
+    }
+  }
+  return kExitOk;
+}
+
 int Server::BuildServices(const RuntimeSettings& runtime, std::vector<ModelEntry> models) {
   metrics_ = std::make_unique<Metrics>();
   metrics_on_ = options_.metrics ? metrics_.get() : nullptr;
-  core_ = std::make_unique<InferenceCore>(io_, runtime, std::move(models), metrics_on_);
+  LifecycleOptions lifecycle;
+  lifecycle.mode = options_.model_control_mode == "poll"       ? ControlMode::kPoll
+                   : options_.model_control_mode == "explicit" ? ControlMode::kExplicit
+                                                               : ControlMode::kNone;
+  lifecycle.repository = options_.model_repository;
+  lifecycle.snapshot_root = snapshots_.path;
+  lifecycle.poll_period = std::chrono::seconds(options_.repository_poll_secs);
+  core_ = std::make_unique<InferenceCore>(io_, runtime, std::move(models), metrics_on_,
+                                          std::move(lifecycle));
   offload_ = std::make_unique<OffloadPool>(io_);
   api_ = std::make_unique<HttpApi>(*core_, core_->time(), metrics_on_, options_.access_log);
   // Security (README "Security"): bearer tokens for both front ends, CORS for
@@ -190,6 +225,14 @@ void Server::AwaitReload() {
       if (metrics_endpoint_) (void)metrics_endpoint_->ReloadTls();
     } else {
       LogInfo("SIGHUP: no TLS certificate to reload", {{"signal", SIGHUP}});
+    }
+    if (core_->control_mode() == ControlMode::kNone) {
+      LogInfo("SIGHUP: the model repository is not rescanned (--model-control-mode none)",
+              {{"signal", SIGHUP}});
+    } else {
+      LogInfo("SIGHUP: rescanning the model repository",
+              {{"signal", SIGHUP}, {"repository", options_.model_repository}});
+      core_->Rescan();
     }
     AwaitReload();
   });

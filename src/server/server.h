@@ -1,7 +1,8 @@
 // Server: the daemon once its options are parsed. Owns the io thread, the
 // InferenceCore, the REST, gRPC and metrics listeners, the bearer tokens and
 // the daemon's signals: SIGTERM and SIGINT end it (drain, then stop); SIGHUP
-// reloads the TLS certificates and the token file and never ends it.
+// reloads the TLS certificates and the token file, rescans the model
+// repository (control modes explicit and poll), and never ends it.
 //
 // Lifecycle: Start() -> AwaitStopSignal() -> Drain(deadline) -> Stop(); Run()
 // does all four with --shutdown-grace-seconds.
@@ -92,6 +93,8 @@ class Server {
 
  private:
   int BuildServices(const RuntimeSettings& runtime, std::vector<ModelEntry> models);
+  // Copies every served version under snapshots_ (immutable versions).
+  int SnapshotModels(std::vector<ModelEntry>& models);
   int EnableTls();
   int Listen();
   void AwaitReload();
@@ -99,8 +102,16 @@ class Server {
   template <typename F>
   void RunOnIo(F&& f);
 
+  // A directory removed with everything in it when the server goes (after
+  // the core: declared before it).
+  struct ScopedDir {
+    std::string path;
+    ~ScopedDir();
+  };
+
   DaemonOptions options_;
   TlsConfig tls_;
+  ScopedDir snapshots_;  // the version snapshots the workers load
   std::unique_ptr<WorkerHome> worker_home_;
   boost::asio::io_context io_{1};
   std::optional<boost::asio::signal_set> stop_signals_;

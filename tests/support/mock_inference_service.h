@@ -15,7 +15,8 @@ namespace modelgate::testing {
 
 class MockInferenceService : public InferenceService {
  public:
-  MOCK_METHOD(StatusOr<ModelTarget>, Find, (const std::string& model, const std::string& version),
+  MOCK_METHOD(StatusOr<ModelTarget>, Find,
+              (const std::string& model, const std::string& version, const std::string& route_key),
               (const, override));
   MOCK_METHOD(std::shared_ptr<InferHandle>, Infer,
               (const ModelTarget& target, InferRequest request, InferCallback done), (override));
@@ -26,7 +27,11 @@ class MockInferenceService : public InferenceService {
   MOCK_METHOD(bool, ServerReady, (), (const, override));
   MOCK_METHOD(std::vector<ModelStatus>, Index, (), (const, override));
   MOCK_METHOD(std::vector<std::string>, ModelNames, (), (const, override));
-  MOCK_METHOD(Status, SetLoaded, (const std::string& model, bool loaded), (override));
+  MOCK_METHOD(void, LoadModel,
+              (const std::string& model, std::optional<std::string> config_json,
+               RepositoryDone done),
+              (override));
+  MOCK_METHOD(void, UnloadModel, (const std::string& model, RepositoryDone done), (override));
 };
 
 class MockInferHandle : public InferHandle {

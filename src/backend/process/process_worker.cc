@@ -68,6 +68,7 @@ void ProcessWorker::Start() {
   for (const auto& arg : options_.spawn.argv) command += (command.empty() ? "" : " ") + arg;
   LogInfo("worker starting:", {{"model", options_.model},
                                {"version", options_.version},
+                               {"fingerprint", options_.fingerprint},
                                {"pid", pid_},
                                {"command", command}});
 

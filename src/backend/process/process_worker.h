@@ -26,8 +26,9 @@
 namespace modelgate {
 
 struct WorkerOptions {
-  std::string model;    // for logs and error messages
-  std::string version;  // for logs and error messages
+  std::string model;        // for logs and error messages
+  std::string version;      // for logs and error messages
+  std::string fingerprint;  // of the version's content, for the start log line
   SpawnOptions spawn;
   std::chrono::milliseconds startup_timeout{60000};
   // How long after the frame pipe closes before an unexiting process is killed.

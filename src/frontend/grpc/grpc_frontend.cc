@@ -222,7 +222,14 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
   if (request_id.empty()) request_id = NewRequestId();
   const bool raw = req->raw_input_contents_size() > 0;
 
-  auto found = service_.Find(req->model_name(), req->model_version());
+  // x-modelgate-route-key pins an unversioned request to one version of a
+  // traffic split; it is only hashed, never logged or echoed.
+  std::string route_key;
+  if (auto it = ctx->client_metadata().find("x-modelgate-route-key");
+      it != ctx->client_metadata().end()) {
+    route_key.assign(it->second.data(), std::min(it->second.size(), kMaxRouteKeyBytes));
+  }
+  auto found = service_.Find(req->model_name(), req->model_version(), route_key);
   ModelMetrics* metrics = found.ok() ? found->metrics : unknown_metrics_;
   auto finish = [this, reactor, ctx, start, request_id, metrics, model = req->model_name(),
                  version = found.ok() ? std::to_string(found->version) : req->model_version(),
@@ -271,6 +278,55 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
   reactor->SetHandle(found.ok() ? service_.Infer(*found, std::move(request), std::move(on_answer))
                                 : service_.Infer(std::move(request), std::move(on_answer)));
   reactor->Unref();
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::RepositoryIndex(
+    grpc::CallbackServerContext* ctx, const inference::RepositoryIndexRequest* req,
+    inference::RepositoryIndexResponse* resp) {
+  if (Status s = Authorize(*ctx, AuthScope::kAdmin); !s.ok()) return Done(ctx, ToGrpcStatus(s));
+  for (const auto& m : service_.Index()) {
+    if (req->ready() && !m.ready) continue;
+    auto* e = resp->add_models();
+    e->set_name(m.name);
+    e->set_version(std::to_string(m.version));
+    e->set_state(m.state.empty() ? (m.ready ? "READY" : "UNAVAILABLE") : m.state);
+    e->set_reason(BoundedErrorMessage(m.reason));
+  }
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::RepositoryModelLoad(
+    grpc::CallbackServerContext* ctx, const inference::RepositoryModelLoadRequest* req,
+    inference::RepositoryModelLoadResponse*) {
+  if (Status s = Authorize(*ctx, AuthScope::kAdmin); !s.ok()) return Done(ctx, ToGrpcStatus(s));
+  std::optional<std::string> config;
+  for (const auto& [name, p] : req->parameters()) {
+    if (name != "config") {
+      return Done(ctx,
+                  ToGrpcStatus(InvalidArgument("load request: parameter '" + name.substr(0, 64) +
+                                               "' is not supported (only 'config')")));
+    }
+    if (p.parameter_choice_case() != inference::ModelRepositoryParameter::kStringParam) {
+      return Done(ctx, ToGrpcStatus(InvalidArgument(
+                           "load request: parameter 'config' must be a string_param holding "
+                           "the model's config JSON")));
+    }
+    config = p.string_param();
+  }
+  auto* reactor = ctx->DefaultReactor();
+  service_.LoadModel(req->model_name(), std::move(config),
+                     [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::RepositoryModelUnload(
+    grpc::CallbackServerContext* ctx, const inference::RepositoryModelUnloadRequest* req,
+    inference::RepositoryModelUnloadResponse*) {
+  if (Status s = Authorize(*ctx, AuthScope::kAdmin); !s.ok()) return Done(ctx, ToGrpcStatus(s));
+  auto* reactor = ctx->DefaultReactor();
+  service_.UnloadModel(req->model_name(),
+                       [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
   return reactor;
 }
 

@@ -224,24 +224,40 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
       for (const auto& m : service_.Index()) {
         json e = {{"name", m.name},
                   {"version", std::to_string(m.version)},
-                  {"state", m.ready ? "READY" : "UNAVAILABLE"}};
-        if (!m.ready) e["reason"] = m.reason.empty() ? "no worker is ready yet" : m.reason;
+                  {"state", m.state.empty() ? (m.ready ? "READY" : "UNAVAILABLE") : m.state}};
+        if (!m.ready && !m.reason.empty()) e["reason"] = m.reason;
+        if (!m.fingerprint.empty()) e["fingerprint"] = m.fingerprint;
         index.push_back(std::move(e));
       }
       respond(Json(200, index.dump(-1, ' ', false, json::error_handler_t::replace)));
       return {};
     }
-    case HttpRoute::kRepositoryLoad:
-    case HttpRoute::kRepositoryUnload: {
-      Status s = service_.SetLoaded(route.model, route.kind == HttpRoute::kRepositoryLoad);
-      respond(s.ok() ? Json(200, "{}") : Error(s));
+    case HttpRoute::kRepositoryLoad: {
+      auto config = ParseRepositoryLoadRequest(request.body());
+      if (!config.ok()) {
+        respond(Error(config.status()));
+        return {};
+      }
+      service_.LoadModel(route.model, std::move(config).value(),
+                         [respond = std::move(respond)](const Status& s) {
+                           respond(s.ok() ? Json(200, "{}") : Error(s));
+                         });
       return {};
     }
+    case HttpRoute::kRepositoryUnload:
+      service_.UnloadModel(route.model, [respond = std::move(respond)](const Status& s) {
+        respond(s.ok() ? Json(200, "{}") : Error(s));
+      });
+      return {};
     default:
       break;
   }
 
-  auto found = service_.Find(route.model, route.version);
+  // x-modelgate-route-key pins an unversioned request to one version of a
+  // traffic split; it is only hashed, never logged or echoed.
+  const auto route_key = request["x-modelgate-route-key"];
+  auto found = service_.Find(route.model, route.version,
+                             std::string(route_key.substr(0, kMaxRouteKeyBytes)));
   if (!found.ok()) {
     if ((route.kind == HttpRoute::kInfer || route.kind == HttpRoute::kV1Predict) &&
         unknown_metrics_) {

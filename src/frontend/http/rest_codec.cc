@@ -72,6 +72,42 @@ StatusOr<json> ParseBody(std::string_view body) {
   return j;
 }
 
+}  // namespace
+
+StatusOr<std::optional<std::string>> ParseRepositoryLoadRequest(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return std::optional<std::string>();
+  }
+  auto j = ParseBody(body);
+  if (!j.ok()) return j.status();
+  std::optional<std::string> config;
+  for (const auto& [key, value] : j->items()) {
+    if (key != "parameters") {
+      return InvalidArgument("load request: unknown key '" + key.substr(0, 64) +
+                             "' (expected \"parameters\")");
+    }
+    if (!value.is_object()) return InvalidArgument("load request: 'parameters' must be an object");
+    for (const auto& [name, p] : value.items()) {
+      if (name != "config") {
+        return InvalidArgument("load request: parameter '" + name.substr(0, 64) +
+                               "' is not supported (only 'config')");
+      }
+      if (!p.is_string()) {
+        return InvalidArgument(
+            "load request: parameter 'config' must be a string holding the model's config "
+            "JSON");
+      }
+      if (Status s = CheckJsonText(p.get_ref<const std::string&>()); !s.ok()) {
+        return InvalidArgument("load request: parameter 'config': " + s.message());
+      }
+      config = p.get<std::string>();
+    }
+  }
+  return std::optional<std::string>(std::move(config));
+}
+
+namespace {
+
 // parameters.timeout in microseconds, as Triton reads it. Huge values are
 // clamped by DeadlineAfter (they mean "no client deadline"), never wrapped.
 StatusOr<SteadyTime> TimeoutDeadline(const json& timeout, SteadyTime now) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,12 @@ StatusOr<InferRequest> ParseV2InferRequest(std::string_view body, SteadyTime now
 // INTERNAL (naming model and output) for an output the worker got wrong,
 // a BYTES element that is not UTF-8, or a body over kMaxJsonResponseBytes.
 StatusOr<std::string> EncodeV2InferResponse(const InferResponse& response);
+
+// The repository load body, Triton's shape: empty, or {"parameters":
+// {"config": "<a config.json as a JSON string>"}}. Returns the config text
+// (checked for depth and NULs, not yet for keys), nullopt without one. Other
+// parameters are refused by name, never ignored.
+StatusOr<std::optional<std::string>> ParseRepositoryLoadRequest(std::string_view body);
 
 // {"instances": [row, ...]}: a row is an object keyed by input name, or (for a
 // model with one input) that input's row, or (for a model whose inputs are

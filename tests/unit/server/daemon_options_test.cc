@@ -196,5 +196,26 @@ TEST(DaemonOptionsTest, ParseFailsWithExitCode2OnABadSecurityFlag) {
   EXPECT_EQ(ok->host, "0.0.0.0");
 }
 
+TEST(DaemonOptionsTest, ModelControlModeDefaultsToNoneAndIsChecked) {
+  int code = -1;
+  auto o = Parse({}, &code);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->model_control_mode, "none");
+  EXPECT_EQ(o->repository_poll_secs, 5);
+  EXPECT_TRUE(ValidateDaemonOptions(*o).ok());
+
+  o->model_control_mode = "reload";
+  Status s = ValidateDaemonOptions(*o);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--model-control-mode 'reload'"), std::string::npos) << s.message();
+
+  o->model_control_mode = "poll";
+  o->repository_poll_secs = 0;
+  s = ValidateDaemonOptions(*o);
+  EXPECT_NE(s.message().find("--repository-poll-secs 0"), std::string::npos) << s.message();
+  o->repository_poll_secs = 1;
+  EXPECT_TRUE(ValidateDaemonOptions(*o).ok());
+}
+
 }  // namespace
 }  // namespace modelgate

@@ -53,8 +53,8 @@ class FakeAuthenticator : public Authenticator {
 class GrpcFrontendTest : public ::testing::Test {
  protected:
   GrpcFrontendTest() : config_(testing::TestModelConfig()) {
-    ON_CALL(service_, Find(_, _)).WillByDefault(Return(StatusOr<ModelTarget>(NotFound("none"))));
-    ON_CALL(service_, Find("m", _)).WillByDefault(Return(testing::TestTarget(config_)));
+    ON_CALL(service_, Find(_, _, _)).WillByDefault(Return(StatusOr<ModelTarget>(NotFound("none"))));
+    ON_CALL(service_, Find("m", _, _)).WillByDefault(Return(testing::TestTarget(config_)));
     ON_CALL(service_, ModelNames()).WillByDefault(Return(std::vector<std::string>{"m"}));
   }
 
@@ -287,6 +287,78 @@ TEST_F(GrpcFrontendTest, BearerTokensGuardInferButNotLiveness) {
   live_ctx.set_deadline(std::chrono::system_clock::now() + kWait);
   inference::ServerLiveResponse live;
   EXPECT_TRUE(stub_->ServerLive(&live_ctx, {}, &live).ok());
+}
+
+}  // namespace
+}  // namespace modelgate
+
+namespace modelgate {
+namespace {
+
+TEST_F(GrpcFrontendTest, RepositoryLoadPassesTheConfigAndAnswersWithTheOutcome) {
+  EXPECT_CALL(service_, LoadModel("m", std::optional<std::string>(R"({"workers": 2})"), _))
+      .WillOnce([](const std::string&, std::optional<std::string>, RepositoryDone done) {
+        done(Internal("model 'm' version 1 failed to load: boom"));
+      });
+  inference::RepositoryModelLoadRequest req;
+  req.set_model_name("m");
+  (*req.mutable_parameters())["config"].set_string_param(R"({"workers": 2})");
+  inference::RepositoryModelLoadResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + kWait);
+  grpc::Status s = stub_->RepositoryModelLoad(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_NE(s.error_message().find("boom"), std::string::npos);
+
+  EXPECT_CALL(service_, UnloadModel("m", _)).WillOnce([](const std::string&, RepositoryDone done) {
+    done(Status::Ok());
+  });
+  inference::RepositoryModelUnloadRequest unload;
+  unload.set_model_name("m");
+  inference::RepositoryModelUnloadResponse unloaded;
+  grpc::ClientContext ctx2;
+  ctx2.set_deadline(std::chrono::system_clock::now() + kWait);
+  EXPECT_TRUE(stub_->RepositoryModelUnload(&ctx2, unload, &unloaded).ok());
+}
+
+TEST_F(GrpcFrontendTest, RepositoryLoadRefusesUnknownOrMistypedParameters) {
+  EXPECT_CALL(service_, LoadModel(_, _, _)).Times(0);
+  for (int i = 0; i < 2; ++i) {
+    inference::RepositoryModelLoadRequest req;
+    req.set_model_name("m");
+    if (i == 0) {
+      (*req.mutable_parameters())["config"].set_int64_param(3);
+    } else {
+      (*req.mutable_parameters())["file:1/model.py"].set_bytes_param("x");
+    }
+    inference::RepositoryModelLoadResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + kWait);
+    grpc::Status s = stub_->RepositoryModelLoad(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(s.error_message().find(i == 0 ? "string_param" : "not supported"), std::string::npos)
+        << s.error_message();
+  }
+}
+
+TEST_F(GrpcFrontendTest, RepositoryIndexListsStatesAndFiltersReady) {
+  EXPECT_CALL(service_, Index())
+      .Times(2)
+      .WillRepeatedly(Return(std::vector<ModelStatus>{{"m", 1, true, "READY", "", "abc"},
+                                                      {"m", 2, false, "LOADING", "", "def"}}));
+  for (bool ready_only : {false, true}) {
+    inference::RepositoryIndexRequest req;
+    req.set_ready(ready_only);
+    inference::RepositoryIndexResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + kWait);
+    ASSERT_TRUE(stub_->RepositoryIndex(&ctx, req, &resp).ok());
+    ASSERT_EQ(resp.models_size(), ready_only ? 1 : 2);
+    EXPECT_EQ(resp.models(0).state(), "READY");
+    if (!ready_only) {
+      EXPECT_EQ(resp.models(1).state(), "LOADING");
+    }
+  }
 }
 
 }  // namespace

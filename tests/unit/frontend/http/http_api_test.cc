@@ -66,8 +66,8 @@ class FakeAuthenticator : public Authenticator {
 class HttpApiTest : public ::testing::Test {
  protected:
   HttpApiTest() : config_(testing::TestModelConfig()), api_(service_, time_, &metrics_, false) {
-    ON_CALL(service_, Find(_, _)).WillByDefault(Return(StatusOr<ModelTarget>(NotFound("none"))));
-    ON_CALL(service_, Find("m", _)).WillByDefault(Return(testing::TestTarget(config_)));
+    ON_CALL(service_, Find(_, _, _)).WillByDefault(Return(StatusOr<ModelTarget>(NotFound("none"))));
+    ON_CALL(service_, Find("m", _, _)).WillByDefault(Return(testing::TestTarget(config_)));
     ON_CALL(service_, Index()).WillByDefault(Return(std::vector<ModelStatus>{}));
   }
 
@@ -134,7 +134,7 @@ TEST_F(HttpApiTest, UnknownRouteIs404AndWrongMethodIs405WithAllow) {
 }
 
 TEST_F(HttpApiTest, ModelMetadataComesFromTheTargetConfig) {
-  EXPECT_CALL(service_, Find("m", "1"));
+  EXPECT_CALL(service_, Find("m", "1", _));
   HttpResponse res = HandleNow(Request(http::verb::get, "/v2/models/m/versions/1"));
   ASSERT_EQ(res.result_int(), 200);
   json body = json::parse(res.body());
@@ -146,7 +146,7 @@ TEST_F(HttpApiTest, ModelMetadataComesFromTheTargetConfig) {
 
 TEST_F(HttpApiTest, FindErrorsMapToTheirStatuses) {
   EXPECT_EQ(HandleNow(Request(http::verb::get, "/v2/models/other")).result_int(), 404);
-  EXPECT_CALL(service_, Find("m", "x"))
+  EXPECT_CALL(service_, Find("m", "x", _))
       .WillOnce(Return(StatusOr<ModelTarget>(InvalidArgument("not a number"))));
   EXPECT_EQ(HandleNow(Request(http::verb::get, "/v2/models/m/versions/x/ready")).result_int(), 400);
 }
@@ -166,18 +166,59 @@ TEST_F(HttpApiTest, ModelNotReadyIs503WithTheReasonButV1StatusIs200) {
 
 TEST_F(HttpApiTest, RepositoryIndexLoadAndUnload) {
   EXPECT_CALL(service_, Index())
-      .WillOnce(Return(std::vector<ModelStatus>{{"m", 1, true, ""}, {"n", 3, false, "crashed"}}));
+      .WillOnce(Return(std::vector<ModelStatus>{{"m", 1, true, "READY", "", "abc"},
+                                                {"n", 3, false, "UNAVAILABLE", "crashed", ""},
+                                                {"n", 4, false, "DRAINING", "", "def"}}));
   HttpResponse index = HandleNow(Request(http::verb::post, "/v2/repository/index"));
   ASSERT_EQ(index.result_int(), 200);
-  EXPECT_EQ(json::parse(index.body()), json::parse(R"([{"name":"m","version":"1","state":"READY"},
-                           {"name":"n","version":"3","state":"UNAVAILABLE","reason":"crashed"}])"));
+  EXPECT_EQ(json::parse(index.body()),
+            json::parse(R"([{"name":"m","version":"1","state":"READY","fingerprint":"abc"},
+                           {"name":"n","version":"3","state":"UNAVAILABLE","reason":"crashed"},
+                           {"name":"n","version":"4","state":"DRAINING","fingerprint":"def"}])"));
 
-  EXPECT_CALL(service_, SetLoaded("m", false)).WillOnce(Return(Status::Ok()));
+  EXPECT_CALL(service_, UnloadModel("m", _)).WillOnce([](const std::string&, RepositoryDone done) {
+    done(Status::Ok());
+  });
   EXPECT_EQ(HandleNow(Request(http::verb::post, "/v2/repository/models/m/unload")).result_int(),
             200);
-  EXPECT_CALL(service_, SetLoaded("zz", true)).WillOnce(Return(NotFound("unknown model 'zz'")));
+  EXPECT_CALL(service_, LoadModel("zz", std::optional<std::string>(), _))
+      .WillOnce([](const std::string&, std::optional<std::string>, RepositoryDone done) {
+        done(NotFound("unknown model 'zz'"));
+      });
   EXPECT_EQ(HandleNow(Request(http::verb::post, "/v2/repository/models/zz/load")).result_int(),
             404);
+}
+
+TEST_F(HttpApiTest, ALoadAnswersOnlyWhenTheServiceHasDecided) {
+  RepositoryDone pending;
+  EXPECT_CALL(service_, LoadModel("m", std::optional<std::string>(R"({"workers": 2})"), _))
+      .WillOnce([&](const std::string&, std::optional<std::string>, RepositoryDone done) {
+        pending = std::move(done);
+      });
+  Handle(Request(http::verb::post, "/v2/repository/models/m/load",
+                 R"({"parameters": {"config": "{\"workers\": 2}"}})"));
+  EXPECT_TRUE(responses_.empty());
+  ASSERT_TRUE(pending);
+  pending(Internal("model 'm' version 2 failed to load: boom"));
+  ASSERT_EQ(responses_.size(), 1u);
+  EXPECT_EQ(responses_[0].result_int(), 500);
+  EXPECT_NE(responses_[0].body().find("boom"), std::string::npos);
+}
+
+TEST_F(HttpApiTest, ABadLoadBodyIsRefusedNamingWhatIsWrong) {
+  EXPECT_CALL(service_, LoadModel(_, _, _)).Times(0);
+  for (
+      const auto& [body, expected] : std::vector<std::pair<std::string, std::string>>{
+          {"{not json", "malformed JSON"},
+          {R"({"parameters": {"config": 3}})", "must be a string"},
+          {R"({"parameters": {"file:1/model.py": "x"}})", "not supported"},
+          {R"({"params": {}})", "unknown key 'params'"},
+          {R"({"parameters": {"config": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}})",
+           "nested deeper"}}) {
+    HttpResponse res = HandleNow(Request(http::verb::post, "/v2/repository/models/m/load", body));
+    EXPECT_EQ(res.result_int(), 400) << body;
+    EXPECT_NE(res.body().find(expected), std::string::npos) << res.body();
+  }
 }
 
 TEST_F(HttpApiTest, ATimeoutParameterIsADeadlineCountedFromTheTimeSource) {
@@ -198,7 +239,7 @@ TEST_F(HttpApiTest, ATimeoutParameterIsADeadlineCountedFromTheTimeSource) {
 
 TEST_F(HttpApiTest, InferHandsTheParsedRequestToTheServiceAndAnswersOnlyWhenItAnswers) {
   HttpRequest req = Request(http::verb::post, "/v2/models/m/versions/2/infer", kInferBody);
-  EXPECT_CALL(service_, Find("m", "2"));
+  EXPECT_CALL(service_, Find("m", "2", _));
   EXPECT_CALL(service_, Infer(_, _, _))
       .WillOnce([this](const ModelTarget& t, InferRequest r, InferCallback done) {
         target_version_ = t.version;
@@ -326,7 +367,8 @@ TEST_F(HttpApiTest, BearerTokensGuardInferAndTheRepositoryButNotHealth) {
   FakeAuthenticator auth;
   api_.set_authenticator(&auth);
   EXPECT_CALL(service_, Infer(_, _, _)).Times(0);
-  EXPECT_CALL(service_, SetLoaded(_, _)).Times(0);
+  EXPECT_CALL(service_, LoadModel(_, _, _)).Times(0);
+  EXPECT_CALL(service_, UnloadModel(_, _)).Times(0);
 
   HttpResponse missing = HandleNow(Request(http::verb::post, "/v2/models/m/infer", kInferBody));
   EXPECT_EQ(missing.result_int(), 401);

@@ -1,0 +1,324 @@
+// InferenceCore's model lifecycle: load as swap-and-drain with rollback,
+// unload, and rescans of the repository (poll, SIGHUP). Everything here runs
+// on the io thread except the file work (scan, snapshot, signatures), which
+// runs on files_ and posts its result back.
+#include <boost/asio/post.hpp>
+
+#include "config/version_snapshot.h"
+#include "modelgate/log_event.h"
+#include "server/inference_core.h"
+
+namespace modelgate {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr const char* kControlModeNone =
+    "the model repository is fixed (--model-control-mode none): start the daemon with "
+    "--model-control-mode explicit or poll to load and unload models";
+constexpr size_t kMaxModelNameBytes = 255;
+
+// A model name from a URL names one directory under the repository, nothing
+// else.
+Status CheckModelName(const std::string& name) {
+  if (name.empty() || name.size() > kMaxModelNameBytes || name == "." || name == ".." ||
+      name[0] == '.' || name.find_first_of(std::string("/\\\0", 3)) != std::string::npos) {
+    return InvalidArgument("'" + name.substr(0, 64) + "' is not a model directory name");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SnapshotEntry(ModelEntry& entry, const std::string& snapshot_root) {
+  for (auto& [version, v] : entry.versions) {
+    auto snap = SnapshotVersion(entry.config.name, v, snapshot_root);
+    if (!snap.ok()) return snap.status();
+    v.dir = snap->dir;
+    v.fingerprint = snap->fingerprint;
+  }
+  return Status::Ok();
+}
+
+void InferenceCore::LoadModel(const std::string& model, std::optional<std::string> config_json,
+                              RepositoryDone done) {
+  asio::post(io_,
+             [this, model, config_json = std::move(config_json), done = std::move(done)]() mutable {
+               if (lifecycle_.mode == ControlMode::kNone)
+                 return done(InvalidArgument(kControlModeNone));
+               if (shutting_down_.load()) return done(Unavailable("the server is shutting down"));
+               if (Status s = CheckModelName(model); !s.ok()) return done(s);
+               auto& op = loads_[model];
+               const bool running = op != nullptr;
+               if (!running) op = std::make_unique<LoadOp>();
+               op->waiters.push_back(std::move(done));
+               // A load already running decides for this one too: no second set of workers.
+               if (!running) StartLoad(model, std::move(config_json));
+             });
+}
+
+void InferenceCore::StartLoad(const std::string& model, std::optional<std::string> config_json) {
+  LogInfo("model load", {{"model", model}, {"config_parameter", config_json.has_value()}});
+  asio::post(files_, [this, model, config_json = std::move(config_json)] {
+    ScannedModel scanned;
+    // The signature is taken first: an edit during the scan shows at the next poll.
+    scanned.signature = StatSignature(lifecycle_.repository + "/" + model);
+    auto entry = ScanModel(lifecycle_.repository, model, config_json);
+    StatusOr<ScannedModel> result = entry.status();
+    if (entry.ok()) {
+      scanned.entry = std::move(entry).value();
+      Status s = lifecycle_.snapshot_root.empty()
+                     ? Status::Ok()
+                     : SnapshotEntry(scanned.entry, lifecycle_.snapshot_root);
+      result = s.ok() ? StatusOr<ScannedModel>(std::move(scanned)) : StatusOr<ScannedModel>(s);
+    } else if (entry.status().code() != StatusCode::kNotFound) {
+      // Remember the failed content so a poll does not retry it unchanged.
+      std::string sig = scanned.signature;
+      asio::post(io_, [this, model, sig] { failed_signatures_[model] = sig; });
+    }
+    asio::post(io_, [this, model, result = std::move(result)]() mutable {
+      OnScanned(model, std::move(result));
+    });
+  });
+}
+
+void InferenceCore::OnScanned(const std::string& model, StatusOr<ScannedModel> scanned) {
+  LoadOp& op = *loads_.at(model);
+  if (!scanned.ok()) {
+    RecordLoad(model, 0, false);
+    return FinishLoad(model, scanned.status());
+  }
+  if (shutting_down_.load()) return FinishLoad(model, Unavailable("the server is shutting down"));
+  op.scanned = std::move(scanned).value();
+  std::map<int64_t, ServedPtr> current;
+  {
+    MutexLock lock(mu_);
+    if (auto it = models_.find(model); it != models_.end()) current = it->second->serving;
+  }
+  for (auto& [version, v] : op.scanned->entry.versions) {
+    auto it = current.find(version);
+    if (it != current.end() && !v.fingerprint.empty() && it->second->fingerprint == v.fingerprint) {
+      op.next[version] = it->second;  // unchanged: keeps its workers
+      continue;
+    }
+    ServedPtr served;
+    {
+      MutexLock lock(mu_);
+      served = MakeVersion(model, v);
+    }
+    op.next[version] = served;
+    op.started.push_back(served);
+  }
+  op.outstanding = op.started.size();
+  if (op.outstanding == 0) return SwitchTo(model, op);
+  for (const ServedPtr& served : op.started) {
+    served->pool->Start();
+    served->pool->NotifyWhenLoaded(
+        [this, model, served](Status s) { OnVersionLoaded(model, served, s); });
+  }
+}
+
+void InferenceCore::OnVersionLoaded(const std::string& model, const ServedPtr& served,
+                                    const Status& status) {
+  auto it = loads_.find(model);
+  if (it == loads_.end()) return;
+  LoadOp& op = *it->second;
+  if (!status.ok() && op.error.ok()) {
+    op.error = Internal("model '" + model + "' version " + std::to_string(served->version) +
+                        " failed to load: " + status.message());
+  }
+  RecordLoad(model, served->version, status.ok());
+  if (--op.outstanding > 0) return;
+  if (op.error.ok() && shutting_down_.load()) op.error = Unavailable("the server is shutting down");
+  if (op.error.ok()) return SwitchTo(model, op);
+  failed_signatures_[model] = op.scanned->signature;
+  // Roll back: the new workers go, the serving versions were never touched.
+  for (const ServedPtr& s : op.started) Retire(s);
+  FinishLoad(model, op.error);
+}
+
+void InferenceCore::SwitchTo(const std::string& model, LoadOp& op) {
+  const ModelEntry& entry = op.scanned->entry;
+  std::vector<ServedPtr> replaced;
+  {
+    MutexLock lock(mu_);
+    auto& slot = models_[model];
+    if (!slot) slot = std::make_shared<ModelSlot>();
+    for (auto& [v, served] : slot->serving) {
+      auto it = op.next.find(v);
+      if (it == op.next.end() || it->second != served) replaced.push_back(served);
+    }
+    for (auto& [v, served] : op.next) served->phase = ServedVersion::Phase::kServing;
+    slot->serving = op.next;
+    slot->traffic = entry.config.traffic;
+    slot->unserved = entry.unserved;
+    slot->unloaded.clear();
+    slot->required = entry.config.required;
+    slot->signature = op.scanned->signature;
+  }
+  failed_signatures_.erase(model);
+  for (const ServedPtr& served : replaced) Retire(served);
+  std::vector<std::string> versions;
+  for (const auto& [v, served] : op.next) {
+    versions.push_back(std::to_string(v) + ":" + served->fingerprint);
+  }
+  std::string joined;
+  for (const auto& v : versions) joined += (joined.empty() ? "" : ",") + v;
+  LogInfo("model switched", {{"model", model},
+                             {"versions", joined},
+                             {"started", op.started.size()},
+                             {"draining", replaced.size()}});
+  if (observer_) observer_(model);
+  FinishLoad(model, Status::Ok());
+}
+
+void InferenceCore::FinishLoad(const std::string& model, const Status& status) {
+  auto it = loads_.find(model);
+  if (it == loads_.end()) return;
+  std::vector<RepositoryDone> waiters = std::move(it->second->waiters);
+  loads_.erase(it);
+  if (!status.ok()) {
+    LogWarn("model load failed", {{"model", model}, {"error", status.message()}});
+  }
+  for (auto& done : waiters) done(status);
+}
+
+void InferenceCore::Retire(const ServedPtr& served, std::function<void()> drained) {
+  served->phase = ServedVersion::Phase::kDraining;
+  served->pool->Drain(std::chrono::duration_cast<std::chrono::milliseconds>(kDrainStopGrace),
+                      [this, served, drained = std::move(drained)]() mutable {
+                        // Not from inside the pool's own callback.
+                        asio::post(io_, [this, served, drained = std::move(drained)] {
+                          DestroyPool(served);
+                          if (drained) drained();
+                        });
+                      });
+}
+
+void InferenceCore::DestroyPool(const ServedPtr& served) {
+  std::unique_ptr<ModelPool> pool;
+  bool dir_in_use = false;
+  {
+    MutexLock lock(mu_);
+    std::erase(live_, served);
+    served->events->set_pool(nullptr);
+    pool = std::move(served->pool);
+    for (const auto& other : live_) dir_in_use = dir_in_use || other->dir == served->dir;
+  }
+  pool.reset();
+  if (!dir_in_use && !lifecycle_.snapshot_root.empty()) {
+    asio::post(files_, [dir = served->dir] { RemoveSnapshot(dir); });
+  }
+  LogInfo("model version drained", {{"model", served->model},
+                                    {"version", served->version},
+                                    {"fingerprint", served->fingerprint}});
+  if (observer_) observer_(served->model);
+  RunWaiters();
+}
+
+void InferenceCore::UnloadModel(const std::string& model, RepositoryDone done) {
+  asio::post(io_, [this, model, done = std::move(done)]() mutable {
+    if (lifecycle_.mode == ControlMode::kNone) return done(InvalidArgument(kControlModeNone));
+    Unload(model, false, std::move(done));
+  });
+}
+
+void InferenceCore::Unload(const std::string& model, bool forget, RepositoryDone done) {
+  std::vector<ServedPtr> retiring;
+  {
+    MutexLock lock(mu_);
+    auto it = models_.find(model);
+    if (it == models_.end()) {
+      if (done) done(NotFound("unknown model '" + model + "'"));
+      return;
+    }
+    ModelSlot& slot = *it->second;
+    for (auto& [v, served] : slot.serving) {
+      retiring.push_back(served);
+      slot.unloaded.push_back(v);
+    }
+    slot.serving.clear();
+    if (forget) models_.erase(it);
+  }
+  LogInfo("model unloaded", {{"model", model},
+                             {"draining", retiring.size()},
+                             {"reason", forget ? "directory removed" : "unload request"}});
+  if (observer_) observer_(model);
+  auto left = std::make_shared<size_t>(retiring.size());
+  auto finish = std::make_shared<RepositoryDone>(std::move(done));
+  if (retiring.empty()) {
+    if (*finish) (*finish)(Status::Ok());
+    return;
+  }
+  for (const ServedPtr& served : retiring) {
+    Retire(served, [left, finish] {
+      if (--*left == 0 && *finish) (*finish)(Status::Ok());
+    });
+  }
+}
+
+void InferenceCore::Rescan() {
+  asio::post(io_, [this] {
+    if (lifecycle_.mode == ControlMode::kNone || shutting_down_.load() || rescanning_) return;
+    rescanning_ = true;
+    asio::post(files_, [this] {
+      std::map<std::string, std::string> signatures;
+      auto names = ListModels(lifecycle_.repository);
+      if (!names.ok()) {
+        LogWarn("repository rescan failed", {{"error", names.status().message()}});
+      } else {
+        for (const auto& name : *names) {
+          signatures[name] = StatSignature(lifecycle_.repository + "/" + name);
+        }
+      }
+      asio::post(io_, [this, ok = names.ok(), signatures = std::move(signatures)]() mutable {
+        rescanning_ = false;
+        if (ok) OnRescanned(std::move(signatures));
+      });
+    });
+  });
+}
+
+void InferenceCore::OnRescanned(std::map<std::string, std::string> signatures) {
+  std::vector<std::string> load, remove;
+  {
+    MutexLock lock(mu_);
+    for (const auto& [name, sig] : signatures) {
+      if (loads_.count(name)) continue;
+      auto it = models_.find(name);
+      const bool served_as_is = it != models_.end() && it->second->signature == sig;
+      auto failed = failed_signatures_.find(name);
+      // A load that failed is not retried until the files change again.
+      const bool failed_as_is = failed != failed_signatures_.end() && failed->second == sig;
+      if (!served_as_is && !failed_as_is) load.push_back(name);
+    }
+    for (const auto& [name, slot] : models_) {
+      if (!signatures.count(name) && !loads_.count(name)) remove.push_back(name);
+    }
+  }
+  for (const auto& name : load) {
+    LogInfo("repository changed", {{"model", name}, {"action", "load"}});
+    LoadModel(name, std::nullopt, [](Status) {});
+  }
+  for (const auto& name : remove) {
+    LogInfo("repository changed", {{"model", name}, {"action", "remove"}});
+    Unload(name, true, {});
+  }
+}
+
+void InferenceCore::SchedulePoll() {
+  if (!poll_timer_) {
+    poll_timer_ = time_.CreateTimer([this] {
+      Rescan();
+      if (!shutting_down_.load()) poll_timer_->Enable(lifecycle_.poll_period);
+    });
+  }
+  poll_timer_->Enable(lifecycle_.poll_period);
+}
+
+void InferenceCore::RecordLoad(const std::string& model, int64_t version, bool ok) {
+  if (metrics_) metrics_->RecordModelLoad(model, version > 0 ? std::to_string(version) : "", ok);
+}
+
+}  // namespace modelgate
