@@ -146,6 +146,10 @@ void InferenceCore::Start() {
 
 void InferenceCore::Stop(std::chrono::milliseconds grace) {
   if (poll_timer_) poll_timer_->Disable();
+  // Loads in progress are answered now; their new pools stop with the rest.
+  std::vector<std::string> loading;
+  for (const auto& [name, op] : loads_) loading.push_back(name);
+  for (const auto& name : loading) FinishLoad(name, Unavailable("the server is shutting down"));
   std::vector<ServedPtr> all;
   {
     MutexLock lock(mu_);

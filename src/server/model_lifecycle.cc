@@ -84,9 +84,12 @@ void InferenceCore::StartLoad(const std::string& model, std::optional<std::strin
 }
 
 void InferenceCore::OnScanned(const std::string& model, StatusOr<ScannedModel> scanned) {
-  LoadOp& op = *loads_.at(model);
+  auto found = loads_.find(model);
+  if (found == loads_.end()) return;  // answered by Stop()
+  LoadOp& op = *found->second;
   if (!scanned.ok()) {
-    RecordLoad(model, 0, false);
+    // Not for a name with no directory: clients cannot grow the label set.
+    if (scanned.status().code() != StatusCode::kNotFound) RecordLoad(model, 0, false);
     return FinishLoad(model, scanned.status());
   }
   if (shutting_down_.load()) return FinishLoad(model, Unavailable("the server is shutting down"));

@@ -122,11 +122,18 @@ void GrpcFrontend::UpdateHealth() {
   if (!server_) return;
   auto* health = server_->GetHealthCheckService();
   if (!health) return;
+  MutexLock lock(health_mu_);
   health->SetServingStatus("", service_.ServerReady());
+  std::set<std::string> names;
   for (const auto& name : service_.ModelNames()) {
     auto found = service_.Find(name, "");
     health->SetServingStatus(name, found.ok() && service_.ModelReady(*found));
+    names.insert(name);
   }
+  for (const auto& gone : health_names_) {
+    if (!names.count(gone)) health->SetServingStatus(gone, false);
+  }
+  health_names_ = std::move(names);
   // The KServe service name itself answers like the overall status.
   health->SetServingStatus("inference.GRPCInferenceService", service_.ServerReady());
   // Liveness for native gRPC probes: the daemon answers, whatever the models do.

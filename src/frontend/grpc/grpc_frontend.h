@@ -7,8 +7,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <set>
 #include <string>
 
+#include "common/mutex.h"
 #include "grpc_predict_v2.grpc.pb.h"
 #include "modelgate/authenticator.h"
 #include "modelgate/inference_service.h"
@@ -94,6 +96,10 @@ class GrpcFrontend final : public inference::GRPCInferenceService::CallbackServi
   ModelMetrics* unknown_metrics_;  // requests naming no known model
   bool access_log_;
   std::unique_ptr<grpc::Server> server_;
+  Mutex health_mu_;
+  // Model names given a health status: a model removed from the repository
+  // goes NOT_SERVING instead of keeping its last status.
+  std::set<std::string> health_names_ GUARDED_BY(health_mu_);
 };
 
 }  // namespace modelgate
