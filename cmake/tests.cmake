@@ -126,6 +126,7 @@ target_sources(unit_tests PRIVATE
   tests/unit/frontend/http/cors_test.cc
   tests/unit/server/daemon_options_test.cc
   tests/unit/server/traffic_split_test.cc
+  tests/unit/server/model_lifecycle_test.cc
   tests/unit/server/request_validation_test.cc
   tests/unit/server/bridge_dir_test.cc)
 target_link_libraries(unit_tests PRIVATE modelgate_options)

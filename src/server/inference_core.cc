@@ -109,6 +109,7 @@ ServedPtr InferenceCore::MakeVersion(const std::string& model, const VersionEntr
   auto factory = [this, options,
                   forward = forward.get()](Worker::Listener* pool) -> std::shared_ptr<Worker> {
     forward->set_pool(pool);
+    if (lifecycle_.worker_factory) return lifecycle_.worker_factory(options, forward);
     return std::make_shared<ProcessWorker>(io_, reaper_, time_, options, forward);
   };
   served->events = std::move(forward);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "backend/process/child_reaper.h"
+#include "backend/process/process_worker.h"
 #include "backend/process/worker_command.h"
 #include "common/asio_time_source.h"
 #include "common/limits.h"
@@ -44,6 +45,8 @@ struct LifecycleOptions {
   std::string repository;     // root scanned by loads and polls
   std::string snapshot_root;  // where version snapshots go; empty: no snapshots
   std::chrono::seconds poll_period{5};
+  // Makes a version's workers; empty: a ProcessWorker (unit tests pass fakes).
+  std::function<std::shared_ptr<Worker>(const WorkerOptions&, Worker::Listener*)> worker_factory;
 };
 
 // Copies every served version of `entry` under `snapshot_root` and points
