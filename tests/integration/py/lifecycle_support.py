@@ -16,6 +16,7 @@ import time
 from collections import namedtuple
 
 import grpc
+import numpy as np
 
 import grpc_predict_v2_pb2 as pb
 import grpc_predict_v2_pb2_grpc as pb_grpc
@@ -140,23 +141,35 @@ def infer(d, model, version=None, x=1.0, route_key=None):
 
 
 def rest_code(body):
-    out = [o for o in body["outputs"] if o["name"] == "code"][0]
-    return int(out["data"][0])
+    """The answer's `code` output (None for a model without one)."""
+    out = [o for o in body["outputs"] if o["name"] == "code"]
+    return int(out[0]["data"][0]) if out else None
 
 
 def grpc_code(resp):
+    """The answer's `code` output (None for a model without one)."""
     for i, o in enumerate(resp.outputs):
         if o.name != "code":
             continue
         if len(resp.raw_output_contents) > i:
-            import numpy as np
             dtype = {"INT64": "<i8", "INT32": "<i4", "FP64": "<f8"}[o.datatype]
             return int(np.frombuffer(resp.raw_output_contents[i], dtype=dtype)[0])
         c = o.contents
         for field in (c.int64_contents, c.int_contents, c.fp64_contents, c.fp32_contents):
             if len(field):
                 return int(field[0])
-    raise AssertionError(f"no code output in {resp}")
+        raise AssertionError(f"empty code output in {resp}")
+    return None
+
+
+def grpc_request(model, version, inputs):
+    """A ModelInferRequest of V2 JSON `inputs` (FP64 only) as typed contents."""
+    req = pb.ModelInferRequest(model_name=model, model_version=version or "")
+    for i in inputs:
+        assert i["datatype"] == "FP64", i
+        t = req.inputs.add(name=i["name"], datatype="FP64", shape=i["shape"])
+        t.contents.fp64_contents.extend(i["data"])
+    return req
 
 
 def load(d, model, config=None):
@@ -239,7 +252,8 @@ OK = 200
 
 class Load:
     """Continuous closed-loop load on one model from `rest` keep-alive REST
-    threads and `grpc_threads` gRPC threads, each request recorded with its
+    threads and `grpc_threads` gRPC threads sending `inputs` (V2 JSON, FP64;
+    default x = [1]), each request recorded with its
     send and answer time (monotonic), status (HTTP status; gRPC: 200 for OK,
     else the code's name), model_version and code. Bounded: it stops at
     stop(), after MAX_REQUESTS answers or after MAX_SECONDS."""
@@ -249,8 +263,10 @@ class Load:
     REQUEST_TIMEOUT_S = 60
     PAUSE_S = 0.002  # between one thread's requests: load, not saturation of 2 cores
 
-    def __init__(self, d, model, rest=2, grpc_threads=1, version=None, route_key=None):
+    def __init__(self, d, model, rest=2, grpc_threads=1, version=None, route_key=None,
+                 inputs=None):
         self.d, self.model, self.version, self.route_key = d, model, version, route_key
+        self.inputs = inputs or x_input()
         self.answers = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -296,7 +312,7 @@ class Load:
     def _rest(self):
         path = f"/v2/models/{self.model}" + (f"/versions/{self.version}" if self.version else "") \
             + "/infer"
-        body = json.dumps({"inputs": x_input()})
+        body = json.dumps({"inputs": self.inputs})
         headers = {"Content-Type": "application/json"}
         if self.route_key is not None:
             headers[ROUTE_KEY_HEADER] = self.route_key
@@ -332,8 +348,7 @@ class Load:
     def _grpc(self):
         channel = grpc.insecure_channel(f"127.0.0.1:{self.d.grpc_port}")
         stub = pb_grpc.GRPCInferenceServiceStub(channel)
-        req = pb.ModelInferRequest(model_name=self.model, model_version=self.version or "")
-        req.inputs.add(name="x", datatype="FP64", shape=[1]).contents.fp64_contents.append(1.0)
+        req = grpc_request(self.model, self.version, self.inputs)
         metadata = ((ROUTE_KEY_HEADER, self.route_key),) if self.route_key is not None else ()
         while self._running():
             sent = time.monotonic()

@@ -333,7 +333,7 @@ class LifecycleTest(unittest.TestCase):
         self.assert_no_failures(load_gen.answers)
         self.assertIsNone(d.proc.poll())
         self.assert_settled(2, old_pids=old)
-        self.assertIn("hup", d.log().lower())
+        self.assertIn("SIGHUP", d.log())
 
     # h) ----------------------------------------------------------------------
 
@@ -366,7 +366,7 @@ class LifecycleTest(unittest.TestCase):
             self.assertIn("--model-control-mode", body["error"])
         # SIGHUP is logged and harmless in every mode.
         os.kill(d.proc.pid, signal.SIGHUP)
-        self.assertTrue(wait_for(lambda: "hup" in d.log().lower(), timeout=SETTLE_S))
+        self.assertTrue(wait_for(lambda: "SIGHUP" in d.log(), timeout=SETTLE_S))
         self.assertIsNone(d.proc.poll())
         self.assertEqual(infer(d, "m")[:3], (200, "1", 1))
         self.assertEqual(d.worker_pids("m", "1"), pids)
