@@ -12,6 +12,8 @@ current. Waits poll the daemon; every load and every wait is bounded.
 import collections
 import os
 import signal
+import threading
+import time
 import unittest
 
 import grpc
@@ -112,7 +114,8 @@ class LifecycleTest(unittest.TestCase):
         # Old codes answered until their switch, so more than one code was seen under load.
         self.assertGreater(len({a.code for a in answers}), reloads // 2)
         self.assertEqual(model_info_fingerprints(d, "m", 1), [fingerprints[-1]])
-        self.assertEqual(model_states(d, "m", 1), ["ready"])
+        self.assertTrue(wait_for(lambda: model_states(d, "m", 1) == ["ready"], timeout=SETTLE_S),
+                        model_states(d, "m", 1))
         self.assertEqual(d.metric("modelgate_model_loads_total", model="m", version="1",
                                   result="success"), loads_before + reloads)
         self.assertIsNone(d.proc.poll())
@@ -205,6 +208,26 @@ class LifecycleTest(unittest.TestCase):
         self.wait_pids("m", "1", 3, old=pids)
         self.assert_settled(3, old_pids=pids)
         self.assertEqual(infer(d, "m")[:3], (200, "1", 1))
+
+    def test_concurrent_loads_start_one_set_of_workers(self):
+        d = self.start({"m": (model_config(workers=1), {1: 1})})
+        old = d.worker_pids("m", "1")
+        self.repo.write_code("m", 1, 2)
+        results, peak = [], [0]
+        threads = [threading.Thread(target=lambda: results.append(load(d, "m")))
+                   for _ in range(3)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + SETTLE_S
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+            peak[0] = max(peak[0], len(children(d.proc.pid)))
+            time.sleep(0.005)
+        for t in threads:
+            t.join(SETTLE_S)
+        self.assertEqual([r[0] for r in results], [200] * 3, results)
+        self.assertLessEqual(peak[0], 2)  # the old worker and one new one, never two new ones
+        self.assertEqual(infer(d, "m")[:3], (200, "1", 2))
+        self.assert_settled(1, old_pids=old)
 
     # d) ----------------------------------------------------------------------
 
