@@ -112,13 +112,15 @@ add_custom_target(python_stubs ALL DEPENDS ${PY_STUBS}/grpc_predict_v2_pb2.py)
 set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio for the tests")
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
     security_logs security_posture security_input security_http security_isolation
-    security_adversarial)
+    security_adversarial lifecycle)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)
   set_tests_properties(py_${name} PROPERTIES ENVIRONMENT
     "PYTHONPATH=${PY_STUBS};MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")
 endforeach()
+# Lifecycle: a daemon per test and reloads under load: a bound of its own.
+set_tests_properties(py_lifecycle PROPERTIES TIMEOUT 600 LABELS lifecycle)
 
 # Security posture: tokens, CORS, flags.
 target_sources(unit_tests PRIVATE
