@@ -13,7 +13,8 @@ D = None
 def setUpModule():
     global D
     D = Daemon(make_repository(test_models=("load_fail_py",)),
-               extra_args=("--max-request-bytes", "1048576"))
+               extra_args=("--max-request-bytes", "1048576",
+                           "--model-control-mode", "explicit"))
     D.wait_ready()
 
 

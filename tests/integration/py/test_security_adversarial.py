@@ -35,7 +35,8 @@ def setUpModule():
     global D
     D = Daemon(make_repository(examples=(), test_models=(
         "echo_py", "slow_py", "slow_batched_py", "malformed_py", "crash_py", "flood_py")),
-        extra_args=("--max-connections", str(MAX_CONNECTIONS)))
+        extra_args=("--max-connections", str(MAX_CONNECTIONS),
+                    "--model-control-mode", "explicit"))
     D.wait_ready()
 
 

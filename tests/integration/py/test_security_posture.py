@@ -133,7 +133,8 @@ class AuthAndCorsTest(unittest.TestCase):
         cls.tokens = os.path.join(cls.tmp, "tokens")
         write_tokens(cls.tokens, f"# test tokens\n{INFER_TOKEN} infer\n{ADMIN_TOKEN} admin\n")
         cls.d = Daemon(make_repository(examples=(), test_models=("echo_py",)),
-                       ["--auth-tokens", cls.tokens, "--cors-allow-origin", ORIGIN])
+                       ["--auth-tokens", cls.tokens, "--cors-allow-origin", ORIGIN,
+                        "--model-control-mode", "explicit"])
         cls.d.wait_ready()  # /v2/health/ready needs no token
         cls.channel = grpc.insecure_channel(f"127.0.0.1:{cls.d.grpc_port}")
         cls.stub = pb_grpc.GRPCInferenceServiceStub(cls.channel)
