@@ -86,7 +86,7 @@ std::string VersionList(const std::vector<int64_t>& versions) {
 }
 
 // The version directories under `dir`, ascending.
-std::vector<int64_t> VersionsOnDisk(const fs::path& dir) {
+StatusOr<std::vector<int64_t>> VersionsOnDisk(const fs::path& dir) {
   std::vector<int64_t> versions;
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -94,6 +94,7 @@ std::vector<int64_t> VersionsOnDisk(const fs::path& dir) {
     std::error_code dir_ec;
     if (IsVersionName(name) && it->is_directory(dir_ec)) versions.push_back(std::stoll(name));
   }
+  if (ec) return InvalidArgument(dir.string() + ": cannot read the directory: " + ec.message());
   std::sort(versions.begin(), versions.end());
   return versions;
 }
@@ -197,7 +198,9 @@ StatusOr<ModelEntry> ScanModel(const std::string& root, const std::string& name,
   ModelEntry entry{std::move(config).value(), {}, {}};
   const char* code_file = entry.config.backend == Backend::kR ? "model.R" : "model.py";
 
-  const std::vector<int64_t> on_disk = VersionsOnDisk(dir);
+  auto listed = VersionsOnDisk(dir);
+  if (!listed.ok()) return listed.status();
+  const std::vector<int64_t>& on_disk = *listed;
   if (on_disk.empty()) {
     return InvalidArgument(dir.string() + ": no version directory (expected " + name + "/1/" +
                            code_file + ")");
