@@ -6,6 +6,10 @@
 // A config error or a model without any version directory is an error naming
 // the file. Only the versions the model's version_policy selects are
 // returned as served.
+//
+// Threading: every function here only reads the filesystem and is
+// thread-safe; each blocks on disk I/O, so event-loop threads should call
+// them elsewhere.
 #pragma once
 
 #include <cstddef>
