@@ -169,6 +169,26 @@ TEST_F(ModelRepositoryTest, VersionConfigOverlaysTheModelsTopLevelKeys) {
   EXPECT_EQ(e->versions.at(1).config_json, nlohmann::json::parse(Config(R"("workers": 3)")).dump());
 }
 
+TEST_F(ModelRepositoryTest, TrafficAndPolicyChangesLeaveConfigJsonAlone) {
+  MakeModel(Config(R"("version_policy": {"all": {}}, "traffic": {"1": 90, "2": 10})"), {1, 2});
+  auto before = Scan();
+  ASSERT_TRUE(before.ok()) << before.status().message();
+  MakeModel(
+      Config(R"("traffic": {"1": 0, "2": 100}, "version_policy": {"latest": {"num_versions": 2}})"),
+      {});
+  auto after = Scan();
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  EXPECT_EQ(after->config.traffic, (std::map<int64_t, int64_t>{{1, 0}, {2, 100}}));
+  for (int64_t v : {1, 2}) {
+    EXPECT_EQ(after->versions.at(v).config_json, before->versions.at(v).config_json) << v;
+  }
+  // Any other key is part of it.
+  MakeModel(Config(R"("version_policy": {"all": {}}, "workers": 2)"), {});
+  auto workers = Scan();
+  ASSERT_TRUE(workers.ok()) << workers.status().message();
+  EXPECT_NE(workers->versions.at(1).config_json, before->versions.at(1).config_json);
+}
+
 TEST_F(ModelRepositoryTest, VersionConfigErrorsNameTheVersionFile) {
   MakeModel(Config(), {1});
   const std::string over = Dir("m/1/config.json") + " (over " + Dir("m/config.json") + ")";
