@@ -1,9 +1,14 @@
 # The daemon's libraries (one per role) and the modelgate binary.
 
+# OpenSSL's libcrypto: SHA-256 of version snapshots here, of bearer tokens in security.
+find_package(OpenSSL REQUIRED)
 modelgate_library(modelgate_config src/config/model_config.cc src/config/model_repository.cc
   src/config/config_checker.cc src/config/config_keys.cc src/config/object_keys.cc
-  src/config/model_config_keys.cc src/config/config_reference.cc)
-target_link_libraries(modelgate_config PUBLIC modelgate_common nlohmann_json::nlohmann_json)
+  src/config/model_config_keys.cc src/config/config_reference.cc src/config/json_tensor.cc
+  src/config/lifecycle_keys.cc src/config/sha256.cc src/config/tree_walk.cc
+  src/config/stat_signature.cc src/config/version_snapshot.cc)
+target_link_libraries(modelgate_config PUBLIC modelgate_common modelgate_log
+  nlohmann_json::nlohmann_json OpenSSL::Crypto)
 # Prints the README's config reference; `make config-docs` writes it into README.md.
 add_executable(modelgate_config_reference EXCLUDE_FROM_ALL src/config/config_reference_main.cc)
 target_include_directories(modelgate_config_reference PRIVATE ${CMAKE_SOURCE_DIR}/src)
@@ -32,7 +37,7 @@ target_link_libraries(modelgate_core PUBLIC modelgate_pool modelgate_observabili
   modelgate_validation)
 
 modelgate_library(modelgate_http src/frontend/http/http_server.cc src/frontend/http/http_api.cc
-  src/frontend/http/rest_codec.cc src/frontend/http/json_tensor.cc src/frontend/http/json_writer.cc
+  src/frontend/http/rest_codec.cc src/frontend/http/json_writer.cc
   src/frontend/http/connection_slots.cc src/frontend/http/accept_backoff.cc
   src/frontend/http/request_header_checks.cc src/frontend/http/tls_context.cc
   src/frontend/http/offload_pool.cc src/frontend/http/metrics_endpoint.cc
@@ -52,7 +57,6 @@ modelgate_warnings(modelgate)
 add_dependencies(modelgate bridge)
 
 # Security: bearer tokens (OpenSSL's libcrypto for SHA-256), TLS file checks, CORS.
-find_package(OpenSSL REQUIRED)
 modelgate_library(modelgate_security src/security/authenticator.cc
   src/security/token_authenticator.cc src/security/token_file_reloader.cc
   src/security/tls_files.cc)

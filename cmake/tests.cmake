@@ -42,6 +42,10 @@ add_executable(unit_tests
   tests/unit/config/model_config_keys_test.cc
   tests/unit/config/config_reference_test.cc
   tests/unit/config/config_checker_test.cc
+  tests/unit/config/lifecycle_keys_test.cc
+  tests/unit/config/model_repository_test.cc
+  tests/unit/config/stat_signature_test.cc
+  tests/unit/config/version_snapshot_test.cc
   tests/unit/resilience/circuit_breaker_test.cc
   tests/unit/resilience/token_bucket_test.cc
   tests/unit/scheduler/deadline_queue_test.cc

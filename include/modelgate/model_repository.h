@@ -6,12 +6,18 @@
 // A config error or a model without any version directory is an error naming
 // the file. Only the versions the model's version_policy selects are
 // returned as served.
+//
+// Threading: every function here only reads the filesystem and is
+// thread-safe; each blocks on disk I/O, so event-loop threads should call
+// them elsewhere.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "modelgate/model_config.h"
@@ -41,17 +47,32 @@ struct ModelEntry {
 // to serve half a fleet).
 StatusOr<std::vector<ModelEntry>> ScanRepository(const std::string& root);
 
+// How errors name the load API's `config` parameter (in place of a file).
+inline constexpr std::string_view kConfigParameterSource = "the load request's config parameter";
+
 // One model's directory, read afresh. `config_json` (the load API's `config`
 // parameter), when set, takes the place of <root>/<name>/config.json.
+// Errors: INVALID_ARGUMENT for a name that is not one safe directory name
+// (it comes from a URL), a bad config (naming the file, or
+// kConfigParameterSource), no version directory, a version_policy naming a
+// version without directory, a traffic key naming a version not served, a
+// served version without its model.R / model.py; NOT_FOUND
+// "no model directory <root>/<name>". Only served versions' config.json
+// files are read.
 StatusOr<ModelEntry> ScanModel(const std::string& root, const std::string& name,
                                const std::optional<std::string>& config_json = std::nullopt);
 
 // The model directory names under `root` (not starting with '.'), sorted.
 StatusOr<std::vector<std::string>> ListModels(const std::string& root);
 
-// A cheap change signature of a model directory: the relative path, size and
-// modification time of every file under it. Equal signatures: nothing to
-// reload (the poll compares these before reading any file).
+// A cheap change signature of a model directory: the relative path, type,
+// size, modification time (ns) and inode of every entry under it, symlinks
+// followed, hashed (64 hex digits). Equal signatures: nothing to reload (the
+// poll compares these before reading any file). Costs one stat() per entry
+// and reads no file; past kMaxSignatureEntries entries the walk stops and a
+// marker stands for the rest (changes beyond it go unseen). An unreadable or
+// missing directory gives a signature of its own, never an error.
+inline constexpr size_t kMaxSignatureEntries = 100000;
 std::string StatSignature(const std::string& model_dir);
 
 }  // namespace modelgate

@@ -2,6 +2,7 @@
 // limit, shown in the README's type column.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace modelgate::config_limits {
@@ -30,5 +31,13 @@ inline constexpr int64_t kMaxProcesses = int64_t{1} << 22;
 inline constexpr int64_t kMaxBatchSize = int64_t{1} << 20;  // also bounds preferred_batch_sizes
 inline constexpr int64_t kMaxQueueDelayUs = 60000000;       // 1 min
 inline constexpr int kMebibyteShift = 20;
+// Version numbers: positive integers of at most 18 digits (directory names).
+inline constexpr int64_t kMaxVersionNumber = 999999999999999999;
+inline constexpr size_t kMaxVersionDigits = 18;
+// version_policy: latest.num_versions, and the length of specific.versions.
+inline constexpr int64_t kMaxPolicyVersions = 1000;
+inline constexpr int64_t kMaxTrafficWeight = 1000000;  // each version's weight in "traffic"
+// "warmup": requests every new worker answers before it counts as ready.
+inline constexpr size_t kMaxWarmupRequests = 16;
 
 }  // namespace modelgate::config_limits

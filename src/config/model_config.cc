@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config_checker.h"
+#include "config/lifecycle_keys.h"
+#include "config/model_config_json.h"
 #include "config/model_config_keys.h"
 
 namespace modelgate {
@@ -17,6 +19,11 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
   } catch (const nlohmann::json::parse_error& e) {
     return InvalidArgument(file + ": not valid JSON: " + e.what());
   }
+  return ParseModelConfigJson(root, file, name);
+}
+
+StatusOr<ModelConfig> ParseModelConfigJson(const nlohmann::json& root, const std::string& file,
+                                           const std::string& name) {
   if (!root.is_object()) return InvalidArgument(file + ": must be a JSON object");
   ModelConfig m;
   m.name = name;
@@ -34,6 +41,7 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
       }
     }
   }
+  if (!CheckWarmupInputs(c, m)) return c.error();
   return m;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/config_bounds.h"
+#include "config/lifecycle_keys.h"
 #include "config/member_keys.h"
 #include "config/object_keys.h"
 
@@ -129,9 +130,36 @@ constexpr Key<ModelConfig> kModelKeys[] = {
                     "into one worker call and split the answers back; requests with other "
                     "inputs or inner dims go alone; every output must have the batch as its "
                     "dim 0"},
+    {.name = "version_policy",
+     .kind = KeyKind::kObject,
+     .type_doc = "object, exactly one key (below)",
+     .default_doc = "`{\"latest\": {\"num_versions\": 1}}`",
+     .parse = [](Checker& c, const json& j, const std::string& path,
+                 ModelConfig& m) { return ParseVersionPolicy(c, j, path, &m.version_policy); },
+     .description = "which version directories get workers; versions outside it get none. "
+                    "Model level: a version's own `config.json` cannot set it"},
+    {.name = "traffic",
+     .kind = KeyKind::kCustom,
+     .type_doc = "object: version → int 0..1000000",
+     .default_doc = "the highest served version takes all",
+     .parse = [](Checker& c, const json& j, const std::string& path,
+                 ModelConfig& m) { return ParseTraffic(c, j, path, &m.traffic); },
+     .description = "splits requests that name no version between served versions by weight, "
+                    "e.g. `{\"1\": 90, \"2\": 10}`; every version named must be served. Model "
+                    "level: a version's own `config.json` cannot set it"},
+    {.name = "warmup",
+     .kind = KeyKind::kCustom,
+     .type_doc = "array of `{inputs}`, at most 16",
+     .default_doc = "`[]`",
+     .parse = [](Checker& c, const json& j, const std::string& path,
+                 ModelConfig& m) { return ParseWarmup(c, j, path, &m.warmup); },
+     .description = "requests every new worker answers before it counts as ready (entries "
+                    "below); a failing one fails the load"},
 };
 
 static_assert(AllWellFormed(kModelKeys));
+// The type column of "traffic" and "warmup" writes these bounds out.
+static_assert(kMaxTrafficWeight == 1000000 && kMaxWarmupRequests == 16);
 
 }  // namespace
 
@@ -148,6 +176,14 @@ std::vector<TableReference> ModelConfigReference() {
       Describe<ModelConfig>("recycle", "`recycle` keys", RecycleKeys()),
       Describe<ResourceLimits>("limits", "`limits` keys", ResourceLimitKeys()),
       Describe<ModelConfig>("dynamic_batching", "`dynamic_batching` keys", BatchingKeys()),
+      Describe<VersionPolicy>("version_policy",
+                              "`version_policy` keys (exactly one; Triton's shape)",
+                              VersionPolicyKeys()),
+      Describe<VersionPolicy>("version_policy.latest", "`version_policy.latest` keys",
+                              LatestPolicyKeys()),
+      Describe<VersionPolicy>("version_policy.specific", "`version_policy.specific` keys",
+                              SpecificPolicyKeys()),
+      Describe<WarmupRequest>("warmup[0]", "Keys of each `warmup` entry", WarmupRequestKeys()),
   };
 }
 

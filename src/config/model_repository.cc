@@ -3,68 +3,236 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "config/lifecycle_keys.h"
+#include "config/model_config_json.h"
 
 namespace modelgate {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 
 namespace {
 
-bool IsVersionName(const std::string& s) {
-  if (s.empty() || s.size() > 18 || s[0] == '0') return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
+// Longest model name (a directory name: NAME_MAX).
+constexpr size_t kMaxModelNameBytes = 255;
+// Largest config.json read (warm-up data included).
+constexpr uintmax_t kMaxConfigFileBytes = uintmax_t{16} << 20;
+
+// A model name comes from a URL: it must be one directory name below the root.
+Status CheckModelName(const std::string& name) {
+  const bool printable = std::none_of(name.begin(), name.end(), [](char ch) {
+    return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+  });
+  if (!name.empty() && name.size() <= kMaxModelNameBytes && printable &&
+      name.find('/') == std::string::npos && name[0] != '.') {
+    return Status::Ok();
   }
-  return true;
+  const std::string shown = printable && name.size() <= kMaxModelNameBytes
+                                ? "model name '" + name + "'"
+                                : "a model name of " + std::to_string(name.size()) + " bytes";
+  return InvalidArgument(shown +
+                         " is not a directory name (one path component, not starting "
+                         "with '.', no '/' or control characters, at most " +
+                         std::to_string(kMaxModelNameBytes) + " bytes)");
+}
+
+StatusOr<json> ReadJsonFile(const fs::path& file) {
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(file, ec);
+  if (ec) return InvalidArgument(file.string() + ": cannot read: " + ec.message());
+  if (size > kMaxConfigFileBytes) {
+    return InvalidArgument(file.string() + ": " + std::to_string(size) + " bytes; at most " +
+                           std::to_string(kMaxConfigFileBytes) + " are read");
+  }
+  std::ifstream in(file);
+  if (!in.is_open()) return InvalidArgument(file.string() + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    return InvalidArgument(file.string() + ": not valid JSON: " + e.what());
+  }
+}
+
+// The model's own config as JSON: the load parameter's or config.json.
+StatusOr<json> ModelJson(const fs::path& dir, const std::optional<std::string>& config_json) {
+  if (config_json) {
+    try {
+      return json::parse(*config_json);
+    } catch (const json::parse_error& e) {
+      return InvalidArgument(std::string(kConfigParameterSource) + ": not valid JSON: " + e.what());
+    }
+  }
+  const fs::path file = dir / "config.json";
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    if (fs::exists(dir / "config.yaml", ec) || fs::exists(dir / "config.yml", ec)) {
+      return InvalidArgument((dir / "config.yaml").string() +
+                             ": YAML configs are not supported by this build; write config.json");
+    }
+    return InvalidArgument(file.string() + ": missing (every model directory needs one)");
+  }
+  return ReadJsonFile(file);
+}
+
+std::string VersionList(const std::vector<int64_t>& versions) {
+  std::string s;
+  for (int64_t v : versions) s += (s.empty() ? "" : ", ") + std::to_string(v);
+  return s;
+}
+
+// The version directories under `dir`, ascending.
+StatusOr<std::vector<int64_t>> VersionsOnDisk(const fs::path& dir) {
+  std::vector<int64_t> versions;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code dir_ec;
+    if (IsVersionName(name) && it->is_directory(dir_ec)) versions.push_back(std::stoll(name));
+  }
+  if (ec) return InvalidArgument(dir.string() + ": cannot read the directory: " + ec.message());
+  std::sort(versions.begin(), versions.end());
+  return versions;
+}
+
+StatusOr<std::vector<int64_t>> ApplyPolicy(const VersionPolicy& policy,
+                                           const std::vector<int64_t>& on_disk, const fs::path& dir,
+                                           const std::string& source) {
+  std::vector<int64_t> served;
+  switch (policy.kind) {
+    case VersionPolicy::Kind::kLatest: {
+      const size_t n = std::min(on_disk.size(), static_cast<size_t>(policy.num_versions));
+      served.assign(on_disk.end() - static_cast<std::ptrdiff_t>(n), on_disk.end());
+      break;
+    }
+    case VersionPolicy::Kind::kAll:
+      served = on_disk;
+      break;
+    case VersionPolicy::Kind::kSpecific:
+      for (int64_t v : policy.versions) {
+        if (!std::binary_search(on_disk.begin(), on_disk.end(), v)) {
+          return InvalidArgument(source + ": key 'version_policy.specific.versions': version " +
+                                 std::to_string(v) + " has no directory " +
+                                 (dir / std::to_string(v)).string() +
+                                 " (versions on disk: " + VersionList(on_disk) + ")");
+        }
+      }
+      served = policy.versions;
+      break;
+  }
+  if (served.empty()) {
+    return InvalidArgument(source + ": version_policy selects none of versions " +
+                           VersionList(on_disk));
+  }
+  return served;
+}
+
+// Version `v` of the model whose config is `model_json` (from `source`):
+// <dir>/<v>/config.json, when present, overlays the model's top-level keys.
+StatusOr<VersionEntry> ScanVersion(const std::string& name, const fs::path& dir, int64_t v,
+                                   const json& model_json, const std::string& source) {
+  const fs::path vdir = dir / std::to_string(v);
+  const fs::path vfile = vdir / "config.json";
+  json merged = model_json;
+  std::string file = source;
+  std::error_code ec;
+  if (fs::exists(vfile, ec)) {
+    auto overlay = ReadJsonFile(vfile);
+    if (!overlay.ok()) return overlay.status();
+    if (!overlay->is_object()) return InvalidArgument(vfile.string() + ": must be a JSON object");
+    for (std::string_view key : kModelLevelKeys) {
+      if (overlay->contains(key)) {
+        return InvalidArgument(vfile.string() + ": key '" + std::string(key) +
+                               "': is model level; set it in " + source + ", not per version");
+      }
+    }
+    for (const auto& [key, value] : overlay->items()) merged[key] = value;
+    file = vfile.string() + " (over " + source + ")";
+  }
+  auto config = ParseModelConfigJson(merged, file, name);
+  if (!config.ok()) return config.status();
+  const char* code_file = config->backend == Backend::kR ? "model.R" : "model.py";
+  if (!fs::exists(vdir / code_file, ec)) {
+    return InvalidArgument((vdir / code_file).string() + ": missing (backend '" +
+                           std::string(BackendName(config->backend)) + "')");
+  }
+  for (std::string_view key : kModelLevelKeys) merged.erase(std::string(key));
+  // nlohmann's default object type is a std::map: dump() writes keys sorted.
+  return VersionEntry{v, fs::absolute(vdir).string(), std::move(config).value(), merged.dump(), {}};
 }
 
 }  // namespace
 
-StatusOr<std::vector<ModelEntry>> ScanRepository(const std::string& root) {
+StatusOr<std::vector<std::string>> ListModels(const std::string& root) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) {
     return InvalidArgument("model repository '" + root + "' is not a directory");
   }
-  std::vector<fs::path> dirs;
-  for (const auto& e : fs::directory_iterator(root, ec)) {
-    if (e.is_directory() && e.path().filename().string()[0] != '.') dirs.push_back(e.path());
+  std::vector<std::string> names;
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::error_code dir_ec;
+    if (name[0] != '.' && it->is_directory(dir_ec)) names.push_back(name);
   }
-  std::sort(dirs.begin(), dirs.end());
+  if (ec) return InvalidArgument("model repository '" + root + "': " + ec.message());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+StatusOr<ModelEntry> ScanModel(const std::string& root, const std::string& name,
+                               const std::optional<std::string>& config_json) {
+  if (Status s = CheckModelName(name); !s.ok()) return s;
+  const fs::path dir = fs::path(root) / name;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return NotFound("no model directory " + dir.string());
+  auto model_json = ModelJson(dir, config_json);
+  if (!model_json.ok()) return model_json.status();
+  const std::string source =
+      config_json ? std::string(kConfigParameterSource) : (dir / "config.json").string();
+  auto config = ParseModelConfigJson(*model_json, source, name);
+  if (!config.ok()) return config.status();
+  ModelEntry entry{std::move(config).value(), {}, {}};
+  const char* code_file = entry.config.backend == Backend::kR ? "model.R" : "model.py";
+
+  auto listed = VersionsOnDisk(dir);
+  if (!listed.ok()) return listed.status();
+  const std::vector<int64_t>& on_disk = *listed;
+  if (on_disk.empty()) {
+    return InvalidArgument(dir.string() + ": no version directory (expected " + name + "/1/" +
+                           code_file + ")");
+  }
+  auto served = ApplyPolicy(entry.config.version_policy, on_disk, dir, source);
+  if (!served.ok()) return served.status();
+  for (const auto& [version, weight] : entry.config.traffic) {
+    if (!std::binary_search(served->begin(), served->end(), version)) {
+      return InvalidArgument(source + ": key 'traffic." + std::to_string(version) + "': version " +
+                             std::to_string(version) + " is not served (version_policy serves " +
+                             VersionList(*served) + ")");
+    }
+  }
+  for (int64_t v : on_disk) {
+    if (!std::binary_search(served->begin(), served->end(), v)) entry.unserved.push_back(v);
+  }
+  for (int64_t v : *served) {
+    auto version = ScanVersion(name, dir, v, *model_json, source);
+    if (!version.ok()) return version.status();
+    entry.versions.emplace(v, std::move(version).value());
+  }
+  return entry;
+}
+
+StatusOr<std::vector<ModelEntry>> ScanRepository(const std::string& root) {
+  auto names = ListModels(root);
+  if (!names.ok()) return names.status();
   std::vector<ModelEntry> out;
-  for (const auto& dir : dirs) {
-    const std::string name = dir.filename().string();
-    const fs::path json_file = dir / "config.json";
-    if (!fs::exists(json_file)) {
-      if (fs::exists(dir / "config.yaml") || fs::exists(dir / "config.yml")) {
-        return InvalidArgument((dir / "config.yaml").string() +
-                               ": YAML configs are not supported by this build; write config.json");
-      }
-      return InvalidArgument(json_file.string() + ": missing (every model directory needs one)");
-    }
-    std::ifstream in(json_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto config = ParseModelConfig(text.str(), json_file.string(), name);
-    if (!config.ok()) return config.status();
-    ModelEntry entry{std::move(config).value(), {}, {}};
-    const char* code_file = entry.config.backend == Backend::kR ? "model.R" : "model.py";
-    for (const auto& v : fs::directory_iterator(dir, ec)) {
-      const std::string vname = v.path().filename().string();
-      if (!v.is_directory() || !IsVersionName(vname)) continue;
-      if (!fs::exists(v.path() / code_file)) {
-        return InvalidArgument((v.path() / code_file).string() + ": missing (backend '" +
-                               std::string(BackendName(entry.config.backend)) + "')");
-      }
-      const int64_t version = std::stoll(vname);
-      entry.versions[version] =
-          VersionEntry{version, fs::absolute(v.path()).string(), entry.config, {}, {}};
-    }
-    if (entry.versions.empty()) {
-      return InvalidArgument(dir.string() + ": no version directory (expected " + name + "/1/" +
-                             code_file + ")");
-    }
-    out.push_back(std::move(entry));
+  for (const std::string& name : *names) {
+    auto entry = ScanModel(root, name);
+    if (!entry.ok()) return entry.status();
+    out.push_back(std::move(entry).value());
   }
   return out;
 }

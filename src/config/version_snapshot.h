@@ -18,6 +18,9 @@ namespace modelgate {
 struct VersionSnapshot {
   std::string dir;          // the private copy the workers load
   std::string fingerprint;  // kFingerprintHexChars lowercase hex digits of SHA-256
+  // An identical snapshot was already there and is returned: whoever made it
+  // may still use it, so remove it only when no version uses the fingerprint.
+  bool reused = false;
 };
 
 inline constexpr size_t kFingerprintHexChars = 16;
@@ -26,6 +29,15 @@ inline constexpr size_t kFingerprintHexChars = 16;
 // missing) named after model, version and fingerprint; an identical snapshot
 // already there is reused. Symlinks are copied as the files they point to.
 // An error names the file that could not be read or written.
+//
+// Layout: the copy is made in <root>/.<model>-<version>.tmp-XXXXXX, hashed,
+// then renamed to <root>/<model>-<version>-<fingerprint> (removed instead
+// when that exists). Directories are 0755, files keep their permission bits
+// plus 0644 (workers may run as another user). Files are streamed through a
+// fixed buffer, so size costs time, not memory. A crash mid-copy leaves a
+// .tmp- directory behind. Fails (INTERNAL, naming the path) on an unreadable
+// file, a fifo/socket/device, a dangling symlink or a symlink loop.
+// Thread-safe; concurrent snapshots of the same content share one directory.
 StatusOr<VersionSnapshot> SnapshotVersion(const std::string& model, const VersionEntry& v,
                                           const std::string& root);
 

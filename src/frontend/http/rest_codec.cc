@@ -8,7 +8,7 @@
 
 #include "common/deadline.h"
 #include "common/tensor_validation.h"
-#include "frontend/http/json_tensor.h"
+#include "config/json_tensor.h"
 #include "frontend/http/json_writer.h"
 #include "observability/request_id.h"
 

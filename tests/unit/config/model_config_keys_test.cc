@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 
+#include "config/lifecycle_keys.h"
 #include "config/object_keys.h"
 #include "modelgate/model_config.h"
 
@@ -19,26 +20,29 @@ namespace {
 using nlohmann::json;
 
 // A config holding every object, with each required key set; valid.
+// (version_policy holds one branch only: exactly one may be set.)
 json Base() {
   return json::parse(R"({
     "backend": "python",
     "inputs": [{"name": "x", "datatype": "FP64", "shape": [-1]}],
     "rate_limit": {"requests_per_second": 1},
-    "dynamic_batching": {"max_batch_size": 4}})");
+    "dynamic_batching": {"max_batch_size": 4},
+    "version_policy": {"specific": {"versions": [1]}},
+    "warmup": [{"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}]}]})");
 }
 
-// The JSON pointer of key `name` in the object at `path` ("", "limits", "inputs[0]").
+// The JSON pointer of key `name` in the object at `path` ("", "limits",
+// "inputs[0]", "version_policy.latest").
 json::json_pointer Pointer(const std::string& path, const std::string& name) {
   std::string p;
-  if (!path.empty()) {
-    std::string object = path;
-    if (const size_t bracket = object.find('['); bracket != std::string::npos) {
-      object = object.substr(0, bracket) + "/" +
-               object.substr(bracket + 1, object.find(']') - bracket - 1);
+  for (char ch : path) {
+    if (ch == '.' || ch == '[') {
+      p += '/';
+    } else if (ch != ']') {
+      p += ch;
     }
-    p = "/" + object;
   }
-  return json::json_pointer(p + "/" + name);
+  return json::json_pointer((path.empty() ? "" : "/" + p) + "/" + name);
 }
 
 std::string KeyPathOf(const TableReference& t, const KeyReference& k) {
@@ -51,6 +55,8 @@ StatusOr<ModelConfig> ParseJson(const json& j) {
 
 StatusOr<ModelConfig> With(const TableReference& t, const KeyReference& k, const json& v) {
   json j = Base();
+  // A version_policy key is tried alone: a second branch would be an error.
+  if (t.path.rfind("version_policy", 0) == 0) j["version_policy"] = json::object();
   j[Pointer(t.path, k.name)] = v;
   return ParseJson(j);
 }
@@ -93,7 +99,9 @@ TEST(ModelConfigKeysTest, TablesCoverEveryObjectAndNumericKeysHaveBounds) {
     }
   }
   EXPECT_EQ(paths, (std::vector<std::string>{"", "inputs[0]", "circuit_breaker", "rate_limit",
-                                             "recycle", "limits", "dynamic_batching"}));
+                                             "recycle", "limits", "dynamic_batching",
+                                             "version_policy", "version_policy.latest",
+                                             "version_policy.specific", "warmup[0]"}));
   EXPECT_GE(bounded, 20u);
 }
 
@@ -210,8 +218,9 @@ TEST(ModelConfigKeysTest, EveryRequiredKeyIsRequiredNamingIt) {
       }
     }
   }
-  // backend, inputs, name, datatype, shape, requests_per_second, max_batch_size
-  EXPECT_EQ(required, 7u);
+  // backend, inputs, name, datatype, shape, requests_per_second, max_batch_size,
+  // version_policy.specific.versions, warmup[0].inputs
+  EXPECT_EQ(required, 9u);
 }
 
 template <typename T>
@@ -231,6 +240,10 @@ TEST(ModelConfigKeysTest, EveryKeyOfEveryTableHasTheSetterOfItsKind) {
   ExpectEverySetterPresent(RecycleKeys(), "recycle");
   ExpectEverySetterPresent(BatchingKeys(), "dynamic_batching");
   ExpectEverySetterPresent(ResourceLimitKeys(), "limits");
+  ExpectEverySetterPresent(VersionPolicyKeys(), "version_policy");
+  ExpectEverySetterPresent(LatestPolicyKeys(), "version_policy.latest");
+  ExpectEverySetterPresent(SpecificPolicyKeys(), "version_policy.specific");
+  ExpectEverySetterPresent(WarmupRequestKeys(), "warmup");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// Tensor data as JSON arrays (KServe V2 REST "data", V1 rows): row-major,
-// flat or nested. Decoding checks every element's JSON type and range against
-// the datatype and names the input in every error.
+// Tensor data as JSON arrays (KServe V2 REST "data", V1 rows, the inputs of
+// config.json's "warmup"): row-major, flat or nested. Decoding checks every element's JSON type and
+// range against the datatype and names the input in every error.
 #pragma once
 
 #include <nlohmann/json.hpp>

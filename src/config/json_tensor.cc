@@ -1,4 +1,4 @@
-#include "frontend/http/json_tensor.h"
+#include "config/json_tensor.h"
 
 #include <cmath>
 #include <cstring>
