@@ -92,7 +92,7 @@ class ModelPool {
   // Resume() does not undo a drain.
   void Drain(std::chrono::milliseconds grace, std::function<void()> drained);
   // A Submit now would be served: not stopped, and not past the point where
-  // a drain stopped its workers.
+  // a drain stopped its workers (nor draining with no worker serving).
   bool accepting() const;
   // Why a drained pool refuses requests ("<label> is <this>").
   static constexpr std::string_view kDrainedWhy = "no longer served (replaced or unloaded)";

@@ -300,6 +300,25 @@ TEST_F(PoolLifecycleTest, ReplacementsWarmUpBeforeServingAndFailedWarmupsAreRetr
   EXPECT_EQ(workers_[2]->last_request_id, "a");
 }
 
+TEST_F(PoolLifecycleTest, WarmupRequestsDoNotCountTowardsRecycling) {
+  config_.warmup = {Warm("w0"), Warm("w1")};
+  config_.recycle_max_requests = 1;
+  Build(1);
+  Start();
+  workers_[0]->Complete(std::vector<Tensor>{});
+  workers_[0]->Complete(std::vector<Tensor>{});
+  Poll();
+  EXPECT_FALSE(workers_[0]->killed_with.has_value());
+  Submit("a");
+  Poll();
+  Busy()->Complete(std::vector<Tensor>{});
+  Poll();
+  EXPECT_TRUE(answers_.at("a").ok());
+  EXPECT_EQ(workers_[0]->killed_with, DeathCause::kRecycle);  // after its one client request
+  ASSERT_EQ(workers_.size(), 2u);                             // replaced at once, and warms up
+  EXPECT_EQ(workers_[1]->last_request_id, "warmup-0");
+}
+
 TEST_F(PoolLifecycleTest, AStopBeforeTheLoadCompletedFailsTheLoad) {
   auto_hello_ = false;
   Build(1);
@@ -430,6 +449,30 @@ TEST_F(PoolLifecycleTest, ADrainedPoolCanBeDestroyedRightAfterDrained) {
   time_.Advance(kPastAnyBackoff * 10);  // nothing armed by the pool fires
   EXPECT_TRUE(answers_.at("slow").ok());
   EXPECT_EQ(workers_.size(), 2u);
+}
+
+TEST_F(PoolLifecycleTest, ACancelledQueuedRequestNoLongerHoldsTheDrain) {
+  Build(1);
+  Start();
+  Submit("running");
+  PoolRequest r;
+  r.request_id = "queued";
+  r.done = [this](StatusOr<std::vector<Tensor>> result) {
+    answers_.emplace("queued", result.status());
+  };
+  const uint64_t ticket = pool_->Submit(std::move(r));
+  Poll();
+  Drain();
+  pool_->Cancel(ticket);
+  EXPECT_EQ(answers_.at("queued").code(), StatusCode::kCancelled);
+  Poll();
+  EXPECT_EQ(drained_, 0);  // "running" still runs
+  EXPECT_FALSE(workers_[0]->killed_with.has_value());
+  Busy()->Complete(std::vector<Tensor>{});
+  Poll();
+  EXPECT_TRUE(answers_.at("running").ok());
+  EXPECT_EQ(workers_[0]->killed_with, DeathCause::kStopped);
+  EXPECT_EQ(drained_, 1);
 }
 
 TEST_F(PoolLifecycleTest, DrainOfAnIdlePoolStopsAtOnceAndTwoDrainsBothHearIt) {
