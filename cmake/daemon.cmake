@@ -23,7 +23,8 @@ target_link_libraries(modelgate_observability PUBLIC modelgate_common modelgate_
 modelgate_library(modelgate_resilience src/resilience/circuit_breaker.cc)
 target_link_libraries(modelgate_resilience PUBLIC modelgate_common)
 
-modelgate_library(modelgate_pool src/backend/pool/model_pool.cc src/backend/pool/admission.cc
+modelgate_library(modelgate_pool src/backend/pool/model_pool.cc
+  src/backend/pool/model_pool_lifecycle.cc src/backend/pool/warmup.cc src/backend/pool/admission.cc
   src/backend/pool/pool_scheduler.cc src/backend/pool/supervisor.cc src/scheduler/batching.cc)
 target_link_libraries(modelgate_pool PUBLIC modelgate_process modelgate_config modelgate_resilience)
 

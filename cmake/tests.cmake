@@ -34,6 +34,7 @@ add_executable(unit_tests
   tests/unit/backend/process/process_worker_test.cc
   tests/unit/backend/process/worker_output_test.cc
   tests/unit/backend/pool/model_pool_test.cc
+  tests/unit/backend/pool/model_pool_lifecycle_test.cc
   tests/unit/backend/pool/admission_test.cc
   tests/unit/backend/pool/pool_scheduler_test.cc
   tests/unit/backend/process/child_reaper_test.cc

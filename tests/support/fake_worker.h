@@ -15,12 +15,16 @@ class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker
   FakeWorker(boost::asio::io_context& io, Listener* listener, int pid)
       : io_(io), listener_(listener), pid_(pid) {}
 
+  // Says Hello on the next turn of the io_context, unless `auto_hello` is
+  // off: then the test calls Hello().
   void Start() override {
-    boost::asio::post(io_, [self = shared_from_this()] {
-      if (self->state_ != WorkerState::kStarting) return;
-      self->state_ = WorkerState::kReady;
-      self->listener_->OnWorkerReady(*self);
-    });
+    if (!auto_hello) return;
+    boost::asio::post(io_, [self = shared_from_this()] { self->Hello(); });
+  }
+  void Hello() {
+    if (state_ != WorkerState::kStarting) return;
+    state_ = WorkerState::kReady;
+    listener_->OnWorkerReady(*this);
   }
   WorkerState state() const override { return state_; }
   int pid() const override { return pid_; }
@@ -70,6 +74,7 @@ class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker
   }
 
   bool busy() const { return state_ == WorkerState::kBusy; }
+  bool auto_hello = true;
 
   std::vector<Tensor> last_inputs;
   std::string last_request_id;

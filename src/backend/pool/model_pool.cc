@@ -39,17 +39,26 @@ ModelPool::ModelPool(asio::io_context& io, const ModelConfig& config, int64_t ve
                   {.worker_ready =
                        [this] {
                          // From a fresh handler: the worker may be inside its own callback.
-                         asio::post(io_, [this] { Dispatch(); });
+                         PostGuarded([this] { Dispatch(); });
                        },
-                   .worker_died = [this] { OnWorkerDied(); }}) {}
+                   .worker_died = [this] { OnWorkerDied(); },
+                   .worker_gone = [this] { MaybeFinishDrain(); },
+                   .load_settled = [this](const Status& outcome) { SettleLoad(outcome); }}) {}
 
-ModelPool::~ModelPool() = default;
+ModelPool::~ModelPool() {
+  // A load still waiting hears that it never will.
+  SettleLoad(Unavailable(label_ + " was discarded before it loaded"));
+}
+
+void ModelPool::PostGuarded(std::function<void()> f) {
+  asio::post(io_, [self = std::weak_ptr<ModelPool*>(self_), f = std::move(f)] {
+    if (self.lock()) f();
+  });
+}
 
 std::string ModelPool::CallLabel(const CallPtr& call) const {
   return "request " + call->request.request_id + " to " + label_;
 }
-
-void ModelPool::Start() { supervisor_.Start(); }
 
 bool ModelPool::RunsAtOnce() const {
   // Without batching an idle worker takes the next request immediately; with
@@ -66,6 +75,14 @@ uint64_t ModelPool::Submit(PoolRequest request) {
   call->admitted = time_.Now();
   call->rows = BatchRows(call->request.inputs);
   const bool alive = supervisor_.AnyAlive();
+  if (draining_ && !alive && !admission_.stopping()) {
+    // Replaced or unloaded, and no worker is left to serve it.
+    Reject(
+        call,
+        Unavailable(label_ + " is " + std::string(kDrainedWhy)).WithRetryAfter(kRetryAfterSeconds),
+        RejectReason::kStopping);
+    return call->ticket;
+  }
   Admission::Verdict verdict = admission_.Admit({.now = call->admitted,
                                                  .request_id = call->request.request_id,
                                                  .deadline = call->request.deadline,
@@ -93,6 +110,7 @@ void ModelPool::Cancel(uint64_t ticket) {
   if (!call) return;
   admission_.breaker().Release();
   Answer(*call, Status(StatusCode::kCancelled, CallLabel(*call) + " was cancelled by the client"));
+  MaybeFinishDrain();
 }
 
 void ModelPool::Answer(const CallPtr& call, StatusOr<std::vector<Tensor>> result) {
@@ -115,6 +133,7 @@ void ModelPool::OnQueuedExpired(const CallPtr& call) {
          Status(StatusCode::kDeadlineExceeded,
                 CallLabel(call) + " waited " + std::to_string(Ms(time_.Now() - call->admitted)) +
                     " ms in the queue; its deadline passed before a worker was free"));
+  MaybeFinishDrain();
 }
 
 // ---- dispatch and completion ---------------------------------------------
@@ -123,7 +142,7 @@ void ModelPool::Dispatch() {
   const auto& workers = supervisor_.workers();
   for (size_t i = 0; i < workers.size() && !scheduler_.empty(); ++i) {
     auto worker = workers[i];
-    if (worker->state() != WorkerState::kReady) continue;
+    if (!supervisor_.Idle(*worker)) continue;  // busy, or still starting or warming up
     Batch batch = scheduler_.NextBatch();
     if (batch.empty()) break;  // waiting for the batch to fill
     // Requests whose deadline passed while queued leave without running.
@@ -143,6 +162,9 @@ void ModelPool::Dispatch() {
     }
     Run(std::move(batch), worker);
   }
+  // Requests that left the queue may have been a drain's last (posted:
+  // Dispatch may run inside Submit).
+  if (draining_) PostGuarded([this] { MaybeFinishDrain(); });
 }
 
 void ModelPool::Run(Batch batch, const std::shared_ptr<Worker>& worker) {
@@ -274,6 +296,8 @@ void ModelPool::OnBatchFinished(const std::shared_ptr<RunningBatch>& run,
   }
   supervisor_.UpdateReady();
   supervisor_.MaybeRecycle(worker);
+  // Posted: stopping workers from inside a worker's answer is avoided.
+  if (draining_) PostGuarded([this] { MaybeFinishDrain(); });
 }
 
 void ModelPool::Finish(const CallPtr& call, StatusOr<std::vector<Tensor>> result,
@@ -302,37 +326,6 @@ void ModelPool::SettleBreaker(const CallPtr& call, CallOutcome outcome) {
   } else {
     breaker.OnSuccess();  // an answer, a model error or flagged input: the backend works
   }
-}
-
-// ---- supervision, stop and resume -------------------------------------------
-
-void ModelPool::OnWorkerDied() {
-  // Nothing alive to take queued requests and a load error to show: fail them
-  // now instead of waiting on a respawn that may never succeed.
-  if (!supervisor_.AnyAlive() && !load_error().empty()) {
-    FailQueued(Unavailable(label_ + " is not ready: " + load_error()));
-  }
-}
-
-void ModelPool::FailQueued(const Status& why) {
-  for (auto& call : scheduler_.TakeAll()) {
-    admission_.breaker().Release();
-    Status s = why;
-    Answer(call, s.WithRetryAfter(kRetryAfterSeconds));
-  }
-}
-
-void ModelPool::Stop(milliseconds grace, const std::string& why) {
-  admission_.Stop(why);
-  FailQueued(Unavailable(label_ + " is " + why));
-  supervisor_.Stop(grace, why);
-  supervisor_.UpdateReady();
-}
-
-void ModelPool::Resume() {
-  if (!admission_.stopping()) return;
-  admission_.Resume();
-  supervisor_.Resume();
 }
 
 }  // namespace modelgate

@@ -27,6 +27,12 @@
 // Every request gets exactly one answer through its `done`, on the io thread,
 // never from inside Submit. All waiting is on the injected TimeSource.
 //
+// Lifecycle (model_pool_lifecycle.cc): Start, Stop/Resume (shutdown and the
+// old unload), NotifyWhenLoaded (a load waits for the workers and their
+// warm-up) and Drain (the pool was replaced or unloaded). A drained pool may
+// be destroyed once `drained` has run (from a later handler, not from inside
+// it): nothing it posted or armed refers to it after that.
+//
 // Threading: everything runs on the io thread except ready() and load_error(),
 // which any thread may read.
 #pragma once
@@ -34,7 +40,9 @@
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <memory>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "backend/pool/admission.h"
 #include "backend/pool/pool_call.h"
@@ -66,16 +74,28 @@ class ModelPool {
   // said Hello and answered every warm-up request (config.warmup); else the
   // first start or warm-up failure (the model's own message), after which
   // the pool respawns nothing (a load discards it). At once if already so.
+  // Never from inside the call; several waiters may wait. Only a pool whose
+  // load is awaited stops respawning at its first start failure: one nobody
+  // waits on keeps retrying with backoff (the daemon's start). A pool
+  // stopped, draining or destroyed before it loaded answers UNAVAILABLE.
   void NotifyWhenLoaded(std::function<void(Status)> done);
   // The pool was replaced or unloaded: it keeps serving what it was given and
   // what still arrives while it has workers; once nothing is queued or
   // running, its workers get EOF (SIGTERM after `grace`, SIGKILL after 2x),
   // and `drained` runs once every worker is reaped. A Submit after that is
   // answered 503 (the core re-routes instead: see accepting()).
+  // Nothing new is spawned or replaced; workers still starting or warming
+  // up are stopped at once. If no worker serves any more (none had loaded,
+  // or the last one died), queued requests are answered 503 "<label> is
+  // no longer served (replaced or unloaded)" with Retry-After at once, and
+  // so are new ones. `drained` is posted (several Drain calls: each runs).
+  // Resume() does not undo a drain.
   void Drain(std::chrono::milliseconds grace, std::function<void()> drained);
   // A Submit now would be served: not stopped, and not past the point where
-  // a drain stopped its workers.
+  // a drain stopped its workers (nor draining with no worker serving).
   bool accepting() const;
+  // Why a drained pool refuses requests ("<label> is <this>").
+  static constexpr std::string_view kDrainedWhy = "no longer served (replaced or unloaded)";
 
   // Returns a ticket for Cancel.
   uint64_t Submit(PoolRequest request);
@@ -136,6 +156,12 @@ class ModelPool {
   bool RunsAtOnce() const;
   void FailQueued(const Status& why);
   std::string CallLabel(const CallPtr& call) const;
+  // A draining pool: fail what no worker can serve, stop the workers once
+  // idle, post `drained` once they are gone.
+  void MaybeFinishDrain();
+  void SettleLoad(const Status& outcome);
+  // Runs `f` from a fresh handler unless the pool is gone by then.
+  void PostGuarded(std::function<void()> f);
 
   boost::asio::io_context& io_;
   const ModelConfig& config_;
@@ -148,6 +174,14 @@ class ModelPool {
   Supervisor supervisor_;
   std::unordered_map<uint64_t, CallPtr> running_;
   uint64_t next_ticket_ = 1;
+
+  std::vector<std::function<void(Status)>> load_waiters_;
+  bool draining_ = false;
+  bool drain_stopped_ = false;  // the drain stopped the workers
+  std::chrono::milliseconds drain_grace_{0};
+  std::vector<std::function<void()>> drained_;
+  // Posted handlers hold a weak copy: the pool may be gone when they run.
+  std::shared_ptr<ModelPool*> self_ = std::make_shared<ModelPool*>(this);
 };
 
 }  // namespace modelgate

@@ -48,11 +48,9 @@ void ProcessWorker::Start() {
   auto spawned = Spawn(options_.spawn);
   if (!spawned.ok()) {
     state_ = WorkerState::kDead;
+    // The supervisor logs it (once, at error level) with the other start failures.
     Status why = Unavailable("model '" + options_.model + "' version " + options_.version +
                              ": cannot start worker: " + spawned.status().message());
-    LogError("cannot start worker", {{"model", options_.model},
-                                     {"version", options_.version},
-                                     {"error", spawned.status().message()}});
     asio::post(io_, [self = shared_from_this(), why] {
       self->listener_->OnWorkerDead(*self, why, DeathCause::kStartFailed);
     });
