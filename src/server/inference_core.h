@@ -177,7 +177,8 @@ class InferenceCore final : public InferenceService {
   void OnScanned(const std::string& model, StatusOr<ScannedModel> scanned);
   void OnVersionLoaded(const std::string& model, const ServedPtr& served, const Status& status);
   void SwitchTo(const std::string& model, LoadOp& op);
-  void FinishLoad(const std::string& model, const Status& status);
+  // `status` by value: it may live in the LoadOp this erases.
+  void FinishLoad(const std::string& model, Status status);
   // Drains a version no longer routed to; `drained` runs once its pool is gone.
   void Retire(const ServedPtr& served, std::function<void()> drained = {});
   void DestroyPool(const ServedPtr& served);

@@ -176,7 +176,7 @@ void InferenceCore::SwitchTo(const std::string& model, LoadOp& op) {
   FinishLoad(model, Status::Ok());
 }
 
-void InferenceCore::FinishLoad(const std::string& model, const Status& status) {
+void InferenceCore::FinishLoad(const std::string& model, Status status) {
   auto it = loads_.find(model);
   if (it == loads_.end()) return;
   std::vector<RepositoryDone> waiters = std::move(it->second->waiters);

@@ -13,7 +13,7 @@
 #include <random>
 
 #include "server/inference_core.h"
-#include "tests/support/fake_worker.h"
+#include "support/fake_worker.h"
 
 namespace modelgate {
 namespace {
