@@ -49,6 +49,8 @@ bool Walk(const std::string& dir, const std::string& rel, int depth,
     e.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     e.inode = st.st_ino;
     e.mode = st.st_mode;
+    e.uid = st.st_uid;
+    e.gid = st.st_gid;
     if (!visit(e)) return false;
     if (e.type == TreeEntry::Type::kDirectory && !Walk(e.path, e.rel, depth + 1, visit, error)) {
       return false;

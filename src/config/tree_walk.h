@@ -23,6 +23,7 @@ struct TreeEntry {
   int64_t mtime_ns = 0;
   uint64_t inode = 0;
   uint32_t mode = 0;  // st_mode
+  uint32_t uid = 0, gid = 0;
 };
 
 // Calls `visit` for every entry under `dir` (not `dir` itself): names sorted

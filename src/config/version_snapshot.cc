@@ -24,8 +24,11 @@ namespace {
 // costs this much memory.
 constexpr size_t kCopyBufferBytes = size_t{1} << 20;
 // Workers may run as another user: everything in a snapshot is readable by all.
-constexpr mode_t kDirMode = 0755;
-constexpr mode_t kMinFileMode = 0644;
+// The snapshot root: others may pass through to a snapshot they know the
+// name of (a worker user), not list the snapshots.
+constexpr mode_t kRootMode = 0711;
+// A directory while it is filled; its source's mode and owner come last.
+constexpr mode_t kFillingDirMode = 0700;
 constexpr mode_t kPermissionBits = 0777;
 
 Status Errno(const std::string& what, const std::string& path) {
@@ -73,44 +76,58 @@ bool WriteAll(int fd, const char* p, size_t n) {
   return true;
 }
 
+// Gives `path` the permission bits and, when the daemon is root, the owner
+// of its source: a worker user can read exactly what it could read in the
+// repository, no more (a directory only root may read stays so).
+Status Mirror(int fd, const std::string& path, uint32_t mode, uint32_t uid, uint32_t gid) {
+  if (::geteuid() == 0 && ::fchown(fd, uid, gid) != 0) return Errno("chown", path);
+  // fchmod, not open's mode: the umask must not take the bits away.
+  if (::fchmod(fd, mode & kPermissionBits) != 0) return Errno("chmod", path);
+  return Status::Ok();
+}
+
 // `from` (a regular file, a symlink's target) to the new file `to`, with
-// `from`'s permission bits, at least kMinFileMode.
-Status CopyFile(const std::string& from, const std::string& to, mode_t mode,
-                std::vector<char>& buf) {
-  Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
-  if (in.get() < 0) return Errno("open", from);
+// `from`'s permission bits and owner (Mirror).
+Status CopyFile(const TreeEntry& from, const std::string& to, std::vector<char>& buf) {
+  Fd in(::open(from.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return Errno("open", from.path);
   Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (out.get() < 0) return Errno("create", to);
   for (;;) {
     const ssize_t got = ReadSome(in.get(), buf.data(), buf.size());
-    if (got < 0) return Errno("read", from);
+    if (got < 0) return Errno("read", from.path);
     if (got == 0) break;
     if (!WriteAll(out.get(), buf.data(), static_cast<size_t>(got))) return Errno("write", to);
   }
-  // fchmod, not open's mode: the umask must not take the bits away.
-  if (::fchmod(out.get(), (mode & kPermissionBits) | kMinFileMode) != 0) return Errno("chmod", to);
+  if (Status s = Mirror(out.get(), to, from.mode, from.uid, from.gid); !s.ok()) return s;
   if (!out.Close()) return Errno("write", to);
   return Status::Ok();
 }
 
-Status MakeDir(const std::string& path) {
-  if (::mkdir(path.c_str(), kDirMode) != 0) return Errno("create the directory", path);
-  if (::chmod(path.c_str(), kDirMode) != 0) return Errno("chmod", path);
-  return Status::Ok();
+// Mirrors a directory once everything under it was written (a source
+// directory without write permission would stop the copy otherwise).
+Status MirrorDir(const std::string& path, uint32_t mode, uint32_t uid, uint32_t gid) {
+  Fd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return Errno("open", path);
+  return Mirror(dir.get(), path, mode, uid, gid);
 }
 
 // Copies the tree under `from` into the existing directory `to`.
 Status CopyTree(const std::string& from, const std::string& to) {
   std::vector<char> buf(kCopyBufferBytes);
+  std::vector<TreeEntry> dirs;  // mirrored last, deepest first
   Status failed;
   const Status walked = WalkTree(from, [&](const TreeEntry& e) {
     const std::string dst = to + "/" + e.rel;
     switch (e.type) {
       case TreeEntry::Type::kDirectory:
-        failed = MakeDir(dst);
+        if (::mkdir(dst.c_str(), kFillingDirMode) != 0) {
+          failed = Errno("create the directory", dst);
+        }
+        dirs.push_back(e);
         break;
       case TreeEntry::Type::kFile:
-        failed = CopyFile(e.path, dst, e.mode, buf);
+        failed = CopyFile(e, dst, buf);
         break;
       case TreeEntry::Type::kOther:
         failed = Internal(e.path +
@@ -120,7 +137,14 @@ Status CopyTree(const std::string& from, const std::string& to) {
     }
     return failed.ok();
   });
-  return walked.ok() ? failed : walked;
+  if (!walked.ok()) return walked;
+  if (!failed.ok()) return failed;
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    if (Status s = MirrorDir(to + "/" + it->rel, it->mode, it->uid, it->gid); !s.ok()) return s;
+  }
+  struct stat st {};
+  if (::stat(from.c_str(), &st) != 0) return Errno("stat", from);
+  return MirrorDir(to, st.st_mode, st.st_uid, st.st_gid);
 }
 
 // SHA-256 over the tree under `dir` (each entry's kind, relative path, and
@@ -172,14 +196,13 @@ Status EnsureRoot(const std::string& root) {
   if (fs::is_directory(root, ec)) return Status::Ok();
   fs::create_directories(root, ec);
   if (ec) return Internal(root + ": cannot create the snapshot directory: " + ec.message());
-  fs::permissions(root, static_cast<fs::perms>(kDirMode), ec);
+  fs::permissions(root, static_cast<fs::perms>(kRootMode), ec);
   if (ec) return Internal(root + ": cannot chmod: " + ec.message());
   return Status::Ok();
 }
 
 StatusOr<VersionSnapshot> Snapshot(const std::string& model, const VersionEntry& v,
                                    const std::string& root, const std::string& tmp) {
-  if (::chmod(tmp.c_str(), kDirMode) != 0) return Errno("chmod", tmp);
   if (Status s = CopyTree(v.dir, tmp); !s.ok()) return s;
   auto digest = HashTree(tmp, v.config_json);
   if (!digest.ok()) return digest.status();
@@ -208,8 +231,25 @@ StatusOr<VersionSnapshot> SnapshotVersion(const std::string& model, const Versio
   return snap;
 }
 
+namespace {
+
+// A mirrored directory may lack its owner's write or search bit (a read-only
+// source); give it back, top down, so that everything below can go.
+void MakeRemovable(const fs::path& dir, int depth) {
+  std::error_code ec;
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::add | fs::perm_options::nofollow,
+                  ec);
+  if (depth >= kMaxTreeDepth) return;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_directory(ec) && !e.is_symlink(ec)) MakeRemovable(e.path(), depth + 1);
+  }
+}
+
+}  // namespace
+
 void RemoveSnapshot(const std::string& dir) {
   std::error_code ec;
+  if (::geteuid() != 0 && fs::is_directory(dir, ec)) MakeRemovable(dir, 0);
   fs::remove_all(dir, ec);
   if (ec) LogWarn("snapshot_remove_failed", {{"dir", dir}, {"error", ec.message()}});
 }

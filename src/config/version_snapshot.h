@@ -25,15 +25,17 @@ struct VersionSnapshot {
 
 inline constexpr size_t kFingerprintHexChars = 16;
 
-// Copies `v.dir` into a new directory under `root` (created, mode 0755, if
+// Copies `v.dir` into a new directory under `root` (created, mode 0711, if
 // missing) named after model, version and fingerprint; an identical snapshot
 // already there is reused. Symlinks are copied as the files they point to.
 // An error names the file that could not be read or written.
 //
 // Layout: the copy is made in <root>/.<model>-<version>.tmp-XXXXXX, hashed,
 // then renamed to <root>/<model>-<version>-<fingerprint> (removed instead
-// when that exists). Directories are 0755, files keep their permission bits
-// plus 0644 (workers may run as another user). Files are streamed through a
+// when that exists). Every file and directory keeps its source's permission
+// bits and, when the daemon is root, its owner: a worker user can read
+// exactly what it could read in the repository (the root, 0711, lets it pass
+// through without listing the snapshots). Files are streamed through a
 // fixed buffer, so size costs time, not memory. A crash mid-copy leaves a
 // .tmp- directory behind. Fails (INTERNAL, naming the path) on an unreadable
 // file, a fifo/socket/device, a dangling symlink or a symlink loop.

@@ -72,6 +72,7 @@ InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
       slot->serving.emplace(version, std::move(served));
     }
     models_.emplace(entry.config.name, std::move(slot));
+    ClaimSnapshots(entry);
   }
 }
 
@@ -244,6 +245,7 @@ std::string StateOf(const ServedVersion& served) {
 // the serving one, else a loading one, else a draining one.
 int StateRank(const std::string& state) {
   if (state == "READY" || state == "UNAVAILABLE") return 3;
+  if (state == "UNLOADED") return 0;
   if (state == "LOADING") return 2;
   return 1;
 }
@@ -338,8 +340,12 @@ std::vector<ModelStatus> InferenceCore::Index() const {
       out.push_back({name, v, false, "UNLOADED", "unloaded by request", ""});
     }
   }
+  // By model and version; a version's serving generation first, then one
+  // loading beside it, then those draining.
   std::sort(out.begin(), out.end(), [](const ModelStatus& a, const ModelStatus& b) {
-    return std::tie(a.name, a.version) < std::tie(b.name, b.version);
+    const int ra = -StateRank(a.state), rb = -StateRank(b.state);
+    return std::tie(a.name, a.version, ra, a.fingerprint) <
+           std::tie(b.name, b.version, rb, b.fingerprint);
   });
   return out;
 }

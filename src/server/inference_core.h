@@ -186,6 +186,12 @@ class InferenceCore final : public InferenceService {
   void OnRescanned(std::map<std::string, std::string> signatures);
   void SchedulePoll();
   void RecordLoad(const std::string& model, int64_t version, bool ok);
+  // Snapshot directories are shared by content: each ServedVersion (and
+  // each scan not yet turned into one) holds a claim on its directory, and
+  // a directory is removed, on files_, only if no claim was taken meanwhile
+  // (a scan may have reused it). Claim: any thread; release: io thread.
+  void ClaimSnapshots(const ModelEntry& entry) EXCLUDES(snapshot_mu_);
+  void ReleaseSnapshot(const std::string& dir) EXCLUDES(snapshot_mu_);
 
   boost::asio::io_context& io_;
   AsioTimeSource time_;  // pools, workers and deadlines; outlives the pools
@@ -203,6 +209,9 @@ class InferenceCore final : public InferenceService {
   std::map<std::string, std::shared_ptr<ModelSlot>> models_ GUARDED_BY(mu_);
   // Every version with a pool: loading, serving or draining.
   std::vector<ServedPtr> live_ GUARDED_BY(mu_);
+
+  Mutex snapshot_mu_;
+  std::map<std::string, int> snapshot_claims_ GUARDED_BY(snapshot_mu_);
 
   // io thread only.
   std::map<std::string, std::unique_ptr<LoadOp>> loads_;

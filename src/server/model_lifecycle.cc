@@ -71,6 +71,7 @@ void InferenceCore::StartLoad(const std::string& model, std::optional<std::strin
       Status s = lifecycle_.snapshot_root.empty()
                      ? Status::Ok()
                      : SnapshotEntry(scanned.entry, lifecycle_.snapshot_root);
+      if (s.ok()) ClaimSnapshots(scanned.entry);
       result = s.ok() ? StatusOr<ScannedModel>(std::move(scanned)) : StatusOr<ScannedModel>(s);
     } else if (entry.status().code() != StatusCode::kNotFound) {
       // Remember the failed content so a poll does not retry it unchanged.
@@ -92,7 +93,10 @@ void InferenceCore::OnScanned(const std::string& model, StatusOr<ScannedModel> s
     if (scanned.status().code() != StatusCode::kNotFound) RecordLoad(model, 0, false);
     return FinishLoad(model, scanned.status());
   }
-  if (shutting_down_.load()) return FinishLoad(model, Unavailable("the server is shutting down"));
+  if (shutting_down_.load()) {
+    for (const auto& [version, v] : scanned->entry.versions) ReleaseSnapshot(v.dir);
+    return FinishLoad(model, Unavailable("the server is shutting down"));
+  }
   op.scanned = std::move(scanned).value();
   std::map<int64_t, ServedPtr> current;
   {
@@ -102,7 +106,8 @@ void InferenceCore::OnScanned(const std::string& model, StatusOr<ScannedModel> s
   for (auto& [version, v] : op.scanned->entry.versions) {
     auto it = current.find(version);
     if (it != current.end() && !v.fingerprint.empty() && it->second->fingerprint == v.fingerprint) {
-      op.next[version] = it->second;  // unchanged: keeps its workers
+      op.next[version] = it->second;  // unchanged: keeps its workers (and its claim)
+      ReleaseSnapshot(v.dir);
       continue;
     }
     ServedPtr served;
@@ -201,18 +206,14 @@ void InferenceCore::Retire(const ServedPtr& served, std::function<void()> draine
 
 void InferenceCore::DestroyPool(const ServedPtr& served) {
   std::unique_ptr<ModelPool> pool;
-  bool dir_in_use = false;
   {
     MutexLock lock(mu_);
     std::erase(live_, served);
     served->events->set_pool(nullptr);
     pool = std::move(served->pool);
-    for (const auto& other : live_) dir_in_use = dir_in_use || other->dir == served->dir;
   }
   pool.reset();
-  if (!dir_in_use && !lifecycle_.snapshot_root.empty()) {
-    asio::post(files_, [dir = served->dir] { RemoveSnapshot(dir); });
-  }
+  ReleaseSnapshot(served->dir);
   LogInfo("model version drained", {{"model", served->model},
                                     {"version", served->version},
                                     {"fingerprint", served->fingerprint}});
@@ -318,6 +319,30 @@ void InferenceCore::SchedulePoll() {
     });
   }
   poll_timer_->Enable(lifecycle_.poll_period);
+}
+
+void InferenceCore::ClaimSnapshots(const ModelEntry& entry) {
+  if (lifecycle_.snapshot_root.empty()) return;
+  MutexLock lock(snapshot_mu_);
+  for (const auto& [version, v] : entry.versions) ++snapshot_claims_[v.dir];
+}
+
+void InferenceCore::ReleaseSnapshot(const std::string& dir) {
+  if (lifecycle_.snapshot_root.empty()) return;
+  {
+    MutexLock lock(snapshot_mu_);
+    auto it = snapshot_claims_.find(dir);
+    if (it == snapshot_claims_.end() || --it->second > 0) return;
+    snapshot_claims_.erase(it);
+  }
+  // Scans claim on files_ too: this runs after any scan that reused `dir`.
+  asio::post(files_, [this, dir] {
+    {
+      MutexLock lock(snapshot_mu_);
+      if (snapshot_claims_.count(dir)) return;
+    }
+    RemoveSnapshot(dir);
+  });
 }
 
 void InferenceCore::RecordLoad(const std::string& model, int64_t version, bool ok) {

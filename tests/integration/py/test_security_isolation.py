@@ -82,7 +82,8 @@ def worker_pids(daemon, model):
     """The live workers of `model`: children of the daemon whose command line
     names the model's version directory and whose MODELGATE_WORKER_PID is
     their own pid (an orphan they left behind carries its worker's)."""
-    version_dir = os.path.join(daemon.repo, model, "1")
+    # Workers load a snapshot of the version: <tmp>/modelgate-<pid>-snapshots/<model>-1-<fp>.
+    snapshot = f"-snapshots/{model}-1-".encode()
     pids = []
     for pid in children(daemon.proc.pid):
         try:
@@ -92,7 +93,8 @@ def worker_pids(daemon, model):
                 environ = f.read().split(b"\0")
         except OSError:
             continue
-        if version_dir.encode() in cmdline and f"MODELGATE_WORKER_PID={pid}".encode() in environ:
+        if any(snapshot in arg for arg in cmdline) \
+                and f"MODELGATE_WORKER_PID={pid}".encode() in environ:
             pids.append(pid)
     return sorted(pids)
 
@@ -349,7 +351,8 @@ class WorkerPrivilegeTest(unittest.TestCase):
     def test_unreadable_model_directory_is_a_load_error_naming_the_path(self):
         status, hdrs, body = x_infer("locked_py", [1.0])
         self.assertEqual(status, 503, body)
-        self.assertIn(os.path.join(D.repo, "locked_py", "1"), body["error"])
+        # The snapshot keeps the version directory's mode and owner (root, 0700).
+        self.assertIn("-snapshots/locked_py-1-", body["error"])
         self.assertIn("cannot read", body["error"])
         self.assertIn("Retry-After", hdrs)
         status, _, body = mtcars_infer()

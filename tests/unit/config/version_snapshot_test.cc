@@ -56,18 +56,25 @@ TEST_F(VersionSnapshotTest, CopiesTheVersionIntoADirectoryNamedByItsFingerprint)
   EXPECT_EQ(Read(snap->dir + "/model.py"), "class Model: pass\n");
   EXPECT_EQ(Read(snap->dir + "/data/weights.bin"), std::string("\0\1\2\3", 4));
   EXPECT_EQ(RootEntries(), 1u);  // no temp directory left behind
-  // Readable by a worker running as another user.
-  EXPECT_EQ(fs::status(Root()).permissions(), fs::perms(0755));
-  EXPECT_EQ(fs::status(snap->dir).permissions(), fs::perms(0755));
-  EXPECT_EQ(fs::status(snap->dir + "/data").permissions(), fs::perms(0755));
-  EXPECT_EQ(fs::status(snap->dir + "/model.py").permissions(), fs::perms(0644));
+  // The root can be passed through, not listed; the copy has its source's
+  // permissions, so a worker user reads what it could read in the repository.
+  EXPECT_EQ(fs::status(Root()).permissions(), fs::perms(0711));
+  EXPECT_EQ(fs::status(snap->dir).permissions(), fs::status(version_.dir).permissions());
+  EXPECT_EQ(fs::status(snap->dir + "/data").permissions(),
+            fs::status(version_.dir + "/data").permissions());
+  EXPECT_EQ(fs::status(snap->dir + "/model.py").permissions(), fs::perms(0600));
 }
 
-TEST_F(VersionSnapshotTest, ExecutableBitsAreKept) {
+TEST_F(VersionSnapshotTest, PermissionBitsAreMirroredAndAReadOnlyTreeIsStillRemoved) {
   fs::permissions(tree_.Path("repo/m/1/model.py"), fs::perms(0750));
+  fs::permissions(tree_.Path("repo/m/1/data"), fs::perms(0500));
   auto snap = Take();
+  fs::permissions(tree_.Path("repo/m/1/data"), fs::perms(0700));  // so the tree can go
   ASSERT_TRUE(snap.ok()) << snap.status().message();
-  EXPECT_EQ(fs::status(snap->dir + "/model.py").permissions(), fs::perms(0754));
+  EXPECT_EQ(fs::status(snap->dir + "/model.py").permissions(), fs::perms(0750));
+  EXPECT_EQ(fs::status(snap->dir + "/data").permissions(), fs::perms(0500));
+  RemoveSnapshot(snap->dir);
+  EXPECT_FALSE(fs::exists(snap->dir));
 }
 
 TEST_F(VersionSnapshotTest, LaterEditsOfTheSourceDoNotReachTheCopy) {
