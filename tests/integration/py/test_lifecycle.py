@@ -53,9 +53,10 @@ class LifecycleTest(unittest.TestCase):
     def wait_pids(self, model, version, n, old=()):
         """Waits (bounded) until the version has `n` workers none of which is
         in `old`; their pids."""
-        ok = wait_for(lambda: len(self.d.worker_pids(model, version)) == n
-                      and not set(self.d.worker_pids(model, version)) & set(old),
-                      timeout=SETTLE_S)
+        def settled():
+            pids = self.d.worker_pids(model, version)  # one scrape for both checks
+            return len(pids) == n and not set(pids) & set(old)
+        ok = wait_for(settled, timeout=SETTLE_S)
         pids = self.d.worker_pids(model, version)
         self.assertTrue(ok, f"{model}/{version} workers {pids}, wanted {n} new (old {old})")
         return pids
