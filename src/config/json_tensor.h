@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "modelgate/status.h"
@@ -17,6 +18,12 @@ namespace modelgate {
 // codec rejects deeper text before parsing; AppendJsonData recurses at most
 // this deep.
 inline constexpr size_t kMaxJsonDepth = 64;
+
+// Checks JSON text before it is parsed: nesting depth at most kMaxJsonDepth
+// and no NUL byte (an error names the offset). Whatever the text's source
+// (a request body, a config parameter), nothing deeper reaches a parser or
+// a recursive walk.
+Status CheckJsonText(std::string_view text);
 
 // Appends the elements of `data` (a scalar, or an array nested up to
 // kMaxJsonDepth) to `t` (raw bytes, or strings for BYTES) according to

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "config/json_tensor.h"
 #include "config/lifecycle_keys.h"
 #include "config/model_config_json.h"
 
@@ -58,13 +59,22 @@ StatusOr<json> ReadJsonFile(const fs::path& file) {
   }
 }
 
+// Longest parser message quoted in a config parameter's error.
+constexpr size_t kMaxParseErrorBytes = 200;
+
 // The model's own config as JSON: the load parameter's or config.json.
 StatusOr<json> ModelJson(const fs::path& dir, const std::optional<std::string>& config_json) {
   if (config_json) {
+    // From a request: checked before parsing, and the parser's message (which
+    // quotes what it read) is cut.
+    if (Status s = CheckJsonText(*config_json); !s.ok()) {
+      return InvalidArgument(std::string(kConfigParameterSource) + ": " + s.message());
+    }
     try {
       return json::parse(*config_json);
     } catch (const json::parse_error& e) {
-      return InvalidArgument(std::string(kConfigParameterSource) + ": not valid JSON: " + e.what());
+      return InvalidArgument(std::string(kConfigParameterSource) + ": not valid JSON: " +
+                             std::string(e.what()).substr(0, kMaxParseErrorBytes));
     }
   }
   const fs::path file = dir / "config.json";

@@ -18,50 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-// One linear pass before the DOM parse: nesting depth counted outside
-// strings, and no NUL byte anywhere (nlohmann's lexer takes NUL for the end
-// of input, which would let "{...}\0garbage" through; a raw NUL is never
-// valid JSON). Trailing text other than whitespace is left to the strict
-// parser.
-Status CheckJsonText(std::string_view body) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (c == '\0') {
-      return InvalidArgument("malformed JSON: NUL byte at offset " + std::to_string(i));
-    }
-    if (in_string) {
-      if (c == '\\') {
-        ++i;  // the escaped character; an escaped NUL is rejected by the parser
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        in_string = true;
-        break;
-      case '[':
-      case '{':
-        if (++depth > kMaxJsonDepth) {
-          return InvalidArgument("malformed JSON: nested deeper than " +
-                                 std::to_string(kMaxJsonDepth) + " levels at offset " +
-                                 std::to_string(i));
-        }
-        break;
-      case ']':
-      case '}':
-        if (depth > 0) --depth;
-        break;
-      default:
-        break;
-    }
-  }
-  return Status::Ok();
-}
-
 StatusOr<json> ParseBody(std::string_view body) {
   if (Status s = CheckJsonText(body); !s.ok()) return s;
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
