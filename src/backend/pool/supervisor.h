@@ -19,8 +19,9 @@
 //     start failure reports that failure instead.
 //   - Recycle: a ready worker past recycle_max_requests or
 //     recycle_max_rss_mb is stopped gracefully (then replaced).
-//   - Readiness: ready() is "a worker is ready or busy and the breaker is
-//     not open"; re-checked when the open breaker lets probes through.
+//   - Readiness: ready() is "a warmed-up worker is ready or busy and the
+//     breaker is not open"; re-checked when the open breaker lets probes
+//     through.
 //   - Load error: why the model cannot serve (a start failure, or the stop
 //     reason), cleared by the next worker that serves.
 // Hooks and events run on the io thread; `ready` may run inside the worker's

@@ -298,6 +298,9 @@ TEST_F(PoolLifecycleTest, ReplacementsWarmUpBeforeServingAndFailedWarmupsAreRetr
   Submit("a");
   Poll();
   EXPECT_EQ(workers_[2]->last_request_id, "a");
+  workers_[2]->Complete(std::vector<Tensor>{});
+  Poll();
+  EXPECT_TRUE(answers_.at("a").ok());
 }
 
 TEST_F(PoolLifecycleTest, WarmupRequestsDoNotCountTowardsRecycling) {
