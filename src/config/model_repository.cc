@@ -71,7 +71,16 @@ StatusOr<json> ModelJson(const fs::path& dir, const std::optional<std::string>& 
       return InvalidArgument(std::string(kConfigParameterSource) + ": " + s.message());
     }
     try {
-      return json::parse(*config_json);
+      json j = json::parse(*config_json);
+      // Host-level settings stay with whoever writes the repository: a
+      // request may not choose what runs, with which environment or limits.
+      for (const char* key : {"interpreter", "env", "limits"}) {
+        if (j.is_object() && j.contains(key)) {
+          return InvalidArgument(std::string(kConfigParameterSource) + ": key '" + key +
+                                 "' cannot be set by a load request (set it in config.json)");
+        }
+      }
+      return j;
     } catch (const json::parse_error& e) {
       return InvalidArgument(std::string(kConfigParameterSource) + ": not valid JSON: " +
                              std::string(e.what()).substr(0, kMaxParseErrorBytes));

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 namespace modelgate {
@@ -16,7 +17,10 @@ namespace {
 
 // Walks `dir` (at `rel` below the root); false: stopped by `visit` or failed
 // (then *error is set).
+// `ancestors`: (device, inode) of every directory from the root down to
+// `dir`, so a symlink back up (x -> .) is a loop, not 2^depth paths.
 bool Walk(const std::string& dir, const std::string& rel, int depth,
+          std::vector<std::pair<dev_t, ino_t>>& ancestors,
           const std::function<bool(const TreeEntry&)>& visit, Status* error) {
   if (depth >= kMaxTreeDepth) {
     *error = Internal(dir + ": nested deeper than " + std::to_string(kMaxTreeDepth) +
@@ -51,9 +55,18 @@ bool Walk(const std::string& dir, const std::string& rel, int depth,
     e.mode = st.st_mode;
     e.uid = st.st_uid;
     e.gid = st.st_gid;
-    if (!visit(e)) return false;
-    if (e.type == TreeEntry::Type::kDirectory && !Walk(e.path, e.rel, depth + 1, visit, error)) {
+    if (e.type == TreeEntry::Type::kDirectory &&
+        std::find(ancestors.begin(), ancestors.end(), std::pair(st.st_dev, st.st_ino)) !=
+            ancestors.end()) {
+      *error = Internal(e.path + ": a symlink loop (it leads back to a directory above it)");
       return false;
+    }
+    if (!visit(e)) return false;
+    if (e.type == TreeEntry::Type::kDirectory) {
+      ancestors.emplace_back(st.st_dev, st.st_ino);
+      const bool ok = Walk(e.path, e.rel, depth + 1, ancestors, visit, error);
+      ancestors.pop_back();
+      if (!ok) return false;
     }
   }
   return true;
@@ -63,7 +76,10 @@ bool Walk(const std::string& dir, const std::string& rel, int depth,
 
 Status WalkTree(const std::string& dir, const std::function<bool(const TreeEntry&)>& visit) {
   Status error;
-  Walk(dir, "", 0, visit, &error);
+  std::vector<std::pair<dev_t, ino_t>> ancestors;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) ancestors.emplace_back(st.st_dev, st.st_ino);
+  Walk(dir, "", 0, ancestors, visit, &error);
   return error;
 }
 

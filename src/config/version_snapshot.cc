@@ -29,6 +29,9 @@ constexpr size_t kCopyBufferBytes = size_t{1} << 20;
 constexpr mode_t kRootMode = 0711;
 // A directory while it is filled; its source's mode and owner come last.
 constexpr mode_t kFillingDirMode = 0700;
+constexpr mode_t kWriteBits = 0222;
+// Files and directories one snapshot may hold.
+constexpr size_t kMaxSnapshotEntries = 100000;
 constexpr mode_t kPermissionBits = 0777;
 
 Status Errno(const std::string& what, const std::string& path) {
@@ -79,10 +82,11 @@ bool WriteAll(int fd, const char* p, size_t n) {
 // Gives `path` the permission bits and, when the daemon is root, the owner
 // of its source: a worker user can read exactly what it could read in the
 // repository, no more (a directory only root may read stays so).
+// Write bits are dropped: a snapshot is never edited in place.
 Status Mirror(int fd, const std::string& path, uint32_t mode, uint32_t uid, uint32_t gid) {
   if (::geteuid() == 0 && ::fchown(fd, uid, gid) != 0) return Errno("chown", path);
   // fchmod, not open's mode: the umask must not take the bits away.
-  if (::fchmod(fd, mode & kPermissionBits) != 0) return Errno("chmod", path);
+  if (::fchmod(fd, mode & kPermissionBits & ~kWriteBits) != 0) return Errno("chmod", path);
   return Status::Ok();
 }
 
@@ -117,7 +121,13 @@ Status CopyTree(const std::string& from, const std::string& to) {
   std::vector<char> buf(kCopyBufferBytes);
   std::vector<TreeEntry> dirs;  // mirrored last, deepest first
   Status failed;
+  size_t entries = 0;
   const Status walked = WalkTree(from, [&](const TreeEntry& e) {
+    if (++entries > kMaxSnapshotEntries) {
+      failed = Internal(from + ": more than " + std::to_string(kMaxSnapshotEntries) +
+                        " files and directories (a symlink to a large tree?)");
+      return false;
+    }
     const std::string dst = to + "/" + e.rel;
     switch (e.type) {
       case TreeEntry::Type::kDirectory:
@@ -191,13 +201,23 @@ StatusOr<std::string> HashTree(const std::string& dir, const std::string& config
   return h.HexDigest();
 }
 
+// The root must be a directory of ours (not a symlink, not someone else's:
+// whoever owns it could swap a snapshot under the workers).
 Status EnsureRoot(const std::string& root) {
-  std::error_code ec;
-  if (fs::is_directory(root, ec)) return Status::Ok();
-  fs::create_directories(root, ec);
-  if (ec) return Internal(root + ": cannot create the snapshot directory: " + ec.message());
-  fs::permissions(root, static_cast<fs::perms>(kRootMode), ec);
-  if (ec) return Internal(root + ": cannot chmod: " + ec.message());
+  struct stat st {};
+  if (::lstat(root.c_str(), &st) != 0) {
+    if (errno != ENOENT) return Errno("stat", root);
+    std::error_code ec;
+    fs::create_directories(root, ec);
+    if (ec) return Internal(root + ": cannot create the snapshot directory: " + ec.message());
+    if (::lstat(root.c_str(), &st) != 0) return Errno("stat", root);
+  }
+  if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
+    return Internal(root + ": not a directory of this process's user (refused as snapshot root)");
+  }
+  if ((st.st_mode & kPermissionBits) != kRootMode && ::chmod(root.c_str(), kRootMode) != 0) {
+    return Errno("chmod", root);
+  }
   return Status::Ok();
 }
 

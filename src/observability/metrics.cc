@@ -116,8 +116,8 @@ void AddPoolMetrics(const std::vector<PoolSnapshot>& pools,
                      "worker in spawn order",
                      T::Gauge);
   auto state = Family("modelgate_model_state",
-                      "1 for the lifecycle state a model version is in: READY, LOADING, "
-                      "UNAVAILABLE, DRAINING, UNLOADED",
+                      "1 for the lifecycle state a model version is in: ready, loading, "
+                      "unavailable, draining, unloaded",
                       T::Gauge);
   auto info = Family("modelgate_model_info",
                      "1 for each content fingerprint a model version's live workers run", T::Gauge);

@@ -78,16 +78,17 @@ struct PoolSnapshot {
   // configured worker count: modelgate_worker_pid has a slot per worker.
   std::vector<int> worker_pids;
   int worker_slots = 0;
-  // modelgate_model_state: READY, LOADING, UNAVAILABLE, DRAINING or UNLOADED.
+  // modelgate_model_state: one of kModelStates.
   std::string state;
   // modelgate_model_info: one series per fingerprint live for this version
   // (two while a replaced one drains).
   std::vector<std::string> fingerprints;
 };
 
-// The values of modelgate_model_state's state label, as the lifecycle names them.
-inline constexpr std::array<std::string_view, 5> kModelStates = {"READY", "LOADING", "UNAVAILABLE",
-                                                                 "DRAINING", "UNLOADED"};
+// The values of modelgate_model_state's state label: the repository index's
+// states (READY, ...) in Prometheus' lower case.
+inline constexpr std::array<std::string_view, 5> kModelStates = {"ready", "loading", "unavailable",
+                                                                 "draining", "unloaded"};
 
 class Metrics {
  public:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cctype>
 #include <tuple>
 
 #include "backend/pool/model_pool.h"
@@ -63,7 +64,10 @@ InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
     slot->traffic = entry.config.traffic;
     slot->unserved = entry.unserved;
     slot->required = entry.config.required;
-    if (!lifecycle_.repository.empty()) {
+    if (auto sig = lifecycle_.initial_signatures.find(entry.config.name);
+        sig != lifecycle_.initial_signatures.end()) {
+      slot->signature = sig->second;
+    } else if (!lifecycle_.repository.empty()) {
       slot->signature = StatSignature(lifecycle_.repository + "/" + entry.config.name);
     }
     for (const auto& [version, v] : entry.versions) {
@@ -287,6 +291,7 @@ std::vector<PoolSnapshot> InferenceCore::Snapshot() {
   std::vector<PoolSnapshot> out;
   out.reserve(merged.size());
   for (auto& [key, s] : merged) {
+    for (char& c : s.state) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::sort(s.fingerprints.begin(), s.fingerprints.end());
     s.fingerprints.erase(std::unique(s.fingerprints.begin(), s.fingerprints.end()),
                          s.fingerprints.end());

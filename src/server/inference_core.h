@@ -45,6 +45,9 @@ struct LifecycleOptions {
   std::string repository;     // root scanned by loads and polls
   std::string snapshot_root;  // where version snapshots go; empty: no snapshots
   std::chrono::seconds poll_period{5};
+  // StatSignature of each model directory taken before the startup scan, so
+  // an edit made during it shows at the first poll. Missing: taken at start.
+  std::map<std::string, std::string> initial_signatures;
   // Makes a version's workers; empty: a ProcessWorker (unit tests pass fakes).
   std::function<std::shared_ptr<Worker>(const WorkerOptions&, Worker::Listener*)> worker_factory;
 };
@@ -143,7 +146,12 @@ class InferenceCore final : public InferenceService {
   };
   // A load in progress for one model (io thread only).
   struct LoadOp {
+    uint64_t id = 0;  // results of an earlier, ended load are told apart by it
     std::vector<RepositoryDone> waiters;
+    // Loads requested while this one runs: they get a scan that starts after
+    // they arrived, run as one load once this one is answered (a load with
+    // unchanged content keeps its workers, so no second set starts).
+    std::vector<std::pair<std::optional<std::string>, RepositoryDone>> followups;
     std::optional<ScannedModel> scanned;
     std::map<int64_t, ServedPtr> next;  // the serving map after the switch
     std::vector<ServedPtr> started;     // the new versions among them
@@ -174,7 +182,7 @@ class InferenceCore final : public InferenceService {
 
   // Lifecycle (model_lifecycle.cc), io thread.
   void StartLoad(const std::string& model, std::optional<std::string> config_json);
-  void OnScanned(const std::string& model, StatusOr<ScannedModel> scanned);
+  void OnScanned(const std::string& model, uint64_t load_id, StatusOr<ScannedModel> scanned);
   void OnVersionLoaded(const std::string& model, const ServedPtr& served, const Status& status);
   void SwitchTo(const std::string& model, LoadOp& op);
   // `status` by value: it may live in the LoadOp this erases.
@@ -217,6 +225,8 @@ class InferenceCore final : public InferenceService {
   std::map<std::string, std::unique_ptr<LoadOp>> loads_;
   std::map<std::string, std::string> failed_signatures_;  // models with no slot
   bool rescanning_ = false;
+  bool rescan_again_ = false;  // a rescan was asked for while one ran
+  uint64_t next_load_id_ = 1;
   TimerPtr poll_timer_;
   std::vector<Waiter> waiters_;
   // Whether waiters_ may be non-empty, so the hot path posts nothing

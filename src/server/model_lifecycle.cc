@@ -2,8 +2,11 @@
 // unload, and rescans of the repository (poll, SIGHUP). Everything here runs
 // on the io thread except the file work (scan, snapshot, signatures), which
 // runs on files_ and posts its result back.
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <utility>
 
+#include "common/retry_after.h"
 #include "config/version_snapshot.h"
 #include "modelgate/log_event.h"
 #include "server/inference_core.h"
@@ -18,13 +21,18 @@ constexpr const char* kControlModeNone =
     "the model repository is fixed (--model-control-mode none): start the daemon with "
     "--model-control-mode explicit or poll to load and unload models";
 constexpr size_t kMaxModelNameBytes = 255;
+// Longest error text a failed load logs (the answer is cut by the front end).
+constexpr size_t kMaxLoggedErrorBytes = 1024;
 
 // A model name from a URL names one directory under the repository, nothing
-// else.
+// else; checked before anything is scanned, logged or counted.
 Status CheckModelName(const std::string& name) {
-  if (name.empty() || name.size() > kMaxModelNameBytes || name == "." || name == ".." ||
-      name[0] == '.' || name.find_first_of(std::string("/\\\0", 3)) != std::string::npos) {
-    return InvalidArgument("'" + name.substr(0, 64) + "' is not a model directory name");
+  bool plain = !name.empty() && name.size() <= kMaxModelNameBytes && name[0] != '.';
+  for (unsigned char c : name) plain = plain && c >= 0x20 && c != 0x7f && c != '/' && c != '\\';
+  if (!plain) {
+    return InvalidArgument(
+        "the model name is not a directory name (one path component, not starting with '.', "
+        "no '/', '\\' or control characters, at most 255 bytes)");
   }
   return Status::Ok();
 }
@@ -50,43 +58,53 @@ void InferenceCore::LoadModel(const std::string& model, std::optional<std::strin
                if (shutting_down_.load()) return done(Unavailable("the server is shutting down"));
                if (Status s = CheckModelName(model); !s.ok()) return done(s);
                auto& op = loads_[model];
-               const bool running = op != nullptr;
-               if (!running) op = std::make_unique<LoadOp>();
+               if (op) {
+                 op->followups.emplace_back(std::move(config_json), std::move(done));
+                 return;
+               }
+               op = std::make_unique<LoadOp>();
+               op->id = next_load_id_++;
                op->waiters.push_back(std::move(done));
-               // A load already running decides for this one too: no second set of workers.
-               if (!running) StartLoad(model, std::move(config_json));
+               StartLoad(model, std::move(config_json));
              });
 }
 
 void InferenceCore::StartLoad(const std::string& model, std::optional<std::string> config_json) {
   LogInfo("model load", {{"model", model}, {"config_parameter", config_json.has_value()}});
-  asio::post(files_, [this, model, config_json = std::move(config_json)] {
-    ScannedModel scanned;
-    // The signature is taken first: an edit during the scan shows at the next poll.
-    scanned.signature = StatSignature(lifecycle_.repository + "/" + model);
-    auto entry = ScanModel(lifecycle_.repository, model, config_json);
-    StatusOr<ScannedModel> result = entry.status();
-    if (entry.ok()) {
-      scanned.entry = std::move(entry).value();
-      Status s = lifecycle_.snapshot_root.empty()
-                     ? Status::Ok()
-                     : SnapshotEntry(scanned.entry, lifecycle_.snapshot_root);
-      if (s.ok()) ClaimSnapshots(scanned.entry);
-      result = s.ok() ? StatusOr<ScannedModel>(std::move(scanned)) : StatusOr<ScannedModel>(s);
-    } else if (entry.status().code() != StatusCode::kNotFound) {
-      // Remember the failed content so a poll does not retry it unchanged.
-      std::string sig = scanned.signature;
-      asio::post(io_, [this, model, sig] { failed_signatures_[model] = sig; });
-    }
-    asio::post(io_, [this, model, result = std::move(result)]() mutable {
-      OnScanned(model, std::move(result));
-    });
-  });
+  asio::post(
+      files_, [this, model, id = loads_.at(model)->id, config_json = std::move(config_json)] {
+        ScannedModel scanned;
+        // The signature is taken first: an edit during the scan shows at the next poll.
+        scanned.signature = StatSignature(lifecycle_.repository + "/" + model);
+        auto entry = ScanModel(lifecycle_.repository, model, config_json);
+        StatusOr<ScannedModel> result = entry.status();
+        if (entry.ok()) {
+          scanned.entry = std::move(entry).value();
+          Status s = lifecycle_.snapshot_root.empty()
+                         ? Status::Ok()
+                         : SnapshotEntry(scanned.entry, lifecycle_.snapshot_root);
+          if (s.ok()) ClaimSnapshots(scanned.entry);
+          result = s.ok() ? StatusOr<ScannedModel>(std::move(scanned)) : StatusOr<ScannedModel>(s);
+        } else if (entry.status().code() != StatusCode::kNotFound) {
+          // Remember the failed content so a poll does not retry it unchanged.
+          std::string sig = scanned.signature;
+          asio::post(io_, [this, model, sig] { failed_signatures_[model] = sig; });
+        }
+        asio::post(io_, [this, model, id, result = std::move(result)]() mutable {
+          OnScanned(model, id, std::move(result));
+        });
+      });
 }
 
-void InferenceCore::OnScanned(const std::string& model, StatusOr<ScannedModel> scanned) {
+void InferenceCore::OnScanned(const std::string& model, uint64_t load_id,
+                              StatusOr<ScannedModel> scanned) {
   auto found = loads_.find(model);
-  if (found == loads_.end()) return;  // answered by Stop()
+  if (found == loads_.end() || found->second->id != load_id) {  // ended by Stop() or an unload
+    if (scanned.ok()) {
+      for (const auto& [version, v] : scanned->entry.versions) ReleaseSnapshot(v.dir);
+    }
+    return;
+  }
   LoadOp& op = *found->second;
   if (!scanned.ok()) {
     // Not for a name with no directory: clients cannot grow the label set.
@@ -105,7 +123,10 @@ void InferenceCore::OnScanned(const std::string& model, StatusOr<ScannedModel> s
   }
   for (auto& [version, v] : op.scanned->entry.versions) {
     auto it = current.find(version);
-    if (it != current.end() && !v.fingerprint.empty() && it->second->fingerprint == v.fingerprint) {
+    // Unchanged content keeps its workers, unless they cannot load: a load
+    // is what retries a version that gave up.
+    if (it != current.end() && !v.fingerprint.empty() && it->second->fingerprint == v.fingerprint &&
+        it->second->pool && (it->second->pool->ready() || it->second->pool->load_error().empty())) {
       op.next[version] = it->second;  // unchanged: keeps its workers (and its claim)
       ReleaseSnapshot(v.dir);
       continue;
@@ -132,6 +153,8 @@ void InferenceCore::OnVersionLoaded(const std::string& model, const ServedPtr& s
   auto it = loads_.find(model);
   if (it == loads_.end()) return;
   LoadOp& op = *it->second;
+  // A pool of a load that ended (Stop, an unload) reports to nobody.
+  if (std::find(op.started.begin(), op.started.end(), served) == op.started.end()) return;
   if (!status.ok() && op.error.ok()) {
     op.error = Internal("model '" + model + "' version " + std::to_string(served->version) +
                         " failed to load: " + status.message());
@@ -149,6 +172,21 @@ void InferenceCore::OnVersionLoaded(const std::string& model, const ServedPtr& s
 void InferenceCore::SwitchTo(const std::string& model, LoadOp& op) {
   const ModelEntry& entry = op.scanned->entry;
   std::vector<ServedPtr> replaced;
+  bool stale = false;
+  {
+    MutexLock lock(mu_);
+    // A kept version must still serve (an unload ends running loads, so
+    // this is a guard, not a path).
+    for (const auto& [v, served] : op.next) {
+      stale = stale || !served->pool || served->phase == ServedVersion::Phase::kDraining;
+    }
+  }
+  if (stale) {
+    for (const ServedPtr& s : op.started) Retire(s);
+    return FinishLoad(model,
+                      Unavailable("model '" + model + "' changed while it loaded; load it again")
+                          .WithRetryAfter(kRetryAfterSeconds));
+  }
   {
     MutexLock lock(mu_);
     auto& slot = models_[model];
@@ -185,11 +223,32 @@ void InferenceCore::FinishLoad(const std::string& model, Status status) {
   auto it = loads_.find(model);
   if (it == loads_.end()) return;
   std::vector<RepositoryDone> waiters = std::move(it->second->waiters);
+  auto followups = std::move(it->second->followups);
   loads_.erase(it);
   if (!status.ok()) {
-    LogWarn("model load failed", {{"model", model}, {"error", status.message()}});
+    LogWarn("model load failed",
+            {{"model", model}, {"error", status.message().substr(0, kMaxLoggedErrorBytes)}});
   }
   for (auto& done : waiters) done(status);
+  if (followups.empty()) return;
+  if (shutting_down_.load()) {
+    for (auto& [config, done] : followups) done(Unavailable("the server is shutting down"));
+    return;
+  }
+  // The first follow-up starts the next load; those with the same config
+  // parameter join it, the others follow it in turn.
+  auto next = std::make_unique<LoadOp>();
+  next->id = next_load_id_++;
+  const std::optional<std::string> config = followups.front().first;
+  for (auto& [c, done] : followups) {
+    if (c == config) {
+      next->waiters.push_back(std::move(done));
+    } else {
+      next->followups.emplace_back(std::move(c), std::move(done));
+    }
+  }
+  loads_[model] = std::move(next);
+  StartLoad(model, config);
 }
 
 void InferenceCore::Retire(const ServedPtr& served, std::function<void()> drained) {
@@ -224,11 +283,19 @@ void InferenceCore::DestroyPool(const ServedPtr& served) {
 void InferenceCore::UnloadModel(const std::string& model, RepositoryDone done) {
   asio::post(io_, [this, model, done = std::move(done)]() mutable {
     if (lifecycle_.mode == ControlMode::kNone) return done(InvalidArgument(kControlModeNone));
+    if (Status s = CheckModelName(model); !s.ok()) return done(s);
     Unload(model, false, std::move(done));
   });
 }
 
 void InferenceCore::Unload(const std::string& model, bool forget, RepositoryDone done) {
+  // The unload wins over a load still running: its new workers go and it
+  // answers that the model was unloaded (it would switch the model back in).
+  if (auto it = loads_.find(model); it != loads_.end()) {
+    std::vector<ServedPtr> started = std::move(it->second->started);
+    FinishLoad(model, Unavailable("model '" + model + "' was unloaded while it loaded"));
+    for (const ServedPtr& s : started) Retire(s);
+  }
   std::vector<ServedPtr> retiring;
   {
     MutexLock lock(mu_);
@@ -264,7 +331,11 @@ void InferenceCore::Unload(const std::string& model, bool forget, RepositoryDone
 
 void InferenceCore::Rescan() {
   asio::post(io_, [this] {
-    if (lifecycle_.mode == ControlMode::kNone || shutting_down_.load() || rescanning_) return;
+    if (lifecycle_.mode == ControlMode::kNone || shutting_down_.load()) return;
+    if (rescanning_) {
+      rescan_again_ = true;  // after this one: it may have listed the directory already
+      return;
+    }
     rescanning_ = true;
     asio::post(files_, [this] {
       std::map<std::string, std::string> signatures;
@@ -279,6 +350,7 @@ void InferenceCore::Rescan() {
       asio::post(io_, [this, ok = names.ok(), signatures = std::move(signatures)]() mutable {
         rescanning_ = false;
         if (ok) OnRescanned(std::move(signatures));
+        if (std::exchange(rescan_again_, false)) Rescan();
       });
     });
   });
@@ -301,6 +373,8 @@ void InferenceCore::OnRescanned(std::map<std::string, std::string> signatures) {
       if (!signatures.count(name) && !loads_.count(name)) remove.push_back(name);
     }
   }
+  // Failed content of directories that are gone is forgotten.
+  std::erase_if(failed_signatures_, [&](const auto& f) { return !signatures.count(f.first); });
   for (const auto& name : load) {
     LogInfo("repository changed", {{"model", name}, {"action", "load"}});
     LoadModel(name, std::nullopt, [](Status) {});

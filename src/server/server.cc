@@ -5,7 +5,11 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "backend/process/child_reaper.h"
 #include "backend/process/worker_user.h"
@@ -63,6 +67,13 @@ int Server::Start() {
     LogCritical("worker user", {{"error", identity.status().message()}});
     return kExitBadSetup;
   }
+  // Taken before the scan: an edit made while it runs shows at the first poll.
+  std::map<std::string, std::string> signatures;
+  if (auto names = ListModels(options_.model_repository); names.ok()) {
+    for (const auto& name : *names) {
+      signatures[name] = StatSignature(options_.model_repository + "/" + name);
+    }
+  }
   auto models = LoadModels(options_.model_repository);
   if (!models.ok()) {
     LogCritical("cannot read the model repository", {{"error", models.status().message()}});
@@ -71,7 +82,8 @@ int Server::Start() {
   if (int code = SnapshotModels(*models); code != kExitOk) return code;
   stop_signals_.emplace(io_, SIGTERM, SIGINT);
   reload_signals_.emplace(io_, SIGHUP);
-  if (int code = BuildServices(RuntimeFor(options_, *identity), std::move(models).value());
+  if (int code = BuildServices(RuntimeFor(options_, *identity), std::move(models).value(),
+                               std::move(signatures));
       code != kExitOk) {
     return code;
   }
@@ -110,10 +122,15 @@ int Server::Start() {
 int Server::SnapshotModels(std::vector<ModelEntry>& models) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path root =
-      fs::temp_directory_path(ec) / ("modelgate-" + std::to_string(::getpid()) + "-snapshots");
-  fs::remove_all(root, ec);  // a dead daemon's, with our pid
-  snapshots_.path = root.string();
+  // A fresh directory of our own (mkdtemp: unpredictable, 0700 until
+  // SnapshotVersion opens it to 0711), never one someone prepared.
+  std::string root = (fs::temp_directory_path(ec) / "modelgate-snapshots-XXXXXX").string();
+  if (::mkdtemp(root.data()) == nullptr) {
+    LogCritical("cannot create the snapshot directory",
+                {{"path", root}, {"error", std::strerror(errno)}});
+    return kExitBadSetup;
+  }
+  snapshots_.path = root;
   for (auto& model : models) {
     if (Status s = SnapshotEntry(model, snapshots_.path); !s.ok()) {
       LogCritical("cannot snapshot a model version",
@@ -124,7 +141,8 @@ int Server::SnapshotModels(std::vector<ModelEntry>& models) {
   return kExitOk;
 }
 
-int Server::BuildServices(const RuntimeSettings& runtime, std::vector<ModelEntry> models) {
+int Server::BuildServices(const RuntimeSettings& runtime, std::vector<ModelEntry> models,
+                          std::map<std::string, std::string> signatures) {
   metrics_ = std::make_unique<Metrics>();
   metrics_on_ = options_.metrics ? metrics_.get() : nullptr;
   LifecycleOptions lifecycle;
@@ -134,6 +152,7 @@ int Server::BuildServices(const RuntimeSettings& runtime, std::vector<ModelEntry
   lifecycle.repository = options_.model_repository;
   lifecycle.snapshot_root = snapshots_.path;
   lifecycle.poll_period = std::chrono::seconds(options_.repository_poll_secs);
+  lifecycle.initial_signatures = std::move(signatures);
   core_ = std::make_unique<InferenceCore>(io_, runtime, std::move(models), metrics_on_,
                                           std::move(lifecycle));
   offload_ = std::make_unique<OffloadPool>(io_);

@@ -21,6 +21,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -92,7 +93,8 @@ class Server {
   int Run();
 
  private:
-  int BuildServices(const RuntimeSettings& runtime, std::vector<ModelEntry> models);
+  int BuildServices(const RuntimeSettings& runtime, std::vector<ModelEntry> models,
+                    std::map<std::string, std::string> signatures);
   // Copies every served version under snapshots_ (immutable versions).
   int SnapshotModels(std::vector<ModelEntry>& models);
   int EnableTls();

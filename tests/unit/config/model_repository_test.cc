@@ -238,6 +238,12 @@ TEST_F(ModelRepositoryTest, BadConfigParameterIsInvalidArgumentNamingIt) {
   ExpectInvalid(Scan(R"({"backend": "python"})"), param + ": key 'inputs': is required");
   ExpectInvalid(Scan(Config(R"("traffic": {"3": 1})")),
                 param + ": key 'traffic.3': version 3 is not served");
+  // What runs, with which environment and limits, is the repository's say.
+  ExpectInvalid(Scan(Config(R"("env": {"LD_PRELOAD": "/tmp/x.so"})")),
+                param + ": key 'env' cannot be set by a load request");
+  ExpectInvalid(Scan(Config(R"("interpreter": "/bin/sh")")),
+                param + ": key 'interpreter' cannot be set by a load request");
+  ExpectInvalid(Scan(std::string(100, '[')), param + ": malformed JSON: nested deeper");
 }
 
 TEST_F(ModelRepositoryTest, UnknownModelIsNotFound) {

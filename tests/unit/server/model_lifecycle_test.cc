@@ -50,6 +50,7 @@ class ModelLifecycleTest : public ::testing::Test {
     o.snapshot_root = (root_ / "snapshots").string();
     o.worker_factory = [this](const WorkerOptions& options, Worker::Listener* listener) {
       auto w = std::make_shared<FakeWorker>(io_, listener, ++pids_);
+      w->auto_hello = auto_hello_;
       workers_.push_back(w);
       if (fail_next_start_) {
         fail_next_start_ = false;
@@ -121,6 +122,7 @@ class ModelLifecycleTest : public ::testing::Test {
   std::vector<std::string> fingerprints_;
   int pids_ = 100;
   bool fail_next_start_ = false;
+  bool auto_hello_ = true;
 };
 
 TEST_F(ModelLifecycleTest, ALoadOfChangedCodeSwitchesToANewFingerprintAndDrainsTheOld) {
@@ -212,6 +214,47 @@ TEST_F(ModelLifecycleTest, UnloadStopsRoutingAndNoLongerCountsForReadiness) {
   EXPECT_EQ(LiveWorkers(), 1u);
 }
 
+TEST_F(ModelLifecycleTest, AnUnloadDuringALoadWinsAndTheLoadSaysSo) {
+  fs::create_directories(root_ / "repo" / "m" / "2");
+  Write("repo/m/2/model.py", "CODE = 2\n");
+  Write("repo/m/config.json",
+        R"({"backend": "python", "version_policy": {"all": {}},
+            "inputs": [{"name": "x", "datatype": "FP32", "shape": [-1]}]})");
+  StartCore();
+  ASSERT_EQ(workers_.size(), 2u);
+  Write("repo/m/2/model.py", "CODE = 22\n");  // version 1 unchanged, 2 changed
+  auto_hello_ = false;                        // the new version 2 stays loading
+  std::optional<Status> loaded, unloaded;
+  core_->LoadModel("m", std::nullopt, [&](Status s) { loaded = s; });
+  RunUntil([&] { return workers_.size() == 3u; });
+  core_->UnloadModel("m", [&](Status s) { unloaded = s; });
+  RunUntil([&] { return loaded.has_value() && unloaded.has_value(); });
+  EXPECT_EQ(loaded->code(), StatusCode::kUnavailable);
+  EXPECT_NE(loaded->message().find("unloaded while it loaded"), std::string::npos);
+  EXPECT_TRUE(unloaded->ok());
+  RunUntil([&] { return LiveWorkers() == 0; });
+  EXPECT_EQ(core_->Find("m", "1").status().code(), StatusCode::kUnavailable);
+  // Loading again serves both versions.
+  auto_hello_ = true;
+  ASSERT_TRUE(Load().ok());
+  EXPECT_TRUE(core_->Find("m", "1").ok());
+  EXPECT_TRUE(core_->Find("m", "2").ok());
+  EXPECT_EQ(LiveWorkers(), 2u);
+}
+
+TEST_F(ModelLifecycleTest, ALoadArrivingDuringALoadGetsAScanOfItsOwn) {
+  StartCore();
+  Write("repo/m/1/model.py", "CODE = 5\n");
+  std::optional<Status> first, second;
+  core_->LoadModel("m", std::nullopt, [&](Status s) { first = s; });
+  // A bad config parameter is judged on its own, not by the running load.
+  core_->LoadModel("m", std::string("{not json"), [&](Status s) { second = s; });
+  RunUntil([&] { return first.has_value() && second.has_value(); });
+  EXPECT_TRUE(first->ok()) << first->ToString();
+  EXPECT_EQ(second->code(), StatusCode::kInvalidArgument) << second->ToString();
+  EXPECT_EQ(workers_.size(), 2u);
+}
+
 TEST_F(ModelLifecycleTest, ControlModeNoneRefusesLoadAndUnloadNamingTheFlag) {
   StartCore(ControlMode::kNone);
   Status s = Load();
@@ -225,7 +268,10 @@ TEST_F(ModelLifecycleTest, ControlModeNoneRefusesLoadAndUnloadNamingTheFlag) {
 
 TEST_F(ModelLifecycleTest, ANameThatIsNotOneDirectoryIsRefused) {
   StartCore();
-  for (const std::string name : {"..", "../etc", "a/b", ".hidden", ""}) {
+  for (const std::string& name : std::vector<std::string>{"..", "../etc", "a/b", ".hidden", "",
+                                                          "a\x01"
+                                                          "b",
+                                                          std::string(300, 'a')}) {
     std::optional<Status> result;
     core_->LoadModel(name, std::nullopt, [&](Status s) { result = s; });
     RunUntil([&] { return result.has_value(); });
