@@ -12,6 +12,7 @@
 #include <map>
 
 #include "backend/process/child_reaper.h"
+#include "config/version_snapshot.h"
 #include "backend/process/worker_user.h"
 #include "frontend/grpc/grpc_frontend.h"
 #include "frontend/http/http_api.h"
@@ -36,9 +37,8 @@ Server::Server(DaemonOptions options)
       tls_{options_.tls_cert, options_.tls_key, options_.tls_client_ca} {}
 
 Server::ScopedDir::~ScopedDir() {
-  if (path.empty()) return;
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
+  // Snapshots have no write bits: RemoveSnapshot gives them back first.
+  if (!path.empty()) RemoveSnapshot(path);
 }
 
 Server::~Server() {

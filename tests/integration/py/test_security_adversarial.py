@@ -18,6 +18,7 @@
 
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -215,13 +216,13 @@ class WorkerDeathTest(unittest.TestCase):
 
 def worker_processes(model):
     """Live children of the daemon serving `model` (by their command line)."""
-    # Workers load a snapshot of the version: <tmp>/modelgate-<pid>-snapshots/<model>-1-<fp>.
-    needle = f"-snapshots/{model}-1-".encode()
+    # Workers load a snapshot of the version: <tmp>/modelgate-snapshots-XXXXXX/<model>-1-<fp>.
+    needle = re.compile(rf"/modelgate-snapshots-[^/]+/{re.escape(model)}-1-".encode())
     n = 0
     for pid in children(D.proc.pid):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                n += any(needle in arg for arg in f.read().split(b"\0"))
+                n += any(needle.search(arg) for arg in f.read().split(b"\0"))
         except OSError:
             continue
     return n

@@ -9,6 +9,7 @@ the real daemon with real R and Python workers.
 
 import json
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -82,8 +83,8 @@ def worker_pids(daemon, model):
     """The live workers of `model`: children of the daemon whose command line
     names the model's version directory and whose MODELGATE_WORKER_PID is
     their own pid (an orphan they left behind carries its worker's)."""
-    # Workers load a snapshot of the version: <tmp>/modelgate-<pid>-snapshots/<model>-1-<fp>.
-    snapshot = f"-snapshots/{model}-1-".encode()
+    # Workers load a snapshot of the version: <tmp>/modelgate-snapshots-XXXXXX/<model>-1-<fp>.
+    snapshot = re.compile(rf"/modelgate-snapshots-[^/]+/{re.escape(model)}-1-".encode())
     pids = []
     for pid in children(daemon.proc.pid):
         try:
@@ -93,7 +94,7 @@ def worker_pids(daemon, model):
                 environ = f.read().split(b"\0")
         except OSError:
             continue
-        if any(snapshot in arg for arg in cmdline) \
+        if any(snapshot.search(arg) for arg in cmdline) \
                 and f"MODELGATE_WORKER_PID={pid}".encode() in environ:
             pids.append(pid)
     return sorted(pids)
@@ -352,7 +353,7 @@ class WorkerPrivilegeTest(unittest.TestCase):
         status, hdrs, body = x_infer("locked_py", [1.0])
         self.assertEqual(status, 503, body)
         # The snapshot keeps the version directory's mode and owner (root, 0700).
-        self.assertIn("-snapshots/locked_py-1-", body["error"])
+        self.assertRegex(body["error"], r"/modelgate-snapshots-[^/]+/locked_py-1-")
         self.assertIn("cannot read", body["error"])
         self.assertIn("Retry-After", hdrs)
         status, _, body = mtcars_infer()
