@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <unistd.h>
 
@@ -9,11 +10,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "backend/process/child_reaper.h"
-#include "config/version_snapshot.h"
 #include "backend/process/worker_user.h"
+#include "config/version_snapshot.h"
 #include "frontend/grpc/grpc_frontend.h"
 #include "frontend/http/http_api.h"
 #include "frontend/http/http_server.h"
@@ -119,9 +121,38 @@ int Server::Start() {
   return kExitOk;
 }
 
+namespace {
+
+// Names the daemon that owns a snapshot root.
+constexpr const char* kSnapshotOwnerFile = ".daemon-pid";
+
+// Snapshot roots of this user's daemons that died without cleaning up (kill
+// -9, a crash): their owner file names a pid that no longer runs.
+void RemoveDeadDaemonsSnapshots(const std::filesystem::path& tmp) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(tmp, ec)) {
+    const std::string name = e.path().filename().string();
+    struct stat st {};
+    if (name.rfind("modelgate-snapshots-", 0) != 0 || ::lstat(e.path().c_str(), &st) != 0 ||
+        !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
+      continue;
+    }
+    std::ifstream owner(e.path() / kSnapshotOwnerFile);
+    long pid = 0;
+    if (!(owner >> pid) || pid <= 0) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    LogInfo("removing a dead daemon's snapshots", {{"path", e.path().string()}, {"pid", pid}});
+    RemoveSnapshot(e.path().string());
+  }
+}
+
+}  // namespace
+
 int Server::SnapshotModels(std::vector<ModelEntry>& models) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  RemoveDeadDaemonsSnapshots(fs::temp_directory_path(ec));
   // A fresh directory of our own (mkdtemp: unpredictable, 0700 until
   // SnapshotVersion opens it to 0711), never one someone prepared.
   std::string root = (fs::temp_directory_path(ec) / "modelgate-snapshots-XXXXXX").string();
@@ -131,6 +162,7 @@ int Server::SnapshotModels(std::vector<ModelEntry>& models) {
     return kExitBadSetup;
   }
   snapshots_.path = root;
+  std::ofstream(root + "/" + kSnapshotOwnerFile) << ::getpid() << "\n";
   for (auto& model : models) {
     if (Status s = SnapshotEntry(model, snapshots_.path); !s.ok()) {
       LogCritical("cannot snapshot a model version",
