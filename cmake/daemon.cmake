@@ -42,7 +42,7 @@ modelgate_library(modelgate_http src/frontend/http/http_server.cc src/frontend/h
   src/frontend/http/connection_slots.cc src/frontend/http/accept_backoff.cc
   src/frontend/http/request_header_checks.cc src/frontend/http/tls_context.cc
   src/frontend/http/offload_pool.cc src/frontend/http/metrics_endpoint.cc
-  src/frontend/http/http_route.cc)
+  src/frontend/http/http_route.cc src/frontend/http/binary_tensor.cc)
 # The front ends see the core only through include/modelgate/inference_service.h.
 target_link_libraries(modelgate_http PUBLIC modelgate_config modelgate_observability OpenSSL::SSL)
 

@@ -2,10 +2,12 @@
 // daemon's own terms (no protocol types), and the callback that answers.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "modelgate/status.h"
@@ -17,6 +19,22 @@ namespace modelgate {
 // x-modelgate-route-key values longer than this are cut before hashing.
 inline constexpr size_t kMaxRouteKeyBytes = 256;
 
+// The outputs a REST client asked to receive as binary data after the JSON
+// (Triton's binary tensor data extension): a listed output's own
+// "binary_data" wins, else the request's "binary_data_output". Only the REST
+// front end reads it; the core carries it untouched.
+struct BinaryOutputs {
+  bool all = false;              // parameters.binary_data_output
+  std::vector<std::string> on;   // outputs[].parameters.binary_data: true
+  std::vector<std::string> off;  // outputs[].parameters.binary_data: false
+  bool Binary(std::string_view output) const {
+    auto named = [output](const std::string& s) { return s == output; };
+    if (std::any_of(on.begin(), on.end(), named)) return true;
+    if (std::any_of(off.begin(), off.end(), named)) return false;
+    return all;
+  }
+};
+
 struct InferRequest {
   std::string model;
   std::string version;  // empty: the model's traffic split, else the highest version
@@ -25,6 +43,7 @@ struct InferRequest {
   std::string id;  // the client's request id, echoed back
   std::vector<Tensor> inputs;
   std::vector<std::string> requested_outputs;  // empty: every output
+  BinaryOutputs binary_outputs;                // REST only
   // The client's deadline (gRPC deadline, V2 "timeout" parameter), if any;
   // the core caps it by the model's max and falls back to its default.
   std::optional<SteadyTime> deadline;

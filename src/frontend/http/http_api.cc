@@ -8,6 +8,7 @@
 
 #include "common/retry_after.h"
 #include "common/status_map.h"
+#include "frontend/http/binary_tensor.h"
 #include "frontend/http/http_route.h"
 #include "frontend/http/offload_pool.h"
 #include "frontend/http/rest_codec.h"
@@ -77,23 +78,33 @@ size_t EncodeCost(const InferResponse& r) {
 }
 
 // Encodes an infer result (on `offload` when large) and answers through
-// `finish`. io thread.
+// `finish`; V2 outputs `binary` selects go as binary data after the JSON,
+// with Triton's headers. io thread.
 void AnswerInfer(OffloadPool* offload, StatusOr<InferResponse> result, bool v1,
-                 ModelMetrics* metrics, const Finish& finish) {
+                 BinaryOutputs binary, ModelMetrics* metrics, const Finish& finish) {
   if (!result.ok()) {
     finish(Error(result.status()), result.status().code());
     return;
   }
-  auto encode = [v1](const InferResponse& r) -> StatusOr<std::string> {
-    if (!v1) return EncodeV2InferResponse(r);
-    return EncodeV1PredictResponse(r);
+  auto encode = [v1,
+                 binary = std::move(binary)](const InferResponse& r) -> StatusOr<V2ResponseBody> {
+    if (!v1) return EncodeV2InferResponse(r, binary);
+    auto body = EncodeV1PredictResponse(r);
+    if (!body.ok()) return body.status();
+    return V2ResponseBody{std::move(body).value(), std::nullopt};
   };
-  auto send = [finish](StatusOr<std::string> body) {
+  auto send = [finish](StatusOr<V2ResponseBody> body) {
     if (!body.ok()) {
       finish(Error(body.status()), body.status().code());
       return;
     }
-    finish(Json(200, std::move(body).value()), StatusCode::kOk);
+    HttpResponse res = Json(200, std::move(body->body));
+    if (body->json_bytes) {
+      // What Triton answers: the JSON's length, and a body that is no longer JSON.
+      res.set(http::field::content_type, "application/octet-stream");
+      res.set(kInferHeaderContentLength, std::to_string(*body->json_bytes));
+    }
+    finish(std::move(res), StatusCode::kOk);
   };
   if (offload && EncodeCost(*result) > HttpApi::kOffloadBytes) {
     const bool queued = offload->Submit(
@@ -216,7 +227,7 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     case HttpRoute::kServerMetadata:
       respond(Json(200, json{{"name", "modelgate"},
                              {"version", kServerVersion},
-                             {"extensions", {"model_repository"}}}
+                             {"extensions", {"model_repository", "binary_tensor_data"}}}
                             .dump()));
       return {};
     case HttpRoute::kRepositoryIndex: {
@@ -327,6 +338,7 @@ HttpCancel HttpApi::Infer(const ModelTarget& found, const HttpRoute& route, Http
       return;
     }
     InferRequest req = std::move(parsed).value();
+    BinaryOutputs binary = req.binary_outputs;  // read by the encoder, not the core
     req.model = model;
     req.version = version;
     if (req.id.empty()) req.id = request_id;
@@ -335,15 +347,38 @@ HttpCancel HttpApi::Infer(const ModelTarget& found, const HttpRoute& route, Http
       res.set("x-request-id", id);
       finish(std::move(res), code);
     };
-    pending->handle = service->Infer(found, std::move(req),
-                                     [offload, answer = std::move(answer), v1,
-                                      metrics = found.metrics](StatusOr<InferResponse> result) {
-                                       AnswerInfer(offload, std::move(result), v1, metrics, answer);
-                                     });
+    pending->handle =
+        service->Infer(found, std::move(req),
+                       [offload, answer = std::move(answer), v1, binary = std::move(binary),
+                        metrics = found.metrics](StatusOr<InferResponse> result) {
+                         AnswerInfer(offload, std::move(result), v1, binary, metrics, answer);
+                       });
   };
+  // Triton's binary tensor data extension: the header says where the JSON
+  // ends (V2 only; checked against the body by the parser).
+  std::optional<size_t> json_bytes;
+  if (const size_t headers = request.count(kInferHeaderContentLength); headers > 0) {
+    Status bad = Status::Ok();
+    if (headers > 1) {
+      bad = InvalidArgument("header " + std::string(kInferHeaderContentLength) +
+                            " is given more than once");
+    } else if (v1) {
+      bad = InvalidArgument("header " + std::string(kInferHeaderContentLength) +
+                            " (binary tensor data) is only supported by the V2 infer endpoint");
+    } else {
+      const auto value = request[kInferHeaderContentLength];
+      auto n = ParseInferHeaderLength(std::string_view(value.data(), value.size()));
+      if (n.ok()) json_bytes = *n;
+      bad = n.ok() ? Status::Ok() : n.status();
+    }
+    if (!bad.ok()) {
+      finish(Error(bad), bad.code());
+      return {};
+    }
+  }
   // A timeout counts from the request's arrival, also when parsed offloaded.
-  auto parse = [v1, config = found.config, start](const std::string& body) {
-    return v1 ? ParseV1PredictRequest(body, *config) : ParseV2InferRequest(body, start);
+  auto parse = [v1, config = found.config, start, json_bytes](const std::string& body) {
+    return v1 ? ParseV1PredictRequest(body, *config) : ParseV2InferRequest(body, start, json_bytes);
   };
   if (offload_ && request.body().size() > kOffloadBytes) {
     // A large body is parsed off the io thread; the rest continues here.

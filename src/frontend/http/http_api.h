@@ -1,6 +1,9 @@
 // HttpApi: the REST routes (KServe V2, the V2 repository extension, V1
 // :predict, http_route.h) on top of an InferenceService. Errors are {"error": "..."} with the
-// status from status_map.h; every response carries x-request-id.
+// status from status_map.h; every response carries x-request-id. V2 infer also
+// speaks Triton's binary tensor data extension (binary_tensor.h): the request
+// header Inference-Header-Content-Length, and binary outputs answered as
+// application/octet-stream with that header.
 #pragma once
 
 #include <string>

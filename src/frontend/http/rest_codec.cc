@@ -9,6 +9,7 @@
 #include "common/deadline.h"
 #include "common/tensor_validation.h"
 #include "config/json_tensor.h"
+#include "frontend/http/binary_tensor.h"
 #include "frontend/http/json_writer.h"
 #include "observability/request_id.h"
 
@@ -106,7 +107,8 @@ Status ParseShape(const json& shape, const std::string& where, Tensor* t) {
   return Status::Ok();
 }
 
-Status ParseInput(const json& in, size_t index, Tensor* t) {
+// `binary`: the input's binary data when it names a binary_data_size.
+Status ParseInput(const json& in, size_t index, std::optional<std::string_view> binary, Tensor* t) {
   const std::string at = "inputs[" + std::to_string(index) + "]";
   if (!in.is_object()) return InvalidArgument(at + " must be an object");
   auto name = in.find("name");
@@ -129,14 +131,40 @@ Status ParseInput(const json& in, size_t index, Tensor* t) {
   // The shape is checked before the data is read.
   if (auto count = ValidateShape(*t, TensorSource::kClient); !count.ok()) return count.status();
   auto data = in.find("data");
-  if (data == in.end()) return InvalidArgument(where + "'data' is missing");
+  if (binary) {
+    if (data != in.end()) {
+      return InvalidArgument(where +
+                             "has both 'data' and parameters.binary_data_size; send one of them");
+    }
+    if (Status s = DecodeBinaryTensor(*binary, *t); !s.ok()) return s;
+    return ValidateTensor(*t, TensorSource::kClient);
+  }
+  if (data == in.end()) {
+    return InvalidArgument(where + "'data' is missing (and no parameters.binary_data_size)");
+  }
   if (Status s = AppendJsonData(*data, *t); !s.ok()) return s;
   return ValidateTensor(*t, TensorSource::kClient);
 }
 
 }  // namespace
 
-StatusOr<InferRequest> ParseV2InferRequest(std::string_view body, SteadyTime now) {
+StatusOr<InferRequest> ParseV2InferRequest(std::string_view body, SteadyTime now,
+                                           std::optional<size_t> json_bytes) {
+  std::string_view binary;
+  if (json_bytes) {
+    if (*json_bytes == 0) {
+      return InvalidArgument("header " + std::string(kInferHeaderContentLength) +
+                             " is 0: Triton's raw binary request (a body without the JSON "
+                             "inference header) is not supported; send the JSON first");
+    }
+    if (*json_bytes > body.size()) {
+      return InvalidArgument("header " + std::string(kInferHeaderContentLength) + " is " +
+                             std::to_string(*json_bytes) + ", but the body has only " +
+                             std::to_string(body.size()) + " bytes");
+    }
+    binary = body.substr(*json_bytes);
+    body = body.substr(0, *json_bytes);
+  }
   auto parsed = ParseBody(body);
   if (!parsed.ok()) return parsed.status();
   const json& j = *parsed;
@@ -156,16 +184,28 @@ StatusOr<InferRequest> ParseV2InferRequest(std::string_view body, SteadyTime now
       if (!deadline.ok()) return deadline.status();
       r.deadline = *deadline;
     }
+    if (Status s = ReadBinaryDataOutput(*params, r.binary_outputs); !s.ok()) return s;
   }
   auto inputs = j.find("inputs");
   if (inputs == j.end() || !inputs->is_array()) {
     return InvalidArgument("'inputs' must be an array of tensors");
   }
+  // Every binary_data_size is checked against the bytes present before any
+  // input is decoded.
+  if (Status s = CheckBinaryDataSizes(*inputs, json_bytes.has_value(), binary.size()); !s.ok()) {
+    return s;
+  }
+  size_t offset = 0;  // into `binary`; the sizes are checked to fit
   // Grown as inputs parse, not sized up front: a body of 10^7 tiny array
   // items must fail at the first one, not allocate 10^7 Tensors first.
   for (size_t i = 0; i < inputs->size(); ++i) {
     Tensor t;
-    if (Status s = ParseInput((*inputs)[i], i, &t); !s.ok()) return s;
+    std::optional<std::string_view> data;
+    if (auto size = InputBinaryDataSize((*inputs)[i], i); size.ok() && *size) {
+      data = binary.substr(offset, **size);
+      offset += **size;
+    }
+    if (Status s = ParseInput((*inputs)[i], i, data, &t); !s.ok()) return s;
     r.inputs.push_back(std::move(t));
   }
   if (auto outputs = j.find("outputs"); outputs != j.end()) {
@@ -175,18 +215,27 @@ StatusOr<InferRequest> ParseV2InferRequest(std::string_view body, SteadyTime now
       if (!o.is_object() || name == o.end() || !name->is_string()) {
         return InvalidArgument("'outputs' entries must be objects with a string 'name'");
       }
+      if (Status s = ReadOutputBinaryData(o, r.binary_outputs); !s.ok()) return s;
       r.requested_outputs.push_back(name->get<std::string>());
     }
   }
   return r;
 }
 
-StatusOr<std::string> EncodeV2InferResponse(const InferResponse& response) {
-  std::string out;
+namespace {
+
+// The V2 JSON response; each output `binary` selects gets
+// parameters.binary_data_size instead of "data" and its binary form after
+// the JSON (`binary` null: every output as JSON).
+StatusOr<V2ResponseBody> EncodeV2(const InferResponse& response, const BinaryOutputs* binary) {
+  V2ResponseBody result;
+  std::string& out = result.body;
   size_t payload = 0;
   for (const Tensor& t : response.outputs) payload += t.raw.size() * 3 + t.strings.size() * 8;
   out.reserve(128 + std::min(payload, kMaxJsonResponseBytes));
   JsonTensorWriter writer(out, response.model, kMaxJsonResponseBytes);
+  std::vector<const Tensor*> binary_outputs;
+  size_t binary_bytes = 0;
   out += "{\"model_name\":";
   AppendJsonString(out, response.model);
   out += ",\"model_version\":";
@@ -207,12 +256,42 @@ StatusOr<std::string> EncodeV2InferResponse(const InferResponse& response) {
       if (d) out.push_back(',');
       out += std::to_string(t.shape[d]);
     }
+    if (binary && binary->Binary(t.name)) {
+      auto size = BinaryTensorSize(t, response.model);
+      if (!size.ok()) return size.status();
+      binary_bytes += *size;
+      if (binary_bytes > kMaxJsonResponseBytes) {
+        return Internal("model '" + response.model + "': the binary outputs exceed " +
+                        std::to_string(kMaxJsonResponseBytes) + " bytes");
+      }
+      binary_outputs.push_back(&t);
+      out += "],\"parameters\":{\"binary_data_size\":" + std::to_string(*size) + "}}";
+      continue;
+    }
     out += "],\"data\":";
     if (Status s = writer.Flat(t); !s.ok()) return s;
     out.push_back('}');
   }
   out += "]}";
-  return out;
+  if (!binary_outputs.empty()) {
+    result.json_bytes = out.size();
+    out.reserve(out.size() + binary_bytes);
+    for (const Tensor* t : binary_outputs) AppendBinaryTensor(*t, out);
+  }
+  return result;
+}
+
+}  // namespace
+
+StatusOr<std::string> EncodeV2InferResponse(const InferResponse& response) {
+  auto encoded = EncodeV2(response, nullptr);
+  if (!encoded.ok()) return encoded.status();
+  return std::move(encoded->body);
+}
+
+StatusOr<V2ResponseBody> EncodeV2InferResponse(const InferResponse& response,
+                                               const BinaryOutputs& binary) {
+  return EncodeV2(response, &binary);
 }
 
 StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelConfig& config) {

@@ -29,10 +29,28 @@ inline constexpr size_t kMaxJsonResponseBytes = kJsonExpansionFactor * kMaxFrame
 // {"id"?, "parameters"?, "inputs":[{name, shape, datatype, parameters?, data}],
 //  "outputs"?:[{name, parameters?}]}
 // A parameters.timeout (microseconds) becomes a deadline counted from `now`.
-StatusOr<InferRequest> ParseV2InferRequest(std::string_view body, SteadyTime now);
+// With `json_bytes` (the Inference-Header-Content-Length header), the body
+// is that many bytes of JSON followed by binary tensor data
+// (binary_tensor.h): each input with parameters.binary_data_size (and no
+// "data") takes the next that many bytes, and the sizes must add up to
+// exactly the bytes after the JSON. Outputs' "binary_data" and the request's
+// "binary_data_output" fill InferRequest::binary_outputs.
+StatusOr<InferRequest> ParseV2InferRequest(std::string_view body, SteadyTime now,
+                                           std::optional<size_t> json_bytes = std::nullopt);
 // INTERNAL (naming model and output) for an output the worker got wrong,
 // a BYTES element that is not UTF-8, or a body over kMaxJsonResponseBytes.
 StatusOr<std::string> EncodeV2InferResponse(const InferResponse& response);
+
+// A V2 response body with binary outputs: the JSON document, then the
+// binary data of each output `binary` selects, in output order (each of
+// those outputs has parameters.binary_data_size instead of "data"). With no
+// output selected, `body` is the JSON alone and json_bytes is empty.
+struct V2ResponseBody {
+  std::string body;
+  std::optional<size_t> json_bytes;  // the response's Inference-Header-Content-Length
+};
+StatusOr<V2ResponseBody> EncodeV2InferResponse(const InferResponse& response,
+                                               const BinaryOutputs& binary);
 
 // The repository load body, Triton's shape: empty, or {"parameters":
 // {"config": "<a config.json as a JSON string>"}}. Returns the config text

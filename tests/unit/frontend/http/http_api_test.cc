@@ -397,5 +397,87 @@ TEST_F(HttpApiTest, InferForAnUnknownModelCountsUnderUnknown) {
       << text;
 }
 
+// Triton's binary tensor data extension end to end through the router: the
+// request header splits the body, the response carries Triton's headers.
+TEST_F(HttpApiTest, BinaryTensorDataInAndOutCarriesTritonsHeaders) {
+  const std::string head =
+      R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1,2],)"
+      R"("parameters":{"binary_data_size":8}}],"outputs":[{"name":"y","parameters":{"binary_data":true}}]})";
+  const float values[] = {1.5f, -0.0f};
+  std::string data(sizeof(values), '\0');
+  std::memcpy(data.data(), values, sizeof(values));
+  HttpRequest req = Request(http::verb::post, "/v2/models/m/infer", head + data);
+  req.set(http::field::content_type, "application/octet-stream");
+  req.set("Inference-Header-Content-Length", std::to_string(head.size()));
+  EXPECT_CALL(service_, Infer(_, _, _))
+      .WillOnce([this](const ModelTarget&, InferRequest r, InferCallback done) {
+        request_ = std::move(r);
+        done_ = std::move(done);
+        return std::make_shared<NiceMock<MockInferHandle>>();
+      });
+  Handle(std::move(req));
+  ASSERT_TRUE(request_.has_value());
+  ASSERT_EQ(request_->inputs.size(), 1u);
+  EXPECT_EQ(request_->inputs[0].raw, data);
+  EXPECT_EQ(request_->requested_outputs, std::vector<std::string>{"y"});
+
+  InferResponse answer;
+  answer.model = "m";
+  answer.version = "2";
+  answer.outputs.push_back(Fp32("y", {0.25f, 3.0f}));
+  const std::string y = answer.outputs[0].raw;
+  done_(std::move(answer));
+  ASSERT_EQ(responses_.size(), 1u);
+  const HttpResponse& res = responses_[0];
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res[http::field::content_type], "application/octet-stream");
+  const size_t json_bytes = std::stoul(std::string(res["Inference-Header-Content-Length"]));
+  ASSERT_EQ(json_bytes + y.size(), res.body().size());
+  json body = json::parse(res.body().substr(0, json_bytes));
+  EXPECT_EQ(body["outputs"][0]["parameters"]["binary_data_size"], 8);
+  EXPECT_FALSE(body["outputs"][0].contains("data"));
+  EXPECT_EQ(res.body().substr(json_bytes), y);
+}
+
+TEST_F(HttpApiTest, AJsonAnswerHasNoInferenceHeaderAndStaysJson) {
+  StartInfer();
+  InferResponse answer;
+  answer.model = "m";
+  answer.outputs.push_back(Fp32("y", {0.5f}));
+  done_(std::move(answer));
+  ASSERT_EQ(responses_.size(), 1u);
+  EXPECT_EQ(responses_[0][http::field::content_type], "application/json");
+  EXPECT_EQ(responses_[0].count("Inference-Header-Content-Length"), 0u);
+}
+
+TEST_F(HttpApiTest, ABadInferenceHeaderIs400AndNeverReachesTheService) {
+  EXPECT_CALL(service_, Infer(_, _, _)).Times(0);
+  struct Case {
+    std::vector<std::string> values;
+    std::string target;
+    std::string fragment;
+  } cases[] = {
+      {{"12x"}, "/v2/models/m/infer", "is not a byte count"},
+      {{"100000"}, "/v2/models/m/infer", "but the body has only"},
+      {{"3", "3"}, "/v2/models/m/infer", "is given more than once"},
+      {{"3"}, "/v1/models/m:predict", "only supported by the V2 infer endpoint"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.fragment);
+    HttpRequest req = Request(http::verb::post, c.target, kInferBody);
+    for (const auto& v : c.values) req.insert("Inference-Header-Content-Length", v);
+    HttpResponse res = HandleNow(std::move(req));
+    EXPECT_EQ(res.result_int(), 400);
+    EXPECT_NE(json::parse(res.body())["error"].get<std::string>().find(c.fragment),
+              std::string::npos)
+        << res.body();
+  }
+}
+
+TEST_F(HttpApiTest, ServerMetadataListsBinaryTensorData) {
+  json body = json::parse(HandleNow(Request(http::verb::get, "/v2")).body());
+  EXPECT_EQ(body["extensions"], json({"model_repository", "binary_tensor_data"}));
+}
+
 }  // namespace
 }  // namespace modelgate
