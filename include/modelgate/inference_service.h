@@ -9,11 +9,13 @@
 // from inside the call that took it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "modelgate/inference.h"
@@ -36,14 +38,43 @@ struct ModelTarget {
   ModelMetrics* metrics = nullptr;  // null when metrics are off
 };
 
+// A model version's lifecycle state. When several generations of one
+// version are live, the greatest state is the one reported (serving before
+// loading before draining).
+enum class ModelState {
+  kUnloaded,     // unloaded by request
+  kDraining,     // replaced, finishing its requests
+  kLoading,      // starting and warming up, not yet routed to
+  kUnavailable,  // routed to but cannot serve (see the reason)
+  kReady,
+};
+inline constexpr std::array<ModelState, 5> kModelStates = {
+    ModelState::kReady, ModelState::kLoading, ModelState::kUnavailable, ModelState::kDraining,
+    ModelState::kUnloaded};
+
+// The repository index's spelling (Triton's): READY, LOADING, ...
+constexpr std::string_view ModelStateName(ModelState state) {
+  switch (state) {
+    case ModelState::kReady:
+      return "READY";
+    case ModelState::kLoading:
+      return "LOADING";
+    case ModelState::kUnavailable:
+      return "UNAVAILABLE";
+    case ModelState::kDraining:
+      return "DRAINING";
+    case ModelState::kUnloaded:
+      break;
+  }
+  return "UNLOADED";
+}
+
 // One model version in the repository index.
 struct ModelStatus {
   std::string name;
   int64_t version = 0;
   bool ready = false;
-  // READY, LOADING, UNAVAILABLE (cannot serve: see reason), DRAINING (replaced,
-  // finishing its requests) or UNLOADED.
-  std::string state;
+  ModelState state = ModelState::kUnavailable;
   std::string reason;  // why not ready, if known
   std::string fingerprint;
 };

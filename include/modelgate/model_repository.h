@@ -47,8 +47,21 @@ struct ModelEntry {
 // to serve half a fleet).
 StatusOr<std::vector<ModelEntry>> ScanRepository(const std::string& root);
 
+// A model name comes from a URL: OK only for one directory name (not empty,
+// at most 255 bytes, not starting with '.', no '/', '\\' or control
+// characters). Checked before anything is scanned, logged or counted; the
+// error echoes the name only when it is printable.
+Status CheckModelName(const std::string& name);
+
 // How errors name the load API's `config` parameter (in place of a file).
 inline constexpr std::string_view kConfigParameterSource = "the load request's config parameter";
+
+// One parameter of a load request (REST body "parameters", gRPC
+// ModelRepositoryParameter): only "config" is supported, holding a string
+// (`text`, null when the parameter holds something else) whose nesting
+// depth and bytes are checked before anything parses it. Both front ends
+// call this, so both give the same answer.
+Status CheckLoadParameter(std::string_view name, const std::string* text);
 
 // One model's directory, read afresh. `config_json` (the load API's `config`
 // parameter), when set, takes the place of <root>/<name>/config.json.

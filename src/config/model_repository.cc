@@ -22,24 +22,6 @@ constexpr size_t kMaxModelNameBytes = 255;
 // Largest config.json read (warm-up data included).
 constexpr uintmax_t kMaxConfigFileBytes = uintmax_t{16} << 20;
 
-// A model name comes from a URL: it must be one directory name below the root.
-Status CheckModelName(const std::string& name) {
-  const bool printable = std::none_of(name.begin(), name.end(), [](char ch) {
-    return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
-  });
-  if (!name.empty() && name.size() <= kMaxModelNameBytes && printable &&
-      name.find('/') == std::string::npos && name[0] != '.') {
-    return Status::Ok();
-  }
-  const std::string shown = printable && name.size() <= kMaxModelNameBytes
-                                ? "model name '" + name + "'"
-                                : "a model name of " + std::to_string(name.size()) + " bytes";
-  return InvalidArgument(shown +
-                         " is not a directory name (one path component, not starting "
-                         "with '.', no '/' or control characters, at most " +
-                         std::to_string(kMaxModelNameBytes) + " bytes)");
-}
-
 StatusOr<json> ReadJsonFile(const fs::path& file) {
   std::error_code ec;
   const uintmax_t size = fs::file_size(file, ec);
@@ -185,6 +167,41 @@ StatusOr<VersionEntry> ScanVersion(const std::string& name, const fs::path& dir,
 }
 
 }  // namespace
+
+Status CheckLoadParameter(std::string_view name, const std::string* text) {
+  if (name != "config") {
+    const bool printable = std::none_of(name.begin(), name.end(),
+                                        [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+    return InvalidArgument("load request: parameter " +
+                           (printable ? "'" + std::string(name.substr(0, 64)) + "'"
+                                      : std::string("with a control character in its name")) +
+                           " is not supported (only 'config')");
+  }
+  if (!text) {
+    return InvalidArgument(
+        "load request: parameter 'config' must be a string holding the model's config JSON");
+  }
+  if (Status s = CheckJsonText(*text); !s.ok()) {
+    return InvalidArgument("load request: parameter 'config': " + s.message());
+  }
+  return Status::Ok();
+}
+
+Status CheckModelName(const std::string& name) {
+  bool plain = !name.empty() && name.size() <= kMaxModelNameBytes && name[0] != '.';
+  for (unsigned char c : name) plain = plain && c >= 0x20 && c != 0x7f && c != '/' && c != '\\';
+  if (plain) return Status::Ok();
+  // Never echo a name that is too long or carries control characters.
+  const bool printable =
+      std::none_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+  const std::string shown = printable && name.size() <= kMaxModelNameBytes
+                                ? "model name '" + name + "'"
+                                : "a model name of " + std::to_string(name.size()) + " bytes";
+  return InvalidArgument(shown +
+                         " is not a directory name (one path component, not starting "
+                         "with '.', no '/', '\\' or control characters, at most " +
+                         std::to_string(kMaxModelNameBytes) + " bytes)");
+}
 
 StatusOr<std::vector<std::string>> ListModels(const std::string& root) {
   std::error_code ec;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -123,10 +124,13 @@ void AddPoolMetrics(const std::vector<PoolSnapshot>& pools,
                      "1 for each content fingerprint a model version's live workers run", T::Gauge);
   for (const auto& s : pools) {
     std::vector<prometheus::ClientMetric::Label> l = {{"model", s.model}, {"version", s.version}};
-    for (std::string_view name : kModelStates) {
+    for (ModelState m : kModelStates) {
+      // The index's state names in Prometheus' lower case.
+      std::string name(ModelStateName(m));
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       auto sl = l;
-      sl.push_back({"state", std::string(name)});
-      state.metric.push_back(Sample(s.state == name ? 1 : 0, sl));
+      sl.push_back({"state", std::move(name)});
+      state.metric.push_back(Sample(s.state == m ? 1 : 0, sl));
     }
     for (const auto& fingerprint : s.fingerprints) {
       auto il = l;

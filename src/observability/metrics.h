@@ -20,12 +20,14 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/mutex.h"
 #include "modelgate/authenticator.h"
+#include "modelgate/inference_service.h"
 #include "modelgate/reject_reason.h"
 #include "modelgate/status.h"
 #include "modelgate/worker.h"
@@ -78,17 +80,12 @@ struct PoolSnapshot {
   // configured worker count: modelgate_worker_pid has a slot per worker.
   std::vector<int> worker_pids;
   int worker_slots = 0;
-  // modelgate_model_state: one of kModelStates.
-  std::string state;
+  // modelgate_model_state (unset: the version is not live).
+  std::optional<ModelState> state;
   // modelgate_model_info: one series per fingerprint live for this version
   // (two while a replaced one drains).
   std::vector<std::string> fingerprints;
 };
-
-// The values of modelgate_model_state's state label: the repository index's
-// states (READY, ...) in Prometheus' lower case.
-inline constexpr std::array<std::string_view, 5> kModelStates = {"ready", "loading", "unavailable",
-                                                                 "draining", "unloaded"};
 
 class Metrics {
  public:

@@ -233,25 +233,23 @@ size_t InferenceCore::WorkerProcesses() const {
 namespace {
 
 // The state a version shows in the index and in modelgate_model_state.
-std::string StateOf(const ServedVersion& served) {
+ModelState StateOf(const ServedVersion& served) {
   switch (served.phase.load()) {
     case ServedVersion::Phase::kLoading:
-      return "LOADING";
+      return ModelState::kLoading;
     case ServedVersion::Phase::kDraining:
-      return "DRAINING";
+      return ModelState::kDraining;
     case ServedVersion::Phase::kServing:
       break;
   }
-  return served.pool && served.pool->ready() ? "READY" : "UNAVAILABLE";
+  return served.pool && served.pool->ready() ? ModelState::kReady : ModelState::kUnavailable;
 }
 
 // Which state a (model, version) reports when several generations are live:
-// the serving one, else a loading one, else a draining one.
-int StateRank(const std::string& state) {
-  if (state == "READY" || state == "UNAVAILABLE") return 3;
-  if (state == "UNLOADED") return 0;
-  if (state == "LOADING") return 2;
-  return 1;
+// the serving one (ready or not), else a loading one, else a draining one.
+int StateRank(ModelState state) {
+  return state == ModelState::kReady ? static_cast<int>(ModelState::kUnavailable)
+                                     : static_cast<int>(state);
 }
 
 }  // namespace
@@ -272,8 +270,8 @@ std::vector<PoolSnapshot> InferenceCore::Snapshot() {
     s.worker_memory_bytes += pool.WorkerRssBytes();
     for (int pid : pool.WorkerPids()) s.worker_pids.push_back(pid);
     if (!served->fingerprint.empty()) s.fingerprints.push_back(served->fingerprint);
-    const std::string state = StateOf(*served);
-    if (s.state.empty() || StateRank(state) > StateRank(s.state)) {
+    const ModelState state = StateOf(*served);
+    if (!s.state || StateRank(state) > StateRank(*s.state)) {
       s.state = state;
       s.worker_slots = pool.config().workers;
       s.breaker_state = static_cast<int>(served->pool->breaker_state());
@@ -282,16 +280,15 @@ std::vector<PoolSnapshot> InferenceCore::Snapshot() {
   for (const auto& [name, slot] : models_) {
     for (int64_t v : slot->unloaded) {
       PoolSnapshot& s = merged[{name, v}];
-      if (!s.state.empty()) continue;
+      if (s.state) continue;
       s.model = name;
       s.version = std::to_string(v);
-      s.state = "UNLOADED";
+      s.state = ModelState::kUnloaded;
     }
   }
   std::vector<PoolSnapshot> out;
   out.reserve(merged.size());
   for (auto& [key, s] : merged) {
-    for (char& c : s.state) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::sort(s.fingerprints.begin(), s.fingerprints.end());
     s.fingerprints.erase(std::unique(s.fingerprints.begin(), s.fingerprints.end()),
                          s.fingerprints.end());
@@ -333,8 +330,8 @@ std::vector<ModelStatus> InferenceCore::Index() const {
   for (const auto& served : live_) {
     if (!served->pool) continue;
     ModelStatus s{served->model, served->version, false, StateOf(*served), "", served->fingerprint};
-    s.ready = s.state == "READY";
-    if (s.state == "UNAVAILABLE") {
+    s.ready = s.state == ModelState::kReady;
+    if (s.state == ModelState::kUnavailable) {
       s.reason = served->pool->load_error();
       if (s.reason.empty()) s.reason = "no worker is ready yet";
     }
@@ -342,7 +339,7 @@ std::vector<ModelStatus> InferenceCore::Index() const {
   }
   for (const auto& [name, slot] : models_) {
     for (int64_t v : slot->unloaded) {
-      out.push_back({name, v, false, "UNLOADED", "unloaded by request", ""});
+      out.push_back({name, v, false, ModelState::kUnloaded, "unloaded by request", ""});
     }
   }
   // By model and version; a version's serving generation first, then one

@@ -20,22 +20,8 @@ namespace {
 constexpr const char* kControlModeNone =
     "the model repository is fixed (--model-control-mode none): start the daemon with "
     "--model-control-mode explicit or poll to load and unload models";
-constexpr size_t kMaxModelNameBytes = 255;
 // Longest error text a failed load logs (the answer is cut by the front end).
 constexpr size_t kMaxLoggedErrorBytes = 1024;
-
-// A model name from a URL names one directory under the repository, nothing
-// else; checked before anything is scanned, logged or counted.
-Status CheckModelName(const std::string& name) {
-  bool plain = !name.empty() && name.size() <= kMaxModelNameBytes && name[0] != '.';
-  for (unsigned char c : name) plain = plain && c >= 0x20 && c != 0x7f && c != '/' && c != '\\';
-  if (!plain) {
-    return InvalidArgument(
-        "the model name is not a directory name (one path component, not starting with '.', "
-        "no '/', '\\' or control characters, at most 255 bytes)");
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 

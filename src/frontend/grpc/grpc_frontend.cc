@@ -12,6 +12,7 @@
 #include "common/status_map.h"
 #include "frontend/grpc/grpc_codec.h"
 #include "modelgate/log_event.h"
+#include "modelgate/model_repository.h"
 #include "modelgate/version.h"
 #include "observability/metrics.h"
 #include "observability/request_id.h"
@@ -297,7 +298,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::RepositoryIndex(
     auto* e = resp->add_models();
     e->set_name(m.name);
     e->set_version(std::to_string(m.version));
-    e->set_state(m.state.empty() ? (m.ready ? "READY" : "UNAVAILABLE") : m.state);
+    e->set_state(std::string(ModelStateName(m.state)));
     e->set_reason(BoundedErrorMessage(m.reason));
   }
   return Done(ctx, grpc::Status::OK);
@@ -309,15 +310,10 @@ grpc::ServerUnaryReactor* GrpcFrontend::RepositoryModelLoad(
   if (Status s = Authorize(*ctx, AuthScope::kAdmin); !s.ok()) return Done(ctx, ToGrpcStatus(s));
   std::optional<std::string> config;
   for (const auto& [name, p] : req->parameters()) {
-    if (name != "config") {
-      return Done(ctx,
-                  ToGrpcStatus(InvalidArgument("load request: parameter '" + name.substr(0, 64) +
-                                               "' is not supported (only 'config')")));
-    }
-    if (p.parameter_choice_case() != inference::ModelRepositoryParameter::kStringParam) {
-      return Done(ctx, ToGrpcStatus(InvalidArgument(
-                           "load request: parameter 'config' must be a string_param holding "
-                           "the model's config JSON")));
+    const bool holds_string =
+        p.parameter_choice_case() == inference::ModelRepositoryParameter::kStringParam;
+    if (Status s = CheckLoadParameter(name, holds_string ? &p.string_param() : nullptr); !s.ok()) {
+      return Done(ctx, ToGrpcStatus(s));
     }
     config = p.string_param();
   }

@@ -235,7 +235,7 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
       for (const auto& m : service_.Index()) {
         json e = {{"name", m.name},
                   {"version", std::to_string(m.version)},
-                  {"state", m.state.empty() ? (m.ready ? "READY" : "UNAVAILABLE") : m.state}};
+                  {"state", ModelStateName(m.state)}};
         if (!m.ready && !m.reason.empty()) e["reason"] = m.reason;
         if (!m.fingerprint.empty()) e["fingerprint"] = m.fingerprint;
         index.push_back(std::move(e));

@@ -11,6 +11,7 @@
 #include "config/json_tensor.h"
 #include "frontend/http/binary_tensor.h"
 #include "frontend/http/json_writer.h"
+#include "modelgate/model_repository.h"
 #include "observability/request_id.h"
 
 namespace modelgate {
@@ -45,18 +46,10 @@ StatusOr<std::optional<std::string>> ParseRepositoryLoadRequest(std::string_view
     }
     if (!value.is_object()) return InvalidArgument("load request: 'parameters' must be an object");
     for (const auto& [name, p] : value.items()) {
-      if (name != "config") {
-        return InvalidArgument("load request: parameter '" + name.substr(0, 64) +
-                               "' is not supported (only 'config')");
-      }
-      if (!p.is_string()) {
-        return InvalidArgument(
-            "load request: parameter 'config' must be a string holding the model's config "
-            "JSON");
-      }
-      if (Status s = CheckJsonText(p.get_ref<const std::string&>()); !s.ok()) {
-        return InvalidArgument("load request: parameter 'config': " + s.message());
-      }
+      if (Status s =
+              CheckLoadParameter(name, p.is_string() ? &p.get_ref<const std::string&>() : nullptr);
+          !s.ok())
+        return s;
       config = p.get<std::string>();
     }
   }

@@ -46,8 +46,9 @@ def alive(pid):
         return False
 
 
-def children(pid):
-    """Pids of the live (non-zombie) children of process `pid`."""
+def children(pid, zombie=False):
+    """Pids of the children of process `pid`: the live ones, or with
+    `zombie` those that exited and were not reaped."""
     out = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -57,7 +58,7 @@ def children(pid):
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == pid and fields[0] != "Z":
+        if int(fields[1]) == pid and (fields[0] == "Z") == zombie:
             out.append(int(entry))
     return out
 

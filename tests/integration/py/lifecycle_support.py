@@ -215,24 +215,8 @@ def model_states(d, model, version):
 
 # ---- processes ----------------------------------------------------------------
 
-def zombies(pid):
-    """Children of `pid` that exited and were not reaped."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] == "Z":
-            out.append(int(entry))
-    return out
-
-
 def process_report(d, old_pids=()):
-    return {"children": sorted(children(d.proc.pid)), "zombies": zombies(d.proc.pid),
+    return {"children": sorted(children(d.proc.pid)), "zombies": children(d.proc.pid, zombie=True),
             "old pids alive": [p for p in old_pids if alive(p)]}
 
 
@@ -240,7 +224,7 @@ def settled(d, workers, old_pids=()):
     """True when the daemon has exactly `workers` live children, no zombie
     child, and none of `old_pids` lives on (neither under the daemon nor
     orphaned to init)."""
-    return (len(children(d.proc.pid)) == workers and not zombies(d.proc.pid)
+    return (len(children(d.proc.pid)) == workers and not children(d.proc.pid, zombie=True)
             and not any(alive(p) for p in old_pids))
 
 

@@ -207,7 +207,7 @@ TEST_F(ModelLifecycleTest, UnloadStopsRoutingAndNoLongerCountsForReadiness) {
   EXPECT_TRUE(core_->ServerReady());
   auto index = core_->Index();
   ASSERT_EQ(index.size(), 1u);
-  EXPECT_EQ(index[0].state, "UNLOADED");
+  EXPECT_EQ(index[0].state, ModelState::kUnloaded);
 
   ASSERT_TRUE(Load().ok());
   EXPECT_TRUE(core_->Find("m", "").ok());

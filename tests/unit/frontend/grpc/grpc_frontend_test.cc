@@ -336,7 +336,7 @@ TEST_F(GrpcFrontendTest, RepositoryLoadRefusesUnknownOrMistypedParameters) {
     ctx.set_deadline(std::chrono::system_clock::now() + kWait);
     grpc::Status s = stub_->RepositoryModelLoad(&ctx, req, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_NE(s.error_message().find(i == 0 ? "string_param" : "not supported"), std::string::npos)
+    EXPECT_NE(s.error_message().find(i == 0 ? "must be a string" : "not supported"), std::string::npos)
         << s.error_message();
   }
 }
@@ -344,8 +344,9 @@ TEST_F(GrpcFrontendTest, RepositoryLoadRefusesUnknownOrMistypedParameters) {
 TEST_F(GrpcFrontendTest, RepositoryIndexListsStatesAndFiltersReady) {
   EXPECT_CALL(service_, Index())
       .Times(2)
-      .WillRepeatedly(Return(std::vector<ModelStatus>{{"m", 1, true, "READY", "", "abc"},
-                                                      {"m", 2, false, "LOADING", "", "def"}}));
+      .WillRepeatedly(
+          Return(std::vector<ModelStatus>{{"m", 1, true, ModelState::kReady, "", "abc"},
+                                          {"m", 2, false, ModelState::kLoading, "", "def"}}));
   for (bool ready_only : {false, true}) {
     inference::RepositoryIndexRequest req;
     req.set_ready(ready_only);

@@ -166,9 +166,10 @@ TEST_F(HttpApiTest, ModelNotReadyIs503WithTheReasonButV1StatusIs200) {
 
 TEST_F(HttpApiTest, RepositoryIndexLoadAndUnload) {
   EXPECT_CALL(service_, Index())
-      .WillOnce(Return(std::vector<ModelStatus>{{"m", 1, true, "READY", "", "abc"},
-                                                {"n", 3, false, "UNAVAILABLE", "crashed", ""},
-                                                {"n", 4, false, "DRAINING", "", "def"}}));
+      .WillOnce(
+          Return(std::vector<ModelStatus>{{"m", 1, true, ModelState::kReady, "", "abc"},
+                                          {"n", 3, false, ModelState::kUnavailable, "crashed", ""},
+                                          {"n", 4, false, ModelState::kDraining, "", "def"}}));
   HttpResponse index = HandleNow(Request(http::verb::post, "/v2/repository/index"));
   ASSERT_EQ(index.result_int(), 200);
   EXPECT_EQ(json::parse(index.body()),
