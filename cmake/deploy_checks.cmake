@@ -37,3 +37,13 @@ add_test(NAME deploy_chart
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/deploy)
 set_tests_properties(deploy_chart PROPERTIES ENVIRONMENT
   "MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_CHART_RENDER=${CHART_RENDER};MODELGATE_CHART_CHECKS=${CHART_CHECKS};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")
+
+# The dashboard and alert rules (issue 15): promtool on the rendered rules,
+# then a real Prometheus scraping a real daemon on loopback.
+find_program(PROMETHEUS_EXECUTABLE prometheus REQUIRED)
+find_program(PROMTOOL_EXECUTABLE promtool REQUIRED)
+add_test(NAME deploy_monitoring
+  COMMAND ${TEST_PYTHON} -m unittest -v test_monitoring
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/deploy)
+set_tests_properties(deploy_monitoring PROPERTIES TIMEOUT 300 ENVIRONMENT
+  "MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_CHART_RENDER=${CHART_RENDER};MODELGATE_PROMETHEUS=${PROMETHEUS_EXECUTABLE};MODELGATE_PROMTOOL=${PROMTOOL_EXECUTABLE};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")

@@ -19,6 +19,7 @@ const kinds = {
   "policy/v1/PodDisruptionBudget": policy.PodDisruptionBudget,
   "autoscaling/v2/HorizontalPodAutoscaler": autoscaling.HorizontalPodAutoscaler,
   "monitoring.coreos.com/v1/ServiceMonitor": monitoring.ServiceMonitor,
+  "monitoring.coreos.com/v1/PrometheusRule": monitoring.PrometheusRule,
 };
 
 const [rendered, valuesFile, schemaFile] = process.argv.slice(2);

@@ -95,8 +95,9 @@ class ChartTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("objects valid", r.stdout)
         self.assertEqual(sorted(self.default[0]), ["ConfigMap", "Deployment", "PodDisruptionBudget", "Service"])
-        self.assertEqual(sorted(self.custom[0]), ["Deployment", "HorizontalPodAutoscaler",
-                                                  "PodDisruptionBudget", "Service", "ServiceMonitor"])
+        self.assertEqual(sorted(self.custom[0]), ["ConfigMap", "Deployment", "HorizontalPodAutoscaler",
+                                                  "PodDisruptionBudget", "PrometheusRule", "Service",
+                                                  "ServiceMonitor"])
 
     def test_deliberately_broken_values_and_objects_fail(self):
         broken_values = os.path.join(self.tmp, "broken-values.yaml")
@@ -166,6 +167,18 @@ class ChartTest(unittest.TestCase):
         self.assertNotIn("replicas", objects["Deployment"][0]["spec"])  # the HPA owns it
         hpa = objects["HorizontalPodAutoscaler"][0]["spec"]
         self.assertEqual(hpa["scaleTargetRef"]["name"], objects["Deployment"][0]["metadata"]["name"])
+        # CPU and the daemon's own in-flight count per pod (prometheus-adapter).
+        self.assertEqual([m["type"] for m in hpa["metrics"]], ["Resource", "Pods"])
+        self.assertEqual(hpa["metrics"][1]["pods"], {
+            "metric": {"name": "modelgate_inflight_requests"},
+            "target": {"type": "AverageValue", "averageValue": "6"}})
+        # The dashboard ConfigMap under the configured sidecar label; the rules' own labels.
+        dashboard = objects["ConfigMap"][0]
+        self.assertEqual(dashboard["metadata"]["labels"]["dashboards.example.com/grafana"], "modelgate")
+        self.assertIn("modelgate.json", dashboard["data"])
+        rule = objects["PrometheusRule"][0]
+        self.assertEqual(rule["metadata"]["labels"]["release"], "prometheus")
+        self.assertIn("ModelgateP99LatencyHigh", json.dumps(rule["spec"]))
         sm = objects["ServiceMonitor"][0]
         self.assertEqual(sm["spec"]["endpoints"][0]["port"], "metrics")
         self.assertEqual(sm["metadata"]["labels"]["release"], "prometheus")
@@ -251,6 +264,13 @@ class ChartTest(unittest.TestCase):
             ("tls:\n  enabled: true\n", "tls.secretName is required", "values/tls"),
             ("auth:\n  enabled: true\n", "auth.secretName is required", "values/auth"),
             ("cors:\n  allowOrigins: [\"https://a.example/\"]\n", "", "values/cors/allowOrigins/0"),
+            ("autoscaling:\n  enabled: true\n  targetCPUUtilizationPercentage: 0\n",
+             "autoscaling.enabled needs targetCPUUtilizationPercentage or customMetric.name",
+             "values/autoscaling/customMetric/name"),
+            ("autoscaling:\n  customMetric:\n    name: modelgate_requests_total\n", "",
+             "values/autoscaling/customMetric/name"),
+            ("prometheusRule:\n  errorRatio: 5\n  p99For: soon\n", "",
+             "values/prometheusRule/errorRatio"),
         )
         for values, render_error, schema_error in cases:
             rendered_error, schema = render_failure(values, self.tmp)

@@ -1,8 +1,9 @@
 // chart-render renders the modelgate Helm chart offline, for `make test` on
 // machines without Helm. It supports exactly what the chart uses: Go
 // text/template with the sprig functions, plus Helm's include, required and
-// toYaml; .Values (values.yaml deep-merged with --values files), .Release
-// (Name, Namespace, Service) and .Chart (Name, Version, AppVersion).
+// toYaml and tpl; .Values (values.yaml deep-merged with --values files),
+// .Release (Name, Namespace, Service), .Chart (Name, Version, AppVersion) and
+// .Files.Get (a file under the chart directory, as Helm's; "" when absent).
 // Real `helm lint` / `helm template` remain the reference where Helm exists.
 //
 //	chart-render --chart DIR [--values FILE]... [--release NAME] [--namespace NS]
@@ -56,6 +57,22 @@ func merge(dst, src map[string]interface{}) map[string]interface{} {
 	return dst
 }
 
+// chartFiles is Helm's .Files, reduced to Get: the chart's own files (never
+// templates/), read on demand. Paths outside the chart read as "".
+type chartFiles struct{ root string }
+
+func (f chartFiles) Get(name string) string {
+	clean := filepath.Clean(name)
+	if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
+		return ""
+	}
+	data, err := os.ReadFile(filepath.Join(f.root, clean))
+	if err != nil {
+		return ""
+	}
+	return string(data)
+}
+
 func main() {
 	chart := flag.String("chart", "", "chart directory")
 	release := flag.String("release", "modelgate", "release name")
@@ -99,6 +116,7 @@ func run(chart, release, namespace string, valueFiles []string, valuesJSON, note
 		"Chart": map[string]interface{}{
 			"Name": meta["name"], "Version": meta["version"], "AppVersion": meta["appVersion"],
 		},
+		"Files": chartFiles{root: chart},
 	}
 
 	tpl := template.New("chart").Option("missingkey=zero")
@@ -117,6 +135,17 @@ func run(chart, release, namespace string, valueFiles []string, valuesJSON, note
 			return nil, errors.New(msg)
 		}
 		return v, nil
+	}
+	// Helm's tpl: renders a string (e.g. a file from .Files.Get) as a template
+	// with the given data; its own template set, sharing the functions.
+	funcs["tpl"] = func(text string, data interface{}) (string, error) {
+		t, err := template.New("tpl").Option("missingkey=zero").Funcs(funcs).Parse(text)
+		if err != nil {
+			return "", err
+		}
+		var buf bytes.Buffer
+		err = t.Execute(&buf, data)
+		return buf.String(), err
 	}
 	tpl.Funcs(funcs)
 
