@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 import urllib.parse
 import urllib.request
@@ -116,6 +115,15 @@ class RulesAndDashboardTest(unittest.TestCase):
         self.assertEqual(rules["ModelgateModelNotReady"]["for"], "3m")
         # Prometheus' own templates survive Helm's tpl untouched.
         self.assertIn("{{ $labels.model }}", rules["ModelgateCircuitBreakerOpen"]["annotations"]["summary"])
+
+    def test_autoscaler_can_scale_on_queue_depth_alone(self):
+        objects = render_monitoring(self.tmp, "autoscaling:\n  enabled: true\n"
+                                    "  targetCPUUtilizationPercentage: 0\n  customMetric:\n"
+                                    "    name: modelgate_queue_depth\n    targetAverageValue: \"2\"\n")
+        metrics = objects["HorizontalPodAutoscaler"][0]["spec"]["metrics"]
+        self.assertEqual(metrics, [{"type": "Pods", "pods": {
+            "metric": {"name": "modelgate_queue_depth"},
+            "target": {"type": "AverageValue", "averageValue": "2"}}}])
 
     def test_dashboard_configmap_carries_the_sidecar_label_and_the_file(self):
         cm = [c for c in self.objects["ConfigMap"] if c["metadata"]["name"].endswith("-dashboard")][0]
