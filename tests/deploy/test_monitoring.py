@@ -125,6 +125,17 @@ class RulesAndDashboardTest(unittest.TestCase):
             "metric": {"name": "modelgate_queue_depth"},
             "target": {"type": "AverageValue", "averageValue": "2"}}}])
 
+    def test_notes_name_the_dashboard_label_the_rules_and_the_adapter(self):
+        values = os.path.join(SOURCE, "tests", "deploy", "values-test.yaml")
+        notes = os.path.join(self.tmp, "notes.txt")
+        subprocess.run([RENDER, "--chart", CHART, "--values", values, "--notes", notes], check=True,
+                       capture_output=True)
+        with open(notes) as f:
+            text = f.read()
+        self.assertIn("label dashboards.example.com/grafana=modelgate", text)
+        self.assertIn("p99 objective 0.25 s", text)
+        self.assertIn("pods/*/modelgate_inflight_requests", text)
+
     def test_dashboard_configmap_carries_the_sidecar_label_and_the_file(self):
         cm = [c for c in self.objects["ConfigMap"] if c["metadata"]["name"].endswith("-dashboard")][0]
         self.assertEqual(cm["metadata"]["labels"]["grafana_dashboard"], "1")
