@@ -66,11 +66,14 @@ add_executable(unit_tests
   tests/unit/frontend/http/http_api_test.cc
   tests/unit/frontend/http/http_route_test.cc
   tests/unit/frontend/http/binary_tensor_test.cc
+  tests/unit/frontend/http/content_coding_test.cc
+  tests/unit/frontend/http/rest_v1_columnar_test.cc
   tests/unit/server/inference_core_test.cc
   tests/unit/frontend/grpc/grpc_frontend_test.cc
   ${UNIT_TEST_EXTRA})
 target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_core
   modelgate_http modelgate_grpc GTest::gmock GTest::gtest_main)
+target_link_libraries(unit_tests PRIVATE ZLIB::ZLIB)  # content_coding_test builds raw deflate
 modelgate_warnings(unit_tests)
 add_test(NAME unit COMMAND unit_tests)
 
