@@ -154,12 +154,12 @@ StatusOr<std::string> InflateBody(std::string_view body, ContentCoding coding, s
                                            std::to_string(max_bytes) + " bytes");
 }
 
-std::string CompressBody(std::string_view body, ContentCoding coding) {
+StatusOr<std::string> CompressBody(std::string_view body, ContentCoding coding) {
   if (coding == ContentCoding::kIdentity) return std::string(body);
   z_stream z{};
   const int bits = coding == ContentCoding::kGzip ? kGzipWindowBits : kWindowBits;
   if (deflateInit2(&z, kResponseLevel, Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return std::string(body);  // only on out-of-memory; the caller checks the result size
+    return Internal("zlib: deflateInit2 failed");
   }
   std::string out;
   // deflateBound is exact enough for one Z_FINISH pass; the gzip wrapper adds 18 bytes.
@@ -183,6 +183,7 @@ std::string CompressBody(std::string_view body, ContentCoding coding) {
     if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) break;
   }
   deflateEnd(&z);
+  if (rc != Z_STREAM_END) return Internal("zlib: deflate failed");
   out.resize(used);
   return out;
 }

@@ -35,8 +35,9 @@ std::optional<ContentCoding> ParseContentCoding(std::string_view token);
 // other, RFC 1952 §2.2). Identity returns the body as it is (unchecked).
 StatusOr<std::string> InflateBody(std::string_view body, ContentCoding coding, size_t max_bytes);
 
-// `body` compressed with `coding` (gzip or zlib deflate) at a speed-first level.
-std::string CompressBody(std::string_view body, ContentCoding coding);
+// `body` compressed with `coding` (gzip or zlib deflate) at a speed-first
+// level; INTERNAL only when zlib fails (out of memory): send it uncompressed.
+StatusOr<std::string> CompressBody(std::string_view body, ContentCoding coding);
 
 // The coding to answer with for an Accept-Encoding value (all of the
 // request's Accept-Encoding lines joined by ", "), or nullopt when the

@@ -94,7 +94,9 @@ bool WorthCompressing(const std::string& body, ContentCoding coding) {
 void CompressResponse(HttpResponse& res, ContentCoding coding) {
   AddVary(res, "Accept-Encoding");
   if (res.count(http::field::content_encoding) || !WorthCompressing(res.body(), coding)) return;
-  res.body() = CompressBody(res.body(), coding);
+  auto packed = CompressBody(res.body(), coding);
+  if (!packed.ok()) return;  // zlib out of memory: the answer goes uncompressed
+  res.body() = std::move(packed).value();
   res.set(http::field::content_encoding, std::string(ContentCodingName(coding)));
 }
 
@@ -151,8 +153,10 @@ void AnswerInfer(OffloadPool* offload, StatusOr<InferResponse> result, InferForm
     if (!encoded.ok()) return encoded.status();
     EncodedInfer out{std::move(encoded).value()};
     if (WorthCompressing(out.body.body, coding)) {
-      out.body.body = CompressBody(out.body.body, coding);
-      out.coding = coding;
+      if (auto packed = CompressBody(out.body.body, coding); packed.ok()) {
+        out.body.body = std::move(packed).value();
+        out.coding = coding;
+      }
     }
     return out;
   };

@@ -482,7 +482,7 @@ TEST_F(HttpApiTest, ServerMetadataListsBinaryTensorData) {
 
 TEST_F(HttpApiTest, AGzipBodyIsInflatedAndTheAnswerCompressedForAcceptEncoding) {
   HttpRequest req = Request(http::verb::post, "/v2/models/m/infer",
-                            CompressBody(kInferBody, ContentCoding::kGzip));
+                            CompressBody(kInferBody, ContentCoding::kGzip).value());
   req.set(http::field::content_encoding, "gzip");
   req.set(http::field::accept_encoding, "br;q=1, deflate;q=0.5, gzip;q=0.1");
   EXPECT_CALL(service_, Infer(_, _, _))
@@ -515,8 +515,9 @@ TEST_F(HttpApiTest, ABodyInflatingPastTheLimitIs413AndNeverReachesTheService) {
   api_.set_max_body_bytes(1000);
   EXPECT_CALL(service_, Infer(_, _, _)).Times(0);
   for (const char* target : {"/v2/models/m/infer", "/v1/models/m:predict"}) {
-    HttpRequest req = Request(http::verb::post, target,
-                              CompressBody(std::string(1001, ' '), ContentCoding::kDeflate));
+    HttpRequest req =
+        Request(http::verb::post, target,
+                CompressBody(std::string(1001, ' '), ContentCoding::kDeflate).value());
     req.set(http::field::content_encoding, "deflate");
     HttpResponse res = HandleNow(std::move(req));
     EXPECT_EQ(res.result_int(), 413) << target;
