@@ -90,8 +90,10 @@ bool WorthCompressing(const std::string& body, ContentCoding coding) {
 }
 
 // Compresses a response not compressed yet (small bodies: inline is cheap;
-// large infer responses were compressed where they were encoded).
+// large infer responses were compressed where they were encoded). A
+// response without a body (a CORS preflight) does not vary by encoding.
 void CompressResponse(HttpResponse& res, ContentCoding coding) {
+  if (res.body().empty()) return;
   AddVary(res, "Accept-Encoding");
   if (res.count(http::field::content_encoding) || !WorthCompressing(res.body(), coding)) return;
   auto packed = CompressBody(res.body(), coding);
