@@ -42,9 +42,13 @@ modelgate_library(modelgate_http src/frontend/http/http_server.cc src/frontend/h
   src/frontend/http/connection_slots.cc src/frontend/http/accept_backoff.cc
   src/frontend/http/request_header_checks.cc src/frontend/http/tls_context.cc
   src/frontend/http/offload_pool.cc src/frontend/http/metrics_endpoint.cc
-  src/frontend/http/http_route.cc src/frontend/http/binary_tensor.cc)
+  src/frontend/http/http_route.cc src/frontend/http/binary_tensor.cc
+  src/frontend/http/content_coding.cc src/frontend/http/rest_v1_columnar.cc)
 # The front ends see the core only through include/modelgate/inference_service.h.
 target_link_libraries(modelgate_http PUBLIC modelgate_config modelgate_observability OpenSSL::SSL)
+# HTTP compression (Content-Encoding / Accept-Encoding gzip and deflate).
+find_package(ZLIB REQUIRED)
+target_link_libraries(modelgate_http PRIVATE ZLIB::ZLIB)
 
 modelgate_library(modelgate_grpc src/frontend/grpc/grpc_frontend.cc src/frontend/grpc/grpc_codec.cc)
 target_link_libraries(modelgate_grpc PUBLIC modelgate_config modelgate_observability modelgate_proto

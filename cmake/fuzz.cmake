@@ -16,4 +16,6 @@ modelgate_fuzzer(rest_v1_fuzz modelgate_http modelgate_validation)
 modelgate_fuzzer(grpc_request_fuzz modelgate_grpc modelgate_validation)
 modelgate_fuzzer(worker_frame_fuzz modelgate_http modelgate_grpc modelgate_process
   modelgate_validation)
-add_custom_target(fuzzers DEPENDS rest_v2_fuzz rest_v1_fuzz grpc_request_fuzz worker_frame_fuzz)
+modelgate_fuzzer(content_coding_fuzz modelgate_http)
+add_custom_target(fuzzers DEPENDS rest_v2_fuzz rest_v1_fuzz grpc_request_fuzz worker_frame_fuzz
+  content_coding_fuzz)

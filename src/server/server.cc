@@ -205,10 +205,11 @@ int Server::BuildServices(const RuntimeSettings& runtime, std::vector<ModelEntry
   api_->set_authenticator(auth_.get());
   api_->set_cors(CorsPolicy(options_.cors_allow_origins));
   api_->set_offload(offload_.get());
+  api_->set_max_body_bytes(options_.max_request_bytes);
   HttpLimits limits;
   limits.max_body_bytes = options_.max_request_bytes;
   limits.max_connections = options_.max_connections;
-  limits.probe_paths = {"/v2/health/live", "/v2/health/ready"};
+  limits.probe_paths = {"/v2/health/live", "/v2/health/ready", "/"};
   core_->set_max_inflight(options_.max_inflight);
   http_ = std::make_unique<HttpServer>(io_, limits,
                                        [api = api_.get()](HttpRequest&& req, HttpRespond respond) {

@@ -11,13 +11,13 @@
 #     fails. Fast and deterministic: it proves every crash-* input is fixed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-FUZZERS=(rest_v2 rest_v1 grpc_request worker_frame)
+FUZZERS=(rest_v2 rest_v1 grpc_request worker_frame content_coding)
 
 # Per-input limits, shared by both modes so a regression fails the same way.
 COMMON=(-timeout=10 -rss_limit_mb=2048)
 max_len() {
   case $1 in
-    rest_*) echo $((1024 * 1024)) ;;  # REST bodies: deep nesting needs ~200 KB
+    rest_* | content_coding) echo $((1024 * 1024)) ;;  # REST bodies: deep nesting needs ~200 KB
     *) echo $((256 * 1024)) ;;        # protobuf messages and worker frames
   esac
 }

@@ -10,10 +10,12 @@ Usage: tests/fuzz/make_seeds.py [--protoc PATH]
 """
 
 import argparse
+import gzip
 import json
 import os
 import struct
 import subprocess
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -107,6 +109,9 @@ def rest_v1():
         "seed-mixed": {"instances": [{"s": "a\u00e9", "b": [True, False], "n": [1, 255]},
                                      {"s": "", "b": [False, False], "n": [0, 7]}]},
         "seed-scalar-rows": {"instances": [1, 2, 3]},
+        # TF-Serving's columnar form: named tensors, or one bare tensor.
+        "seed-columnar-named": {"inputs": {"wt": [2.62, 3.19], "hp": [110, 95]}},
+        "seed-columnar-bare": {"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]},
     }
     for name, body in seeds.items():
         write("rest_v1", name + ".json", json.dumps(body))
@@ -224,12 +229,25 @@ def worker_frame(protoc):
           frames(protoc, result(['name: "y" datatype: "FP16" shape: [2] raw: "\\x00\\x3c\\x00\\xc0"'])))
 
 
+def content_coding():
+    body = json.dumps({"inputs": [{"name": "x", "datatype": "FP64", "shape": [2],
+                                   "data": [1.5, 2.5]}]}).encode()
+    write("content_coding", "seed-gzip.bin", gzip.compress(body, mtime=0))
+    write("content_coding", "seed-zlib.bin", zlib.compress(body))
+    raw = zlib.compressobj(wbits=-15)
+    write("content_coding", "seed-raw-deflate.bin", raw.compress(body) + raw.flush())
+    # A bomb: 4 MiB of zeros, far past the harness's limit.
+    write("content_coding", "seed-bomb.bin", gzip.compress(b"\0" * (4 << 20), mtime=0))
+    write("content_coding", "seed-accept-encoding.txt", "gzip;q=0.5, deflate;q=0.9, *;q=0")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--protoc", default="protoc")
     args = ap.parse_args()
     rest_v2()
     rest_v1()
+    content_coding()
     grpc_request(args.protoc)
     worker_frame(args.protoc)
 

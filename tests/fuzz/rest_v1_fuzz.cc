@@ -1,14 +1,16 @@
-// libFuzzer harness: bytes as a V1 (TF-Serving rows) :predict body.
-// ParseV1PredictRequest under each fixed config (one input with wildcard
-// inner dims, two 1-D data-frame columns, mixed datatypes) -> ValidateInputs
-// -> the echo model's response -> EncodeV1PredictResponse, which must parse
-// back as JSON. An accepted body keeps the rank and element-count rules, and
-// every row gave every input exactly one row of values (rows are never
-// re-cut across the batch).
+// libFuzzer harness: bytes as a V1 (TF-Serving rows or columnar) :predict
+// body. ParseV1PredictRequest under each fixed config (one input with
+// wildcard inner dims, two 1-D data-frame columns, mixed datatypes) ->
+// ValidateInputs -> the echo model's response -> EncodeV1PredictResponse (or
+// EncodeV1ColumnarResponse for a columnar body), which must parse back as
+// JSON. An accepted body keeps the rank and element-count rules, and in the
+// row form every row gave every input exactly one row of values (rows are
+// never re-cut across the batch).
 #include <cstddef>
 #include <cstdint>
 
 #include "frontend/http/rest_codec.h"
+#include "frontend/http/rest_v1_columnar.h"
 #include "fuzz_support.h"
 
 using namespace modelgate;
@@ -60,13 +62,15 @@ void RequireRowsAligned(std::string_view body, const ModelConfig& config,
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   for (const ModelConfig& config : V1Models()) {
-    auto request = ParseV1PredictRequest(body, config);
+    bool columnar = false;
+    auto request = ParseV1PredictRequest(body, config, &columnar);
     if (!request.ok() || !fuzz::Validates(config, *request)) continue;
-    RequireRowsAligned(body, config, *request);
+    if (!columnar) RequireRowsAligned(body, config, *request);
     auto response = fuzz::Echo(config, *request);
     if (!response.ok()) continue;
-    auto encoded = EncodeV1PredictResponse(*response);
-    if (encoded.ok()) fuzz::RequireJson(*encoded, "EncodeV1PredictResponse");
+    auto encoded =
+        columnar ? EncodeV1ColumnarResponse(*response) : EncodeV1PredictResponse(*response);
+    if (encoded.ok()) fuzz::RequireJson(*encoded, "EncodeV1 response");
   }
   return 0;
 }

@@ -24,7 +24,8 @@ class CorsPolicy {
  public:
   static constexpr std::string_view kAllowMethods = "GET, POST, OPTIONS";
   static constexpr std::string_view kAllowHeaders =
-      "Authorization, Content-Type, x-request-id, Inference-Header-Content-Length";
+      "Authorization, Content-Type, Content-Encoding, x-request-id, "
+      "Inference-Header-Content-Length";
   static constexpr std::string_view kExposeHeaders =
       "x-request-id, Retry-After, Inference-Header-Content-Length";
   static constexpr int kMaxAgeSeconds = 600;

@@ -9,9 +9,12 @@
 #include "common/retry_after.h"
 #include "common/status_map.h"
 #include "frontend/http/binary_tensor.h"
+#include "frontend/http/content_coding.h"
 #include "frontend/http/http_route.h"
 #include "frontend/http/offload_pool.h"
+#include "frontend/http/request_header_checks.h"
 #include "frontend/http/rest_codec.h"
+#include "frontend/http/rest_v1_columnar.h"
 #include "modelgate/log_event.h"
 #include "modelgate/version.h"
 #include "observability/metrics.h"
@@ -59,6 +62,46 @@ HttpResponse Denied(AuthResult result, AuthScope needed) {
 
 using Finish = std::function<void(HttpResponse, StatusCode)>;
 
+// Adds `field` to the response's Vary list (CORS may have put Origin there).
+void AddVary(HttpResponse& res, std::string_view field) {
+  const auto current = res[http::field::vary];
+  if (current.empty()) {
+    res.set(http::field::vary, std::string(field));
+  } else if (std::string_view(current.data(), current.size()).find(field) ==
+             std::string_view::npos) {
+    res.set(http::field::vary, std::string(current) + ", " + std::string(field));
+  }
+}
+
+// Every Accept-Encoding line of the request joined, or nullopt without one.
+std::optional<std::string> AcceptEncoding(const HttpRequest& request) {
+  auto [begin, end] = request.equal_range(http::field::accept_encoding);
+  if (begin == end) return std::nullopt;
+  std::string joined;
+  for (auto it = begin; it != end; ++it) {
+    if (!joined.empty()) joined += ", ";
+    joined.append(it->value().data(), it->value().size());
+  }
+  return joined;
+}
+
+bool WorthCompressing(const std::string& body, ContentCoding coding) {
+  return coding != ContentCoding::kIdentity && body.size() >= HttpApi::kMinCompressBytes;
+}
+
+// Compresses a response not compressed yet (small bodies: inline is cheap;
+// large infer responses were compressed where they were encoded). A
+// response without a body (a CORS preflight) does not vary by encoding.
+void CompressResponse(HttpResponse& res, ContentCoding coding) {
+  if (res.body().empty()) return;
+  AddVary(res, "Accept-Encoding");
+  if (res.count(http::field::content_encoding) || !WorthCompressing(res.body(), coding)) return;
+  auto packed = CompressBody(res.body(), coding);
+  if (!packed.ok()) return;  // zlib out of memory: the answer goes uncompressed
+  res.body() = std::move(packed).value();
+  res.set(http::field::content_encoding, std::string(ContentCodingName(coding)));
+}
+
 // The answer when the offload pool is saturated.
 Status ServerBusy() {
   return Unavailable("the server is busy parsing or encoding other large bodies; retry later")
@@ -77,32 +120,62 @@ size_t EncodeCost(const InferResponse& r) {
   return cost;
 }
 
-// Encodes an infer result (on `offload` when large) and answers through
-// `finish`; V2 outputs `binary` selects go as binary data after the JSON,
-// with Triton's headers. io thread.
-void AnswerInfer(OffloadPool* offload, StatusOr<InferResponse> result, bool v1,
-                 BinaryOutputs binary, ModelMetrics* metrics, const Finish& finish) {
+// How an infer answer is written: V2 (JSON, maybe binary outputs), V1 rows
+// ("predictions") or V1 columnar ("outputs").
+enum class InferForm { kV2, kV1Rows, kV1Columnar };
+
+// An encoded infer answer, compressed with `coding` (identity: as is).
+struct EncodedInfer {
+  V2ResponseBody body;
+  ContentCoding coding = ContentCoding::kIdentity;
+};
+
+// Encodes an infer result and compresses it for `coding` (on `offload` when
+// large) and answers through `finish`; V2 outputs `binary` selects go as
+// binary data after the JSON, with Triton's headers (its
+// Inference-Header-Content-Length counts the uncompressed JSON). io thread.
+void AnswerInfer(OffloadPool* offload, StatusOr<InferResponse> result, InferForm form,
+                 BinaryOutputs binary, ContentCoding coding, ModelMetrics* metrics,
+                 const Finish& finish) {
   if (!result.ok()) {
     finish(Error(result.status()), result.status().code());
     return;
   }
-  auto encode = [v1,
-                 binary = std::move(binary)](const InferResponse& r) -> StatusOr<V2ResponseBody> {
-    if (!v1) return EncodeV2InferResponse(r, binary);
-    auto body = EncodeV1PredictResponse(r);
-    if (!body.ok()) return body.status();
-    return V2ResponseBody{std::move(body).value(), std::nullopt};
+  auto encode = [form, coding,
+                 binary = std::move(binary)](const InferResponse& r) -> StatusOr<EncodedInfer> {
+    StatusOr<V2ResponseBody> encoded = Internal("unreachable");
+    if (form == InferForm::kV2) {
+      encoded = EncodeV2InferResponse(r, binary);
+    } else {
+      auto body =
+          form == InferForm::kV1Rows ? EncodeV1PredictResponse(r) : EncodeV1ColumnarResponse(r);
+      if (!body.ok()) return body.status();
+      encoded = V2ResponseBody{std::move(body).value(), std::nullopt};
+    }
+    if (!encoded.ok()) return encoded.status();
+    EncodedInfer out{std::move(encoded).value()};
+    if (WorthCompressing(out.body.body, coding)) {
+      if (auto packed = CompressBody(out.body.body, coding); packed.ok()) {
+        out.body.body = std::move(packed).value();
+        out.coding = coding;
+      }
+    }
+    return out;
   };
-  auto send = [finish](StatusOr<V2ResponseBody> body) {
-    if (!body.ok()) {
-      finish(Error(body.status()), body.status().code());
+  auto send = [finish](StatusOr<EncodedInfer> encoded) {
+    if (!encoded.ok()) {
+      finish(Error(encoded.status()), encoded.status().code());
       return;
     }
-    HttpResponse res = Json(200, std::move(body->body));
-    if (body->json_bytes) {
+    V2ResponseBody& body = encoded->body;
+    HttpResponse res = Json(200, std::move(body.body));
+    if (body.json_bytes) {
       // What Triton answers: the JSON's length, and a body that is no longer JSON.
       res.set(http::field::content_type, "application/octet-stream");
-      res.set(kInferHeaderContentLength, std::to_string(*body->json_bytes));
+      res.set(kInferHeaderContentLength, std::to_string(*body.json_bytes));
+    }
+    if (encoded->coding != ContentCoding::kIdentity) {
+      res.set(http::field::content_encoding, std::string(ContentCodingName(encoded->coding)));
     }
     finish(std::move(res), StatusCode::kOk);
   };
@@ -150,15 +223,18 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
   std::string request_id(request["x-request-id"]);
   Status id_status = ValidateRequestId(request_id, "header x-request-id");
   if (!id_status.ok() || request_id.empty()) request_id = NewRequestId();
+  const ContentCoding answer_coding = ChooseResponseCoding(AcceptEncoding(request));
 
-  // Every response gets the request id and, when enabled, one access log line.
+  // Every response gets the request id, compression for Accept-Encoding and,
+  // when enabled, one access log line.
   respond = [respond = std::move(respond), request_id, start, time = &time_,
              access_log = access_log_, method = std::string(request.method_string()),
-             target = std::string(request.target())](HttpResponse res) {
+             target = std::string(request.target()), answer_coding](HttpResponse res) {
     // Infer sets the V2 body's id when it has one: header, body and log agree.
     const std::string id =
         res.count("x-request-id") ? std::string(res["x-request-id"]) : request_id;
     res.set("x-request-id", id);
+    CompressResponse(res, answer_coding);
     if (access_log) {
       const auto us =
           std::chrono::duration_cast<std::chrono::microseconds>(time->Now() - start).count();
@@ -244,7 +320,13 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
       return {};
     }
     case HttpRoute::kRepositoryLoad: {
-      auto config = ParseRepositoryLoadRequest(request.body());
+      // Admin only and small: inflated here (bounded by the body limit).
+      auto body = InflateBody(request.body(), RequestBodyCoding(request), max_body_bytes_);
+      if (!body.ok()) {
+        respond(Error(body.status()));
+        return {};
+      }
+      auto config = ParseRepositoryLoadRequest(*body);
       if (!config.ok()) {
         respond(Error(config.status()));
         return {};
@@ -304,7 +386,7 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     case HttpRoute::kInfer:
     case HttpRoute::kV1Predict:
       return Infer(*found, route, std::move(request), request_id, std::move(respond),
-                   route.kind == HttpRoute::kV1Predict);
+                   route.kind == HttpRoute::kV1Predict, answer_coding);
     default:
       respond(Error(NotFound("no route for " + std::string(request.target()))));
   }
@@ -312,7 +394,8 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
 }
 
 HttpCancel HttpApi::Infer(const ModelTarget& found, const HttpRoute& route, HttpRequest&& request,
-                          const std::string& request_id, HttpRespond respond, bool v1) {
+                          const std::string& request_id, HttpRespond respond, bool v1,
+                          ContentCoding answer_coding) {
   const SteadyTime start = time_.Now();
   Finish finish = [respond = std::move(respond), metrics = found.metrics, start, time = &time_](
                       HttpResponse res, StatusCode code) {
@@ -325,9 +408,11 @@ HttpCancel HttpApi::Infer(const ModelTarget& found, const HttpRoute& route, Http
   // io thread only: lets the client withdraw the request while its body is
   // parsed, and then while it is queued or running.
   auto pending = std::make_shared<PendingInfer>();
+  // Set by the parse (maybe on the pool) before `submit` runs on the io thread.
+  auto columnar = std::make_shared<bool>(false);
   auto submit = [service = &service_, offload = offload_, found, model = route.model,
-                 version = route.version, request_id, v1, finish,
-                 pending](StatusOr<InferRequest> parsed) {
+                 version = route.version, request_id, v1, finish, pending, columnar,
+                 answer_coding](StatusOr<InferRequest> parsed) {
     if (pending->cancelled) {
       finish(Error(Status(StatusCode::kCancelled, "the request was cancelled by the client")),
              StatusCode::kCancelled);
@@ -347,12 +432,15 @@ HttpCancel HttpApi::Infer(const ModelTarget& found, const HttpRoute& route, Http
       res.set("x-request-id", id);
       finish(std::move(res), code);
     };
-    pending->handle =
-        service->Infer(found, std::move(req),
-                       [offload, answer = std::move(answer), v1, binary = std::move(binary),
-                        metrics = found.metrics](StatusOr<InferResponse> result) {
-                         AnswerInfer(offload, std::move(result), v1, binary, metrics, answer);
-                       });
+    const InferForm form = !v1         ? InferForm::kV2
+                           : *columnar ? InferForm::kV1Columnar
+                                       : InferForm::kV1Rows;
+    pending->handle = service->Infer(
+        found, std::move(req),
+        [offload, answer = std::move(answer), form, binary = std::move(binary), answer_coding,
+         metrics = found.metrics](StatusOr<InferResponse> result) {
+          AnswerInfer(offload, std::move(result), form, binary, answer_coding, metrics, answer);
+        });
   };
   // Triton's binary tensor data extension: the header says where the JSON
   // ends (V2 only; checked against the body by the parser).
@@ -377,10 +465,23 @@ HttpCancel HttpApi::Infer(const ModelTarget& found, const HttpRoute& route, Http
     }
   }
   // A timeout counts from the request's arrival, also when parsed offloaded.
-  auto parse = [v1, config = found.config, start, json_bytes](const std::string& body) {
-    return v1 ? ParseV1PredictRequest(body, *config) : ParseV2InferRequest(body, start, json_bytes);
+  // A compressed body is inflated first (Inference-Header-Content-Length
+  // counts the inflated body), within the body limit.
+  const ContentCoding coding = RequestBodyCoding(request);
+  auto parse = [v1, config = found.config, start, json_bytes, coding, columnar,
+                limit = max_body_bytes_](const std::string& body) -> StatusOr<InferRequest> {
+    auto plain = [&](const std::string& text) {
+      return v1 ? ParseV1PredictRequest(text, *config, columnar.get())
+                : ParseV2InferRequest(text, start, json_bytes);
+    };
+    if (coding == ContentCoding::kIdentity) return plain(body);
+    auto inflated = InflateBody(body, coding, limit);
+    if (!inflated.ok()) return inflated.status();
+    return plain(*inflated);
   };
-  if (offload_ && request.body().size() > kOffloadBytes) {
+  const size_t offload_above =
+      coding == ContentCoding::kIdentity ? kOffloadBytes : kInlineInflateBytes;
+  if (offload_ && request.body().size() > offload_above) {
     // A large body is parsed off the io thread; the rest continues here.
     const bool queued =
         offload_->Submit([parse, body = std::move(request.body())] { return parse(body); }, submit);

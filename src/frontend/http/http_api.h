@@ -4,10 +4,22 @@
 // speaks Triton's binary tensor data extension (binary_tensor.h): the request
 // header Inference-Header-Content-Length, and binary outputs answered as
 // application/octet-stream with that header.
+//
+// Compression (content_coding.h): a POST body with Content-Encoding gzip or
+// deflate is inflated before it is parsed, and its inflated size obeys the
+// same limit as a plain body (413 naming it). Responses of at least
+// kMinCompressBytes are compressed for the request's Accept-Encoding;
+// every response says Vary: Accept-Encoding.
+//
+// Request id: the V2 body's "id" when given, else the x-request-id header,
+// else a generated one; the same id goes to the x-request-id response
+// header, the response body, the access log and the core's log lines.
 #pragma once
 
 #include <string>
 
+#include "common/limits.h"
+#include "frontend/http/content_coding.h"
 #include "frontend/http/cors.h"
 #include "frontend/http/http_types.h"
 #include "modelgate/authenticator.h"
@@ -41,11 +53,21 @@ class HttpApi {
   // the pool is saturated the request gets 503. `pool` outlives this.
   void set_offload(OffloadPool* pool) { offload_ = pool; }
   static constexpr size_t kOffloadBytes = 64 * 1024;
+  // A compressed body larger than this is inflated on the pool: 4 KiB can
+  // inflate to ~4 MiB (deflate's ratio is at most ~1032:1).
+  static constexpr size_t kInlineInflateBytes = 4 * 1024;
+  // Smaller responses are sent uncompressed: the saving would not pay.
+  static constexpr size_t kMinCompressBytes = 1024;
+
+  // Before serving: the limit a request body obeys once inflated (the
+  // server's HttpLimits::max_body_bytes).
+  void set_max_body_bytes(size_t bytes) { max_body_bytes_ = bytes; }
 
  private:
   struct PendingInfer;
   HttpCancel Infer(const ModelTarget& found, const HttpRoute& route, HttpRequest&& request,
-                   const std::string& request_id, HttpRespond respond, bool v1);
+                   const std::string& request_id, HttpRespond respond, bool v1,
+                   ContentCoding answer_coding);
 
   const Authenticator* auth_ = nullptr;
   CorsPolicy cors_;
@@ -54,6 +76,7 @@ class HttpApi {
   ModelMetrics* unknown_metrics_;  // requests naming no known model
   bool access_log_;
   OffloadPool* offload_ = nullptr;
+  size_t max_body_bytes_ = kDefaultMaxRequestBytes;
 };
 
 }  // namespace modelgate

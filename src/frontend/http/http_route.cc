@@ -59,6 +59,8 @@ HttpRoute HttpRoute::Parse(std::string_view target) {
   const std::vector<std::string> p = SplitPath(target);
   HttpRoute r;
   const size_t n = p.size();
+  // KServe's V1 client checks liveness with GET /.
+  if (n == 0) return Set(r, kLive, http::verb::get);
   if (n >= 1 && p[0] == "v2") {
     if (n == 1) return Set(r, kServerMetadata, http::verb::get);
     if (n == 3 && p[1] == "health" && p[2] == "live") return Set(r, kLive, http::verb::get);

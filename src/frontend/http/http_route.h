@@ -1,4 +1,5 @@
-// HttpRoute: which REST endpoint a request target names (KServe V2, the V2
+// HttpRoute: which REST endpoint a request target names (`/` is liveness
+// as for KServe's V1 client, KServe V2, the V2
 // repository extension, V1 status and :predict), the method it takes, the
 // scope a bearer token needs for it, and the model and version in its path.
 #pragma once

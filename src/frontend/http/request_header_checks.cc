@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "frontend/http/content_coding.h"
+
 namespace modelgate {
 
 namespace http = boost::beast::http;
@@ -87,10 +89,18 @@ HeaderVerdict CheckRequestHeader(const http::request_header<>& h) {
     }
   }
 
+  size_t compressions = 0;
   for (std::string_view coding : Elements(h, http::field::content_encoding)) {
-    if (!Is(coding, "identity")) {
+    const auto known = ParseContentCoding(coding);
+    if (!known) {
       return Refuse(415, "Content-Encoding " + Joined(h, http::field::content_encoding) +
-                             " is not supported: send the request body uncompressed");
+                             " is not supported: send the request body uncompressed, or "
+                             "compressed with gzip or deflate");
+    }
+    if (*known != ContentCoding::kIdentity && ++compressions > 1) {
+      return Refuse(415, "Content-Encoding " + Joined(h, http::field::content_encoding) +
+                             " applies more than one coding; at most one (gzip or deflate) is "
+                             "supported");
     }
   }
 
@@ -106,6 +116,14 @@ HeaderVerdict CheckRequestHeader(const http::request_header<>& h) {
     ok.expect_continue = true;
   }
   return ok;
+}
+
+ContentCoding RequestBodyCoding(const http::request_header<>& h) {
+  for (std::string_view coding : Elements(h, http::field::content_encoding)) {
+    const auto known = ParseContentCoding(coding);
+    if (known && *known != ContentCoding::kIdentity) return *known;
+  }
+  return ContentCoding::kIdentity;
 }
 
 bool IsProbeRequest(const http::request_header<>& h, const std::vector<std::string>& paths) {

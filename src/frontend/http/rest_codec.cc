@@ -11,6 +11,7 @@
 #include "config/json_tensor.h"
 #include "frontend/http/binary_tensor.h"
 #include "frontend/http/json_writer.h"
+#include "frontend/http/rest_v1_columnar.h"
 #include "modelgate/model_repository.h"
 #include "observability/request_id.h"
 
@@ -20,11 +21,22 @@ using nlohmann::json;
 
 namespace {
 
+// The parser's own message is not echoed (it quotes the body); the offset is.
 StatusOr<json> ParseBody(std::string_view body) {
   if (Status s = CheckJsonText(body); !s.ok()) return s;
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    return InvalidArgument("malformed JSON: the request body does not parse as JSON");
+  json j;
+  try {
+    j = json::parse(body);
+  } catch (const json::parse_error& e) {
+    // nlohmann counts bytes from 1, and past the end for a truncated document.
+    const size_t at = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, body.size());
+    const bool trailing =
+        std::string_view(e.what()).find("expected end of input") != std::string_view::npos;
+    return InvalidArgument(
+        trailing ? "malformed JSON: unexpected text after the end of the JSON document at byte " +
+                       std::to_string(at)
+                 : "malformed JSON: the request body does not parse as JSON (error at byte " +
+                       std::to_string(at) + ")");
   }
   if (!j.is_object()) return InvalidArgument("the request body must be a JSON object");
   return j;
@@ -287,12 +299,22 @@ StatusOr<V2ResponseBody> EncodeV2InferResponse(const InferResponse& response,
   return EncodeV2(response, &binary);
 }
 
-StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelConfig& config) {
+StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelConfig& config,
+                                             bool* columnar) {
   auto parsed = ParseBody(body);
   if (!parsed.ok()) return parsed.status();
   auto instances = parsed->find("instances");
+  if (auto inputs = parsed->find("inputs"); inputs != parsed->end()) {
+    if (instances != parsed->end()) {
+      return InvalidArgument(
+          "send either 'instances' (row form) or 'inputs' (columnar form), not both");
+    }
+    if (columnar) *columnar = true;
+    return ParseV1ColumnarInputs(*inputs, config);
+  }
   if (instances == parsed->end() || !instances->is_array()) {
-    return InvalidArgument("'instances' must be an array of rows");
+    return InvalidArgument(
+        "'instances' must be an array of rows (or send TF-Serving's columnar 'inputs')");
   }
   if (instances->empty()) {
     return InvalidArgument("'instances' is empty; send at least one row");

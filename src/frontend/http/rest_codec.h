@@ -62,7 +62,11 @@ StatusOr<std::optional<std::string>> ParseRepositoryLoadRequest(std::string_view
 // model with one input) that input's row, or (for a model whose inputs are
 // all 1-D) an array of one value per input in declared order. Each input's
 // row must have exactly the shape the model declares after its first dim.
-StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelConfig& config);
+// Or TF-Serving's columnar form {"inputs": ...} (rest_v1_columnar.h), which
+// sets *columnar (when given) so the answer can be columnar too; a body with
+// both keys is refused.
+StatusOr<InferRequest> ParseV1PredictRequest(std::string_view body, const ModelConfig& config,
+                                             bool* columnar = nullptr);
 // {"predictions": [row, ...]}: a row is the output's row for a model with one
 // output, else an object keyed by output name.
 StatusOr<std::string> EncodeV1PredictResponse(const InferResponse& response);

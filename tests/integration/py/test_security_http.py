@@ -248,10 +248,11 @@ class ListenerTest(unittest.TestCase):
         self.assertEqual(status, 200, msg)
         c.close()
 
-    def test_compressed_body_is_415(self):
+    def test_unknown_content_coding_is_415(self):
+        # gzip and deflate are inflated (test_http_wire.py); others are refused.
         body = echo_body([1.0])
         c = Conn(self.d.http_port)
-        c.send(post_head("/v2/models/echo_py/infer", len(body), "Content-Encoding: gzip\r\n") + body)
+        c.send(post_head("/v2/models/echo_py/infer", len(body), "Content-Encoding: br\r\n") + body)
         status, _, msg = c.response()
         self.assertEqual(status, 415, msg)
         self.assertIn("Content-Encoding", json.loads(msg)["error"])

@@ -56,8 +56,8 @@ TEST(CorsPolicyTest, PreflightIs204WithMethodsHeadersAndMaxAge) {
   EXPECT_EQ(ok.result(), http::status::no_content);
   EXPECT_EQ(ok[http::field::access_control_allow_origin], "https://app.example.com");
   EXPECT_EQ(ok[http::field::access_control_allow_methods], "GET, POST, OPTIONS");
-  for (std::string_view h :
-       {"Authorization", "Content-Type", "x-request-id", "Inference-Header-Content-Length"}) {
+  for (std::string_view h : {"Authorization", "Content-Type", "Content-Encoding", "x-request-id",
+                             "Inference-Header-Content-Length"}) {
     EXPECT_NE(std::string(ok[http::field::access_control_allow_headers]).find(h), std::string::npos)
         << h;
   }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "frontend/http/content_coding.h"
 #include "observability/metrics.h"
 #include "observability/request_id.h"
 #include "support/mock_inference_service.h"
@@ -478,6 +479,82 @@ TEST_F(HttpApiTest, ABadInferenceHeaderIs400AndNeverReachesTheService) {
 TEST_F(HttpApiTest, ServerMetadataListsBinaryTensorData) {
   json body = json::parse(HandleNow(Request(http::verb::get, "/v2")).body());
   EXPECT_EQ(body["extensions"], json({"model_repository", "binary_tensor_data"}));
+}
+
+TEST_F(HttpApiTest, AGzipBodyIsInflatedAndTheAnswerCompressedForAcceptEncoding) {
+  HttpRequest req = Request(http::verb::post, "/v2/models/m/infer",
+                            CompressBody(kInferBody, ContentCoding::kGzip).value());
+  req.set(http::field::content_encoding, "gzip");
+  req.set(http::field::accept_encoding, "br;q=1, deflate;q=0.5, gzip;q=0.1");
+  EXPECT_CALL(service_, Infer(_, _, _))
+      .WillOnce([this](const ModelTarget&, InferRequest r, InferCallback done) {
+        request_ = std::move(r);
+        done_ = std::move(done);
+        return std::make_shared<NiceMock<MockInferHandle>>();
+      });
+  Handle(std::move(req));
+  ASSERT_TRUE(request_.has_value());
+  EXPECT_EQ(request_->id, "body-id");
+  ASSERT_EQ(request_->inputs.size(), 1u);
+  InferResponse answer;
+  answer.model = "m";
+  answer.id = "body-id";
+  answer.outputs.push_back(Fp32("y", std::vector<float>(500, 0.25f)));  // over 1 KiB as JSON
+  done_(std::move(answer));
+  ASSERT_EQ(responses_.size(), 1u);
+  const HttpResponse& res = responses_[0];
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res[http::field::content_encoding], "deflate");
+  EXPECT_EQ(res[http::field::vary], "Accept-Encoding");
+  EXPECT_EQ(res["x-request-id"], "body-id");
+  auto plain = InflateBody(res.body(), ContentCoding::kDeflate, 1 << 20);
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(json::parse(*plain)["outputs"][0]["data"].size(), 500u);
+}
+
+TEST_F(HttpApiTest, ABodyInflatingPastTheLimitIs413AndNeverReachesTheService) {
+  api_.set_max_body_bytes(1000);
+  EXPECT_CALL(service_, Infer(_, _, _)).Times(0);
+  for (const char* target : {"/v2/models/m/infer", "/v1/models/m:predict"}) {
+    HttpRequest req =
+        Request(http::verb::post, target,
+                CompressBody(std::string(1001, ' '), ContentCoding::kDeflate).value());
+    req.set(http::field::content_encoding, "deflate");
+    HttpResponse res = HandleNow(std::move(req));
+    EXPECT_EQ(res.result_int(), 413) << target;
+    EXPECT_NE(res.body().find("limit of 1000 bytes"), std::string::npos) << res.body();
+  }
+}
+
+TEST_F(HttpApiTest, SmallAnswersStayPlainAndVaryJoinsCors) {
+  api_.set_cors(CorsPolicy({"https://app.example"}));
+  HttpRequest req = Request(http::verb::get, "/");
+  req.set(http::field::accept_encoding, "gzip");
+  req.set(http::field::origin, "https://app.example");
+  HttpResponse res = HandleNow(std::move(req));
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(json::parse(res.body()), json({{"live", true}}));
+  EXPECT_EQ(res.count(http::field::content_encoding), 0u);
+  EXPECT_EQ(res[http::field::vary], "Origin, Accept-Encoding");
+}
+
+TEST_F(HttpApiTest, AColumnarV1RequestIsAnsweredColumnar) {
+  EXPECT_CALL(service_, Infer(_, _, _))
+      .WillOnce([this](const ModelTarget&, InferRequest r, InferCallback done) {
+        request_ = std::move(r);
+        done_ = std::move(done);
+        return std::make_shared<NiceMock<MockInferHandle>>();
+      });
+  Handle(Request(http::verb::post, "/v1/models/m:predict", R"({"inputs": [[1, 2]]})"));
+  ASSERT_TRUE(request_.has_value());
+  ASSERT_EQ(request_->inputs.size(), 1u);
+  EXPECT_EQ(request_->inputs[0].shape, (std::vector<int64_t>{1, 2}));
+  InferResponse answer;
+  answer.model = "m";
+  answer.outputs.push_back(Fp32("y", {0.5f, 1.5f}));
+  done_(std::move(answer));
+  ASSERT_EQ(responses_.size(), 1u);
+  EXPECT_EQ(json::parse(responses_[0].body()), json::parse(R"({"outputs": [0.5, 1.5]})"));
 }
 
 }  // namespace

@@ -48,9 +48,18 @@ TEST(HttpRouteTest, V1StatusAndPredict) {
   EXPECT_EQ(HttpRoute::Parse("/v1/models/m:predict").model, "m");
 }
 
+TEST(HttpRouteTest, RootIsLivenessForKServeV1Clients) {
+  for (const char* target : {"/", "", "/?probe=1"}) {
+    const HttpRoute r = HttpRoute::Parse(target);
+    EXPECT_EQ(r.kind, HttpRoute::kLive) << target;
+    EXPECT_EQ(r.method, http::verb::get);
+    EXPECT_FALSE(r.Scope().has_value());
+  }
+}
+
 TEST(HttpRouteTest, AnythingElseIsNotFound) {
   for (const char* target :
-       {"/", "/v3/models/m", "/v2/models/m/versions/1/explain", "/v2/repository/models/m/reload",
+       {"/v3/models/m", "/v2/models/m/versions/1/explain", "/v2/repository/models/m/reload",
         "/v2/health", "/v1/models/m/extra"}) {
     EXPECT_EQ(HttpRoute::Parse(target).kind, HttpRoute::kNotFound) << target;
   }

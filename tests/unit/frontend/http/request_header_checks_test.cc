@@ -65,15 +65,27 @@ TEST(RequestHeaderChecksTest, TransferCodingsOtherThanChunkedAreRefused) {
             400u);
 }
 
-TEST(RequestHeaderChecksTest, CompressedBodiesAre415) {
+TEST(RequestHeaderChecksTest, UnknownOrStackedContentCodingsAre415) {
   auto v = CheckRequestHeader(
-      Header(11, {{http::field::host, "x"}, {http::field::content_encoding, "gzip"}}));
+      Header(11, {{http::field::host, "x"}, {http::field::content_encoding, "br"}}));
   EXPECT_EQ(v.status, 415u);
-  EXPECT_NE(v.message.find("'gzip'"), std::string::npos);
-  EXPECT_EQ(CheckRequestHeader(
-                Header(11, {{http::field::host, "x"}, {http::field::content_encoding, "identity"}}))
+  EXPECT_NE(v.message.find("'br'"), std::string::npos);
+  EXPECT_EQ(CheckRequestHeader(Header(11, {{http::field::host, "x"},
+                                           {http::field::content_encoding, "gzip, gzip"}}))
                 .status,
-            0u);
+            415u);
+}
+
+TEST(RequestHeaderChecksTest, GzipDeflateAndIdentityAreAccepted) {
+  for (const char* coding : {"identity", "gzip", "GZIP", "x-gzip", "deflate", "identity, gzip"}) {
+    const auto h = Header(11, {{http::field::host, "x"}, {http::field::content_encoding, coding}});
+    EXPECT_EQ(CheckRequestHeader(h).status, 0u) << coding;
+  }
+  EXPECT_EQ(RequestBodyCoding(Header(11, {{http::field::content_encoding, "x-gzip"}})),
+            ContentCoding::kGzip);
+  EXPECT_EQ(RequestBodyCoding(Header(11, {{http::field::content_encoding, "deflate"}})),
+            ContentCoding::kDeflate);
+  EXPECT_EQ(RequestBodyCoding(Header(11, {{http::field::host, "x"}})), ContentCoding::kIdentity);
 }
 
 TEST(RequestHeaderChecksTest, ExpectContinueIsHonouredOtherExpectationsAre417) {

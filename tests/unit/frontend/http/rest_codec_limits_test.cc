@@ -53,8 +53,18 @@ TEST(RestCodecLimitsTest, TrailingBytesAfterTheDocumentAre400) {
       R"({"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}]})";
   ASSERT_TRUE(ParseV2(valid + " \r\n\t").ok());
   ExpectInvalid(ParseV2(valid + std::string("\0garbage", 8)), "NUL byte at offset");
-  ExpectInvalid(ParseV2(valid + "garbage"), "malformed JSON");
-  ExpectInvalid(ParseV2(valid + "{}"), "malformed JSON");
+  const std::string at = "at byte " + std::to_string(valid.size());
+  ExpectInvalid(ParseV2(valid + "garbage"),
+                "malformed JSON: unexpected text after the end of the JSON document " + at);
+  ExpectInvalid(ParseV2(valid + "{}"), "after the end of the JSON document " + at);
+  ExpectInvalid(ParseV2(valid + " x"),
+                "after the end of the JSON document at byte " + std::to_string(valid.size() + 1));
+  // Inside the document the offset is named too, and the body is not echoed.
+  auto bad = ParseV2(R"({"inputs": [}secret)");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("error at byte 12"), std::string::npos)
+      << bad.status().message();
+  EXPECT_EQ(bad.status().message().find("secret"), std::string::npos);
 }
 
 TEST(RestCodecLimitsTest, ShapesAreCheckedBeforeData) {
