@@ -52,6 +52,7 @@ add_executable(unit_tests
   tests/unit/scheduler/deadline_queue_test.cc
   tests/unit/scheduler/batching_test.cc
   tests/unit/frontend/http/rest_codec_test.cc
+  tests/unit/frontend/http/missing_values_test.cc
   tests/unit/observability/log_format_test.cc
   tests/unit/observability/log_record_test.cc
   tests/unit/observability/metrics_test.cc
@@ -136,6 +137,7 @@ target_sources(unit_tests PRIVATE
   tests/unit/server/traffic_split_test.cc
   tests/unit/server/model_lifecycle_test.cc
   tests/unit/server/request_validation_test.cc
+  tests/unit/server/output_contract_test.cc
   tests/unit/server/bridge_dir_test.cc)
 target_link_libraries(unit_tests PRIVATE modelgate_options)
 

@@ -114,20 +114,33 @@ mg_decode_tensor <- function(t) {
   list(name = name, value = values)
 }
 
+# Missing values: a double's NA_real_ and NaN travel bit-exactly (the daemon
+# keeps them apart, see the README's missing-value rule). NA in a logical,
+# integer or character output has no V2 value and is an error naming the
+# output and the element (row-major, from 0): never INT_MIN or "NA".
+mg_check_na <- function(name, flat, what) {
+  if (anyNA(flat))
+    stop(sprintf("output '%s': element %d is NA, which %s cannot carry%s", name,
+                 which(is.na(flat))[1] - 1, what,
+                 if (what == "BYTES") "" else "; return a double (NA_real_) to send NA"))
+}
+
 mg_encode_tensor <- function(name, v) {
   if (is.factor(v)) v <- as.character(v)
   shape <- if (is.null(dim(v))) length(v) else dim(v)
   flat <- if (is.null(dim(v))) as.vector(v) else as.vector(aperm(v))
   if (is.logical(flat)) {
-    if (anyNA(flat)) stop(sprintf("output '%s' has NA in a logical vector", name))
+    mg_check_na(name, flat, "BOOL")
     new(mg_d$Tensor, name = name, shape = shape, datatype = "BOOL", raw = as.raw(as.integer(flat)))
   } else if (is.integer(flat)) {
+    mg_check_na(name, flat, "INT32")
     new(mg_d$Tensor, name = name, shape = shape, datatype = "INT32",
         raw = writeBin(flat, raw(), size = 4, endian = "little"))
   } else if (is.double(flat)) {
     new(mg_d$Tensor, name = name, shape = shape, datatype = "FP64",
         raw = writeBin(flat, raw(), size = 8, endian = "little"))
   } else if (is.character(flat)) {
+    mg_check_na(name, flat, "BYTES")
     new(mg_d$Tensor, name = name, shape = shape, datatype = "BYTES",
         strings = lapply(flat, charToRaw))
   } else {
