@@ -76,11 +76,25 @@ mg_read_int64 <- function(raw, n) {
 mg_item_size <- c(FP64 = 8, FP32 = 4, INT64 = 8, INT32 = 4, INT16 = 2, INT8 = 1,
                   UINT64 = 8, UINT32 = 4, UINT16 = 2, UINT8 = 1, BOOL = 1)
 
+# FP32 as doubles; FP32 NA (the quiet NaN 0x7FC007A2, see the README's
+# missing-value rule) becomes NA_real_, which C's widening would make NaN.
+mg_read_fp32 <- function(raw, n) {
+  v <- readBin(raw, "double", n = n, size = 4, endian = "little")
+  nan <- which(is.nan(v))
+  if (length(nan)) {
+    at <- (nan - 1) * 4
+    na <- raw[at + 1] == as.raw(0xa2) & raw[at + 2] == as.raw(0x07) &
+      (raw[at + 3] & as.raw(0x3f)) == as.raw(0)
+    v[nan[na]] <- NA_real_
+  }
+  v
+}
+
 # RProtoBuf field access costs ~10 us each: every field is read exactly once.
 mg_decode_values <- function(name, datatype, raw, strings, n) {
   switch(datatype,
     FP64 = readBin(raw, "double", n = n, size = 8, endian = "little"),
-    FP32 = readBin(raw, "double", n = n, size = 4, endian = "little"),
+    FP32 = mg_read_fp32(raw, n),
     INT32 = readBin(raw, "integer", n = n, size = 4, endian = "little"),
     INT16 = readBin(raw, "integer", n = n, size = 2, endian = "little"),
     INT8 = readBin(raw, "integer", n = n, size = 1, signed = TRUE),

@@ -30,7 +30,7 @@ JSON_RULE = [None, "NaN", "Infinity", "-Infinity", 1.5]
 def setUpModule():
     global D, STUB
     D = Daemon(make_repository(examples=(), test_models=(
-        "contract_py", "contract_r", "missing_py", "missing_r")))
+        "contract_py", "contract_r", "missing_py", "missing_r", "missing32_r")))
     D.wait_ready()
     STUB = pb_grpc.GRPCInferenceServiceStub(grpc.insecure_channel(f"127.0.0.1:{D.grpc_port}"))
 
@@ -131,6 +131,15 @@ class MissingValuesTest(unittest.TestCase):
             self.assertEqual(outs["z"]["datatype"], "FP32")
             self.assertEqual(outs["z"]["data"], JSON_RULE, rt)  # NA stays NA through FP32
             self.assertEqual(outs["c"]["data"], JSON_RULE, rt)  # the model's own NA
+
+    def test_fp32_na_reaches_r_as_na_and_comes_back(self):
+        status, _, body = request("POST", f"{D.base}/v2/models/missing32_r/infer", {
+            "inputs": [{"name": "x", "datatype": "FP32", "shape": [5], "data": JSON_RULE}]})
+        self.assertEqual(status, 200, body)
+        outs = {o["name"]: o["data"] for o in body["outputs"]}
+        self.assertEqual(outs["na"], [True, False, False, False, False])
+        self.assertEqual(outs["y"], JSON_RULE)
+        self.assertEqual(outs["z"], JSON_RULE)
 
     def test_binary_rest_round_trip_is_bit_exact(self):
         for rt in RUNTIMES:
