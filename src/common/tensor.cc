@@ -57,11 +57,12 @@ Arithmetic<T> LoadAt(const std::string& raw, size_t i) {
 template <class From, class To>
 bool ConvertElement(From f, To* out) {
   using A = Arithmetic<To>;
-  // NA stays NA between FP64 and FP32 (a plain cast keeps only NaN); the
-  // half types have no NA, so it has no value there (missing_value.h).
+  // NaN (NA included) is neither true nor false.
   if constexpr (std::is_floating_point_v<From> && std::is_same_v<To, bool>) {
-    if (std::isnan(f)) return false;  // neither true nor false
+    if (std::isnan(f)) return false;
   }
+  // NA stays NA between FP64 and FP32 (a plain cast keeps only NaN); the
+  // half types and integers have no NA (missing_value.h).
   if constexpr (std::is_floating_point_v<From> && !std::is_same_v<To, bool>) {
     if (IsNa(f)) {
       if constexpr (std::is_same_v<To, double>) {
