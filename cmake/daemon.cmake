@@ -29,7 +29,8 @@ modelgate_library(modelgate_pool src/backend/pool/model_pool.cc
 target_link_libraries(modelgate_pool PUBLIC modelgate_process modelgate_config modelgate_resilience)
 
 # Request checks against config.json, apart so the fuzzers use them without the core.
-modelgate_library(modelgate_validation src/server/request_validation.cc)
+modelgate_library(modelgate_validation src/server/request_validation.cc
+  src/server/output_contract.cc)
 target_link_libraries(modelgate_validation PUBLIC modelgate_config)
 
 modelgate_library(modelgate_core src/server/inference_core.cc src/server/model_lifecycle.cc

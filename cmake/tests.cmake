@@ -52,6 +52,7 @@ add_executable(unit_tests
   tests/unit/scheduler/deadline_queue_test.cc
   tests/unit/scheduler/batching_test.cc
   tests/unit/frontend/http/rest_codec_test.cc
+  tests/unit/frontend/http/missing_values_test.cc
   tests/unit/observability/log_format_test.cc
   tests/unit/observability/log_record_test.cc
   tests/unit/observability/metrics_test.cc
@@ -121,7 +122,7 @@ add_custom_target(python_stubs ALL DEPENDS ${PY_STUBS}/grpc_predict_v2_pb2.py)
 set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio for the tests")
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
     security_logs security_posture security_input security_http security_isolation
-    security_adversarial lifecycle binary_data http_wire)
+    security_adversarial lifecycle binary_data http_wire outputs)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)
@@ -139,6 +140,7 @@ target_sources(unit_tests PRIVATE
   tests/unit/server/traffic_split_test.cc
   tests/unit/server/model_lifecycle_test.cc
   tests/unit/server/request_validation_test.cc
+  tests/unit/server/output_contract_test.cc
   tests/unit/server/bridge_dir_test.cc)
 target_link_libraries(unit_tests PRIVATE modelgate_options)
 

@@ -120,8 +120,10 @@ std::string ShapeString(const std::vector<int64_t>& shape);
 // numeric or BOOL datatype (e.g. a worker's FP64 to the FP32 or FP16 a model
 // config declares). Refuses, naming the output and the element, a value the
 // target cannot hold: a non-integral-range float or a wrapping integer for an
-// integer target, and a finite value that overflows FP16/BF16. Narrowing to
-// FP16/BF16 rounds to nearest even (FP64 through FP32).
+// integer target, NaN for a BOOL target, NA (common/missing_value.h) for a
+// target other than FP32/FP64 (between which NA stays NA), and a finite
+// value that overflows FP16/BF16. Narrowing to FP16/BF16 rounds to nearest
+// even (FP64 through FP32).
 Status CastTensor(Tensor& tensor, DataType to);
 
 }  // namespace modelgate

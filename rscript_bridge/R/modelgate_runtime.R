@@ -76,11 +76,25 @@ mg_read_int64 <- function(raw, n) {
 mg_item_size <- c(FP64 = 8, FP32 = 4, INT64 = 8, INT32 = 4, INT16 = 2, INT8 = 1,
                   UINT64 = 8, UINT32 = 4, UINT16 = 2, UINT8 = 1, BOOL = 1)
 
+# FP32 as doubles; FP32 NA (the quiet NaN 0x7FC007A2, see the README's
+# missing-value rule) becomes NA_real_, which C's widening would make NaN.
+mg_read_fp32 <- function(raw, n) {
+  v <- readBin(raw, "double", n = n, size = 4, endian = "little")
+  nan <- which(is.nan(v))
+  if (length(nan)) {
+    at <- (nan - 1) * 4
+    na <- raw[at + 1] == as.raw(0xa2) & raw[at + 2] == as.raw(0x07) &
+      (raw[at + 3] & as.raw(0x3f)) == as.raw(0)
+    v[nan[na]] <- NA_real_
+  }
+  v
+}
+
 # RProtoBuf field access costs ~10 us each: every field is read exactly once.
 mg_decode_values <- function(name, datatype, raw, strings, n) {
   switch(datatype,
     FP64 = readBin(raw, "double", n = n, size = 8, endian = "little"),
-    FP32 = readBin(raw, "double", n = n, size = 4, endian = "little"),
+    FP32 = mg_read_fp32(raw, n),
     INT32 = readBin(raw, "integer", n = n, size = 4, endian = "little"),
     INT16 = readBin(raw, "integer", n = n, size = 2, endian = "little"),
     INT8 = readBin(raw, "integer", n = n, size = 1, signed = TRUE),
@@ -114,20 +128,33 @@ mg_decode_tensor <- function(t) {
   list(name = name, value = values)
 }
 
+# Missing values: a double's NA_real_ and NaN travel bit-exactly (the daemon
+# keeps them apart, see the README's missing-value rule). NA in a logical,
+# integer or character output has no V2 value and is an error naming the
+# output and the element (row-major, from 0): never INT_MIN or "NA".
+mg_check_na <- function(name, flat, what) {
+  if (anyNA(flat))
+    stop(sprintf("output '%s': element %d is NA, which %s cannot carry%s", name,
+                 which(is.na(flat))[1] - 1, what,
+                 if (what == "BYTES") "" else "; return a double (NA_real_) to send NA"))
+}
+
 mg_encode_tensor <- function(name, v) {
   if (is.factor(v)) v <- as.character(v)
   shape <- if (is.null(dim(v))) length(v) else dim(v)
   flat <- if (is.null(dim(v))) as.vector(v) else as.vector(aperm(v))
   if (is.logical(flat)) {
-    if (anyNA(flat)) stop(sprintf("output '%s' has NA in a logical vector", name))
+    mg_check_na(name, flat, "BOOL")
     new(mg_d$Tensor, name = name, shape = shape, datatype = "BOOL", raw = as.raw(as.integer(flat)))
   } else if (is.integer(flat)) {
+    mg_check_na(name, flat, "INT32")
     new(mg_d$Tensor, name = name, shape = shape, datatype = "INT32",
         raw = writeBin(flat, raw(), size = 4, endian = "little"))
   } else if (is.double(flat)) {
     new(mg_d$Tensor, name = name, shape = shape, datatype = "FP64",
         raw = writeBin(flat, raw(), size = 8, endian = "little"))
   } else if (is.character(flat)) {
+    mg_check_na(name, flat, "BYTES")
     new(mg_d$Tensor, name = name, shape = shape, datatype = "BYTES",
         strings = lapply(flat, charToRaw))
   } else {

@@ -101,6 +101,32 @@ def decode_tensor(t):
     return arr.reshape(shape)
 
 
+def _cannot_carry(name, i, v):
+    what = "None" if v is None else f"an object of type {type(v).__name__}"
+    return TypeError(f"output '{name}': element {i} is {what}, which BYTES cannot carry"
+                     " (return str or bytes; use NaN in a float array for a missing number)")
+
+
+def _bytes_elements(name, flat):
+    """BYTES elements: str (as UTF-8) or bytes. Anything else (None first:
+    the usual missing value; then a dict, a list, a number in an object
+    array) has no faithful BYTES form: an error naming the output and the
+    element (row-major, from 0), never its str()."""
+    if flat.dtype.kind == "O":
+        for i, v in enumerate(flat):
+            if v is None:
+                raise _cannot_carry(name, i, v)
+    out = []
+    for i, v in enumerate(flat):
+        if isinstance(v, bytes):
+            out.append(v)
+        elif isinstance(v, str):
+            out.append(v.encode("utf-8"))
+        else:
+            raise _cannot_carry(name, i, v)
+    return out
+
+
 def encode_tensor(name, value, out):
     if hasattr(value, "to_numpy"):  # pandas Series / DataFrame column
         value = value.to_numpy()
@@ -111,8 +137,7 @@ def encode_tensor(name, value, out):
     out.shape.extend(arr.shape)
     if arr.dtype.kind in ("U", "S", "O"):
         out.datatype = "BYTES"
-        for v in arr.ravel():
-            out.strings.append(v if isinstance(v, bytes) else str(v).encode("utf-8"))
+        out.strings.extend(_bytes_elements(name, arr.ravel()))
         return
     key = (arr.dtype.kind, arr.dtype.itemsize)
     if arr.dtype.kind == "b":

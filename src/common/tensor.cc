@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/half_float.h"
+#include "common/missing_value.h"
 #include "common/tensor_validation.h"
 
 namespace modelgate {
@@ -56,6 +57,25 @@ Arithmetic<T> LoadAt(const std::string& raw, size_t i) {
 template <class From, class To>
 bool ConvertElement(From f, To* out) {
   using A = Arithmetic<To>;
+  // NaN (NA included) is neither true nor false.
+  if constexpr (std::is_floating_point_v<From> && std::is_same_v<To, bool>) {
+    if (std::isnan(f)) return false;
+  }
+  // NA stays NA between FP64 and FP32 (a plain cast keeps only NaN); the
+  // half types and integers have no NA (missing_value.h).
+  if constexpr (std::is_floating_point_v<From> && !std::is_same_v<To, bool>) {
+    if (IsNa(f)) {
+      if constexpr (std::is_same_v<To, double>) {
+        *out = NaFp64();
+        return true;
+      } else if constexpr (std::is_same_v<To, float>) {
+        *out = NaFp32();
+        return true;
+      } else {
+        return false;
+      }
+    }
+  }
   // A float that is NaN, infinite or out of the integer's range has no
   // integer value (and the C++ cast would be undefined), and an integer
   // out of range would wrap: refuse both rather than answer wrongly.
@@ -140,6 +160,9 @@ bool ConvertElements(const std::string& raw, std::string& out, int64_t& lossy, d
       if (!ConvertElement(f, &t)) {
         lossy = static_cast<int64_t>(i);
         bad_value = static_cast<double>(f);
+        if constexpr (std::is_floating_point_v<decltype(f)>) {
+          if (IsNa(f)) bad_value = NaFp64();
+        }
         break;
       }
       std::memcpy(out.data() + i * sizeof(To), &t, sizeof(To));
@@ -162,8 +185,9 @@ Status CastTensor(Tensor& tensor, DataType to) {
         });
       });
   if (lossy >= 0) {
+    const std::string value = IsNa(bad_value) ? "NA" : std::to_string(bad_value);
     return Internal("output '" + tensor.name + "': element " + std::to_string(lossy) + " (" +
-                    std::to_string(bad_value) + ") has no " + std::string(DataTypeName(to)) +
+                    value + ") has no " + std::string(DataTypeName(to)) +
                     " value; declare the output with a datatype that holds it");
   }
   if (!convertible) {

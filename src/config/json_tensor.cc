@@ -5,6 +5,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "common/missing_value.h"
+
 namespace modelgate {
 
 using nlohmann::json;
@@ -66,11 +68,34 @@ Status AppendNumber(const json& v, Tensor& t) {
   } else if constexpr (std::is_integral_v<T>) {
     if (Status s = IntegerOf(v, t, &out); !s.ok()) return s;
   } else {
-    if (!v.is_number()) {
+    // The missing-value rule (missing_value.h), as json_writer writes it.
+    if (v.is_null()) {
+      if constexpr (std::is_same_v<T, double>) {
+        out = NaFp64();
+      } else {
+        out = NaFp32();
+      }
+    } else if (v.is_string()) {
+      const auto& text = v.get_ref<const std::string&>();
+      if (text == "NaN") {
+        out = std::numeric_limits<T>::quiet_NaN();
+      } else if (text == "Infinity" || text == "-Infinity") {
+        out = text[0] == '-' ? -std::numeric_limits<T>::infinity()
+                             : std::numeric_limits<T>::infinity();
+      } else {
+        return InvalidArgument(Where(t) + std::string(DataTypeName(t.datatype)) +
+                               " data must be numbers, null (NA), \"NaN\", \"Infinity\" or "
+                               "\"-Infinity\", got " +
+                               DescribeJson(v));
+      }
+    } else if (v.is_number()) {
+      out = static_cast<T>(v.get<double>());
+    } else {
       return InvalidArgument(Where(t) + std::string(DataTypeName(t.datatype)) +
-                             " data must be numbers, got " + DescribeJson(v));
+                             " data must be numbers, null (NA), \"NaN\", \"Infinity\" or "
+                             "\"-Infinity\", got " +
+                             DescribeJson(v));
     }
-    out = static_cast<T>(v.get<double>());
   }
   t.raw.append(reinterpret_cast<const char*>(&out), sizeof out);
   return Status::Ok();

@@ -28,7 +28,8 @@ Status CheckJsonText(std::string_view text);
 // Appends the elements of `data` (a scalar, or an array nested up to
 // kMaxJsonDepth) to `t` (raw bytes, or strings for BYTES) according to
 // t.datatype. What it appends is what `data` holds: nothing is sized from a
-// declared shape.
+// declared shape. Float (FP32/FP64) data also take the missing values as
+// json_writer.h writes them: null (NA), "NaN", "Infinity", "-Infinity".
 Status AppendJsonData(const nlohmann::json& data, Tensor& t);
 
 // The shape of a JSON value: [] for a scalar, [n, ...] for an array whose n

@@ -458,9 +458,14 @@ void InferenceCore::Submit(ServedPtr served, std::unique_ptr<Pending> p) {
   pr.deadline = deadline.deadline;
   pr.client_shortened_deadline = deadline.client_shortened;
   pr.request_id = p->request.id;
+  std::optional<int64_t> batch_rows;
+  if (served->config.max_batch_size > 0 && !p->request.inputs.empty() &&
+      !p->request.inputs[0].shape.empty()) {
+    batch_rows = p->request.inputs[0].shape[0];
+  }
   pr.inputs = std::move(p->request.inputs);
-  pr.done = [this, served, id = std::move(p->request.id), model = std::move(p->request.model),
-             outputs = std::move(p->request.requested_outputs),
+  pr.done = [this, served, batch_rows, id = std::move(p->request.id),
+             model = std::move(p->request.model), outputs = std::move(p->request.requested_outputs),
              done = std::move(p->done)](StatusOr<std::vector<Tensor>> result) mutable {
     ReleaseInflight();
     if (!result.ok()) {
@@ -469,7 +474,8 @@ void InferenceCore::Submit(ServedPtr served, std::unique_ptr<Pending> p) {
     }
     InferResponse r;
     r.outputs = std::move(result).value();
-    Status s = ShapeOutputs(served->config, outputs, r.outputs);
+    Status s = served->output_contract.Apply(served->config, served->version, outputs, batch_rows,
+                                             r.outputs);
     if (!s.ok()) {
       done(s);
       return;

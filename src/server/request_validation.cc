@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <set>
-#include <string_view>
 
 #include "common/tensor_validation.h"
 
@@ -78,53 +77,6 @@ Status ValidateRequestedOutputs(const ModelConfig& config, const std::vector<std
                              Names(config.outputs));
     }
   }
-  return Status::Ok();
-}
-
-Status ShapeOutputs(const ModelConfig& config, const std::vector<std::string>& requested,
-                    std::vector<Tensor>& outputs) {
-  // Workers' outputs are checked as they arrive (tensor_proto.h); checked
-  // again here, O(rank) each, since encoders index data by these shapes.
-  std::set<std::string_view> names;
-  for (const Tensor& t : outputs) {
-    if (Status s = ValidateTensor(t, TensorSource::kWorker, config.name); !s.ok()) return s;
-    // Two outputs of one name would reach the client as an ambiguous answer.
-    if (!names.insert(t.name).second) {
-      return Internal("model '" + config.name + "' returned output '" + t.name + "' twice");
-    }
-  }
-  auto wanted = [&](const std::string& n) {
-    return requested.empty() || std::find(requested.begin(), requested.end(), n) != requested.end();
-  };
-  if (config.outputs.empty()) {
-    // Undeclared outputs are known only now: a requested name the model did
-    // not return is the client's mistake, never a silently empty answer.
-    for (const auto& n : requested) {
-      if (!names.contains(n)) {
-        std::string returned;
-        for (const Tensor& t : outputs) returned += (returned.empty() ? "" : ", ") + t.name;
-        return InvalidArgument("unknown output '" + n + "': model '" + config.name + "' returned " +
-                               (returned.empty() ? "no outputs" : returned));
-      }
-    }
-    std::erase_if(outputs, [&](const Tensor& t) { return !wanted(t.name); });
-    return Status::Ok();
-  }
-  std::vector<Tensor> shaped;
-  for (const auto& spec : config.outputs) {
-    if (!wanted(spec.name)) continue;
-    auto it = std::find_if(outputs.begin(), outputs.end(),
-                           [&](const Tensor& t) { return t.name == spec.name; });
-    if (it == outputs.end()) {
-      return Internal("model '" + config.name + "' returned no output '" + spec.name + "'");
-    }
-    if (it->datatype != spec.datatype) {
-      Status s = CastTensor(*it, spec.datatype);
-      if (!s.ok()) return s;
-    }
-    shaped.push_back(std::move(*it));
-  }
-  outputs = std::move(shaped);
   return Status::Ok();
 }
 

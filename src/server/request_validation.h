@@ -16,12 +16,4 @@ namespace modelgate {
 Status ValidateInputs(const ModelConfig& config, const std::vector<Tensor>& inputs);
 Status ValidateRequestedOutputs(const ModelConfig& config, const std::vector<std::string>& names);
 
-// Keeps the requested outputs (all when `requested` is empty), in the order
-// declared, converting each to its declared datatype. A malformed output
-// (shape, payload) or two outputs of one name is INTERNAL naming the model
-// and the output; a requested output that a model without declared outputs
-// did not return is INVALID_ARGUMENT naming it.
-Status ShapeOutputs(const ModelConfig& config, const std::vector<std::string>& requested,
-                    std::vector<Tensor>& outputs);
-
 }  // namespace modelgate

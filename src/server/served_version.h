@@ -22,6 +22,7 @@
 #include "modelgate/model_config.h"
 #include "modelgate/worker.h"
 #include "observability/metrics.h"
+#include "server/output_contract.h"
 
 namespace modelgate {
 
@@ -60,6 +61,7 @@ struct ServedVersion {
   std::string fingerprint;  // empty without snapshots (unit tests)
   std::string dir;          // what the workers load (the snapshot)
   ModelMetrics* metrics = nullptr;
+  OutputContract output_contract;  // checks every answer of this version
 
   std::atomic<Phase> phase{Phase::kLoading};
   // Forwards worker events to the pool; detached (pool null) before the pool

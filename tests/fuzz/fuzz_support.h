@@ -20,6 +20,7 @@
 #include "common/tensor_validation.h"
 #include "modelgate/inference.h"
 #include "modelgate/model_config.h"
+#include "server/output_contract.h"
 #include "server/request_validation.h"
 
 namespace modelgate::fuzz {
@@ -139,14 +140,15 @@ inline const std::vector<ModelConfig>& RequestModels() {
 }
 
 // The echo model: answers a validated request with its inputs as outputs,
-// then keeps the requested ones as the core does (ShapeOutputs).
+// then keeps the requested ones as the core does (OutputContract).
 inline StatusOr<InferResponse> Echo(const ModelConfig& config, const InferRequest& request) {
   InferResponse r;
   r.model = config.name;
   r.version = "1";
   r.id = request.id;
   r.outputs = request.inputs;
-  Status s = ShapeOutputs(config, request.requested_outputs, r.outputs);
+  static OutputContract contract;
+  Status s = contract.Apply(config, 1, request.requested_outputs, std::nullopt, r.outputs);
   if (!s.ok()) return s;
   return r;
 }

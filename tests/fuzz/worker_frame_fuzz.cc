@@ -1,6 +1,6 @@
 // libFuzzer harness: bytes as what a worker writes on its result pipe.
 // FrameDecoder (fed in two pieces, as a pipe delivers) -> for each Result
-// frame, MoveFromProto of every output -> ShapeOutputs against each fixed
+// frame, MoveFromProto of every output -> the OutputContract of each fixed
 // model config -> EncodeV2InferResponse, EncodeV1PredictResponse and ToGrpc
 // (raw and typed). Every JSON answer must parse back. A worker is trusted no
 // more than a client: whatever it sends must end as a Status, never a crash,
@@ -15,6 +15,7 @@
 #include "frontend/grpc/grpc_codec.h"
 #include "frontend/http/rest_codec.h"
 #include "fuzz_support.h"
+#include "server/output_contract.h"
 
 using namespace modelgate;
 
@@ -37,7 +38,8 @@ const std::vector<ModelConfig>& OutputModels() {
 }
 
 void Encode(const ModelConfig& config, std::vector<Tensor> outputs) {
-  if (!ShapeOutputs(config, {}, outputs).ok()) return;
+  static OutputContract contract;  // one for all: logs undeclared outputs once
+  if (!contract.Apply(config, 1, {}, std::nullopt, outputs).ok()) return;
   for (const Tensor& t : outputs) {
     fuzz::RequireShapeSafe(t, /*allow_empty=*/true,
                            "a worker output breaks the rank / element-count rules");

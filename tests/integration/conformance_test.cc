@@ -2,12 +2,14 @@
 // the real process layer; both must give exactly the expected answers.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
 #include "common/half_float.h"
+#include "common/missing_value.h"
 #include "support/worker_harness.h"
 
 namespace modelgate::testing {
@@ -56,6 +58,17 @@ json DataOf(const Tensor& t) {
         std::memcpy(&v, p, sizeof v);
         if constexpr (kIsHalfFloat<T>) {
           out.push_back(ToFloat(v));
+        } else if constexpr (std::is_floating_point_v<T>) {
+          // Missing values by name, so a case can tell NA from NaN.
+          if (IsNa(v)) {
+            out.push_back("NA");
+          } else if (std::isnan(v)) {
+            out.push_back("NaN");
+          } else if (std::isinf(v)) {
+            out.push_back(v > 0 ? "Infinity" : "-Infinity");
+          } else {
+            out.push_back(v);
+          }
         } else {
           out.push_back(v);
         }

@@ -23,6 +23,17 @@ class Model:
                 out["i_plus"] = (v + 1).astype(np.int32)
             elif name == "i64":
                 out["i64_sum"] = np.array([float(v.sum())])
+            elif name == "na_f":  # R's NA_real_ bits, then NaN and the infinities
+                na = np.array([0x7FF00000000007A2], dtype="<u8").view("<f8")[0]
+                out["f_na"] = np.array([na, np.nan, np.inf, -np.inf])
+            elif name == "na_s":
+                out["s_na"] = np.array(["a", None], dtype=object)
+            elif name == "na_i":
+                out["i_na"] = np.array([1, 2, None], dtype=object)
+            elif name == "na_b":
+                out["b_na"] = [None]
+            elif name == "obj":
+                out["o"] = {"k": 1}
             elif name == "bad":
                 raise InvalidInput("flagged by model: bad")
             elif name == "boom":

@@ -9,6 +9,11 @@ predict_fn <- function(inputs) {
     else if (name == "b") out$not_b <- !v
     else if (name == "i") out$i_plus <- v + 1L
     else if (name == "i64") out$i64_sum <- sum(v)
+    else if (name == "na_f") out$f_na <- c(NA_real_, NaN, Inf, -Inf)
+    else if (name == "na_s") out$s_na <- c("a", NA_character_)
+    else if (name == "na_i") out$i_na <- c(1L, 2L, NA_integer_)
+    else if (name == "na_b") out$b_na <- NA
+    else if (name == "obj") out$o <- list(k = 1)
     else if (name == "bad") invalid_input("flagged by model: bad")
     else if (name == "boom") stop("boom requested")
   }

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "common/half_float.h"
+#include "common/missing_value.h"
 #include "common/tensor_validation.h"
 #include "common/utf8.h"
 
@@ -76,8 +77,16 @@ void AppendNumber(std::string& out, T v) {
     out += v ? "true" : "false";
   } else {
     if constexpr (std::is_floating_point_v<T>) {
+      // The missing-value rule (missing_value.h): NA is null, and NaN and
+      // the infinities, which JSON has no number for, are strings.
       if (!std::isfinite(v)) {
-        out += "null";
+        if (IsNa(v)) {
+          out += "null";
+        } else if (std::isnan(v)) {
+          out += "\"NaN\"";
+        } else {
+          out += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+        }
         return;
       }
     }

@@ -19,8 +19,10 @@ namespace modelgate {
 void AppendJsonString(std::string& out, std::string_view s);
 
 // Writes worker outputs as JSON arrays into `out`: numbers in shortest
-// round-trip form (std::to_chars), non-finite floats as null (JSON has no
-// NaN), FP16/BF16 widened to float (exact). A BYTES element that is not valid
+// round-trip form (std::to_chars); floats' missing values as the README's
+// rule says: NA (missing_value.h) as null, NaN as "NaN", infinities as
+// "Infinity" and "-Infinity" (JSON has no number for them); FP16/BF16
+// widened to float (exact). A BYTES element that is not valid
 // UTF-8 is an error, never replaced: JSON cannot carry those bytes. Stops
 // with INTERNAL once `out` grows past `max_bytes`, so an output cannot make
 // the I/O thread write without bound. Errors name `model` and the output.

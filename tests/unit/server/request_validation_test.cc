@@ -1,6 +1,5 @@
 // Request validation: inputs against the model's declared ones (before
-// anything is queued), requested outputs, and what a worker's answer may hold
-// before it is encoded.
+// anything is queued) and requested outputs (answers: output_contract_test).
 #include "server/request_validation.h"
 
 #include <gtest/gtest.h>
@@ -9,15 +8,6 @@
 
 namespace modelgate {
 namespace {
-
-Tensor Fp64(const std::string& name) {
-  Tensor t;
-  t.name = name;
-  t.datatype = DataType::kFp64;
-  t.shape = {1};
-  t.raw.assign(8, '\0');
-  return t;
-}
 
 ModelConfig Undeclared() {
   ModelConfig c;
@@ -96,89 +86,6 @@ TEST(ValidateRequestedOutputsTest, OnlyDeclaredOutputsMayBeRequested) {
   EXPECT_TRUE(ValidateRequestedOutputs(c, {}).ok());
   ExpectInvalid(ValidateRequestedOutputs(c, {"y", "zzz"}),
                 "unknown output 'zzz': model 'm' has y, p");
-}
-
-TEST(ShapeOutputsTest, DeclaredOutputsComeInDeclaredOrderConvertedAndFiltered) {
-  ModelConfig c = Undeclared();
-  c.outputs = {TensorSpec{"p", DataType::kFp32, {-1}}, TensorSpec{"y", DataType::kFp64, {-1}}};
-  Tensor y = Fp64("y");
-  Tensor p = Fp64("p");
-  const double half = 0.5;
-  std::memcpy(p.raw.data(), &half, 8);
-  std::vector<Tensor> outputs{y, p, Fp64("extra")};
-  ASSERT_TRUE(ShapeOutputs(c, {}, outputs).ok());
-  ASSERT_EQ(outputs.size(), 2u);
-  EXPECT_EQ(outputs[0].name, "p");
-  EXPECT_EQ(outputs[0].datatype, DataType::kFp32);
-  ASSERT_EQ(outputs[0].raw.size(), 4u);
-  float f = 0;
-  std::memcpy(&f, outputs[0].raw.data(), 4);
-  EXPECT_EQ(f, 0.5f);
-  EXPECT_EQ(outputs[1].name, "y");
-
-  std::vector<Tensor> only_y{y, p};
-  ASSERT_TRUE(ShapeOutputs(c, {"y"}, only_y).ok());
-  ASSERT_EQ(only_y.size(), 1u);
-  EXPECT_EQ(only_y[0].name, "y");
-}
-
-TEST(ShapeOutputsTest, ADeclaredOutputTheModelDidNotReturnIsInternal) {
-  ModelConfig c = Undeclared();
-  c.outputs = {TensorSpec{"y", DataType::kFp64, {-1}}, TensorSpec{"p", DataType::kFp64, {-1}}};
-  std::vector<Tensor> outputs{Fp64("y")};
-  const Status s = ShapeOutputs(c, {}, outputs);
-  EXPECT_EQ(s.code(), StatusCode::kInternal);
-  EXPECT_EQ(s.message(), "model 'm' returned no output 'p'");
-}
-
-TEST(ShapeOutputsTest, AMalformedOutputIsInternalNamingTheModel) {
-  Tensor bad = Fp64("y");
-  bad.raw.resize(4);  // half an FP64
-  std::vector<Tensor> outputs{bad};
-  const Status s = ShapeOutputs(Undeclared(), {}, outputs);
-  EXPECT_EQ(s.code(), StatusCode::kInternal);
-  EXPECT_NE(s.message().find("model 'm'"), std::string::npos) << s.message();
-}
-
-TEST(ShapeOutputsTest, AnOutputThatCannotBeConvertedIsAnError) {
-  ModelConfig c = Undeclared();
-  c.outputs = {TensorSpec{"y", DataType::kInt8, {-1}}};
-  Tensor y = Fp64("y");
-  const double big = 1000;
-  std::memcpy(y.raw.data(), &big, 8);
-  std::vector<Tensor> outputs{y};
-  EXPECT_FALSE(ShapeOutputs(c, {}, outputs).ok());
-}
-
-TEST(ShapeOutputsTest, TwoOutputsOfOneNameAreInternalNamingTheOutput) {
-  for (const auto& requested : {std::vector<std::string>{}, std::vector<std::string>{"y"}}) {
-    std::vector<Tensor> outputs{Fp64("y"), Fp64("y")};
-    Status s = ShapeOutputs(Undeclared(), requested, outputs);
-    EXPECT_EQ(s.code(), StatusCode::kInternal);
-    EXPECT_EQ(s.message(), "model 'm' returned output 'y' twice");
-  }
-  ModelConfig declared = Undeclared();
-  declared.outputs.push_back(TensorSpec{"y", DataType::kFp64, {-1}});
-  std::vector<Tensor> outputs{Fp64("y"), Fp64("y")};
-  EXPECT_EQ(ShapeOutputs(declared, {}, outputs).code(), StatusCode::kInternal);
-}
-
-TEST(ShapeOutputsTest, RequestedOutputAnUndeclaringModelDidNotReturnIsInvalidArgument) {
-  std::vector<Tensor> outputs{Fp64("y"), Fp64("pid")};
-  Status s = ShapeOutputs(Undeclared(), {"y", "zzz"}, outputs);
-  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(), "unknown output 'zzz': model 'm' returned y, pid");
-
-  std::vector<Tensor> none;
-  s = ShapeOutputs(Undeclared(), {"zzz"}, none);
-  EXPECT_EQ(s.message(), "unknown output 'zzz': model 'm' returned no outputs");
-}
-
-TEST(ShapeOutputsTest, RequestedOutputsOfAnUndeclaringModelAreKept) {
-  std::vector<Tensor> outputs{Fp64("y"), Fp64("pid")};
-  ASSERT_TRUE(ShapeOutputs(Undeclared(), {"pid"}, outputs).ok());
-  ASSERT_EQ(outputs.size(), 1u);
-  EXPECT_EQ(outputs[0].name, "pid");
 }
 
 }  // namespace
