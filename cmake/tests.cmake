@@ -25,6 +25,7 @@ add_executable(unit_tests
   tests/unit/common/retry_after_test.cc
   tests/unit/common/tensor_validation_test.cc
   tests/unit/common/utf8_test.cc
+  tests/unit/common/parameters_test.cc
   tests/unit/common/deadline_test.cc
   tests/unit/common/time_source_test.cc
   tests/unit/observability/request_id_test.cc

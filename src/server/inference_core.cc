@@ -462,6 +462,7 @@ void InferenceCore::Submit(ServedPtr served, std::unique_ptr<Pending> p) {
   pr.client_shortened_deadline = deadline.client_shortened;
   pr.request_id = p->request.id;
   pr.inputs = std::move(p->request.inputs);
+  pr.parameters = std::move(p->request.parameters);
   pr.done = [this, served, id = std::move(p->request.id), model = std::move(p->request.model),
              outputs = std::move(p->request.requested_outputs),
              done = std::move(p->done)](StatusOr<std::vector<Tensor>> result) mutable {

@@ -1,5 +1,12 @@
 # The conformance model (see ../README.md); python/model.py is its twin.
-predict_fn <- function(inputs) {
+# Two arguments: the request's parameters arrive as a named list.
+mg_kind <- function(e) if (is.raw(e)) "bytes" else "text"
+mg_param <- function(name, v) {
+  if (is.logical(v)) sprintf("%s=%s:bool", name, tolower(v))
+  else if (is.numeric(v)) sprintf("%s=%s:number", name, format(v, digits = 15))
+  else sprintf("%s=%s:string", name, v)
+}
+predict_fn <- function(inputs, params) {
   out <- list()
   for (name in names(inputs)) {
     v <- inputs[[name]]
@@ -9,6 +16,14 @@ predict_fn <- function(inputs) {
     else if (name == "b") out$not_b <- !v
     else if (name == "i") out$i_plus <- v + 1L
     else if (name == "i64") out$i64_sum <- sum(v)
+    else if (name == "raw") {
+      out$raw_echo <- v
+      out$raw_kinds <- vapply(v, mg_kind, "", USE.NAMES = FALSE)
+    }
+    else if (name == "p") {
+      keys <- sort(names(params))
+      out$params <- if (length(keys)) unname(mapply(mg_param, keys, params[keys])) else character(0)
+    }
     else if (name == "bad") invalid_input("flagged by model: bad")
     else if (name == "boom") stop("boom requested")
   }
