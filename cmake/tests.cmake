@@ -25,6 +25,7 @@ add_executable(unit_tests
   tests/unit/common/retry_after_test.cc
   tests/unit/common/tensor_validation_test.cc
   tests/unit/common/utf8_test.cc
+  tests/unit/common/parameters_test.cc
   tests/unit/common/deadline_test.cc
   tests/unit/common/time_source_test.cc
   tests/unit/observability/request_id_test.cc
@@ -122,7 +123,7 @@ add_custom_target(python_stubs ALL DEPENDS ${PY_STUBS}/grpc_predict_v2_pb2.py)
 set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio for the tests")
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
     security_logs security_posture security_input security_http security_isolation
-    security_adversarial lifecycle binary_data http_wire outputs)
+    security_adversarial lifecycle binary_data http_wire outputs model_inputs)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "modelgate/parameters.h"
 #include "modelgate/status.h"
 #include "modelgate/tensor.h"
 #include "modelgate/time_source.h"
@@ -43,7 +44,9 @@ struct InferRequest {
   std::string id;  // the client's request id, echoed back
   std::vector<Tensor> inputs;
   std::vector<std::string> requested_outputs;  // empty: every output
-  BinaryOutputs binary_outputs;                // REST only
+  // The client's parameters for the model (daemon-owned keys stripped).
+  Parameters parameters;
+  BinaryOutputs binary_outputs;  // REST only
   // The client's deadline (gRPC deadline, V2 "timeout" parameter), if any;
   // the core caps it by the model's max and falls back to its default.
   std::optional<SteadyTime> deadline;

@@ -21,6 +21,9 @@ struct TensorSpec {
   std::string name;
   DataType datatype = DataType::kFp64;
   std::vector<int64_t> shape;  // -1: any size in that dimension
+  // Inputs only: a request may omit it, and the model then sees no such
+  // input (R NULL, no Python key, no data-frame column).
+  bool optional = false;
 };
 
 // Which version directories get workers (Triton's version_policy).

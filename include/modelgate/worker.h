@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "modelgate/parameters.h"
 #include "modelgate/status.h"
 #include "modelgate/tensor.h"
 
@@ -85,7 +86,9 @@ class Worker {
   // INVALID_ARGUMENT (model flagged the input), INTERNAL (model raised), or
   // UNAVAILABLE (the worker died; the message names the exit and stderr tail),
   // always with the CallOutcome that says which of these happened.
-  virtual void Infer(std::vector<Tensor> inputs, std::string request_id, WorkerDone done) = 0;
+  // `parameters` reach the model's predict function as they are.
+  virtual void Infer(std::vector<Tensor> inputs, const Parameters& parameters,
+                     std::string request_id, WorkerDone done) = 0;
 
   // SIGTERM now, SIGKILL after a short grace (kKillGrace). An in-flight
   // request is answered with `why` once the process is reaped.

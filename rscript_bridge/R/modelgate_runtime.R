@@ -6,7 +6,9 @@
 # the daemon's log, never into the frame stream.
 #
 # Model authors use only invalid_input(message), which answers the request
-# with 400 / INVALID_ARGUMENT and the message.
+# with 400 / INVALID_ARGUMENT and the message. predict_fn(inputs, params)
+# receives the request's parameters as a named list when it takes 2+
+# arguments (or ...); predict_fn(inputs) models never see them.
 
 mg_protocol_version <- 1L
 # The frame limit is the daemon's (kMaxFrameBytes in src/common/limits.h),
@@ -104,9 +106,25 @@ mg_decode_values <- function(name, datatype, raw, strings, n) {
     INT64 = mg_read_int64(raw, n),
     UINT64 = mg_read_uint(raw, n, 8),
     BOOL = as.logical(as.integer(raw)),
-    BYTES = vapply(strings(), rawToChar, ""),
+    BYTES = mg_decode_bytes(strings()),
     invalid_input(sprintf("input '%s': datatype %s is not supported by the R runtime",
                           name, datatype)))
+}
+
+# BYTES elements (raw vectors) as the model sees them: a character vector
+# when every element is UTF-8 without NUL (an R string cannot hold NUL), else
+# a list whose elements are each a string or, where not text, a raw vector.
+mg_decode_bytes <- function(strings) {
+  text <- vapply(strings, function(r) !any(r == as.raw(0L)) && validUTF8(rawToChar(r)), NA)
+  as_text <- function(r) {
+    s <- rawToChar(r)
+    Encoding(s) <- "UTF-8"
+    s
+  }
+  if (all(text)) return(vapply(strings, as_text, "", USE.NAMES = FALSE))
+  out <- strings
+  out[text] <- lapply(strings[text], as_text)
+  out
 }
 
 # Row-major flat data to an R object: a vector for rank <= 1, else an array.
@@ -139,8 +157,22 @@ mg_check_na <- function(name, flat, what) {
                  if (what == "BYTES") "" else "; return a double (NA_real_) to send NA"))
 }
 
+# One BYTES element from a string or a raw vector, byte-exact.
+mg_bytes_element <- function(name, x) {
+  if (is.raw(x)) return(x)
+  if (is.character(x) && length(x) == 1L) {
+    if (is.na(x)) stop(sprintf("output '%s': a BYTES list element is NA, which BYTES cannot carry", name))
+    return(charToRaw(enc2utf8(x)))
+  }
+  stop(sprintf("output '%s': a BYTES list element must be a string or a raw vector, got %s",
+               name, typeof(x)))
+}
+
 mg_encode_tensor <- function(name, v) {
   if (is.factor(v)) v <- as.character(v)
+  # A raw vector is one BYTES element; a list holds one element per entry.
+  if (is.raw(v)) return(new(mg_d$Tensor, name = name, shape = 1, datatype = "BYTES",
+                            strings = list(v)))
   shape <- if (is.null(dim(v))) length(v) else dim(v)
   flat <- if (is.null(dim(v))) as.vector(v) else as.vector(aperm(v))
   if (is.logical(flat)) {
@@ -156,7 +188,10 @@ mg_encode_tensor <- function(name, v) {
   } else if (is.character(flat)) {
     mg_check_na(name, flat, "BYTES")
     new(mg_d$Tensor, name = name, shape = shape, datatype = "BYTES",
-        strings = lapply(flat, charToRaw))
+        strings = lapply(enc2utf8(flat), charToRaw))
+  } else if (is.list(flat)) {
+    new(mg_d$Tensor, name = name, shape = shape, datatype = "BYTES",
+        strings = lapply(flat, function(x) mg_bytes_element(name, x)))
   } else {
     stop(sprintf("output '%s' has R type %s, which has no V2 datatype", name, typeof(flat)))
   }
@@ -201,12 +236,33 @@ mg_error_frame <- function(id, message, traceback = "", invalid = FALSE) {
       error = new(mg_d$Error, message = message, traceback = traceback, invalid_input = invalid))
 }
 
-mg_handle_infer <- function(frame, id, env, dataframe) {
+# The request's parameters: a named list of logical, numeric (int64 as
+# double, like INT64 tensors) and character values.
+mg_param_fields <- c("bool_param", "int64_param", "double_param", "string_param")
+mg_params <- function(infer) {
+  ps <- infer$parameters
+  out <- lapply(ps, function(p) {
+    for (f in mg_param_fields) if (has(p, f)) return(p[[f]])
+    NULL
+  })
+  names(out) <- vapply(ps, function(p) p$name, "")
+  out
+}
+
+# Whether predict_fn takes a second argument (or ...) for the parameters.
+mg_takes_params <- function(fn) {
+  f <- names(formals(fn))
+  length(f) >= 2 || "..." %in% f
+}
+
+mg_handle_infer <- function(frame, id, env, dataframe, with_params = FALSE) {
   calls <- NULL
   tryCatch(
     withCallingHandlers({
-      inputs <- mg_inputs(frame$infer, dataframe)
-      out <- env$predict_fn(inputs)
+      infer <- frame$infer
+      inputs <- mg_inputs(infer, dataframe)
+      out <- if (with_params) env$predict_fn(inputs, mg_params(infer))
+             else env$predict_fn(inputs)
       new(mg_d$Frame, id = id, result = mg_result(out))
     }, error = function(e) calls <<- sys.calls()),
     invalid_input = function(e) mg_error_frame(id, conditionMessage(e), "", TRUE),
@@ -238,6 +294,8 @@ mg_serve <- function(model_dir, proto_file, dataframe) {
     FALSE
   })
   if (!loaded) return(1L)
+  # Decided once: predict_fn(inputs) models never see parameters.
+  with_params <- mg_takes_params(env$predict_fn)
 
   hello <- new(mg_d$Hello, protocol_version = mg_protocol_version,
                runtime = "r", runtime_version = R.version.string,
@@ -252,7 +310,7 @@ mg_serve <- function(model_dir, proto_file, dataframe) {
     if (is.null(frame) || has(frame, "shutdown")) return(0L)
     id <- frame$id
     reply <- if (has(frame, "infer")) {
-      mg_handle_infer(frame, id, env, dataframe)
+      mg_handle_infer(frame, id, env, dataframe, with_params)
     } else if (has(frame, "ping")) {
       new(mg_d$Frame, id = id, pong = new(mg_d$Pong))
     } else {

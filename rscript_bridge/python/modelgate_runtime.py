@@ -5,10 +5,14 @@ answers modelgate.worker.v1 frames: reads from fd 3, writes to fd 4 (see
 proto/worker.proto). Model code may print freely: stdout and stderr go to the
 daemon's log, never into the frame stream.
 
-Model authors import only ``InvalidInput`` from here.
+Model authors import only ``InvalidInput`` from here. ``predict(self, inputs,
+parameters)`` receives the request's parameters as a dict when it takes the
+argument (checked once at load); ``predict(self, inputs)`` models never see
+them. BYTES elements arrive as ``str`` when valid UTF-8, else as ``bytes``.
 """
 
 import importlib.util
+import inspect
 import os
 import platform
 import struct
@@ -85,11 +89,20 @@ def write_frame(stream, frame):
     stream.flush()
 
 
+def text_or_bytes(b):
+    """A BYTES element as the model sees it: str when it is valid UTF-8, else bytes."""
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError:
+        return bytes(b)
+
+
 def decode_tensor(t):
     shape = tuple(int(d) for d in t.shape)
     if t.datatype == "BYTES":
-        values = [s.decode("utf-8", errors="replace") for s in t.strings]
-        arr = np.array(values, dtype=object)
+        # An object array of str and bytes elements, nothing replaced or cut.
+        arr = np.empty(len(t.strings), dtype=object)
+        arr[:] = [text_or_bytes(s) for s in t.strings]
     else:
         dtype = _NUMPY_OF.get(t.datatype)
         if dtype is None:
@@ -131,6 +144,9 @@ def encode_tensor(name, value, out):
     if hasattr(value, "to_numpy"):  # pandas Series / DataFrame column
         value = value.to_numpy()
     arr = np.asarray(value)
+    if arr.dtype.kind in ("U", "S") and not isinstance(value, np.ndarray):
+        # numpy's fixed-width strings drop trailing NULs: keep the objects.
+        arr = np.array(value, dtype=object)
     if arr.ndim == 0:
         arr = arr.reshape(1)
     out.name = name
@@ -168,6 +184,21 @@ def to_frame_inputs(infer, dataframe):
     return pd.DataFrame(columns)
 
 
+def decode_parameters(infer):
+    """The request's parameters: a dict of bool, int, float and str values."""
+    return {p.name: getattr(p, p.WhichOneof("value")) for p in infer.parameters if p.WhichOneof("value")}
+
+
+def takes_parameters(predict):
+    """Whether `predict` (bound) takes a second positional argument or *args."""
+    try:
+        params = inspect.signature(predict).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
+
+
 def outputs_of(result):
     if hasattr(result, "columns") and hasattr(result, "items"):  # DataFrame
         return list(result.items())
@@ -202,6 +233,8 @@ def serve(model_dir, dataframe, fd_in=3, fd_out=4):
         write_frame(out, frame)
         return 1
 
+    # Inspected once: predict(self, inputs) models never see parameters.
+    with_parameters = takes_parameters(model.predict)
     hello = pb.Frame(id=0)
     hello.hello.protocol_version = PROTOCOL_VERSION
     hello.hello.runtime = "python"
@@ -225,7 +258,10 @@ def serve(model_dir, dataframe, fd_in=3, fd_out=4):
         elif kind == "infer":
             try:
                 inputs = to_frame_inputs(frame.infer, dataframe)
-                result = model.predict(inputs)
+                if with_parameters:
+                    result = model.predict(inputs, decode_parameters(frame.infer))
+                else:
+                    result = model.predict(inputs)
                 for name, value in outputs_of(result):
                     encode_tensor(str(name), value, reply.result.outputs.add())
                 reply.result.SetInParent()

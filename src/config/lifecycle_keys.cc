@@ -152,7 +152,8 @@ constexpr Key<WarmupRequest> kWarmupRequestKeys[] = {
            return true;
          },
      .description = "the request's inputs, as a V2 REST request writes them: every declared "
-                    "input once, with its declared datatype"},
+                    "input once (an `optional` one may be left out), with its declared "
+                    "datatype"},
 };
 
 static_assert(AllWellFormed(kPolicyKeys));
@@ -270,7 +271,7 @@ bool CheckWarmupInputs(Checker& c, const ModelConfig& m) {
       }
     }
     for (const TensorSpec& spec : m.inputs) {
-      if (!seen.count(spec.name)) {
+      if (!spec.optional && !seen.count(spec.name)) {
         return c.Fail(request, "misses the declared input '" + spec.name + "'");
       }
     }

@@ -30,19 +30,28 @@ constexpr Key<ModelConfig> kModelKeys[] = {
      .kind = KeyKind::kCustom,
      .required = true,
      .missing = "is required and must not be empty",
-     .type_doc = "array of `{name, datatype, shape}`",
+     .type_doc = "array of `{name, datatype, shape, optional}`",
      .parse =
          [](Checker& c, const json& j, const std::string& path, ModelConfig& m) {
            if (!ParseTensors(c, j, path, &m.inputs)) return false;
            return !m.inputs.empty() || c.Fail(path, "is required and must not be empty");
          },
-     .description = "what requests must send (entries below)"},
+     .description = "what requests send (entries below); every input not `optional` is required"},
     {.name = "outputs",
      .kind = KeyKind::kCustom,
      .type_doc = "array of `{name, datatype, shape}`",
      .default_doc = "all outputs as returned",
-     .parse = [](Checker& c, const json& j, const std::string& path,
-                 ModelConfig& m) { return ParseTensors(c, j, path, &m.outputs); },
+     .parse =
+         [](Checker& c, const json& j, const std::string& path, ModelConfig& m) {
+           if (!ParseTensors(c, j, path, &m.outputs)) return false;
+           for (size_t i = 0; i < m.outputs.size(); ++i) {
+             if (m.outputs[i].optional) {
+               return c.Fail(path + "[" + std::to_string(i) + "].optional",
+                             "is for inputs only; a model's declared outputs are always returned");
+             }
+           }
+           return true;
+         },
      .description = "declared outputs: filtered, ordered, converted to the datatype"},
     BoolKey<&ModelConfig::dataframe>("dataframe", "data-frame input mode (inputs must be 1-D)"),
     IntKey<&ModelConfig::workers>("workers", 1, kMaxWorkers,

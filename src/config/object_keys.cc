@@ -65,6 +65,9 @@ constexpr Key<TensorSpec> kTensorKeys[] = {
            return true;
          },
      .description = "dimensions; `-1` means any size in that dimension"},
+    BoolKey<&TensorSpec::optional>("optional",
+                                   "inputs only: requests may omit it; the model then gets no "
+                                   "such input (R `NULL`, no Python key)"),
 };
 
 // ---- circuit_breaker -------------------------------------------------------------

@@ -40,6 +40,11 @@ bool Batchable(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
   return true;
 }
 
+bool Batchable(const std::vector<Tensor>& a, const Parameters& pa, const std::vector<Tensor>& b,
+               const Parameters& pb) {
+  return pa == pb && Batchable(a, b);
+}
+
 std::vector<Tensor> ConcatBatch(std::vector<std::vector<Tensor>*> requests) {
   std::vector<Tensor> out;
   for (const Tensor& first : *requests[0]) {

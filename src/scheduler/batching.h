@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "modelgate/parameters.h"
 #include "modelgate/status.h"
 #include "modelgate/tensor.h"
 
@@ -15,8 +16,14 @@ namespace modelgate {
 int64_t BatchRows(const std::vector<Tensor>& inputs);
 
 // Same input names and datatypes, every input at least 1-D, equal dims
-// after the first.
+// after the first. The same names: with optional inputs, only requests that
+// sent the same set of inputs batch together.
 bool Batchable(const std::vector<Tensor>& a, const std::vector<Tensor>& b);
+
+// Batchable inputs and equal parameters: the model sees one parameter set
+// per call, so requests that differ in any parameter never share one.
+bool Batchable(const std::vector<Tensor>& a, const Parameters& pa, const std::vector<Tensor>& b,
+               const Parameters& pb);
 
 // Concatenates each input along dim 0, in the order of `requests`; inputs
 // are matched by name to the first request's order. Moves the payloads out.

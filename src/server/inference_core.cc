@@ -464,6 +464,7 @@ void InferenceCore::Submit(ServedPtr served, std::unique_ptr<Pending> p) {
     batch_rows = p->request.inputs[0].shape[0];
   }
   pr.inputs = std::move(p->request.inputs);
+  pr.parameters = std::move(p->request.parameters);
   pr.done = [this, served, batch_rows, id = std::move(p->request.id),
              model = std::move(p->request.model), outputs = std::move(p->request.requested_outputs),
              done = std::move(p->done)](StatusOr<std::vector<Tensor>> result) mutable {

@@ -50,7 +50,7 @@ Status ValidateInputs(const ModelConfig& config, const std::vector<Tensor>& inpu
     if (Status s = ValidateTensor(t, TensorSource::kClient); !s.ok()) return s;
   }
   for (const auto& spec : config.inputs) {
-    if (!seen.count(spec.name)) {
+    if (!spec.optional && !seen.count(spec.name)) {
       return InvalidArgument("missing input '" + spec.name + "': " + model + " takes " +
                              Names(config.inputs));
     }

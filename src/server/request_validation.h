@@ -11,8 +11,9 @@
 
 namespace modelgate {
 
-// Also runs the shared tensor validator (tensor_validation.h) on every input,
-// whichever front end built it.
+// Every input not declared optional must be present; an optional one may be
+// omitted (it then reaches the worker absent). Also runs the shared tensor validator
+// (tensor_validation.h) on every input, whichever front end built it.
 Status ValidateInputs(const ModelConfig& config, const std::vector<Tensor>& inputs);
 Status ValidateRequestedOutputs(const ModelConfig& config, const std::vector<std::string>& names);
 

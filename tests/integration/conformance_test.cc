@@ -10,6 +10,7 @@
 
 #include "common/half_float.h"
 #include "common/missing_value.h"
+#include "common/utf8.h"
 #include "support/worker_harness.h"
 
 namespace modelgate::testing {
@@ -22,6 +23,44 @@ void Append(std::string& raw, T v) {
   raw.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
+// A BYTES element: a JSON string, or {"hex": "..."} for bytes that are not UTF-8.
+std::string BytesOf(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  const std::string hex = v.at("hex");
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+json JsonOfBytes(const std::string& s) {
+  if (IsValidUtf8(s)) return s;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : s) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 15]);
+  }
+  return {{"hex", hex}};
+}
+
+Parameters ParametersFromJson(const json& j) {
+  Parameters p;
+  for (const auto& [key, v] : j.items()) {
+    if (v.is_boolean()) {
+      p.emplace(key, v.get<bool>());
+    } else if (v.is_number_integer()) {
+      p.emplace(key, v.get<int64_t>());
+    } else if (v.is_number_float()) {
+      p.emplace(key, v.get<double>());
+    } else {
+      p.emplace(key, v.get<std::string>());
+    }
+  }
+  return p;
+}
+
 Tensor TensorFromJson(const json& j) {
   Tensor t;
   t.name = j.at("name");
@@ -30,7 +69,7 @@ Tensor TensorFromJson(const json& j) {
   for (const auto& v : j.at("data")) {
     VisitDataType(t.datatype, [&]<class T>(std::type_identity<T>) {
       if constexpr (std::is_same_v<T, std::string>) {
-        t.strings.push_back(v.get<std::string>());
+        t.strings.push_back(BytesOf(v));
       } else if constexpr (std::is_same_v<T, bool>) {
         Append(t.raw, static_cast<uint8_t>(v.get<bool>()));
       } else if constexpr (kIsHalfFloat<T>) {
@@ -50,7 +89,7 @@ json DataOf(const Tensor& t) {
     const char* p = t.raw.data() + i * ElementSize(t.datatype);
     VisitDataType(t.datatype, [&]<class T>(std::type_identity<T>) {
       if constexpr (std::is_same_v<T, std::string>) {
-        out.push_back(t.strings[i]);
+        out.push_back(JsonOfBytes(t.strings[i]));
       } else if constexpr (std::is_same_v<T, bool>) {
         out.push_back(*p != 0);
       } else {
@@ -95,7 +134,9 @@ TEST_P(ConformanceTest, PassesEveryGoldenCase) {
     SCOPED_TRACE(c.at("name").get<std::string>());
     std::vector<Tensor> in;
     for (const auto& j : c.at("inputs")) in.push_back(TensorFromJson(j));
-    auto out = h.Infer(*w, std::move(in));
+    auto out =
+        h.Infer(*w, std::move(in), "test",
+                c.contains("parameters") ? ParametersFromJson(c.at("parameters")) : Parameters{});
     if (c.contains("error")) {
       ASSERT_FALSE(out.ok());
       const auto& e = c.at("error");
@@ -120,7 +161,8 @@ TEST_P(ConformanceTest, PassesEveryGoldenCase) {
       EXPECT_EQ(got.name, expected[i].at("name"));
       EXPECT_EQ(DataTypeName(got.datatype), expected[i].at("datatype").get<std::string>());
       EXPECT_EQ(got.shape, expected[i].at("shape").get<std::vector<int64_t>>());
-      EXPECT_EQ(DataOf(got), expected[i].at("data")) << got.name;
+      const std::string data = expected[i].contains("data") ? "data" : r ? "data_r" : "data_python";
+      EXPECT_EQ(DataOf(got), expected[i].at(data)) << got.name;
     }
   }
   EXPECT_EQ(w->state(), WorkerState::kReady);

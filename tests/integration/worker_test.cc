@@ -157,7 +157,7 @@ TEST_P(KilledWorkerTest, SigkillOfBusyWorkerFailsItsRequestWithSignalAndStderr) 
   std::optional<StatusOr<std::vector<Tensor>>> got;
   std::vector<Tensor> in;
   in.push_back(Fp64("seconds", {1}, {30}));
-  w->Infer(std::move(in), "req-kill-1",
+  w->Infer(std::move(in), Parameters{}, "req-kill-1",
            [&](StatusOr<std::vector<Tensor>> res, CallOutcome) { got.emplace(std::move(res)); });
   RunUntil(
       h.io, [] { return false; }, std::chrono::milliseconds(300));  // let it start

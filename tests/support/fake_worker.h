@@ -31,9 +31,11 @@ class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker
   uint64_t requests_served() const override { return served_; }
   int64_t RssBytes() const override { return rss_; }
 
-  void Infer(std::vector<Tensor> inputs, std::string request_id, WorkerDone done) override {
+  void Infer(std::vector<Tensor> inputs, const Parameters& parameters, std::string request_id,
+             WorkerDone done) override {
     state_ = WorkerState::kBusy;
     last_inputs = std::move(inputs);
+    last_parameters = parameters;
     last_request_id = std::move(request_id);
     done_ = std::move(done);
   }
@@ -77,6 +79,7 @@ class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker
   bool auto_hello = true;
 
   std::vector<Tensor> last_inputs;
+  Parameters last_parameters;
   std::string last_request_id;
   std::optional<DeathCause> killed_with;
   int64_t rss_ = 1 << 20;

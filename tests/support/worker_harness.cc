@@ -24,9 +24,10 @@ std::shared_ptr<ProcessWorker> WorkerHarness::Start(Backend backend, const std::
 }
 
 StatusOr<std::vector<Tensor>> WorkerHarness::Infer(ProcessWorker& w, std::vector<Tensor> inputs,
-                                                   const std::string& request_id) {
+                                                   const std::string& request_id,
+                                                   const Parameters& parameters) {
   std::optional<StatusOr<std::vector<Tensor>>> got;
-  w.Infer(std::move(inputs), request_id,
+  w.Infer(std::move(inputs), parameters, request_id,
           [&](StatusOr<std::vector<Tensor>> r, CallOutcome) { got.emplace(std::move(r)); });
   RunUntil(
       io, [&] { return got.has_value(); }, std::chrono::seconds(60));

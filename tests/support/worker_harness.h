@@ -18,7 +18,8 @@ class WorkerHarness : public Worker::Listener {
 
   // Sends one request and waits for its answer.
   StatusOr<std::vector<Tensor>> Infer(ProcessWorker& w, std::vector<Tensor> inputs,
-                                      const std::string& request_id = "test");
+                                      const std::string& request_id = "test",
+                                      const Parameters& parameters = {});
 
   void OnWorkerReady(Worker&) override { ++ready_events; }
   void OnWorkerDead(Worker&, const Status& why, DeathCause cause) override {

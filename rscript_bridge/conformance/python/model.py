@@ -8,7 +8,15 @@ class Model:
     def __init__(self, model_dir):
         pass
 
-    def predict(self, inputs):
+    @staticmethod
+    def _param(name, v):
+        if isinstance(v, bool):
+            return f"{name}={str(v).lower()}:bool"
+        if isinstance(v, (int, float)):
+            return f"{name}={v:.15g}:number"
+        return f"{name}={v}:string"
+
+    def predict(self, inputs, parameters):  # two arguments: the request's parameters
         out = {}
         for name, v in inputs.items():
             if name == "x":
@@ -34,6 +42,13 @@ class Model:
                 out["b_na"] = [None]
             elif name == "obj":
                 out["o"] = {"k": 1}
+            elif name == "raw":
+                out["raw_echo"] = v
+                out["raw_kinds"] = np.array(["bytes" if isinstance(e, bytes) else "text" for e in v.ravel()],
+                                            dtype=object)
+            elif name == "p":
+                out["params"] = np.array([self._param(k, parameters[k]) for k in sorted(parameters)],
+                                         dtype=object)
             elif name == "bad":
                 raise InvalidInput("flagged by model: bad")
             elif name == "boom":

@@ -190,6 +190,8 @@ void ModelPool::Run(Batch batch, const std::shared_ptr<Worker>& worker) {
   if (events_.dispatched) events_.dispatched(run->calls.size());
   std::vector<Tensor> inputs;
   std::string request_id;
+  // Members of a batch have equal parameters (Batchable): the first's serve all.
+  const Parameters parameters = run->calls.front()->request.parameters;
   if (run->calls.size() == 1) {
     inputs = std::move(run->calls.front()->request.inputs);
     request_id = run->calls.front()->request.request_id;
@@ -201,7 +203,7 @@ void ModelPool::Run(Batch batch, const std::shared_ptr<Worker>& worker) {
     }
     inputs = ConcatBatch(std::move(parts));
   }
-  worker->Infer(std::move(inputs), std::move(request_id),
+  worker->Infer(std::move(inputs), parameters, std::move(request_id),
                 [this, run, worker](StatusOr<std::vector<Tensor>> result, CallOutcome outcome) {
                   OnBatchFinished(run, worker, std::move(result), outcome);
                 });

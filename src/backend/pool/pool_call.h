@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "modelgate/parameters.h"
 #include "modelgate/reject_reason.h"
 #include "modelgate/tensor.h"
 #include "modelgate/time_source.h"
@@ -19,6 +20,7 @@ namespace modelgate {
 
 struct PoolRequest {
   std::vector<Tensor> inputs;
+  Parameters parameters;  // forwarded to the model; a batch's members share them
   std::string request_id;
   std::optional<SteadyTime> deadline;
   // The deadline is the client's own and earlier than the model's configured

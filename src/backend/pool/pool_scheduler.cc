@@ -75,7 +75,8 @@ Batch PoolScheduler::NextBatch() {
     }
     const auto& next = call->request.inputs;
     const int64_t r = BatchRows(next);
-    if (!Batchable(first, next) || rows + r > config_.max_batch_size) {
+    if (!Batchable(first, head->request.parameters, next, call->request.parameters) ||
+        rows + r > config_.max_batch_size) {
       full = true;
       return false;
     }

@@ -24,7 +24,7 @@ void Warmup::Begin(const std::shared_ptr<Worker>& worker) {
 void Warmup::Send(Entry& entry, Worker& worker) {
   const size_t index = entry.next;
   // Inputs are copied: every new worker runs the same requests.
-  worker.Infer(config_.warmup[index].inputs, "warmup-" + std::to_string(index),
+  worker.Infer(config_.warmup[index].inputs, Parameters{}, "warmup-" + std::to_string(index),
                [token = std::weak_ptr<Warmup*>(self_), key = &worker, index](
                    StatusOr<std::vector<Tensor>> result, CallOutcome) {
                  if (auto self = token.lock()) (*self)->OnAnswer(key, index, result);

@@ -188,7 +188,8 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
       DeathCause::kMalformed, true);
 }
 
-void ProcessWorker::Infer(std::vector<Tensor> inputs, std::string request_id, WorkerDone done) {
+void ProcessWorker::Infer(std::vector<Tensor> inputs, const Parameters& parameters,
+                          std::string request_id, WorkerDone done) {
   if (state_ != WorkerState::kReady) {
     asio::post(io_, [done = std::move(done), s = std::string(WorkerStateName(state_))] {
       done(Unavailable("worker is " + s + ", not ready"), CallOutcome::kNotRun);
@@ -201,6 +202,7 @@ void ProcessWorker::Infer(std::vector<Tensor> inputs, std::string request_id, Wo
   auto* infer = frame.mutable_infer();
   infer->mutable_inputs()->Reserve(static_cast<int>(inputs.size()));
   for (auto& t : inputs) MoveToProto(std::move(t), infer->add_inputs());
+  ParametersToProto(parameters, infer);
   std::string bytes;
   Status s = EncodeFrame(frame, &bytes);
   if (!s.ok()) {

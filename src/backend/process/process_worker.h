@@ -53,7 +53,8 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   WorkerState state() const override { return state_; }
   int pid() const override { return pid_; }
   uint64_t requests_served() const override { return served_; }
-  void Infer(std::vector<Tensor> inputs, std::string request_id, WorkerDone done) override;
+  void Infer(std::vector<Tensor> inputs, const Parameters& parameters, std::string request_id,
+             WorkerDone done) override;
   void Kill(Status why, DeathCause cause) override;
   void Stop(std::chrono::milliseconds grace, DeathCause cause) override;
   int64_t RssBytes() const override;

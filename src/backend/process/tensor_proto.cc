@@ -1,5 +1,8 @@
 #include "backend/process/tensor_proto.h"
 
+#include <type_traits>
+#include <variant>
+
 #include "common/tensor_validation.h"
 
 namespace modelgate {
@@ -14,6 +17,27 @@ void MoveToProto(Tensor&& from, worker::v1::Tensor* to) {
     for (auto& s : from.strings) strings->Add(std::move(s));
   } else {
     to->set_raw(std::move(from.raw));
+  }
+}
+
+void ParametersToProto(const Parameters& parameters, worker::v1::Infer* to) {
+  to->mutable_parameters()->Reserve(static_cast<int>(parameters.size()));
+  for (const auto& [name, value] : parameters) {
+    auto* p = to->add_parameters();
+    p->set_name(name);
+    std::visit(
+        [p]<class T>(const T& v) {
+          if constexpr (std::is_same_v<T, bool>) {
+            p->set_bool_param(v);
+          } else if constexpr (std::is_same_v<T, int64_t>) {
+            p->set_int64_param(v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            p->set_double_param(v);
+          } else {
+            p->set_string_param(v);
+          }
+        },
+        value);
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <string_view>
 
+#include "modelgate/parameters.h"
 #include "modelgate/status.h"
 #include "modelgate/tensor.h"
 #include "worker.pb.h"
@@ -10,6 +11,9 @@
 namespace modelgate {
 
 void MoveToProto(Tensor&& from, worker::v1::Tensor* to);
+
+// Appends `parameters` to the Infer frame, in key order.
+void ParametersToProto(const Parameters& parameters, worker::v1::Infer* to);
 
 // Validates what a worker sent before anything reads it: a known datatype and
 // a shape and payload that pass ValidateTensor (tensor_validation.h) as a

@@ -144,12 +144,50 @@ void ToContents(const Tensor& t, inference::InferTensorContents* c) {
 
 }  // namespace
 
+// Every request parameter the daemon does not own goes to the model, checked
+// key by key before its value is copied.
+Status ReadModelParameters(const inference::ModelInferRequest& request, Parameters& out) {
+  for (const auto& [key, p] : request.parameters()) {
+    if (IsDaemonParameter(key)) continue;
+    if (Status s = CheckParameterKey(key, out.size()); !s.ok()) return s;
+    ParameterValue v;
+    switch (p.parameter_choice_case()) {
+      case inference::InferParameter::kBoolParam:
+        v = p.bool_param();
+        break;
+      case inference::InferParameter::kInt64Param:
+        v = p.int64_param();
+        break;
+      case inference::InferParameter::kDoubleParam:
+        v = p.double_param();
+        break;
+      case inference::InferParameter::kUint64Param:
+        if (p.uint64_param() > uint64_t{std::numeric_limits<int64_t>::max()}) {
+          return InvalidArgument("request parameter '" + key + "': uint64_param " +
+                                 std::to_string(p.uint64_param()) +
+                                 " does not fit a 64-bit signed integer");
+        }
+        v = static_cast<int64_t>(p.uint64_param());
+        break;
+      case inference::InferParameter::kStringParam:
+        if (Status s = CheckParameterString(key, p.string_param()); !s.ok()) return s;
+        v = p.string_param();
+        break;
+      default:
+        return InvalidArgument("request parameter '" + key + "' has no value");
+    }
+    out.emplace(key, std::move(v));
+  }
+  return Status::Ok();
+}
+
 StatusOr<InferRequest> FromGrpc(const inference::ModelInferRequest& request) {
   InferRequest r;
   r.model = request.model_name();
   r.version = request.model_version();
   if (Status s = ValidateRequestId(request.id(), "field 'id'"); !s.ok()) return s;
   r.id = request.id();
+  if (Status s = ReadModelParameters(request, r.parameters); !s.ok()) return s;
   const bool raw = request.raw_input_contents_size() > 0;
   if (raw && request.raw_input_contents_size() != request.inputs_size()) {
     return InvalidArgument("raw_input_contents has " +

@@ -90,6 +90,40 @@ StatusOr<SteadyTime> TimeoutDeadline(const json& timeout, SteadyTime now) {
   return DeadlineAfter(now, std::chrono::microseconds(us));
 }
 
+// Every body parameter the daemon does not own goes to the model, checked
+// key by key before its value is copied.
+Status ReadModelParameters(const json& params, Parameters& out) {
+  for (const auto& [key, value] : params.items()) {
+    if (IsDaemonParameter(key)) continue;
+    if (Status s = CheckParameterKey(key, out.size()); !s.ok()) return s;
+    ParameterValue v;
+    if (value.is_boolean()) {
+      v = value.get<bool>();
+    } else if (value.is_number_unsigned()) {
+      if (value.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()}) {
+        return InvalidArgument("request parameter '" + key + "': " + DescribeJson(value) +
+                               " does not fit a 64-bit signed integer");
+      }
+      v = value.get<int64_t>();
+    } else if (value.is_number_integer()) {
+      v = value.get<int64_t>();
+    } else if (value.is_number_float()) {
+      v = value.get<double>();
+    } else if (value.is_string()) {
+      if (Status s = CheckParameterString(key, value.get_ref<const std::string&>()); !s.ok()) {
+        return s;
+      }
+      v = value.get<std::string>();
+    } else {
+      return InvalidArgument("request parameter '" + key +
+                             "' must be a boolean, a number or a string, got " +
+                             DescribeJson(value));
+    }
+    out.emplace(key, std::move(v));
+  }
+  return Status::Ok();
+}
+
 Status ParseShape(const json& shape, const std::string& where, Tensor* t) {
   if (!shape.is_array()) {
     return InvalidArgument(where + "'shape' must be an array of non-negative integers");
@@ -190,6 +224,7 @@ StatusOr<InferRequest> ParseV2InferRequest(std::string_view body, SteadyTime now
       r.deadline = *deadline;
     }
     if (Status s = ReadBinaryDataOutput(*params, r.binary_outputs); !s.ok()) return s;
+    if (Status s = ReadModelParameters(*params, r.parameters); !s.ok()) return s;
   }
   auto inputs = j.find("inputs");
   if (inputs == j.end() || !inputs->is_array()) {

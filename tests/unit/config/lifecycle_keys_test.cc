@@ -177,6 +177,17 @@ TEST(WarmupTest, InputMistakesNameTheInputAndWhatIsWrong) {
   ExpectError(Parse(Warmup(kWarmX)), "warmup[0].inputs", "misses the declared input 'n'");
 }
 
+TEST(WarmupTest, AnOptionalInputMayBeLeftOut) {
+  const std::string config =
+      R"({"backend": "python", "inputs": [{"name": "x", "datatype": "FP64", "shape": [-1]},
+          {"name": "n", "datatype": "INT32", "shape": [2], "optional": true}], )" +
+      Warmup(kWarmX) + "}";
+  auto c = ParseModelConfig(config, "m/config.json", "m");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->warmup.size(), 1u);
+  EXPECT_EQ(c->warmup[0].inputs.size(), 1u);
+}
+
 TEST(VersionNameTest, PositiveIntegersWithoutLeadingZeros) {
   for (const char* ok : {"1", "9", "10", "123456789012345678"})
     EXPECT_TRUE(IsVersionName(ok)) << ok;

@@ -246,5 +246,22 @@ TEST(ModelConfigKeysTest, EveryKeyOfEveryTableHasTheSetterOfItsKind) {
   ExpectEverySetterPresent(WarmupRequestKeys(), "warmup");
 }
 
+TEST(ModelConfigKeysTest, OptionalIsForInputsOnly) {
+  json j = Base();
+  j["inputs"][0]["optional"] = true;
+  auto c = ParseJson(j);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->inputs[0].optional);
+  EXPECT_FALSE(ParseJson(Base())->inputs[0].optional);
+  json out = Base();
+  out["outputs"] =
+      json::array({{{"name", "y"}, {"datatype", "FP64"}, {"shape", {-1}}, {"optional", true}}});
+  auto bad = ParseJson(out);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("key 'outputs[0].optional': is for inputs only"),
+            std::string::npos)
+      << bad.status().message();
+}
+
 }  // namespace
 }  // namespace modelgate

@@ -34,6 +34,23 @@ TEST(BatchingTest, BatchableNeedsSameNamesTypesAndInnerDims) {
   EXPECT_FALSE(Batchable(scalar, scalar));  // no batch dim
 }
 
+TEST(BatchingTest, RequestsWithDifferentParametersOrInputSetsNeverBatch) {
+  std::vector<Tensor> a = {Fp64("f", {1}, {1})};
+  std::vector<Tensor> b = {Fp64("f", {2}, {2, 3})};
+  const Parameters less = {{"alternative", std::string("less")}};
+  const Parameters greater = {{"alternative", std::string("greater")}};
+  EXPECT_TRUE(Batchable(a, less, b, less));
+  EXPECT_TRUE(Batchable(a, {}, b, {}));
+  EXPECT_FALSE(Batchable(a, less, b, greater));
+  EXPECT_FALSE(Batchable(a, less, b, {}));
+  // A numerically equal value of another type is another parameter value.
+  EXPECT_FALSE(Batchable(a, {{"k", int64_t{1}}}, b, {{"k", 1.0}}));
+  // An optional input sent by one request and omitted by the other.
+  std::vector<Tensor> with_g = {Fp64("f", {1}, {1}), Fp64("g", {1}, {1})};
+  EXPECT_FALSE(Batchable(a, {}, with_g, {}));
+  EXPECT_FALSE(Batchable(with_g, {}, a, {}));
+}
+
 TEST(BatchingTest, ConcatThenSplitGivesEachCallerItsOwnRowsInOrder) {
   std::vector<Tensor> r1 = {Fp64("wt", {1}, {1}), Fp64("hp", {1}, {10})};
   std::vector<Tensor> r2 = {Fp64("hp", {2}, {20, 30}), Fp64("wt", {2}, {2, 3})};  // other order

@@ -88,5 +88,16 @@ TEST(ValidateRequestedOutputsTest, OnlyDeclaredOutputsMayBeRequested) {
                 "unknown output 'zzz': model 'm' has y, p");
 }
 
+TEST(ValidateInputsTest, AnOptionalInputMayBeOmittedARequiredOneMayNot) {
+  ModelConfig c = TwoInputs();
+  c.inputs[1].optional = true;
+  EXPECT_TRUE(ValidateInputs(c, {Fp64Rows("a", {1, 2})}).ok());
+  EXPECT_TRUE(ValidateInputs(c, {Fp64Rows("a", {1, 2}), Fp64Rows("b", {1})}).ok());
+  // Present, it is checked like any other input.
+  ExpectInvalid(ValidateInputs(c, {Fp64Rows("a", {1, 2}), Fp64Rows("b", {1, 2})}),
+                "input 'b': shape [1,2] does not match [-1] that model 'm' declares");
+  ExpectInvalid(ValidateInputs(c, {Fp64Rows("b", {1})}), "missing input 'a': model 'm' takes a, b");
+}
+
 }  // namespace
 }  // namespace modelgate

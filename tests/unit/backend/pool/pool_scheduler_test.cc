@@ -22,10 +22,11 @@ class PoolSchedulerTest : public ::testing::Test {
             .batch_due = [this] { ++batch_due_; }});
   }
   CallPtr Push(const std::string& id, std::optional<SteadyTime> deadline = std::nullopt,
-               int64_t rows = 1) {
+               int64_t rows = 1, Parameters parameters = {}) {
     auto call = std::make_shared<Call>();
     call->ticket = next_ticket_++;
     call->request.request_id = id;
+    call->request.parameters = std::move(parameters);
     call->request.deadline = deadline;
     call->admitted = time_.Now();
     Tensor x;
@@ -101,6 +102,23 @@ TEST_F(PoolSchedulerTest, AFullBatchGoesAtOnceAndTheNextRequestLeadsTheNextBatch
   EXPECT_EQ(scheduler_->TakeAll().size(), 1u);
   time_.Advance(1h);
   EXPECT_EQ(batch_due_, 0);  // taking everything ended the wait
+}
+
+TEST_F(PoolSchedulerTest, RequestsWithOtherParametersEndTheBatchAndLeadTheNext) {
+  config_.max_batch_size = 8;
+  config_.max_queue_delay_us = 0;
+  Make();
+  const Parameters less = {{"alternative", std::string("less")}};
+  Push("a", std::nullopt, 1, less);
+  Push("b", std::nullopt, 1, less);
+  Push("c", std::nullopt, 1, {{"alternative", std::string("greater")}});
+  Push("d", std::nullopt, 1, less);
+  Push("e", std::nullopt, 1);
+  EXPECT_EQ(Ids(scheduler_->NextBatch()), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(Ids(scheduler_->NextBatch()), std::vector<std::string>{"c"});
+  EXPECT_EQ(Ids(scheduler_->NextBatch()), std::vector<std::string>{"d"});
+  EXPECT_EQ(Ids(scheduler_->NextBatch()), std::vector<std::string>{"e"});
+  EXPECT_TRUE(scheduler_->empty());
 }
 
 }  // namespace

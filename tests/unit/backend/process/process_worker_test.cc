@@ -125,7 +125,7 @@ TEST_F(ProcessWorkerTest, AnswersAnInferAndReturnsToReady) {
   ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
   std::optional<StatusOr<std::vector<Tensor>>> got;
   std::optional<CallOutcome> outcome;
-  w->Infer(ZeroInput(), "req-1", [&](StatusOr<std::vector<Tensor>> r, CallOutcome o) {
+  w->Infer(ZeroInput(), Parameters{}, "req-1", [&](StatusOr<std::vector<Tensor>> r, CallOutcome o) {
     got = std::move(r);
     outcome = o;
   });
@@ -153,7 +153,7 @@ TEST_F(ProcessWorkerTest, AnswerWithWrongIdKillsWorkerAndFailsTheRequest) {
   ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
   std::optional<StatusOr<std::vector<Tensor>>> got;
   std::optional<CallOutcome> outcome;
-  w->Infer(ZeroInput(), "req-9", [&](StatusOr<std::vector<Tensor>> r, CallOutcome o) {
+  w->Infer(ZeroInput(), Parameters{}, "req-9", [&](StatusOr<std::vector<Tensor>> r, CallOutcome o) {
     got = std::move(r);
     outcome = o;
   });
@@ -180,10 +180,11 @@ class CallOutcomeTest : public ProcessWorkerTest {
                   std::to_string(infer_wire.size()) + " <&3 >/dev/null; " + then);
     EXPECT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
     std::optional<CallOutcome> outcome;
-    w->Infer(ZeroInput(), "req-o", [&](StatusOr<std::vector<Tensor>> r, CallOutcome o) {
-      if (status) *status = r.status();
-      outcome = o;
-    });
+    w->Infer(ZeroInput(), Parameters{}, "req-o",
+             [&](StatusOr<std::vector<Tensor>> r, CallOutcome o) {
+               if (status) *status = r.status();
+               outcome = o;
+             });
     EXPECT_TRUE(testing::RunUntil(io, [&] { return outcome.has_value(); }));
     w->Kill(Unavailable("test over"), DeathCause::kStopped);
     EXPECT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
@@ -232,7 +233,7 @@ TEST_F(CallOutcomeTest, RequestOfAWorkerTheDaemonKillsIsAbandoned) {
   auto w = Make("printf '" + HelloBytes() + "' >&4; exec sleep 30");
   ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
   std::optional<CallOutcome> outcome;
-  w->Infer(ZeroInput(), "req-k",
+  w->Infer(ZeroInput(), Parameters{}, "req-k",
            [&](StatusOr<std::vector<Tensor>>, CallOutcome o) { outcome = o; });
   w->Kill(Status(StatusCode::kDeadlineExceeded, "over time"), DeathCause::kTimeout);
   ASSERT_TRUE(testing::RunUntil(io, [&] { return outcome.has_value() && rec.dead == 1; }));

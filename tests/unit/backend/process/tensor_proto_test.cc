@@ -63,5 +63,23 @@ TEST(TensorProtoTest, AcceptsWellFormedOutputsIncludingSmallEmptyOnes) {
   ASSERT_TRUE(empty.ok()) << empty.status().ToString();
 }
 
+TEST(TensorProtoTest, ParametersGoIntoTheInferFrameSortedWithTheirTypes) {
+  const Parameters params = {{"window", int64_t{-5}},
+                             {"alternative", std::string("less")},
+                             {"prob", true},
+                             {"scale", 0.5}};
+  worker::v1::Infer infer;
+  ParametersToProto(params, &infer);
+  ASSERT_EQ(infer.parameters_size(), 4);
+  EXPECT_EQ(infer.parameters(0).name(), "alternative");
+  EXPECT_EQ(infer.parameters(0).string_param(), "less");
+  EXPECT_EQ(infer.parameters(1).name(), "prob");
+  EXPECT_EQ(infer.parameters(1).value_case(), worker::v1::Parameter::kBoolParam);
+  EXPECT_TRUE(infer.parameters(1).bool_param());
+  EXPECT_EQ(infer.parameters(2).double_param(), 0.5);
+  EXPECT_EQ(infer.parameters(3).name(), "window");
+  EXPECT_EQ(infer.parameters(3).int64_param(), -5);
+}
+
 }  // namespace
 }  // namespace modelgate

@@ -461,3 +461,64 @@ TEST(GrpcCodecTest, HalfPrecisionOutputsGoRawNotEmpty) {
 
 }  // namespace
 }  // namespace modelgate
+
+namespace modelgate {
+namespace {
+
+TEST(GrpcCodecTest, ModelParametersAreCarriedAndDaemonKeysStripped) {
+  auto req = OneInput({1});
+  req.mutable_inputs(0)->mutable_contents()->add_fp64_contents(1);
+  auto& p = *req.mutable_parameters();
+  p["timeout"].set_int64_param(1000);
+  p["sequence_id"].set_uint64_param(3);
+  p["triton_enable_empty_final_response"].set_bool_param(true);
+  p["alternative"].set_string_param("greater");
+  p["window"].set_int64_param(-7);
+  p["count"].set_uint64_param(42);
+  p["scale"].set_double_param(0.25);
+  p["prob"].set_bool_param(false);
+  auto r = FromGrpc(req);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Parameters expected = {{"alternative", std::string("greater")},
+                               {"count", int64_t{42}},
+                               {"prob", false},
+                               {"scale", 0.25},
+                               {"window", int64_t{-7}}};
+  EXPECT_EQ(r->parameters, expected);
+}
+
+TEST(GrpcCodecTest, BadModelParametersAreRejectedNamingTheKey) {
+  auto base = OneInput({1});
+  base.mutable_inputs(0)->mutable_contents()->add_fp64_contents(1);
+  {
+    auto req = base;
+    (*req.mutable_parameters())["empty"];
+    ExpectInvalid(FromGrpc(req), "request parameter 'empty' has no value");
+  }
+  {
+    auto req = base;
+    (*req.mutable_parameters())["u"].set_uint64_param(uint64_t{1} << 63);
+    ExpectInvalid(FromGrpc(req), "'u': uint64_param 9223372036854775808 does not fit");
+  }
+  {
+    auto req = base;
+    (*req.mutable_parameters())["bad\tkey"].set_bool_param(true);
+    ExpectInvalid(FromGrpc(req), "'bad\\x09key': the name must be UTF-8 without control");
+  }
+  {
+    auto req = base;
+    (*req.mutable_parameters())["s"].set_string_param(
+        std::string(kMaxParameterValueBytes + 1, 'v'));
+    ExpectInvalid(FromGrpc(req), "request parameter 's': the value has 65537 bytes");
+  }
+  {
+    auto req = base;
+    for (size_t i = 0; i <= kMaxParameters; ++i) {
+      (*req.mutable_parameters())["p" + std::to_string(i)].set_int64_param(1);
+    }
+    ExpectInvalid(FromGrpc(req), "more than 64 parameters");
+  }
+}
+
+}  // namespace
+}  // namespace modelgate

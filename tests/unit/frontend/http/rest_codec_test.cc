@@ -153,3 +153,57 @@ TEST(RestCodecTest, V2ResponseIsValidJsonWithExactNumbersAndEscapes) {
 
 }  // namespace
 }  // namespace modelgate
+
+namespace modelgate {
+namespace {
+
+TEST(RestCodecTest, ModelParametersAreCarriedAndDaemonKeysStripped) {
+  auto r = ParseV2(R"({"parameters": {"timeout": 5000, "binary_data_output": false,
+      "priority": 1, "sequence_id": 7, "alternative": "less", "window": 5, "big": 9223372036854775807,
+      "scale": 0.5, "prob": true, "neg": -3},
+    "inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}]})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Parameters expected = {{"alternative", std::string("less")},
+                               {"big", int64_t{9223372036854775807}},
+                               {"neg", int64_t{-3}},
+                               {"prob", true},
+                               {"scale", 0.5},
+                               {"window", int64_t{5}}};
+  EXPECT_EQ(r->parameters, expected);
+  auto none =
+      ParseV2(R"({"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}]})");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->parameters.empty());
+}
+
+TEST(RestCodecTest, BadModelParametersAreRejectedNamingTheKey) {
+  const std::string input =
+      R"("inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}])";
+  std::string many;
+  for (size_t i = 0; i <= kMaxParameters; ++i) {
+    many += (i ? ", " : "") + std::string("\"p") + std::to_string(1000 + i) + "\": 1";
+  }
+  struct Case {
+    std::string params;
+    std::string fragment;
+  } cases[] = {
+      {R"({"list": [1, 2]})", "request parameter 'list' must be a boolean, a number or a string"},
+      {R"({"obj": {}})", "request parameter 'obj' must be a boolean"},
+      {R"({"nothing": null})", "request parameter 'nothing' must be a boolean"},
+      {R"({"huge": 18446744073709551615})", "'huge': 18446744073709551615 does not fit"},
+      {R"({"a\u0001": 1})", "request parameter 'a\\x01': the name must be UTF-8 without control"},
+      {"{\"" + std::string(200, 'k') + "\": 1}", "the name has 200 bytes; at most 128"},
+      {"{\"s\": \"" + std::string(kMaxParameterValueBytes + 1, 'v') + "\"}",
+       "request parameter 's': the value has 65537 bytes"},
+      {"{" + many + "}", "more than 64 parameters"},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseV2("{\"parameters\": " + c.params + ", " + input + "}");
+    ASSERT_FALSE(r.ok()) << c.fragment;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(c.fragment), std::string::npos) << r.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace modelgate
