@@ -71,6 +71,7 @@ add_executable(unit_tests
   tests/unit/frontend/grpc/grpc_stream_test.cc
   tests/unit/frontend/triton/triton_messages_test.cc
   tests/unit/observability/metrics_statistics_test.cc
+  tests/unit/server/inference_core_statistics_test.cc
   ${UNIT_TEST_EXTRA})
 target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_core
   modelgate_http modelgate_grpc GTest::gmock GTest::gtest_main)
