@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace modelgate {
 
@@ -27,6 +28,12 @@ struct ModelVersionStats {
   DurationStat fail;           // answered with an error: arrival to answer
   DurationStat queue;          // waiting in the model's queue for a worker
   DurationStat compute_infer;  // frame out to the worker's answer in
+  // Worker calls that answered, by how many requests they served (ascending).
+  struct Batch {
+    uint64_t batch_size = 0;
+    DurationStat compute_infer;
+  };
+  std::vector<Batch> batches;
 };
 
 }  // namespace modelgate

@@ -314,7 +314,16 @@ ModelVersionStats ModelMetrics::Statistics() const {
   s.queue = HistogramStat(*queue_duration_);
   s.compute_infer = HistogramStat(*compute_duration_);
   s.execution_count = HistogramStat(*batch_size_).count;
+  MutexLock lock(batches_mu_);
+  for (const auto& [size, stat] : batches_) s.batches.push_back({size, stat});
   return s;
+}
+
+void ModelMetrics::RecordExecution(size_t batch, double compute_seconds) {
+  MutexLock lock(batches_mu_);
+  DurationStat& d = batches_[batch];
+  ++d.count;
+  d.ns += Nanoseconds(compute_seconds);
 }
 
 void ModelMetrics::RecordQueueAndCompute(double queue_seconds, double compute_seconds) {

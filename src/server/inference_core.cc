@@ -134,6 +134,7 @@ ServedPtr InferenceCore::MakeVersion(const std::string& model, const VersionEntr
     events.completed = [mm](double queued, double computed) {
       mm->RecordQueueAndCompute(queued, computed);
     };
+    events.executed = [mm](size_t batch, double computed) { mm->RecordExecution(batch, computed); };
   }
   served->pool->set_events(std::move(events));
   live_.push_back(served);

@@ -164,6 +164,13 @@ inference::ModelStatisticsResponse ToTritonStatistics(const std::vector<ModelVer
     i->mutable_compute_output();
     i->mutable_cache_hit();
     i->mutable_cache_miss();
+    for (const auto& b : s.batches) {
+      auto* out_b = m->add_batch_stats();
+      out_b->set_batch_size(b.batch_size);
+      FillDuration(b.compute_infer, out_b->mutable_compute_infer());
+      out_b->mutable_compute_input();
+      out_b->mutable_compute_output();
+    }
   }
   return out;
 }

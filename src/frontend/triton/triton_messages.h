@@ -35,8 +35,8 @@ inference::ModelConfig ToTritonConfig(const ModelConfig& config);
 inference::DataType ToTritonDataType(DataType type);
 
 // One ModelStatistics per entry; cache and compute_input/output are zero
-// (modelgate has no response cache, and a worker call is one step), and
-// batch_stats is empty (the batch size histogram has no per-size times).
+// (modelgate has no response cache, and a worker call is one step);
+// batch_stats has compute_infer per number of requests a worker call served.
 inference::ModelStatisticsResponse ToTritonStatistics(const std::vector<ModelVersionStats>& stats);
 
 // Triton's REST JSON of a message: proto field names, default values printed,

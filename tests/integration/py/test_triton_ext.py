@@ -132,6 +132,11 @@ class StatisticsTest(unittest.TestCase):
         self.assertGreater(after["last_inference"], 0)
         self.assertEqual(after["version"], "1")
         self.assertEqual(after["inference_stats"]["cache_hit"], {"count": 0, "ns": 0})
+        # Without dynamic batching every worker call serves one request.
+        singles = lambda st: sum(b["compute_infer"]["count"] for b in st["batch_stats"]
+                                 if b["batch_size"] == 1)
+        self.assertEqual(singles(after) - singles(before), ok)
+        self.assertEqual({b["batch_size"] for b in after["batch_stats"]}, {1})
         # gRPC answers the same counts; /metrics moved by the same number.
         self.assertEqual(g.inference_stats.success.count, after["inference_stats"]["success"]["count"])
         self.assertEqual(g.inference_stats.fail.count, after["inference_stats"]["fail"]["count"])

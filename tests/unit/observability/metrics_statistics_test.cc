@@ -42,6 +42,21 @@ TEST(MetricsStatisticsTest, CountsComeFromTheRecordedSeries) {
       << text;
 }
 
+TEST(MetricsStatisticsTest, ExecutionsAreKeptByBatchSize) {
+  Metrics metrics;
+  ModelMetrics& m = metrics.ForModel("m", "1");
+  m.RecordExecution(4, 0.25);
+  m.RecordExecution(1, 0.125);
+  m.RecordExecution(4, 0.25);
+  const ModelVersionStats s = m.Statistics();
+  ASSERT_EQ(s.batches.size(), 2u);
+  EXPECT_EQ(s.batches[0].batch_size, 1u);
+  EXPECT_EQ(s.batches[0].compute_infer.count, 1u);
+  EXPECT_EQ(s.batches[1].batch_size, 4u);
+  EXPECT_EQ(s.batches[1].compute_infer.count, 2u);
+  EXPECT_EQ(s.batches[1].compute_infer.ns, 500000000u);
+}
+
 TEST(MetricsStatisticsTest, VersionsKeepSeparateCounts) {
   Metrics metrics;
   metrics.ForModel("m", "1").RecordRequest(Protocol::kHttp, StatusCode::kOk, 0.1);

@@ -100,6 +100,7 @@ TEST(TritonStatisticsTest, CountsAndDurationsKeepTheirValuesAndUnusedOnesAreZero
   s.fail = {2, 300};
   s.queue = {6, 40};
   s.compute_infer = {6, 9000};
+  s.batches = {{1, {2, 100}}, {3, {2, 900}}};
   const auto r = ToTritonStatistics({s});
   ASSERT_EQ(r.model_stats_size(), 1);
   const auto& m = r.model_stats(0);
@@ -119,7 +120,11 @@ TEST(TritonStatisticsTest, CountsAndDurationsKeepTheirValuesAndUnusedOnesAreZero
   EXPECT_EQ(js["inference_stats"]["success"]["ns"], 123456789012u);
   EXPECT_EQ(js["inference_stats"]["queue"]["count"], 6);
   EXPECT_EQ(js["inference_stats"]["cache_miss"]["ns"], 0);
-  EXPECT_TRUE(js["batch_stats"].is_array());
+  ASSERT_EQ(js["batch_stats"].size(), 2u);
+  EXPECT_EQ(js["batch_stats"][1]["batch_size"], 3);
+  EXPECT_EQ(js["batch_stats"][1]["compute_infer"]["count"], 2);
+  EXPECT_EQ(js["batch_stats"][1]["compute_infer"]["ns"], 900);
+  EXPECT_EQ(js["batch_stats"][1]["compute_input"]["ns"], 0);
 }
 
 TEST(TritonStatisticsTest, NoVersionsIsAnEmptyList) {
