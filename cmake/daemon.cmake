@@ -38,6 +38,11 @@ modelgate_library(modelgate_core src/server/inference_core.cc src/server/model_l
 target_link_libraries(modelgate_core PUBLIC modelgate_pool modelgate_observability
   modelgate_validation)
 
+# Triton's config and statistics messages, shared by the REST and gRPC front ends.
+modelgate_library(modelgate_triton src/frontend/triton/triton_messages.cc)
+target_link_libraries(modelgate_triton PUBLIC modelgate_config modelgate_proto
+  nlohmann_json::nlohmann_json)
+
 modelgate_library(modelgate_http src/frontend/http/http_server.cc src/frontend/http/http_api.cc
   src/frontend/http/rest_codec.cc src/frontend/http/json_writer.cc
   src/frontend/http/connection_slots.cc src/frontend/http/accept_backoff.cc
@@ -46,14 +51,16 @@ modelgate_library(modelgate_http src/frontend/http/http_server.cc src/frontend/h
   src/frontend/http/http_route.cc src/frontend/http/binary_tensor.cc
   src/frontend/http/content_coding.cc src/frontend/http/rest_v1_columnar.cc)
 # The front ends see the core only through include/modelgate/inference_service.h.
-target_link_libraries(modelgate_http PUBLIC modelgate_config modelgate_observability OpenSSL::SSL)
+target_link_libraries(modelgate_http PUBLIC modelgate_config modelgate_observability OpenSSL::SSL
+  modelgate_triton)
 # HTTP compression (Content-Encoding / Accept-Encoding gzip and deflate).
 find_package(ZLIB REQUIRED)
 target_link_libraries(modelgate_http PRIVATE ZLIB::ZLIB)
 
-modelgate_library(modelgate_grpc src/frontend/grpc/grpc_frontend.cc src/frontend/grpc/grpc_codec.cc)
+modelgate_library(modelgate_grpc src/frontend/grpc/grpc_frontend.cc src/frontend/grpc/grpc_codec.cc
+  src/frontend/grpc/stream_infer.cc)
 target_link_libraries(modelgate_grpc PUBLIC modelgate_config modelgate_observability modelgate_proto
-  gRPC::grpc++)
+  modelgate_triton gRPC::grpc++)
 
 add_executable(modelgate src/server/main.cc src/server/server.cc src/server/server_setup.cc)
 target_include_directories(modelgate PRIVATE ${CMAKE_SOURCE_DIR}/src)

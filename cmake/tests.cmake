@@ -72,6 +72,10 @@ add_executable(unit_tests
   tests/unit/frontend/http/rest_v1_columnar_test.cc
   tests/unit/server/inference_core_test.cc
   tests/unit/frontend/grpc/grpc_frontend_test.cc
+  tests/unit/frontend/grpc/grpc_stream_test.cc
+  tests/unit/frontend/triton/triton_messages_test.cc
+  tests/unit/observability/metrics_statistics_test.cc
+  tests/unit/server/inference_core_statistics_test.cc
   ${UNIT_TEST_EXTRA})
 target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelgate_core
   modelgate_http modelgate_grpc GTest::gmock GTest::gtest_main)
@@ -123,7 +127,8 @@ add_custom_target(python_stubs ALL DEPENDS ${PY_STUBS}/grpc_predict_v2_pb2.py)
 set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio for the tests")
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
     security_logs security_posture security_input security_http security_isolation
-    security_adversarial lifecycle binary_data http_wire outputs model_inputs)
+    security_adversarial lifecycle binary_data http_wire outputs model_inputs
+    triton_ext)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)

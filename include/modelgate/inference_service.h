@@ -20,6 +20,7 @@
 
 #include "modelgate/inference.h"
 #include "modelgate/model_config.h"
+#include "modelgate/model_statistics.h"
 #include "modelgate/status.h"
 
 namespace modelgate {
@@ -125,6 +126,13 @@ class InferenceService {
   // drains what its workers were given and reaps them; `done` once reaped.
   // NOT_FOUND for an unknown model.
   virtual void UnloadModel(const std::string& model, RepositoryDone done) = 0;
+
+  // Statistics extension: the cumulative counts of every served version of
+  // `model` (every model when empty; only `version` when set), by model and
+  // version. NOT_FOUND for an unknown model or version; UNAVAILABLE when the
+  // daemon runs without metrics (the counts are the metrics' own).
+  virtual StatusOr<std::vector<ModelVersionStats>> Statistics(const std::string& model,
+                                                              const std::string& version) const = 0;
 };
 
 }  // namespace modelgate

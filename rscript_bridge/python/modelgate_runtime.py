@@ -143,7 +143,10 @@ def _bytes_elements(name, flat):
 def encode_tensor(name, value, out):
     if hasattr(value, "to_numpy"):  # pandas Series / DataFrame column
         value = value.to_numpy()
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except UnicodeDecodeError:  # str beside non-ASCII bytes: numpy cannot unify them
+        arr = np.array(value, dtype=object)
     if arr.dtype.kind in ("U", "S") and not isinstance(value, np.ndarray):
         # numpy's fixed-width strings drop trailing NULs: keep the objects.
         arr = np.array(value, dtype=object)

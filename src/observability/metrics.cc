@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -277,10 +279,55 @@ ModelMetrics& Metrics::ForModel(const std::string& model, const std::string& ver
   return m;
 }
 
+namespace {
+
+uint64_t Nanoseconds(double seconds) {
+  return seconds > 0 ? static_cast<uint64_t>(std::llround(seconds * 1e9)) : 0;
+}
+
+DurationStat HistogramStat(const prometheus::Histogram& h) {
+  const auto m = h.Collect().histogram;
+  return {m.sample_count, Nanoseconds(m.sample_sum)};
+}
+
+}  // namespace
+
 void ModelMetrics::RecordRequest(Protocol protocol, StatusCode code, double seconds) {
   const size_t p = static_cast<size_t>(protocol);
   requests_[p][static_cast<size_t>(code)]->Increment();
   request_duration_[p]->Observe(seconds);
+  (code == StatusCode::kOk ? success_ns_ : fail_ns_)
+      .fetch_add(Nanoseconds(seconds), std::memory_order_relaxed);
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  last_request_ms_.store(static_cast<uint64_t>(now.count()), std::memory_order_relaxed);
+}
+
+ModelVersionStats ModelMetrics::Statistics() const {
+  ModelVersionStats s;
+  for (const auto& by_code : requests_) {
+    for (size_t c = 0; c < by_code.size(); ++c) {
+      const auto n = static_cast<uint64_t>(by_code[c]->Value());
+      (c == static_cast<size_t>(StatusCode::kOk) ? s.success.count : s.fail.count) += n;
+    }
+  }
+  s.success.ns = success_ns_.load(std::memory_order_relaxed);
+  s.fail.ns = fail_ns_.load(std::memory_order_relaxed);
+  s.last_inference_ms = last_request_ms_.load(std::memory_order_relaxed);
+  s.inference_count = s.success.count;
+  s.queue = HistogramStat(*queue_duration_);
+  s.compute_infer = HistogramStat(*compute_duration_);
+  s.execution_count = HistogramStat(*batch_size_).count;
+  MutexLock lock(batches_mu_);
+  for (const auto& [size, stat] : batches_) s.batches.push_back({size, stat});
+  return s;
+}
+
+void ModelMetrics::RecordExecution(size_t batch, double compute_seconds) {
+  MutexLock lock(batches_mu_);
+  DurationStat& d = batches_[batch];
+  ++d.count;
+  d.ns += Nanoseconds(compute_seconds);
 }
 
 void ModelMetrics::RecordQueueAndCompute(double queue_seconds, double compute_seconds) {

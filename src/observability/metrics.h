@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,6 +29,7 @@
 #include "common/mutex.h"
 #include "modelgate/authenticator.h"
 #include "modelgate/inference_service.h"
+#include "modelgate/model_statistics.h"
 #include "modelgate/reject_reason.h"
 #include "modelgate/status.h"
 #include "modelgate/worker.h"
@@ -55,9 +57,25 @@ class ModelMetrics {
   void RecordBatch(size_t requests);
   void RecordRestart(DeathCause cause);
   void RecordRejected(RejectReason reason);
+  // A worker call that answered, serving `batch` requests (statistics'
+  // batch_stats; the number of sizes is bounded by max_batch_size).
+  void RecordExecution(size_t batch, double compute_seconds) EXCLUDES(batches_mu_);
+
+  // The statistics extension's counts (name and version left empty), read
+  // from these series: success/fail from modelgate_requests_total and the
+  // durations recorded with them, queue and compute from their histograms,
+  // executions from modelgate_batch_size's count.
+  ModelVersionStats Statistics() const EXCLUDES(batches_mu_);
 
  private:
   friend class Metrics;
+  // Recorded by RecordRequest beside the series, for Statistics(): the
+  // request duration histogram is by protocol, not by outcome.
+  std::atomic<uint64_t> success_ns_{0};
+  std::atomic<uint64_t> fail_ns_{0};
+  std::atomic<uint64_t> last_request_ms_{0};  // system clock, ms since the epoch
+  mutable Mutex batches_mu_;
+  std::map<size_t, DurationStat> batches_ GUARDED_BY(batches_mu_);
   std::array<std::array<prometheus::Counter*, kNumStatusCodes>, 2> requests_{};
   std::array<prometheus::Histogram*, 2> request_duration_{};
   prometheus::Histogram* queue_duration_ = nullptr;

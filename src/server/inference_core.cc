@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cctype>
+#include <map>
+#include <optional>
 #include <tuple>
 
 #include "backend/pool/model_pool.h"
@@ -132,6 +134,7 @@ ServedPtr InferenceCore::MakeVersion(const std::string& model, const VersionEntr
     events.completed = [mm](double queued, double computed) {
       mm->RecordQueueAndCompute(queued, computed);
     };
+    events.executed = [mm](size_t batch, double computed) { mm->RecordExecution(batch, computed); };
   }
   served->pool->set_events(std::move(events));
   live_.push_back(served);
@@ -349,6 +352,40 @@ std::vector<ModelStatus> InferenceCore::Index() const {
     return std::tie(a.name, a.version, ra, a.fingerprint) <
            std::tie(b.name, b.version, rb, b.fingerprint);
   });
+  return out;
+}
+
+StatusOr<std::vector<ModelVersionStats>> InferenceCore::Statistics(
+    const std::string& model, const std::string& version) const {
+  if (!metrics_) {
+    return Unavailable("statistics are read from the metrics, which are off (--metrics=false)");
+  }
+  std::optional<int64_t> only_version;
+  if (!model.empty()) {
+    auto found = Find(model, version);
+    if (!found.ok()) return found.status();
+    if (!version.empty()) only_version = found->version;
+  } else if (!version.empty()) {
+    return InvalidArgument("statistics: a version needs a model name");
+  }
+  // One entry per model version: a draining generation shares its
+  // version's series with the serving one.
+  std::map<std::pair<std::string, int64_t>, const ModelMetrics*> series;
+  {
+    MutexLock lock(mu_);
+    for (const auto& served : live_) {
+      if (!served->metrics || (!model.empty() && served->model != model)) continue;
+      if (only_version && served->version != *only_version) continue;
+      series.emplace(std::make_pair(served->model, served->version), served->metrics);
+    }
+  }
+  std::vector<ModelVersionStats> out;
+  for (const auto& [key, metrics] : series) {
+    ModelVersionStats s = metrics->Statistics();
+    s.name = key.first;
+    s.version = key.second;
+    out.push_back(std::move(s));
+  }
   return out;
 }
 

@@ -115,6 +115,8 @@ class InferenceCore final : public InferenceService {
   void BeginShutdown() { shutting_down_.store(true); }
   std::vector<ModelStatus> Index() const override;
   std::vector<std::string> ModelNames() const override;
+  StatusOr<std::vector<ModelVersionStats>> Statistics(const std::string& model,
+                                                      const std::string& version) const override;
 
   void set_ready_observer(ReadyObserver o) { observer_ = std::move(o); }
 

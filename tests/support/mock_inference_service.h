@@ -32,6 +32,8 @@ class MockInferenceService : public InferenceService {
                RepositoryDone done),
               (override));
   MOCK_METHOD(void, UnloadModel, (const std::string& model, RepositoryDone done), (override));
+  MOCK_METHOD(StatusOr<std::vector<ModelVersionStats>>, Statistics,
+              (const std::string& model, const std::string& version), (const, override));
 };
 
 class MockInferHandle : public InferHandle {

@@ -279,6 +279,10 @@ void ModelPool::OnBatchFinished(const std::shared_ptr<RunningBatch>& run,
                                 StatusOr<std::vector<Tensor>> result, CallOutcome outcome) {
   if (run->timer) run->timer->Disable();  // ends the deadline wait or the kill grace
   const Batch& calls = run->calls;
+  if (events_.executed && outcome == CallOutcome::kOk) {
+    events_.executed(calls.size(),
+                     std::chrono::duration<double>(time_.Now() - calls.front()->started).count());
+  }
   if (calls.size() == 1) {
     Finish(calls.front(), std::move(result), outcome);
   } else if (!result.ok()) {

@@ -40,6 +40,9 @@ struct PoolEvents {
   std::function<void(size_t batch)> dispatched;
   // A request's worker call ended: time queued, time computing.
   std::function<void(double queue_seconds, double compute_seconds)> completed;
+  // The model answered a worker call (outcome kOk; splitting a batch's rows
+  // may still fail): how many requests it served, and how long it took.
+  std::function<void(size_t batch, double compute_seconds)> executed;
 };
 
 struct Call {

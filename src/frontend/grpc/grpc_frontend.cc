@@ -11,6 +11,8 @@
 #include "common/mutex.h"
 #include "common/status_map.h"
 #include "frontend/grpc/grpc_codec.h"
+#include "frontend/grpc/stream_infer.h"
+#include "frontend/triton/triton_messages.h"
 #include "modelgate/log_event.h"
 #include "modelgate/model_repository.h"
 #include "modelgate/version.h"
@@ -59,6 +61,17 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const grpc::Sta
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(s);
   return reactor;
+}
+
+// Triton's extensions modelgate leaves out on purpose: a clear UNIMPLEMENTED
+// instead of gRPC's empty one.
+grpc::ServerUnaryReactor* Unsupported(grpc::CallbackServerContext* ctx, std::string_view rpc,
+                                      std::string_view what) {
+  return Done(ctx, grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                "modelgate does not support " + std::string(what) + " (" +
+                                    std::string(rpc) +
+                                    "); see the README's list of supported "
+                                    "extensions"));
 }
 
 }  // namespace
@@ -185,7 +198,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ServerMetadata(grpc::CallbackServerConte
   if (Status s = Authorize(*ctx, AuthScope::kInfer); !s.ok()) return Done(ctx, ToGrpcStatus(s));
   resp->set_name("modelgate");
   resp->set_version(std::string(kVersion));
-  resp->add_extensions("model_repository");
+  for (std::string_view e : kServerExtensions) resp->add_extensions(std::string(e));
   return Done(ctx, grpc::Status::OK);
 }
 
@@ -195,7 +208,7 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelMetadata(grpc::CallbackServerContex
   if (Status s = Authorize(*ctx, AuthScope::kInfer); !s.ok()) return Done(ctx, ToGrpcStatus(s));
   auto found = service_.Find(req->name(), req->version());
   if (!found.ok()) return Done(ctx, ToGrpcStatus(found.status()));
-  const ModelConfig& c = *found->config;
+  const modelgate::ModelConfig& c = *found->config;
   resp->set_name(c.name);
   for (int64_t v : found->versions) resp->add_versions(std::to_string(v));
   resp->set_platform("modelgate_" + std::string(BackendName(c.backend)));
@@ -215,20 +228,36 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelMetadata(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* ctx,
                                                    const inference::ModelInferRequest* req,
                                                    inference::ModelInferResponse* resp) {
-  const SteadyTime start = time_.Now();
   auto* reactor = new InferReactor();
+  auto handle = RunInfer(ctx, *req, resp, /*stream=*/false,
+                         [reactor, ctx](const Status& s, const std::string& request_id) {
+                           ctx->AddTrailingMetadata("x-request-id", request_id);
+                           reactor->Finish(ToGrpcStatus(s));
+                         });
+  if (handle) reactor->SetHandle(std::move(handle));
+  reactor->Unref();
+  return reactor;
+}
+
+std::shared_ptr<InferHandle> GrpcFrontend::RunInfer(
+    grpc::CallbackServerContext* ctx, const inference::ModelInferRequest& req,
+    inference::ModelInferResponse* resp, bool stream,
+    std::function<void(const Status&, const std::string&)> done) {
+  const SteadyTime start = time_.Now();
   // The id goes into trailing metadata, where gRPC aborts on a bad value:
-  // only a valid one (body id, else x-request-id metadata) is ever used.
-  Status id_status = ValidateRequestId(req->id(), "field 'id'");
-  std::string request_id = id_status.ok() ? req->id() : "";
-  if (auto it = ctx->client_metadata().find("x-request-id"); it != ctx->client_metadata().end()) {
+  // only a valid one (body id, else x-request-id metadata) is ever used. A
+  // stream's metadata names the stream, not its requests.
+  Status id_status = ValidateRequestId(req.id(), "field 'id'");
+  std::string request_id = id_status.ok() ? req.id() : "";
+  if (auto it = ctx->client_metadata().find("x-request-id");
+      !stream && it != ctx->client_metadata().end()) {
     const std::string_view header(it->second.data(), it->second.size());
     Status s = ValidateRequestId(header, "metadata x-request-id");
     if (id_status.ok()) id_status = s;
     if (s.ok() && request_id.empty()) request_id = header;
   }
   if (request_id.empty()) request_id = NewRequestId();
-  const bool raw = req->raw_input_contents_size() > 0;
+  const bool raw = req.raw_input_contents_size() > 0;
 
   // x-modelgate-route-key pins an unversioned request to one version of a
   // traffic split; it is only hashed, never logged or echoed.
@@ -237,17 +266,17 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
       it != ctx->client_metadata().end()) {
     route_key.assign(it->second.data(), std::min(it->second.size(), kMaxRouteKeyBytes));
   }
-  auto found = service_.Find(req->model_name(), req->model_version(), route_key);
+  auto found = service_.Find(req.model_name(), req.model_version(), route_key);
   ModelMetrics* metrics = found.ok() ? found->metrics : unknown_metrics_;
-  auto finish = [this, reactor, ctx, start, request_id, metrics, model = req->model_name(),
-                 version = found.ok() ? std::to_string(found->version) : req->model_version(),
-                 bytes = req->ByteSizeLong()](const Status& s) {
-    ctx->AddTrailingMetadata("x-request-id", request_id);
+  auto finish = [this, done = std::move(done), start, request_id, metrics, stream,
+                 model = req.model_name(),
+                 version = found.ok() ? std::to_string(found->version) : req.model_version(),
+                 bytes = req.ByteSizeLong()](const Status& s) {
     const double seconds = std::chrono::duration<double>(time_.Now() - start).count();
     if (metrics) metrics->RecordRequest(Protocol::kGrpc, s.code(), seconds);
     if (access_log_) {
       LogInfo("access", {{"protocol", "grpc"},
-                         {"rpc", "ModelInfer"},
+                         {"rpc", stream ? "ModelStreamInfer" : "ModelInfer"},
                          {"model", model},
                          {"version", version},
                          {"code", GrpcCodeName(s.code())},
@@ -255,19 +284,18 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
                          {"bytes_in", bytes},
                          {"request_id", request_id}});
     }
-    reactor->Finish(ToGrpcStatus(s));
+    done(s, request_id);
   };
 
-  if (Status denied = Authorize(*ctx, AuthScope::kInfer); !denied.ok()) {
+  // A stream is authorized once, when it opens.
+  if (Status denied = stream ? Status::Ok() : Authorize(*ctx, AuthScope::kInfer); !denied.ok()) {
     finish(denied);
-    reactor->Unref();
-    return reactor;
+    return nullptr;
   }
-  auto parsed = id_status.ok() ? FromGrpc(*req) : StatusOr<InferRequest>(id_status);
+  auto parsed = id_status.ok() ? FromGrpc(req) : StatusOr<InferRequest>(id_status);
   if (!parsed.ok()) {
     finish(parsed.status());
-    reactor->Unref();
-    return reactor;
+    return nullptr;
   }
   InferRequest request = std::move(parsed).value();
   request.id = request_id;
@@ -283,10 +311,38 @@ grpc::ServerUnaryReactor* GrpcFrontend::ModelInfer(grpc::CallbackServerContext* 
     ToGrpc(std::move(r).value(), raw, resp);
     finish(Status::Ok());
   };
-  reactor->SetHandle(found.ok() ? service_.Infer(*found, std::move(request), std::move(on_answer))
-                                : service_.Infer(std::move(request), std::move(on_answer)));
-  reactor->Unref();
-  return reactor;
+  return found.ok() ? service_.Infer(*found, std::move(request), std::move(on_answer))
+                    : service_.Infer(std::move(request), std::move(on_answer));
+}
+
+grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
+GrpcFrontend::ModelStreamInfer(grpc::CallbackServerContext* ctx) {
+  return new StreamInferReactor(
+      [this, ctx](const inference::ModelInferRequest& req, inference::ModelInferResponse* resp,
+                  StreamInferReactor::Done done) {
+        return RunInfer(ctx, req, resp, /*stream=*/true, std::move(done));
+      },
+      Authorize(*ctx, AuthScope::kInfer));
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::ModelConfig(grpc::CallbackServerContext* ctx,
+                                                    const inference::ModelConfigRequest* req,
+                                                    inference::ModelConfigResponse* resp) {
+  if (Status s = Authorize(*ctx, AuthScope::kInfer); !s.ok()) return Done(ctx, ToGrpcStatus(s));
+  auto found = service_.Find(req->name(), req->version());
+  if (!found.ok()) return Done(ctx, ToGrpcStatus(found.status()));
+  *resp->mutable_config() = ToTritonConfig(*found->config);
+  return Done(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::ModelStatistics(
+    grpc::CallbackServerContext* ctx, const inference::ModelStatisticsRequest* req,
+    inference::ModelStatisticsResponse* resp) {
+  if (Status s = Authorize(*ctx, AuthScope::kInfer); !s.ok()) return Done(ctx, ToGrpcStatus(s));
+  auto stats = service_.Statistics(req->name(), req->version());
+  if (!stats.ok()) return Done(ctx, ToGrpcStatus(stats.status()));
+  *resp = ToTritonStatistics(*stats);
+  return Done(ctx, grpc::Status::OK);
 }
 
 grpc::ServerUnaryReactor* GrpcFrontend::RepositoryIndex(
@@ -331,6 +387,54 @@ grpc::ServerUnaryReactor* GrpcFrontend::RepositoryModelUnload(
   service_.UnloadModel(req->model_name(),
                        [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::SystemSharedMemoryStatus(
+    grpc::CallbackServerContext* ctx, const inference::SystemSharedMemoryStatusRequest*,
+    inference::SystemSharedMemoryStatusResponse*) {
+  return Unsupported(ctx, "SystemSharedMemoryStatus", "system shared memory");
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::SystemSharedMemoryRegister(
+    grpc::CallbackServerContext* ctx, const inference::SystemSharedMemoryRegisterRequest*,
+    inference::SystemSharedMemoryRegisterResponse*) {
+  return Unsupported(ctx, "SystemSharedMemoryRegister", "system shared memory");
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::SystemSharedMemoryUnregister(
+    grpc::CallbackServerContext* ctx, const inference::SystemSharedMemoryUnregisterRequest*,
+    inference::SystemSharedMemoryUnregisterResponse*) {
+  return Unsupported(ctx, "SystemSharedMemoryUnregister", "system shared memory");
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::CudaSharedMemoryStatus(
+    grpc::CallbackServerContext* ctx, const inference::CudaSharedMemoryStatusRequest*,
+    inference::CudaSharedMemoryStatusResponse*) {
+  return Unsupported(ctx, "CudaSharedMemoryStatus", "CUDA shared memory");
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::CudaSharedMemoryRegister(
+    grpc::CallbackServerContext* ctx, const inference::CudaSharedMemoryRegisterRequest*,
+    inference::CudaSharedMemoryRegisterResponse*) {
+  return Unsupported(ctx, "CudaSharedMemoryRegister", "CUDA shared memory");
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::CudaSharedMemoryUnregister(
+    grpc::CallbackServerContext* ctx, const inference::CudaSharedMemoryUnregisterRequest*,
+    inference::CudaSharedMemoryUnregisterResponse*) {
+  return Unsupported(ctx, "CudaSharedMemoryUnregister", "CUDA shared memory");
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::TraceSetting(grpc::CallbackServerContext* ctx,
+                                                     const inference::TraceSettingRequest*,
+                                                     inference::TraceSettingResponse*) {
+  return Unsupported(ctx, "TraceSetting", "trace settings");
+}
+
+grpc::ServerUnaryReactor* GrpcFrontend::LogSettings(grpc::CallbackServerContext* ctx,
+                                                    const inference::LogSettingsRequest*,
+                                                    inference::LogSettingsResponse*) {
+  return Unsupported(ctx, "LogSettings", "log settings");
 }
 
 }  // namespace modelgate

@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -73,6 +74,17 @@ class GrpcFrontend final : public inference::GRPCInferenceService::CallbackServi
   grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* ctx,
                                        const inference::ModelInferRequest* req,
                                        inference::ModelInferResponse* resp) override;
+  // Triton's streaming extension (stream_infer.h).
+  grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
+  ModelStreamInfer(grpc::CallbackServerContext* ctx) override;
+  // Triton's model configuration and statistics extensions
+  // (frontend/triton/triton_messages.h).
+  grpc::ServerUnaryReactor* ModelConfig(grpc::CallbackServerContext* ctx,
+                                        const inference::ModelConfigRequest* req,
+                                        inference::ModelConfigResponse* resp) override;
+  grpc::ServerUnaryReactor* ModelStatistics(grpc::CallbackServerContext* ctx,
+                                            const inference::ModelStatisticsRequest* req,
+                                            inference::ModelStatisticsResponse* resp) override;
   // Triton's repository extension; load and unload answer once the service
   // has decided (a load: once the new version serves, or failed).
   grpc::ServerUnaryReactor* RepositoryIndex(grpc::CallbackServerContext* ctx,
@@ -85,7 +97,44 @@ class GrpcFrontend final : public inference::GRPCInferenceService::CallbackServi
       grpc::CallbackServerContext* ctx, const inference::RepositoryModelUnloadRequest* req,
       inference::RepositoryModelUnloadResponse* resp) override;
 
+  // Deliberately unsupported: UNIMPLEMENTED "modelgate does not support ...".
+  grpc::ServerUnaryReactor* SystemSharedMemoryStatus(
+      grpc::CallbackServerContext* ctx, const inference::SystemSharedMemoryStatusRequest* req,
+      inference::SystemSharedMemoryStatusResponse* resp) override;
+  grpc::ServerUnaryReactor* SystemSharedMemoryRegister(
+      grpc::CallbackServerContext* ctx, const inference::SystemSharedMemoryRegisterRequest* req,
+      inference::SystemSharedMemoryRegisterResponse* resp) override;
+  grpc::ServerUnaryReactor* SystemSharedMemoryUnregister(
+      grpc::CallbackServerContext* ctx, const inference::SystemSharedMemoryUnregisterRequest* req,
+      inference::SystemSharedMemoryUnregisterResponse* resp) override;
+  grpc::ServerUnaryReactor* CudaSharedMemoryStatus(
+      grpc::CallbackServerContext* ctx, const inference::CudaSharedMemoryStatusRequest* req,
+      inference::CudaSharedMemoryStatusResponse* resp) override;
+  grpc::ServerUnaryReactor* CudaSharedMemoryRegister(
+      grpc::CallbackServerContext* ctx, const inference::CudaSharedMemoryRegisterRequest* req,
+      inference::CudaSharedMemoryRegisterResponse* resp) override;
+  grpc::ServerUnaryReactor* CudaSharedMemoryUnregister(
+      grpc::CallbackServerContext* ctx, const inference::CudaSharedMemoryUnregisterRequest* req,
+      inference::CudaSharedMemoryUnregisterResponse* resp) override;
+  grpc::ServerUnaryReactor* TraceSetting(grpc::CallbackServerContext* ctx,
+                                         const inference::TraceSettingRequest* req,
+                                         inference::TraceSettingResponse* resp) override;
+  grpc::ServerUnaryReactor* LogSettings(grpc::CallbackServerContext* ctx,
+                                        const inference::LogSettingsRequest* req,
+                                        inference::LogSettingsResponse* resp) override;
+
  private:
+  // One infer request of ModelInfer or of a ModelStreamInfer stream: request
+  // id (a stream's requests ignore the x-request-id metadata), authorization
+  // (a stream is authorized when it opens), metrics and access log. Fills
+  // `resp` when OK; `done` runs exactly once, on the io thread or before this
+  // returns, with the outcome and the request id. Returns the handle that
+  // withdraws the request, or null when answered already.
+  std::shared_ptr<InferHandle> RunInfer(
+      grpc::CallbackServerContext* ctx, const inference::ModelInferRequest& req,
+      inference::ModelInferResponse* resp, bool stream,
+      std::function<void(const Status&, const std::string&)> done);
+
   // OK, or UNAUTHENTICATED / PERMISSION_DENIED from the `authorization` metadata.
   Status Authorize(const grpc::CallbackServerContext& ctx, AuthScope needed) const;
 

@@ -15,6 +15,7 @@
 #include "frontend/http/request_header_checks.h"
 #include "frontend/http/rest_codec.h"
 #include "frontend/http/rest_v1_columnar.h"
+#include "frontend/triton/triton_messages.h"
 #include "modelgate/log_event.h"
 #include "modelgate/version.h"
 #include "observability/metrics.h"
@@ -281,6 +282,12 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
       return {};
     }
   }
+  if (route.kind == HttpRoute::kUnsupported) {
+    respond(Error(NotFound("modelgate does not support " + route.unsupported + " (" +
+                           std::string(request.target().substr(0, 256)) +
+                           "); see the README's list of supported extensions")));
+    return {};
+  }
   if (request.method() != route.method) {
     HttpResponse res =
         Error(InvalidArgument("method " + std::string(request.method_string()) +
@@ -303,9 +310,15 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
     case HttpRoute::kServerMetadata:
       respond(Json(200, json{{"name", "modelgate"},
                              {"version", kServerVersion},
-                             {"extensions", {"model_repository", "binary_tensor_data"}}}
+                             {"extensions", kServerExtensions}}
                             .dump()));
       return {};
+    case HttpRoute::kModelStatistics: {
+      auto stats = service_.Statistics(route.model, route.version);
+      respond(stats.ok() ? Json(200, ToTritonJson(ToTritonStatistics(*stats)))
+                         : Error(stats.status()));
+      return {};
+    }
     case HttpRoute::kRepositoryIndex: {
       json index = json::array();
       for (const auto& m : service_.Index()) {
@@ -373,6 +386,9 @@ HttpCancel HttpApi::Handle(HttpRequest&& request, HttpRespond respond) {
                             .dump()));
       return {};
     }
+    case HttpRoute::kModelConfig:
+      respond(Json(200, ToTritonJson(ToTritonConfig(*found->config))));
+      return {};
     case HttpRoute::kModelReady:
     case HttpRoute::kV1Status: {
       const bool ready = service_.ModelReady(*found);

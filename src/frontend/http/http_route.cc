@@ -38,6 +38,11 @@ size_t ModelPath(const std::vector<std::string>& p, size_t at, HttpRoute& r) {
   return at + 1;
 }
 
+HttpRoute Unsupported(HttpRoute r, std::string what) {
+  r.unsupported = std::move(what);
+  return Set(r, HttpRoute::kUnsupported, http::verb::unknown);
+}
+
 }  // namespace
 
 std::optional<AuthScope> HttpRoute::Scope() const {
@@ -45,6 +50,7 @@ std::optional<AuthScope> HttpRoute::Scope() const {
     case kNotFound:
     case kLive:
     case kReady:
+    case kUnsupported:
       return std::nullopt;
     case kRepositoryIndex:
     case kRepositoryLoad:
@@ -74,8 +80,21 @@ HttpRoute HttpRoute::Parse(std::string_view target) {
       if (p[4] == "unload") return Set(r, kRepositoryUnload, http::verb::post);
       return HttpRoute{};
     }
+    // Triton's extensions modelgate leaves out on purpose.
+    if (p[1] == "systemsharedmemory") return Unsupported(r, "system shared memory");
+    if (p[1] == "cudasharedmemory") return Unsupported(r, "CUDA shared memory");
+    if (p[1] == "logging" && n == 2) return Unsupported(r, "log settings");
+    if (p[1] == "trace" && n == 3 && p[2] == "setting") return Unsupported(r, "trace settings");
+    if (n == 3 && p[1] == "models" && p[2] == "stats") {
+      return Set(r, kModelStatistics, http::verb::get);
+    }
     if (n >= 3 && p[1] == "models") {
       const size_t rest = ModelPath(p, 2, r);
+      if (rest + 1 == n && p[rest] == "config") return Set(r, kModelConfig, http::verb::get);
+      if (rest + 1 == n && p[rest] == "stats") return Set(r, kModelStatistics, http::verb::get);
+      if (rest + 2 == n && p[rest] == "trace" && p[rest + 1] == "setting") {
+        return Unsupported(r, "trace settings");
+      }
       if (rest == n) return Set(r, kModelMetadata, http::verb::get);
       if (rest + 1 == n && p[rest] == "ready") return Set(r, kModelReady, http::verb::get);
       if (rest + 1 == n && p[rest] == "infer") return Set(r, kInfer, http::verb::post);

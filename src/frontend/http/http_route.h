@@ -27,10 +27,14 @@ struct HttpRoute {
     kRepositoryUnload,
     kV1Status,
     kV1Predict,
+    kModelConfig,      // Triton's model configuration extension
+    kModelStatistics,  // Triton's statistics extension; model empty: every model
+    kUnsupported,      // a Triton extension modelgate leaves out; any method
   } kind = kNotFound;
   boost::beast::http::verb method = boost::beast::http::verb::get;
   std::string model;
-  std::string version;  // empty: the model's highest
+  std::string version;      // empty: the model's highest
+  std::string unsupported;  // kUnsupported: what is not supported, for the message
 
   // The scope a route needs; none for health and readiness (probes).
   std::optional<AuthScope> Scope() const;

@@ -478,7 +478,9 @@ TEST_F(HttpApiTest, ABadInferenceHeaderIs400AndNeverReachesTheService) {
 
 TEST_F(HttpApiTest, ServerMetadataListsBinaryTensorData) {
   json body = json::parse(HandleNow(Request(http::verb::get, "/v2")).body());
-  EXPECT_EQ(body["extensions"], json({"model_repository", "binary_tensor_data"}));
+  EXPECT_EQ(body["extensions"],
+            json({"model_repository", "binary_tensor_data", "model_configuration", "statistics",
+                  "parameters"}));
 }
 
 TEST_F(HttpApiTest, AGzipBodyIsInflatedAndTheAnswerCompressedForAcceptEncoding) {

@@ -57,6 +57,34 @@ TEST(HttpRouteTest, RootIsLivenessForKServeV1Clients) {
   }
 }
 
+TEST(HttpRouteTest, TritonConfigAndStatisticsRoutes) {
+  HttpRoute config = HttpRoute::Parse("/v2/models/m/versions/2/config");
+  EXPECT_EQ(config.kind, HttpRoute::kModelConfig);
+  EXPECT_EQ(config.method, http::verb::get);
+  EXPECT_EQ(config.model, "m");
+  EXPECT_EQ(config.version, "2");
+  EXPECT_EQ(config.Scope(), AuthScope::kInfer);
+
+  HttpRoute all = HttpRoute::Parse("/v2/models/stats");
+  EXPECT_EQ(all.kind, HttpRoute::kModelStatistics);
+  EXPECT_EQ(all.model, "");
+  HttpRoute one = HttpRoute::Parse("/v2/models/m/stats");
+  EXPECT_EQ(one.kind, HttpRoute::kModelStatistics);
+  EXPECT_EQ(one.model, "m");
+  EXPECT_EQ(one.version, "");
+}
+
+TEST(HttpRouteTest, UnsupportedTritonExtensionsNameWhatIsNotSupported) {
+  EXPECT_EQ(HttpRoute::Parse("/v2/systemsharedmemory/status").unsupported, "system shared memory");
+  EXPECT_EQ(HttpRoute::Parse("/v2/cudasharedmemory/region/r/register").unsupported,
+            "CUDA shared memory");
+  EXPECT_EQ(HttpRoute::Parse("/v2/trace/setting").unsupported, "trace settings");
+  EXPECT_EQ(HttpRoute::Parse("/v2/models/m/versions/1/trace/setting").unsupported,
+            "trace settings");
+  EXPECT_EQ(HttpRoute::Parse("/v2/logging").kind, HttpRoute::kUnsupported);
+  EXPECT_EQ(HttpRoute::Parse("/v2/logging").Scope(), std::nullopt);
+}
+
 TEST(HttpRouteTest, AnythingElseIsNotFound) {
   for (const char* target :
        {"/v3/models/m", "/v2/models/m/versions/1/explain", "/v2/repository/models/m/reload",
