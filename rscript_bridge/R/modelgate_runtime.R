@@ -249,10 +249,14 @@ mg_params <- function(infer) {
   out
 }
 
-# Whether predict_fn takes a second argument (or ...) for the parameters.
+# Whether predict_fn takes the parameters: its second argument is a plain
+# one without a default (function(inputs, params)). `...` and arguments with
+# defaults (function(inputs, ...) predict(fit, inputs, ...),
+# function(inputs, type = "prob")) never receive them: a one-argument model
+# of yesterday keeps working unchanged.
 mg_takes_params <- function(fn) {
-  f <- names(formals(fn))
-  length(f) >= 2 || "..." %in% f
+  f <- formals(fn)
+  length(f) >= 2 && names(f)[2] != "..." && identical(f[[2]], quote(expr = ))
 }
 
 mg_handle_infer <- function(frame, id, env, dataframe, with_params = FALSE) {

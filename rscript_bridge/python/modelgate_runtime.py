@@ -193,13 +193,16 @@ def decode_parameters(infer):
 
 
 def takes_parameters(predict):
-    """Whether `predict` (bound) takes a second positional argument or *args."""
+    """Whether `predict` (bound) takes the parameters: a second positional
+    argument without a default. *args and arguments with defaults
+    (``predict(self, inputs, threshold=0.5)``) never receive them, so
+    one-argument models keep working unchanged."""
     try:
         params = inspect.signature(predict).parameters.values()
     except (TypeError, ValueError):
         return False
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
+    return len(positional) >= 2 and positional[1].default is inspect.Parameter.empty
 
 
 def outputs_of(result):

@@ -69,10 +69,15 @@ Status CheckParameterString(std::string_view key, std::string_view value) {
                            std::to_string(value.size()) + " bytes; at most " +
                            std::to_string(kMaxParameterValueBytes) + " are allowed");
   }
-  // The worker protocol's strings are UTF-8 (its runtimes refuse others).
+  // The worker protocol's strings are UTF-8 (its runtimes refuse others),
+  // and an R string cannot hold NUL.
   if (!IsValidUtf8(value)) {
     return InvalidArgument("request parameter '" + Printable(key) +
                            "': a string value must be UTF-8");
+  }
+  if (value.find('\0') != std::string_view::npos) {
+    return InvalidArgument("request parameter '" + Printable(key) +
+                           "': a string value must not contain NUL");
   }
   return Status::Ok();
 }

@@ -64,7 +64,7 @@ void StreamInferReactor::OnReadDone(bool ok) {
     }
     if (finished_) {
       // Cancelled meanwhile: read no more.
-    } else if (in_flight_ < kMaxInFlight) {
+    } else if (Outstanding() < kMaxInFlight) {
       actions.read = true;
     } else {
       read_paused_ = true;
@@ -97,10 +97,8 @@ void StreamInferReactor::OnAnswer(uint64_t ticket, const std::shared_ptr<Pending
         writing_ = true;
         actions.write = &writes_.front();
       }
-      if (read_paused_ && !reads_done_) {
-        read_paused_ = false;
-        actions.read = true;
-      }
+      // Reading resumes once answers are written (OnWriteDone): an answer
+      // the client does not read still counts against kMaxInFlight.
     }
     MaybeFinish(actions);
     Run(actions);
@@ -109,24 +107,40 @@ void StreamInferReactor::OnAnswer(uint64_t ticket, const std::shared_ptr<Pending
 }
 
 void StreamInferReactor::OnWriteDone(bool ok) {
+  std::vector<std::shared_ptr<InferHandle>> withdraw;
   Actions actions;
   {
     MutexLock lock(mu_);
     writes_.pop_front();
     if (!ok) {
-      // The call is broken or cancelled; OnCancel (or the read failing)
-      // ends it. Nothing more can be written.
+      // The call is broken: nothing more can be written, so the requests
+      // still pending are withdrawn and the call ends (never OK).
       writes_.clear();
       writing_ = false;
       reads_done_ = true;
-    } else if (!writes_.empty() && !finished_) {
-      actions.write = &writes_.front();
+      if (!finished_) {
+        finished_ = true;
+        actions.finish =
+            grpc::Status(grpc::StatusCode::UNAVAILABLE, "writing to the stream failed");
+      }
+      for (auto& [ticket, handle] : handles_) {
+        if (handle) withdraw.push_back(handle);
+      }
     } else {
-      writing_ = false;
+      if (!writes_.empty() && !finished_) {
+        actions.write = &writes_.front();
+      } else {
+        writing_ = false;
+      }
+      if (read_paused_ && !reads_done_ && !finished_ && Outstanding() < kMaxInFlight) {
+        read_paused_ = false;
+        actions.read = true;
+      }
     }
     MaybeFinish(actions);
     Run(actions);
   }
+  for (auto& h : withdraw) h->Cancel();
 }
 
 void StreamInferReactor::OnCancel() {

@@ -3,9 +3,10 @@
 // ModelStreamInferResponse carrying the request's id: the result, or an
 // error_message (a bad request does not end the stream). Answers are written
 // as they finish, so their order may differ from the requests'. At most
-// kMaxInFlight requests of one stream are queued or running: reading pauses
-// at the bound and resumes as answers arrive, so a client cannot flood the
-// queues through one stream (gRPC's flow control holds it back meanwhile).
+// kMaxInFlight requests of one stream are queued, running or answered but
+// not yet written: reading pauses at the bound and resumes as answers are
+// written, so a client can neither flood the queues through one stream nor
+// pile up answers it never reads (gRPC's flow control holds it back).
 // When the client half-closes, the call ends OK after the last answer is
 // written; when it cancels, its pending requests are withdrawn and the call
 // ends CANCELLED at once (their late answers are dropped).
@@ -80,6 +81,8 @@ class StreamInferReactor final
   // route_guide example, they are made under the lock), so holding mu_
   // orders every Start* before Finish.
   void Run(const Actions& actions) REQUIRES(mu_);
+  // Requests counted against kMaxInFlight.
+  size_t Outstanding() const REQUIRES(mu_) { return in_flight_ + writes_.size(); }
   void Unref();
 
   Start start_;
@@ -89,7 +92,7 @@ class StreamInferReactor final
   uint64_t next_ticket_ GUARDED_BY(mu_) = 0;
   std::map<uint64_t, std::shared_ptr<InferHandle>> handles_ GUARDED_BY(mu_);
   size_t in_flight_ GUARDED_BY(mu_) = 0;
-  bool read_paused_ GUARDED_BY(mu_) = false;  // at kMaxInFlight
+  bool read_paused_ GUARDED_BY(mu_) = false;  // at kMaxInFlight outstanding
   bool reads_done_ GUARDED_BY(mu_) = false;
   bool writing_ GUARDED_BY(mu_) = false;
   bool finished_ GUARDED_BY(mu_) = false;

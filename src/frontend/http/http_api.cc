@@ -495,9 +495,8 @@ HttpCancel HttpApi::Infer(const ModelTarget& found, const HttpRoute& route, Http
     if (!inflated.ok()) return inflated.status();
     return plain(*inflated);
   };
-  const size_t offload_above =
-      coding == ContentCoding::kIdentity ? kOffloadBytes : kInlineInflateBytes;
-  if (offload_ && request.body().size() > offload_above) {
+  const bool offload = coding != ContentCoding::kIdentity || request.body().size() > kOffloadBytes;
+  if (offload_ && offload) {
     // A large body is parsed off the io thread; the rest continues here.
     const bool queued =
         offload_->Submit([parse, body = std::move(request.body())] { return parse(body); }, submit);

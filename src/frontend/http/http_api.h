@@ -53,9 +53,9 @@ class HttpApi {
   // the pool is saturated the request gets 503. `pool` outlives this.
   void set_offload(OffloadPool* pool) { offload_ = pool; }
   static constexpr size_t kOffloadBytes = 64 * 1024;
-  // A compressed body larger than this is inflated on the pool: 4 KiB can
-  // inflate to ~4 MiB (deflate's ratio is at most ~1032:1).
-  static constexpr size_t kInlineInflateBytes = 4 * 1024;
+  // Every compressed infer body is inflated and parsed on the pool: a few KiB
+  // can inflate to megabytes (deflate's ratio is up to ~1032:1), whose parse
+  // would stall the io thread.
   // Smaller responses are sent uncompressed: the saving would not pay.
   static constexpr size_t kMinCompressBytes = 1024;
 

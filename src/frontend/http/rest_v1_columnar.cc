@@ -61,7 +61,10 @@ StatusOr<InferRequest> ParseV1ColumnarInputs(const json& inputs, const ModelConf
   }
   for (const TensorSpec& spec : specs) {
     auto v = inputs.find(spec.name);
-    if (v == inputs.end()) return InvalidArgument("'inputs': missing input '" + spec.name + "'");
+    if (v == inputs.end()) {
+      if (spec.optional) continue;  // absent for the model, as in V2
+      return InvalidArgument("'inputs': missing input '" + spec.name + "'");
+    }
     if (Status s = AppendInput(*v, spec, r); !s.ok()) return s;
   }
   return r;

@@ -45,6 +45,9 @@ TEST(ParametersTest, StringValuesAreBoundedAndUtf8) {
   EXPECT_NE(big.message().find("request parameter 'k': the value has 65537 bytes"),
             std::string::npos)
       << big.message();
+  Status nul = CheckParameterString("k", std::string("a\0b", 3));
+  EXPECT_NE(nul.message().find("'k': a string value must not contain NUL"), std::string::npos)
+      << nul.message();
   Status bad = CheckParameterString("k", "\xc3");
   EXPECT_NE(bad.message().find("'k': a string value must be UTF-8"), std::string::npos)
       << bad.message();

@@ -215,6 +215,70 @@ TEST_F(GrpcStreamTest, AtMostMaxInFlightRequestsOfAStreamReachTheService) {
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
+TEST_F(GrpcStreamTest, AnswersTheClientDoesNotReadCountAgainstTheBound) {
+  constexpr size_t kMax = StreamInferReactor::kMaxInFlight;
+  constexpr size_t kTotal = kMax + 100;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + kWait);
+  auto stream = stub_->ModelStreamInfer(&ctx);
+  for (size_t i = 0; i < kTotal; ++i) ASSERT_TRUE(stream->Write(Request(std::to_string(i))));
+  // Every call is answered at once with 800 kB (under the test server's
+  // 1 MiB message limit): 100 MB in all, far past what HTTP/2's flow-control
+  // windows hold, and the client reads nothing. Unwritten answers count
+  // against the bound, so the server stops reading requests; were they not
+  // counted, every request would arrive and its answer pile up in memory.
+  auto big = [this](size_t i) {
+    InferResponse r = Answer(RequestOf(i));
+    Tensor y;
+    y.name = "y";
+    y.datatype = DataType::kFp32;
+    y.shape = {200000};
+    y.raw.assign(800000, '\0');
+    r.outputs.push_back(std::move(y));
+    return r;
+  };
+  size_t answered = 0;
+  for (int round = 0; round < 400; ++round) {
+    size_t arrived = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      arrived = calls_.size();
+    }
+    if (arrived == answered) {
+      // Quiet for 200 ms: reading has stopped.
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      std::lock_guard<std::mutex> lock(mu_);
+      if (calls_.size() == answered) break;
+      continue;
+    }
+    while (answered < arrived) {
+      AnswerCall(answered, big(answered));
+      ++answered;
+    }
+  }
+  EXPECT_GE(answered, kMax);
+  EXPECT_LT(answered, kTotal);
+  // Reading answers frees the bound: more requests arrive.
+  inference::ModelStreamInferResponse r;
+  bool more = false;
+  for (size_t i = 0; i < answered && !more; ++i) {
+    ASSERT_TRUE(stream->Read(&r)) << stream->Finish().error_message();
+    std::unique_lock<std::mutex> lock(mu_);
+    more =
+        cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return calls_.size() > answered; });
+  }
+  EXPECT_TRUE(more);
+  ctx.TryCancel();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  size_t arrived = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    arrived = calls_.size();
+  }
+  for (size_t i = answered; i < arrived; ++i) AnswerCall(i, Status(StatusCode::kCancelled, "x"));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
 TEST_F(GrpcStreamTest, ModelConfigAndStatisticsAnswerFromTheService) {
   grpc::ClientContext c1;
   inference::ModelConfigRequest creq;

@@ -46,6 +46,19 @@ TEST(RestV1ColumnarTest, NamedInputsKeepTheirOwnShapes) {
   EXPECT_EQ(r->inputs[2].strings, (std::vector<std::string>{"a", "b"}));
 }
 
+TEST(RestV1ColumnarTest, AnOptionalInputMayBeLeftOut) {
+  auto config = Model({{"x", DataType::kFp64, {-1}}, {"w", DataType::kFp64, {-1}}});
+  config.inputs[1].optional = true;
+  auto r = ParseV1PredictRequest(R"({"inputs": {"x": [1, 2]}})", config, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->inputs.size(), 1u);
+  EXPECT_EQ(r->inputs[0].name, "x");
+  auto missing = ParseV1PredictRequest(R"({"inputs": {"w": [1, 2]}})", config, nullptr);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("missing input 'x'"), std::string::npos)
+      << missing.status().message();
+}
+
 TEST(RestV1ColumnarTest, ABareTensorIsTheOnlyInput) {
   const auto one = Model({{"x", DataType::kFp64, {-1, 2}}});
   bool columnar = false;
