@@ -6,6 +6,7 @@
 
 #include "common/tensor_validation.h"
 #include "modelgate/log_event.h"
+#include "server/request_validation.h"
 
 namespace modelgate {
 
@@ -15,14 +16,6 @@ std::string NamesOf(const std::vector<Tensor>& outputs) {
   std::string s;
   for (const Tensor& t : outputs) s += (s.empty() ? "" : ", ") + t.name;
   return s.empty() ? "no outputs" : s;
-}
-
-bool ShapeMatches(const std::vector<int64_t>& declared, const std::vector<int64_t>& got) {
-  if (declared.size() != got.size()) return false;
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (got[i] < 0 || (declared[i] != -1 && declared[i] != got[i])) return false;
-  }
-  return true;
 }
 
 }  // namespace

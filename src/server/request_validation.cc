@@ -15,6 +15,8 @@ std::string Names(const std::vector<TensorSpec>& specs) {
   return s;
 }
 
+}  // namespace
+
 bool ShapeMatches(const std::vector<int64_t>& declared, const std::vector<int64_t>& got) {
   if (declared.size() != got.size()) return false;
   for (size_t i = 0; i < got.size(); ++i) {
@@ -22,8 +24,6 @@ bool ShapeMatches(const std::vector<int64_t>& declared, const std::vector<int64_
   }
   return true;
 }
-
-}  // namespace
 
 Status ValidateInputs(const ModelConfig& config, const std::vector<Tensor>& inputs) {
   const std::string model = "model '" + config.name + "'";

@@ -15,6 +15,9 @@ namespace modelgate {
 // omitted (it then reaches the worker absent). Also runs the shared tensor validator
 // (tensor_validation.h) on every input, whichever front end built it.
 Status ValidateInputs(const ModelConfig& config, const std::vector<Tensor>& inputs);
+// A shape against a declared one: same rank, -1 matches any size, and no
+// dimension of `got` is negative.
+bool ShapeMatches(const std::vector<int64_t>& declared, const std::vector<int64_t>& got);
 Status ValidateRequestedOutputs(const ModelConfig& config, const std::vector<std::string>& names);
 
 }  // namespace modelgate

@@ -19,6 +19,7 @@ from daemon import Daemon, make_repository, request
 D = None
 STUB = None
 MODELS = ("inputs_py", "inputs_r", "inputs_df_py", "inputs_df_r")
+LEGACY = ("legacy_args_r", "legacy_args_py")
 # Elements that are UTF-8, not UTF-8, and hold NUL (an R string cannot).
 BYTES = [b"text", b"\xff\xfe", b"a\x00b", "Zürich".encode()]
 
@@ -30,7 +31,7 @@ def kinds(model):
 
 def setUpModule():
     global D, STUB
-    D = Daemon(make_repository(examples=(), test_models=MODELS))
+    D = Daemon(make_repository(examples=(), test_models=MODELS + LEGACY))
     D.wait_ready()
     STUB = pb_grpc.GRPCInferenceServiceStub(grpc.insecure_channel(f"127.0.0.1:{D.grpc_port}"))
 
@@ -225,6 +226,25 @@ class BytesTest(unittest.TestCase):
                                   {"Inference-Header-Content-Length": str(len(header))})
         self.assertEqual(status, 500)
         self.assertIn("output 's_echo' element 0 is not valid UTF-8", body["error"])
+
+
+class LegacySignatureTest(unittest.TestCase):
+    """Models whose second argument is R's `...` or has a default predate
+    parameters: they answer as before and never receive them."""
+
+    def test_r_dots_never_receive_parameters(self):
+        status, _, body = infer("legacy_args_r", [x_input([1.0, 2.0])], {"se.fit": True, "k": 1})
+        self.assertEqual(status, 200, body)
+        out = outputs(body)
+        self.assertEqual(out["y"], [2.0, 4.0])
+        self.assertEqual(out["extra_args"], [0])
+
+    def test_python_default_is_kept(self):
+        status, _, body = infer("legacy_args_py", [x_input([1.0])], {"threshold": 0.9})
+        self.assertEqual(status, 200, body)
+        out = outputs(body)
+        self.assertEqual(out["y"], [2.0])
+        self.assertEqual(out["threshold"], [0.5])
 
 
 if __name__ == "__main__":
