@@ -181,6 +181,25 @@ Status ReadModelParameters(const inference::ModelInferRequest& request, Paramete
   return Status::Ok();
 }
 
+StatusOr<std::optional<std::chrono::microseconds>> TimeoutParameter(
+    const inference::ModelInferRequest& request) {
+  auto it = request.parameters().find("timeout");
+  if (it == request.parameters().end()) return std::optional<std::chrono::microseconds>();
+  const inference::InferParameter& p = it->second;
+  constexpr uint64_t kMaxUs = std::numeric_limits<int64_t>::max();
+  int64_t us = 0;
+  if (p.parameter_choice_case() == inference::InferParameter::kInt64Param) {
+    us = p.int64_param();
+  } else if (p.parameter_choice_case() == inference::InferParameter::kUint64Param) {
+    us = static_cast<int64_t>(std::min<uint64_t>(p.uint64_param(), kMaxUs));
+  }
+  if (us <= 0) {
+    return InvalidArgument(
+        "parameter 'timeout' must be a positive int64_param or uint64_param (microseconds)");
+  }
+  return std::optional<std::chrono::microseconds>(us);
+}
+
 StatusOr<InferRequest> FromGrpc(const inference::ModelInferRequest& request) {
   InferRequest r;
   r.model = request.model_name();

@@ -303,6 +303,15 @@ std::shared_ptr<InferHandle> GrpcFrontend::RunInfer(
   if (deadline != std::chrono::system_clock::time_point::max()) {
     request.deadline = SteadyDeadline(deadline, std::chrono::system_clock::now(), time_.Now());
   }
+  auto timeout = TimeoutParameter(req);
+  if (!timeout.ok()) {
+    finish(timeout.status());
+    return nullptr;
+  }
+  if (*timeout) {
+    const SteadyTime by_parameter = DeadlineAfter(time_.Now(), **timeout);
+    if (!request.deadline || by_parameter < *request.deadline) request.deadline = by_parameter;
+  }
   auto on_answer = [finish = std::move(finish), resp, raw](StatusOr<InferResponse> r) {
     if (!r.ok()) {
       finish(r.status());

@@ -95,6 +95,9 @@ HttpRoute HttpRoute::Parse(std::string_view target) {
       if (rest + 2 == n && p[rest] == "trace" && p[rest + 1] == "setting") {
         return Unsupported(r, "trace settings");
       }
+      if (rest + 1 == n && (p[rest] == "generate" || p[rest] == "generate_stream")) {
+        return Unsupported(r, "the generate extension");
+      }
       if (rest == n) return Set(r, kModelMetadata, http::verb::get);
       if (rest + 1 == n && p[rest] == "ready") return Set(r, kModelReady, http::verb::get);
       if (rest + 1 == n && p[rest] == "infer") return Set(r, kInfer, http::verb::post);
@@ -104,6 +107,7 @@ HttpRoute HttpRoute::Parse(std::string_view target) {
   if (n >= 3 && p[0] == "v1" && p[1] == "models") {
     // /v1/models/{m}[/versions/{v}][:predict]
     std::vector<std::string> q(p);
+    if (q[n - 1].ends_with(":explain")) return Unsupported(r, "explanations (V1 :explain)");
     const bool predict = q[n - 1].size() > 8 && q[n - 1].ends_with(":predict");
     if (predict) q[n - 1].resize(q[n - 1].size() - 8);
     if (ModelPath(q, 2, r) != n) return HttpRoute{};

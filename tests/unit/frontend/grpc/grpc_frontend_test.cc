@@ -140,6 +140,36 @@ TEST_F(GrpcFrontendTest, ModelMetadataAndReadiness) {
   EXPECT_FALSE(ready.ready());
 }
 
+TEST_F(GrpcFrontendTest, TheTimeoutParameterShortensTheDeadline) {
+  ExpectInfer();
+  grpc::ClientContext ctx;  // its own deadline is kWait away
+  auto req = InferRequestFor("m");
+  (*req.mutable_parameters())["timeout"].set_int64_param(50000);  // 50 ms
+  inference::ModelInferResponse resp;
+  auto status = Call(&ctx, req, &resp);
+  ASSERT_TRUE(WaitCalled());
+  ASSERT_TRUE(request_->deadline.has_value());
+  // Counted on the simulated time source, which does not move by itself.
+  EXPECT_EQ(*request_->deadline, time_.Now() + std::chrono::milliseconds(50));
+  EXPECT_TRUE(request_->parameters.empty());  // the daemon's key, not the model's
+  done_(Status(StatusCode::kDeadlineExceeded, "late"));
+  ASSERT_EQ(status.wait_for(kWait), std::future_status::ready);
+  EXPECT_EQ(status.get().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+
+  for (auto set : {+[](inference::InferParameter& p) { p.set_int64_param(0); },
+                   +[](inference::InferParameter& p) { p.set_string_param("5"); }}) {
+    grpc::ClientContext bad_ctx;
+    auto bad = InferRequestFor("m");
+    set((*bad.mutable_parameters())["timeout"]);
+    auto refused = Call(&bad_ctx, bad, &resp);
+    ASSERT_EQ(refused.wait_for(kWait), std::future_status::ready);
+    const grpc::Status s = refused.get();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(s.error_message().find("parameter 'timeout'"), std::string::npos)
+        << s.error_message();
+  }
+}
+
 TEST_F(GrpcFrontendTest, InferPassesIdAndDeadlineAndAnswersWithTrailingRequestId) {
   ExpectInfer();
   grpc::ClientContext ctx;
@@ -336,7 +366,8 @@ TEST_F(GrpcFrontendTest, RepositoryLoadRefusesUnknownOrMistypedParameters) {
     ctx.set_deadline(std::chrono::system_clock::now() + kWait);
     grpc::Status s = stub_->RepositoryModelLoad(&ctx, req, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_NE(s.error_message().find(i == 0 ? "must be a string" : "not supported"), std::string::npos)
+    EXPECT_NE(s.error_message().find(i == 0 ? "must be a string" : "not supported"),
+              std::string::npos)
         << s.error_message();
   }
 }

@@ -81,6 +81,10 @@ TEST(HttpRouteTest, UnsupportedTritonExtensionsNameWhatIsNotSupported) {
   EXPECT_EQ(HttpRoute::Parse("/v2/trace/setting").unsupported, "trace settings");
   EXPECT_EQ(HttpRoute::Parse("/v2/models/m/versions/1/trace/setting").unsupported,
             "trace settings");
+  EXPECT_EQ(HttpRoute::Parse("/v2/models/m/generate").unsupported, "the generate extension");
+  EXPECT_EQ(HttpRoute::Parse("/v2/models/m/versions/1/generate_stream").unsupported,
+            "the generate extension");
+  EXPECT_EQ(HttpRoute::Parse("/v1/models/m:explain").unsupported, "explanations (V1 :explain)");
   EXPECT_EQ(HttpRoute::Parse("/v2/logging").kind, HttpRoute::kUnsupported);
   EXPECT_EQ(HttpRoute::Parse("/v2/logging").Scope(), std::nullopt);
 }
