@@ -6,7 +6,8 @@ modelgate_library(modelgate_config src/config/model_config.cc src/config/model_r
   src/config/config_checker.cc src/config/config_keys.cc src/config/object_keys.cc
   src/config/model_config_keys.cc src/config/config_reference.cc src/config/json_tensor.cc
   src/config/lifecycle_keys.cc src/config/sha256.cc src/config/tree_walk.cc
-  src/config/stat_signature.cc src/config/version_snapshot.cc)
+  src/config/stat_signature.cc src/config/version_snapshot.cc
+  src/config/triton_model_config.cc)
 target_link_libraries(modelgate_config PUBLIC modelgate_common modelgate_log
   nlohmann_json::nlohmann_json OpenSSL::Crypto)
 # Prints the README's config reference; `make config-docs` writes it into README.md.

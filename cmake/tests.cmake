@@ -48,6 +48,7 @@ add_executable(unit_tests
   tests/unit/config/model_repository_test.cc
   tests/unit/config/stat_signature_test.cc
   tests/unit/config/version_snapshot_test.cc
+  tests/unit/config/triton_model_config_test.cc
   tests/unit/resilience/circuit_breaker_test.cc
   tests/unit/resilience/token_bucket_test.cc
   tests/unit/scheduler/deadline_queue_test.cc

@@ -9,6 +9,7 @@
 #include "config/json_tensor.h"
 #include "config/lifecycle_keys.h"
 #include "config/model_config_json.h"
+#include "config/triton_model_config.h"
 
 namespace modelgate {
 
@@ -61,6 +62,15 @@ StatusOr<json> ModelJson(const fs::path& dir, const std::optional<std::string>& 
           return InvalidArgument(std::string(kConfigParameterSource) + ": key '" + key +
                                  "' cannot be set by a load request (set it in config.json)");
         }
+      }
+      // tritonclient's load_model(config=...) sends Triton's ModelConfig.
+      if (IsTritonModelConfig(j)) {
+        auto translated = FromTritonModelConfig(j);
+        if (!translated.ok()) {
+          return InvalidArgument(std::string(kConfigParameterSource) +
+                                 " (Triton's ModelConfig): " + translated.status().message());
+        }
+        return std::move(translated).value();
       }
       return j;
     } catch (const json::parse_error& e) {

@@ -4,6 +4,7 @@ extensions modelgate leaves out, against the real daemon with real R
 REST (hand-built requests) and gRPC (stubs from proto/grpc_predict_v2.proto,
 whose messages and field numbers are Triton's grpc_service.proto's)."""
 
+import json
 import queue
 import threading
 import unittest
@@ -22,8 +23,10 @@ EXTENSIONS = ["model_repository", "binary_tensor_data", "model_configuration", "
 
 def setUpModule():
     global D, STUB
+    # explicit: the load test below reloads a model with Triton's config.
     D = Daemon(make_repository(examples=("mtcars_am", "iris_species"),
-                               test_models=("iris_batched", "slow_py")))
+                               test_models=("iris_batched", "slow_py")),
+               extra_args=("--model-control-mode", "explicit"))
     D.wait_ready()
     STUB = pb_grpc.GRPCInferenceServiceStub(grpc.insecure_channel(f"127.0.0.1:{D.grpc_port}"))
 
@@ -101,6 +104,39 @@ class ModelConfigTest(unittest.TestCase):
         self.assertEqual(g.config.max_batch_size, 64)
         self.assertEqual(g.config.dynamic_batching.max_queue_delay_microseconds, 2000)
         self.assertEqual(list(g.config.input[0].dims), [4])
+
+    def test_a_load_takes_tritons_config_as_get_config_answers_it(self):
+        """tritonclient's load_model(config=json.dumps(cfg)) with the config
+        this daemon answered, edited: it applies; a bad field is named."""
+        url = D.base + "/v2/models/iris_batched"
+        status, _, c = request("GET", url + "/config")
+        self.assertEqual(status, 200, c)
+        c["dynamic_batching"]["max_queue_delay_microseconds"] = 3000
+        c["instance_group"][0]["count"] = 2
+        try:
+            status, _, body = request("POST", D.base + "/v2/repository/models/iris_batched/load",
+                                      {"parameters": {"config": json.dumps(c)}})
+            self.assertEqual(status, 200, body)
+            status, _, after = request("GET", url + "/config")
+            self.assertEqual(after["dynamic_batching"]["max_queue_delay_microseconds"], 3000)
+            self.assertEqual(after["instance_group"][0]["count"], 2)
+            self.assertEqual(after["input"], c["input"])
+            self.assertEqual(after["output"], c["output"])
+            status, _, body = request("POST", url + "/infer", {"inputs": [
+                {"name": "features", "datatype": "FP64", "shape": [1, 4],
+                 "data": [5.1, 3.5, 1.4, 0.2]}]})
+            self.assertEqual(status, 200, body)
+
+            c["input"][0]["data_type"] = "TYPE_FOO"
+            status, _, body = request("POST", D.base + "/v2/repository/models/iris_batched/load",
+                                      {"parameters": {"config": json.dumps(c)}})
+            self.assertEqual(status, 400, body)
+            self.assertIn("input[0].data_type: 'TYPE_FOO' is not a Triton data type",
+                          body["error"])
+        finally:
+            # Back to the repository's own config.json.
+            status, _, body = request("POST", D.base + "/v2/repository/models/iris_batched/load")
+            self.assertEqual(status, 200, body)
 
     def test_unknown_model_or_version(self):
         status, _, body = request("GET", D.base + "/v2/models/nope/config")
