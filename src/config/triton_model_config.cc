@@ -133,7 +133,11 @@ StatusOr<json> Policy(const json& p) {
   if (!p.is_object() || p.size() != 1) {
     return Bad("version_policy", "must hold exactly one of latest, all, specific");
   }
-  const auto& [kind, body] = *p.items().begin();
+  // One key: read through an iterator that outlives the reads (an items()
+  // proxy would not).
+  const auto first = p.begin();
+  const std::string& kind = first.key();
+  const json& body = first.value();
   if (kind == "all") return json{{"all", json::object()}};
   if (kind == "latest") {
     auto n = IntField(body, "num_versions", "version_policy.latest.", 1);
