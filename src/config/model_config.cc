@@ -16,7 +16,7 @@ StatusOr<ModelConfig> ParseModelConfig(std::string_view text, const std::string&
   nlohmann::json root;
   try {
     root = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e400
     return InvalidArgument(file + ": not valid JSON: " + e.what());
   }
   return ParseModelConfigJson(root, file, name);

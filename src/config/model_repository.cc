@@ -37,7 +37,7 @@ StatusOr<json> ReadJsonFile(const fs::path& file) {
   text << in.rdbuf();
   try {
     return json::parse(text.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
     return InvalidArgument(file.string() + ": not valid JSON: " + e.what());
   }
 }
@@ -73,7 +73,7 @@ StatusOr<json> ModelJson(const fs::path& dir, const std::optional<std::string>& 
         return std::move(translated).value();
       }
       return j;
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
       return InvalidArgument(std::string(kConfigParameterSource) + ": not valid JSON: " +
                              std::string(e.what()).substr(0, kMaxParseErrorBytes));
     }

@@ -37,6 +37,10 @@ StatusOr<json> ParseBody(std::string_view body) {
                        std::to_string(at)
                  : "malformed JSON: the request body does not parse as JSON (error at byte " +
                        std::to_string(at) + ")");
+  } catch (const json::exception&) {
+    // out_of_range.406: a number too large for a double (1e400); without
+    // this catch it would escape the handler and end the process.
+    return InvalidArgument("malformed JSON: a number in the request body is out of range");
   }
   if (!j.is_object()) return InvalidArgument("the request body must be a JSON object");
   return j;

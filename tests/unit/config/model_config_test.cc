@@ -172,6 +172,7 @@ TEST(ModelConfigTest, MessagesNameTheFileTheKeyPathAndTheReason) {
   const std::string input = R"("inputs": [{"name": "x", "datatype": "FP64", "shape": [-1]}])";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"{", "m/config.json: not valid JSON: "},
+      {R"({"workers": 1e400})", "m/config.json: not valid JSON: "},
       {"[]", "m/config.json: must be a JSON object"},
       {"{" + input + "}", "m/config.json: key 'backend': is required (\"r\" or \"python\")"},
       {R"({"backend": "julia", )" + input + "}",

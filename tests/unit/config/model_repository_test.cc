@@ -234,6 +234,7 @@ TEST_F(ModelRepositoryTest, BadConfigParameterIsInvalidArgumentNamingIt) {
   MakeModel(Config(), {1});
   const std::string param(kConfigParameterSource);
   ExpectInvalid(Scan("{not json"), param + ": not valid JSON");
+  ExpectInvalid(Scan(R"({"workers": 1e400})"), param + ": not valid JSON");
   ExpectInvalid(Scan("[]"), param + ": must be a JSON object");
   ExpectInvalid(Scan(R"({"backend": "python"})"), param + ": key 'inputs': is required");
   ExpectInvalid(Scan(Config(R"("traffic": {"3": 1})")),

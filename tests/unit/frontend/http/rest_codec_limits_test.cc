@@ -67,6 +67,19 @@ TEST(RestCodecLimitsTest, TrailingBytesAfterTheDocumentAre400) {
   EXPECT_EQ(bad.status().message().find("secret"), std::string::npos);
 }
 
+// nlohmann reports a number too large for a double as out_of_range, not
+// parse_error: it must be a 400, never an exception out of the handler.
+TEST(RestCodecLimitsTest, NumberOverflowIs400NotAnException) {
+  ExpectInvalid(ParseV2(R"({"inputs": [{"name": "x", "datatype": "FP64", "shape": [1],
+                            "data": [1e400]}]})"),
+                "malformed JSON: a number in the request body is out of range");
+  ExpectInvalid(ParseV2(R"({"id": -1e99999, "inputs": []})"), "out of range");
+  auto load = ParseRepositoryLoadRequest(R"({"parameters": {"config": 1e400}})");
+  ASSERT_FALSE(load.ok());
+  EXPECT_NE(load.status().message().find("out of range"), std::string::npos)
+      << load.status().message();
+}
+
 TEST(RestCodecLimitsTest, ShapesAreCheckedBeforeData) {
   ExpectInvalid(ParseV2(R"({"inputs": [{"name": "x", "datatype": "FP64",
       "shape": [4611686018427387904, 4], "data": []}]})"),
