@@ -152,7 +152,7 @@ target_sources(unit_tests PRIVATE
 target_link_libraries(unit_tests PRIVATE modelgate_options)
 # `modelgate check`: "examples" in config.json and the comparison of answers.
 target_sources(unit_tests PRIVATE tests/unit/config/example_keys_test.cc
-  tests/unit/check/example_compare_test.cc)
+  tests/unit/check/example_compare_test.cc tests/unit/check/check_report_test.cc)
 target_link_libraries(unit_tests PRIVATE modelgate_check)
 
 # The installed layout: `cmake --install` into a temporary prefix, whose

@@ -28,6 +28,7 @@ constexpr std::chrono::seconds kLeftoverKillBudget{2};
 struct CheckOptions {
   std::string repository;
   std::optional<std::string> model;
+  std::string format = "table";
   DaemonOptions daemon;  // interpreters, bridge directory, worker user, logging
 };
 
@@ -40,10 +41,12 @@ std::optional<CheckOptions> ParseCheckOptions(int argc, char** argv, int* exit_c
       "modelgate check: validates every model config of a repository, starts one worker per "
       "model version, runs its warm-up and its \"examples\", and prints one row per version. "
       "Exit 0 only when all load and pass. Nothing listens.\n\n"
-      "Usage: modelgate check REPO [--model NAME] [options]\n"
+      "Usage: modelgate check REPO [--model NAME] [--format table|json] [options]\n"
       "Options also read MODELGATE_<OPTION> (e.g. MODELGATE_PYTHON)\n\nOptions");
   desc.add_options()("help,h", "print this help and exit")("model", po::value(&model),
                                                            "check only this model")(
+      "format", po::value(&o.format)->default_value(o.format),
+      "table (aligned columns) or json (an array of rows)")(
       "python", po::value(&d.python),
       "Python interpreter for python models (default: /usr/bin/python3 if present, else "
       "python3); a model's config \"interpreter\" overrides it")(
@@ -70,7 +73,8 @@ std::optional<CheckOptions> ParseCheckOptions(int argc, char** argv, int* exit_c
                                       if (env.rfind(prefix, 0) != 0) return "";
                                       std::string name = env.substr(prefix.size());
                                       for (char& c : name) c = c == '_' ? '-' : std::tolower(c);
-                                      if (name == "model" || name == "help") return "";
+                                      if (name == "model" || name == "help" || name == "format")
+                                        return "";
                                       return desc.find_nothrow(name, false) ? name : "";
                                     }),
               vm);
@@ -87,6 +91,11 @@ std::optional<CheckOptions> ParseCheckOptions(int argc, char** argv, int* exit_c
   }
   if (o.repository.empty()) {
     std::cerr << "modelgate check: the model repository is required: modelgate check REPO\n";
+    *exit_code = kCheckUsage;
+    return std::nullopt;
+  }
+  if (o.format != "table" && o.format != "json") {
+    std::cerr << "modelgate check: --format '" << o.format << "' is not table or json\n";
     *exit_code = kCheckUsage;
     return std::nullopt;
   }
@@ -144,7 +153,9 @@ int RunCheck(int argc, char** argv) {
     std::cerr << "modelgate check: no model in " << options->repository << "\n";
     return kCheckFailed;
   }
-  std::cout << FormatCheckTable(rows->value()) << std::flush;
+  std::cout << (options->format == "json" ? FormatCheckJson(rows->value())
+                                          : FormatCheckTable(rows->value()))
+            << std::flush;
   for (const CheckRow& row : rows->value()) {
     if (!row.ok()) return kCheckFailed;
   }

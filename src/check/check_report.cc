@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace modelgate {
 
@@ -51,6 +52,27 @@ std::string FormatCheckTable(const std::vector<CheckRow>& rows) {
     out += l[kColumns - 1] + "\n";
   }
   return out;
+}
+
+std::string FormatCheckJson(const std::vector<CheckRow>& rows) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const CheckRow& r : rows) {
+    nlohmann::json row = {{"model", r.model},
+                          {"version", nullptr},
+                          {"ok", r.ok()},
+                          {"load_ms", nullptr},
+                          {"examples_passed", r.examples_passed},
+                          {"examples_total", r.examples_total},
+                          {"rss_mib", nullptr},
+                          {"error", nullptr}};
+    if (r.version != "-") row["version"] = r.version;
+    if (r.load_ms) row["load_ms"] = *r.load_ms;
+    if (r.rss_mib) row["rss_mib"] = *r.rss_mib;
+    if (!r.error.empty()) row["error"] = r.error;
+    out.push_back(std::move(row));
+  }
+  // Model output in an error may hold any bytes: replace what is not UTF-8.
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace modelgate

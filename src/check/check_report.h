@@ -29,4 +29,10 @@ inline constexpr size_t kMaxRowErrorBytes = 2000;
 // breaks become " | " so each row stays one line.
 std::string FormatCheckTable(const std::vector<CheckRow>& rows);
 
+// The rows as one JSON array (`--format json`, for CI tools), each
+// {"model", "version", "ok", "load_ms", "examples_passed", "examples_total",
+// "rss_mib", "error"}; null for what is unknown ("version" of a model whose
+// config did not load, "error" of a row that passed). The error is whole.
+std::string FormatCheckJson(const std::vector<CheckRow>& rows);
+
 }  // namespace modelgate

@@ -3,6 +3,7 @@ Python workers: the shipped examples pass, a repository with a broken config,
 a model that fails at load, a failing example and a hanging example fails
 with each reason in its row, --model narrows the check, and nothing listens."""
 
+import json
 import os
 import shutil
 import socket
@@ -219,6 +220,19 @@ class CheckTest(unittest.TestCase):
         code, out, err, _ = run_check(self.repo, "--model", "absent")
         self.assertEqual(code, 1, out + err)
         self.assertIn("no model directory", parse_table(out)[0]["error"])
+
+    def test_json_format_for_ci(self):
+        code, out, err, _ = run_check(self.repo, "--model", "wrong_example", "--format", "json")
+        self.assertEqual(code, 1, out + err)
+        rows = json.loads(out)
+        self.assertEqual(len(rows), 1)
+        row = rows[0]
+        self.assertEqual((row["model"], row["version"], row["ok"]), ("wrong_example", "1", False))
+        self.assertEqual((row["examples_passed"], row["examples_total"]), (0, 1))
+        self.assertGreater(row["load_ms"], 0)
+        self.assertGreater(row["rss_mib"], 1.0)
+        self.assertIn("output 'y' element 2: expected 7, got 6", row["error"])
+        self.assertEqual(run_check(self.repo, "--format", "xml")[0], 2)
 
     def test_usage_errors_exit_2(self):
         self.assertEqual(run_check()[0], 2)
