@@ -1,7 +1,7 @@
 """`modelgate check REPO [--model NAME]` with the real binary and real R and
 Python workers: the shipped examples pass, a repository with a broken config,
-a model that fails at load, a failing example and a hanging example fails
-with each reason in its row, --model narrows the check, and nothing listens."""
+a model that fails at load, a failing example, a hanging example and a model
+hanging at load fail with each reason in its row, --model narrows the check, and nothing listens."""
 
 import json
 import os
@@ -111,6 +111,16 @@ class Model:
         return {"y": inputs["x"]}
 """
 
+PY_HANG_AT_LOAD = """
+import time
+time.sleep(60)
+class Model:
+    def __init__(self, model_dir):
+        pass
+    def predict(self, inputs):
+        return {"y": inputs["x"]}
+"""
+
 R_DOUBLE = "predict_fn <- function(inputs) list(y = inputs$x * 2)\n"
 
 
@@ -140,6 +150,9 @@ class CheckTest(unittest.TestCase):
               config("python", "[1, 2, 3]",
                      ', "default_timeout_ms": 1000, "deadline_kill_grace_ms": 100'))
         write(f"{r}/hangs/1/model.py", PY_HANG)
+        write(f"{r}/hangs_at_load/config.json",
+              config("python", "[1, 2, 3]", ', "startup_timeout_ms": 1500'))
+        write(f"{r}/hangs_at_load/1/model.py", PY_HANG_AT_LOAD)
 
     @classmethod
     def tearDownClass(cls):
@@ -186,8 +199,8 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(code, 1, out + err)
         self.assertFalse(listened)
         rows = {r["model"]: r for r in parse_table(out)}
-        self.assertEqual(sorted(rows),
-                         ["broken_config", "good", "hangs", "load_fails", "wrong_example"])
+        self.assertEqual(sorted(rows), ["broken_config", "good", "hangs", "hangs_at_load",
+                                        "load_fails", "wrong_example"])
         self.assertEqual(rows["good"]["status"], "ok", rows["good"])
         self.assertEqual(rows["good"]["examples"], "1/1")
 
@@ -209,6 +222,11 @@ class CheckTest(unittest.TestCase):
         self.assertEqual((hang["status"], hang["examples"]), ("FAIL", "0/1"), hang)
         self.assertIn("example 0:", hang["error"])
         self.assertIn("deadline", hang["error"].lower())
+
+        # A model that never finishes loading: bounded by its startup_timeout_ms.
+        stuck = rows["hangs_at_load"]
+        self.assertEqual((stuck["status"], stuck["load_ms"]), ("FAIL", "-"), stuck)
+        self.assertIn("no Hello within 1500 ms", stuck["error"])
 
     def test_model_flag_checks_only_that_model(self):
         code, out, err, _ = run_check(self.repo, "--model", "good")
