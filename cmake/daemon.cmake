@@ -7,7 +7,7 @@ modelgate_library(modelgate_config src/config/model_config.cc src/config/model_r
   src/config/model_config_keys.cc src/config/config_reference.cc src/config/json_tensor.cc
   src/config/lifecycle_keys.cc src/config/sha256.cc src/config/tree_walk.cc
   src/config/stat_signature.cc src/config/version_snapshot.cc
-  src/config/triton_model_config.cc)
+  src/config/triton_model_config.cc src/config/example_keys.cc)
 target_link_libraries(modelgate_config PUBLIC modelgate_common modelgate_log
   nlohmann_json::nlohmann_json OpenSSL::Crypto)
 # Prints the README's config reference; `make config-docs` writes it into README.md.
@@ -83,3 +83,10 @@ modelgate_library(modelgate_options src/server/daemon_options.cc src/server/brid
 target_link_libraries(modelgate_options PUBLIC modelgate_http modelgate_security
   Boost::program_options)
 target_link_libraries(modelgate PRIVATE modelgate_options)
+
+# `modelgate check` (src/check/): the same binary, its first argument "check".
+modelgate_library(modelgate_check src/check/repository_checker.cc src/check/example_compare.cc
+  src/check/check_report.cc)
+target_link_libraries(modelgate_check PUBLIC modelgate_core)
+target_sources(modelgate PRIVATE src/check/check_command.cc)
+target_link_libraries(modelgate PRIVATE modelgate_check)

@@ -40,6 +40,19 @@ struct WarmupRequest {
   std::vector<Tensor> inputs;
 };
 
+// One example ("examples": [{"inputs": [...], "outputs": [...], "tolerance"}]):
+// a request and the outputs it must give. The daemon never runs them;
+// `modelgate check` does (src/check/example_compare.h compares).
+struct ExampleRequest {
+  static constexpr double kDefaultTolerance = 1e-6;
+  std::vector<Tensor> inputs;
+  // Expected outputs by name: BOOL, INT64, FP64 or BYTES by what the JSON
+  // data held; the shape is the JSON nesting ([n] for a flat list).
+  std::vector<Tensor> outputs;
+  // Floats: |got - expected| <= tolerance * (1 + |expected|). Others exact.
+  double tolerance = kDefaultTolerance;
+};
+
 struct ModelConfig {
   std::string name;         // the model directory's name
   std::string source_file;  // path of the config file, for messages
@@ -83,6 +96,7 @@ struct ModelConfig {
   std::map<int64_t, int64_t> traffic;
 
   std::vector<WarmupRequest> warmup;
+  std::vector<ExampleRequest> examples;
 };
 
 // Parses config JSON for model `name`; `file` names the source in errors.

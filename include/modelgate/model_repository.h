@@ -30,7 +30,8 @@ struct VersionEntry {
   std::string dir;     // the version directory in the repository, absolute
   ModelConfig config;  // effective: the model's config overlaid by <version>/config.json
   // The effective config as canonical JSON without the model-level keys
-  // (traffic, version_policy): what the fingerprint covers besides the files.
+  // (traffic, version_policy) and "examples" (which serving ignores): what
+  // the fingerprint covers besides the files.
   std::string config_json;
   // Set once the version was snapshotted (src/config/version_snapshot.h);
   // `dir` then names the snapshot.

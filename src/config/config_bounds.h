@@ -39,5 +39,8 @@ inline constexpr int64_t kMaxPolicyVersions = 1000;
 inline constexpr int64_t kMaxTrafficWeight = 1000000;  // each version's weight in "traffic"
 // "warmup": requests every new worker answers before it counts as ready.
 inline constexpr size_t kMaxWarmupRequests = 16;
+// "examples": requests `modelgate check` runs, and their tolerance.
+inline constexpr size_t kMaxExamples = 64;
+inline constexpr double kMaxExampleTolerance = 1;
 
 }  // namespace modelgate::config_limits

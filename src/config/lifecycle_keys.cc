@@ -90,8 +90,9 @@ constexpr Key<VersionPolicy> kSpecificKeys[] = {
 // ---- warmup ----------------------------------------------------------------------
 constexpr std::string_view kWarmupInputKeys[] = {"name", "datatype", "shape", "data"};
 
-// One V2 JSON input at `at` ("warmup[0].inputs[1]") into `t`.
-bool ParseWarmupInput(Checker& c, const json& j, const std::string& at, Tensor& t) {
+}  // namespace
+
+bool ParseRequestInput(Checker& c, const json& j, const std::string& at, Tensor& t) {
   if (!j.is_object()) return c.Fail(at, "must be an object with name, datatype, shape, data");
   for (const auto& [key, v] : j.items()) {
     if (std::find(std::begin(kWarmupInputKeys), std::end(kWarmupInputKeys), key) ==
@@ -134,6 +135,8 @@ bool ParseWarmupInput(Checker& c, const json& j, const std::string& at, Tensor& 
   return true;
 }
 
+namespace {
+
 constexpr Key<WarmupRequest> kWarmupRequestKeys[] = {
     {.name = "inputs",
      .kind = KeyKind::kCustom,
@@ -146,7 +149,7 @@ constexpr Key<WarmupRequest> kWarmupRequestKeys[] = {
            }
            for (size_t i = 0; i < j.size(); ++i) {
              Tensor t;
-             if (!ParseWarmupInput(c, j[i], Index(path, i), t)) return false;
+             if (!ParseRequestInput(c, j[i], Index(path, i), t)) return false;
              r.inputs.push_back(std::move(t));
            }
            return true;
@@ -243,37 +246,43 @@ bool ParseWarmup(Checker& c, const json& j, const std::string& path,
   return true;
 }
 
+bool CheckRequestInputs(Checker& c, const ModelConfig& m, const std::string& request,
+                        const std::vector<Tensor>& inputs) {
+  std::set<std::string> seen;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const Tensor& t = inputs[k];
+    const std::string at = Index(request, k);
+    auto spec = std::find_if(m.inputs.begin(), m.inputs.end(),
+                             [&](const TensorSpec& s) { return s.name == t.name; });
+    if (spec == m.inputs.end()) {
+      return c.Fail(at + ".name", "'" + t.name + "' is not a declared input (inputs: " +
+                                      DeclaredNames(m.inputs) + ")");
+    }
+    if (!seen.insert(t.name).second) {
+      return c.Fail(at + ".name", "input '" + t.name + "' is given twice");
+    }
+    if (spec->datatype != t.datatype) {
+      return c.Fail(at + ".datatype",
+                    std::string(DataTypeName(t.datatype)) + " does not match the declared " +
+                        std::string(DataTypeName(spec->datatype)) + " of input '" + t.name + "'");
+    }
+    if (!ShapeAllowed(spec->shape, t.shape)) {
+      return c.Fail(at + ".shape", ShapeString(t.shape) + " does not match the declared " +
+                                       ShapeString(spec->shape) + " of input '" + t.name + "'");
+    }
+  }
+  for (const TensorSpec& spec : m.inputs) {
+    if (!spec.optional && !seen.count(spec.name)) {
+      return c.Fail(request, "misses the declared input '" + spec.name + "'");
+    }
+  }
+  return true;
+}
+
 bool CheckWarmupInputs(Checker& c, const ModelConfig& m) {
   for (size_t i = 0; i < m.warmup.size(); ++i) {
-    const std::string request = Index("warmup", i) + ".inputs";
-    std::set<std::string> seen;
-    const auto& inputs = m.warmup[i].inputs;
-    for (size_t k = 0; k < inputs.size(); ++k) {
-      const Tensor& t = inputs[k];
-      const std::string at = Index(request, k);
-      auto spec = std::find_if(m.inputs.begin(), m.inputs.end(),
-                               [&](const TensorSpec& s) { return s.name == t.name; });
-      if (spec == m.inputs.end()) {
-        return c.Fail(at + ".name", "'" + t.name + "' is not a declared input (inputs: " +
-                                        DeclaredNames(m.inputs) + ")");
-      }
-      if (!seen.insert(t.name).second) {
-        return c.Fail(at + ".name", "input '" + t.name + "' is given twice");
-      }
-      if (spec->datatype != t.datatype) {
-        return c.Fail(at + ".datatype",
-                      std::string(DataTypeName(t.datatype)) + " does not match the declared " +
-                          std::string(DataTypeName(spec->datatype)) + " of input '" + t.name + "'");
-      }
-      if (!ShapeAllowed(spec->shape, t.shape)) {
-        return c.Fail(at + ".shape", ShapeString(t.shape) + " does not match the declared " +
-                                         ShapeString(spec->shape) + " of input '" + t.name + "'");
-      }
-    }
-    for (const TensorSpec& spec : m.inputs) {
-      if (!spec.optional && !seen.count(spec.name)) {
-        return c.Fail(request, "misses the declared input '" + spec.name + "'");
-      }
+    if (!CheckRequestInputs(c, m, Index("warmup", i) + ".inputs", m.warmup[i].inputs)) {
+      return false;
     }
   }
   return true;

@@ -39,6 +39,15 @@ bool ParseTraffic(Checker& c, const nlohmann::json& j, const std::string& path,
 bool ParseWarmup(Checker& c, const nlohmann::json& j, const std::string& path,
                  std::vector<WarmupRequest>* out);
 
+// One V2 JSON input `{name, datatype, shape, data}` at `at`
+// ("warmup[0].inputs[1]") into `t`, its data count matching its shape.
+bool ParseRequestInput(Checker& c, const nlohmann::json& j, const std::string& at, Tensor& t);
+// `inputs` (at `request`, e.g. "examples[0].inputs") send each declared input
+// of `m` exactly once (an optional one may be left out), with its declared
+// datatype and a shape the declaration allows.
+bool CheckRequestInputs(Checker& c, const ModelConfig& m, const std::string& request,
+                        const std::vector<Tensor>& inputs);
+
 // The rule across keys: every warm-up request sends each declared input
 // exactly once, with its declared datatype and a shape the declaration allows.
 bool CheckWarmupInputs(Checker& c, const ModelConfig& m);

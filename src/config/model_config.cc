@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config_checker.h"
+#include "config/example_keys.h"
 #include "config/lifecycle_keys.h"
 #include "config/model_config_json.h"
 #include "config/model_config_keys.h"
@@ -42,6 +43,7 @@ StatusOr<ModelConfig> ParseModelConfigJson(const nlohmann::json& root, const std
     }
   }
   if (!CheckWarmupInputs(c, m)) return c.error();
+  if (!CheckExamples(c, m)) return c.error();
   return m;
 }
 

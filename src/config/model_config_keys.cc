@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/config_bounds.h"
+#include "config/example_keys.h"
 #include "config/lifecycle_keys.h"
 #include "config/member_keys.h"
 #include "config/object_keys.h"
@@ -164,11 +165,19 @@ constexpr Key<ModelConfig> kModelKeys[] = {
                  ModelConfig& m) { return ParseWarmup(c, j, path, &m.warmup); },
      .description = "requests every new worker answers before it counts as ready (entries "
                     "below); a failing one fails the load"},
+    {.name = "examples",
+     .kind = KeyKind::kCustom,
+     .type_doc = "array of `{inputs, outputs, tolerance}`, at most 64",
+     .default_doc = "`[]`",
+     .parse = [](Checker& c, const json& j, const std::string& path,
+                 ModelConfig& m) { return ParseExamples(c, j, path, &m.examples); },
+     .description = "requests with the outputs they must give (entries below): `modelgate "
+                    "check` runs them; serving ignores them"},
 };
 
 static_assert(AllWellFormed(kModelKeys));
 // The type column of "traffic" and "warmup" writes these bounds out.
-static_assert(kMaxTrafficWeight == 1000000 && kMaxWarmupRequests == 16);
+static_assert(kMaxTrafficWeight == 1000000 && kMaxWarmupRequests == 16 && kMaxExamples == 64);
 
 }  // namespace
 
@@ -193,6 +202,10 @@ std::vector<TableReference> ModelConfigReference() {
       Describe<VersionPolicy>("version_policy.specific", "`version_policy.specific` keys",
                               SpecificPolicyKeys()),
       Describe<WarmupRequest>("warmup[0]", "Keys of each `warmup` entry", WarmupRequestKeys()),
+      Describe<ExampleRequest>("examples[0]", "Keys of each `examples` entry",
+                               ExampleRequestKeys()),
+      Describe<Tensor>("examples[0].outputs[0]", "Keys of each `examples[].outputs` entry",
+                       ExampleOutputKeys()),
   };
 }
 

@@ -172,6 +172,8 @@ StatusOr<VersionEntry> ScanVersion(const std::string& name, const fs::path& dir,
                            std::string(BackendName(config->backend)) + "')");
   }
   for (std::string_view key : kModelLevelKeys) merged.erase(std::string(key));
+  // Only `modelgate check` runs them: editing them restarts no worker.
+  merged.erase("examples");
   // nlohmann's default object type is a std::map: dump() writes keys sorted.
   return VersionEntry{v, fs::absolute(vdir).string(), std::move(config).value(), merged.dump(), {}};
 }

@@ -51,6 +51,20 @@ struct InferenceCore::Pending {
   InferCallback done;
 };
 
+WorkerOptions VersionWorkerOptions(const RuntimeSettings& runtime, const std::string& model,
+                                   const VersionEntry& v) {
+  const ModelConfig& config = v.config;
+  WorkerOptions options;
+  options.model = model;
+  options.version = std::to_string(v.version);
+  options.fingerprint = v.fingerprint;
+  options.startup_timeout = std::chrono::milliseconds(config.startup_timeout_ms);
+  options.spawn = WorkerCommand(
+      runtime, {config.backend, v.dir, config.dataframe, config.interpreter, config.env});
+  options.spawn.limits = config.limits;
+  return options;
+}
+
 InferenceCore::InferenceCore(asio::io_context& io, RuntimeSettings runtime,
                              std::vector<ModelEntry> models, Metrics* metrics,
                              LifecycleOptions lifecycle)
@@ -100,14 +114,7 @@ ServedPtr InferenceCore::MakeVersion(const std::string& model, const VersionEntr
   served->fingerprint = v.fingerprint;
   served->dir = v.dir;
   const ModelConfig& config = served->config;
-  WorkerOptions options;
-  options.model = model;
-  options.version = std::to_string(v.version);
-  options.fingerprint = v.fingerprint;
-  options.startup_timeout = std::chrono::milliseconds(config.startup_timeout_ms);
-  options.spawn = WorkerCommand(
-      runtime_, {config.backend, v.dir, config.dataframe, config.interpreter, config.env});
-  options.spawn.limits = config.limits;
+  const WorkerOptions options = VersionWorkerOptions(runtime_, model, v);
   // The workers report to `forward`, which passes it on to the pool's
   // supervisor (the listener the pool hands the factory).
   auto forward = std::make_unique<VersionEvents>([this] {

@@ -56,6 +56,11 @@ struct LifecycleOptions {
 // VersionEntry::dir and ::fingerprint at the copy.
 Status SnapshotEntry(ModelEntry& entry, const std::string& snapshot_root);
 
+// How a version's workers are started (command, environment, limits,
+// startup timeout): the daemon's pools and `modelgate check` use this.
+WorkerOptions VersionWorkerOptions(const RuntimeSettings& runtime, const std::string& model,
+                                   const VersionEntry& v);
+
 class InferenceCore final : public InferenceService {
  public:
   // Told on the io thread when a model's readiness may have changed; the

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 
+#include "config/example_keys.h"
 #include "config/lifecycle_keys.h"
 #include "config/object_keys.h"
 #include "modelgate/model_config.h"
@@ -28,7 +29,9 @@ json Base() {
     "rate_limit": {"requests_per_second": 1},
     "dynamic_batching": {"max_batch_size": 4},
     "version_policy": {"specific": {"versions": [1]}},
-    "warmup": [{"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}]}]})");
+    "warmup": [{"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}]}],
+    "examples": [{"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}],
+                  "outputs": [{"name": "y", "data": [2]}]}]})");
 }
 
 // The JSON pointer of key `name` in the object at `path` ("", "limits",
@@ -98,10 +101,11 @@ TEST(ModelConfigKeysTest, TablesCoverEveryObjectAndNumericKeysHaveBounds) {
       }
     }
   }
-  EXPECT_EQ(paths, (std::vector<std::string>{"", "inputs[0]", "circuit_breaker", "rate_limit",
-                                             "recycle", "limits", "dynamic_batching",
-                                             "version_policy", "version_policy.latest",
-                                             "version_policy.specific", "warmup[0]"}));
+  EXPECT_EQ(paths,
+            (std::vector<std::string>{"", "inputs[0]", "circuit_breaker", "rate_limit", "recycle",
+                                      "limits", "dynamic_batching", "version_policy",
+                                      "version_policy.latest", "version_policy.specific",
+                                      "warmup[0]", "examples[0]", "examples[0].outputs[0]"}));
   EXPECT_GE(bounded, 20u);
 }
 
@@ -219,8 +223,9 @@ TEST(ModelConfigKeysTest, EveryRequiredKeyIsRequiredNamingIt) {
     }
   }
   // backend, inputs, name, datatype, shape, requests_per_second, max_batch_size,
-  // version_policy.specific.versions, warmup[0].inputs
-  EXPECT_EQ(required, 9u);
+  // version_policy.specific.versions, warmup[0].inputs, examples[0].inputs,
+  // examples[0].outputs, examples[0].outputs[0].name and .data
+  EXPECT_EQ(required, 13u);
 }
 
 template <typename T>
@@ -244,6 +249,8 @@ TEST(ModelConfigKeysTest, EveryKeyOfEveryTableHasTheSetterOfItsKind) {
   ExpectEverySetterPresent(LatestPolicyKeys(), "version_policy.latest");
   ExpectEverySetterPresent(SpecificPolicyKeys(), "version_policy.specific");
   ExpectEverySetterPresent(WarmupRequestKeys(), "warmup");
+  ExpectEverySetterPresent(ExampleRequestKeys(), "examples");
+  ExpectEverySetterPresent(ExampleOutputKeys(), "examples[].outputs");
 }
 
 TEST(ModelConfigKeysTest, OptionalIsForInputsOnly) {

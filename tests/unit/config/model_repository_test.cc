@@ -189,6 +189,19 @@ TEST_F(ModelRepositoryTest, TrafficAndPolicyChangesLeaveConfigJsonAlone) {
   EXPECT_NE(workers->versions.at(1).config_json, before->versions.at(1).config_json);
 }
 
+TEST_F(ModelRepositoryTest, ExamplesLeaveConfigJsonAlone) {
+  MakeModel(Config(), {1});
+  auto before = Scan();
+  ASSERT_TRUE(before.ok()) << before.status().message();
+  MakeModel(Config(R"("examples": [{"inputs": [{"name": "x", "datatype": "FP64", "shape": [1],
+                "data": [1]}], "outputs": [{"name": "y", "data": [2]}]}])"),
+            {});
+  auto after = Scan();
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  ASSERT_EQ(after->versions.at(1).config.examples.size(), 1u);
+  EXPECT_EQ(after->versions.at(1).config_json, before->versions.at(1).config_json);
+}
+
 TEST_F(ModelRepositoryTest, VersionConfigErrorsNameTheVersionFile) {
   MakeModel(Config(), {1});
   const std::string over = Dir("m/1/config.json") + " (over " + Dir("m/config.json") + ")";
