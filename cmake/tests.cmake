@@ -129,7 +129,7 @@ set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio fo
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
     security_logs security_posture security_input security_http security_isolation
     security_adversarial lifecycle binary_data http_wire outputs model_inputs
-    triton_ext)
+    triton_ext signatures)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)
@@ -150,6 +150,8 @@ target_sources(unit_tests PRIVATE
   tests/unit/server/output_contract_test.cc
   tests/unit/server/bridge_dir_test.cc)
 target_link_libraries(unit_tests PRIVATE modelgate_options)
+# Signatures declared in code (issue 15).
+target_sources(unit_tests PRIVATE tests/unit/backend/process/hello_signature_test.cc)
 
 # The installed layout: `cmake --install` into a temporary prefix, whose
 # daemon serves an example without --bridge-dir.
