@@ -216,6 +216,12 @@ class LoadTest(unittest.TestCase):
         self.assertIn("config.json declares no \"inputs\" and model.py declares no signature",
                       body["error"])
 
+    def test_a_signature_the_daemon_cannot_trust_fails_the_load_naming_the_entry(self):
+        status, _, body = self.load("sig_bad_py")
+        self.assertNotEqual(status, 200, body)
+        self.assertIn("the worker's Hello declares an invalid signature: input 0 'x' has "
+                      "datatype 'FLOAT64', not a V2 datatype", body["error"])
+
     def test_the_daemon_keeps_serving_after_failed_loads(self):
         self.load("sig_none_py")
         status, _, body = infer("sig_df_r", r_inputs(["setosa"]))
