@@ -28,11 +28,10 @@
 namespace modelgate {
 
 // Forwards a version's worker events to its pool, then runs `after_death`
-// (the core re-checks its waiters: a death may be the last worker). io
-// thread only.
-// The first ready worker's signature goes to `on_signature` (once), before
-// the pool hears of the worker: the version's metadata is known before its
-// load completes and before any request reaches that worker.
+// (the core re-checks its waiters: a death may be the last worker). The
+// first ready worker's signature goes to `on_signature` (once) before the
+// pool hears of the worker, so the version's metadata is known before its
+// load completes and before any request reaches a worker. io thread only.
 class VersionEvents final : public Worker::Listener {
  public:
   using SignatureSink = std::function<void(const ModelSignature&)>;
