@@ -129,7 +129,7 @@ set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio fo
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
     security_logs security_posture security_input security_http security_isolation
     security_adversarial lifecycle binary_data http_wire outputs model_inputs
-    triton_ext check)
+    triton_ext check signatures)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)
@@ -154,6 +154,8 @@ target_link_libraries(unit_tests PRIVATE modelgate_options)
 target_sources(unit_tests PRIVATE tests/unit/config/example_keys_test.cc
   tests/unit/check/example_compare_test.cc tests/unit/check/check_report_test.cc)
 target_link_libraries(unit_tests PRIVATE modelgate_check)
+# Signatures declared in code (issue 15).
+target_sources(unit_tests PRIVATE tests/unit/backend/process/hello_signature_test.cc)
 
 # The installed layout: `cmake --install` into a temporary prefix, whose
 # daemon serves an example without --bridge-dir.

@@ -24,6 +24,20 @@ struct TensorSpec {
   // Inputs only: a request may omit it, and the model then sees no such
   // input (R NULL, no Python key, no data-frame column).
   bool optional = false;
+  // BYTES inputs only: the values a request may send, in declared order
+  // (an R factor's levels, a pandas category's categories, from the model's
+  // code); empty: any value. Checked before a request is queued.
+  std::vector<std::string> levels = {};
+};
+
+// The inputs and outputs of a model version, as config.json or the model's
+// code declares them (a worker's Hello), or as the daemon serves them once
+// both were merged (backend/process/hello_signature.h).
+struct ModelSignature {
+  std::vector<TensorSpec> inputs;   // empty: none declared
+  std::vector<TensorSpec> outputs;  // empty: whatever the model returns
+  bool dataframe = false;           // inputs reach the model as a data frame
+  std::string source;               // where it was declared, for messages
 };
 
 // Which version directories get workers (Triton's version_policy).

@@ -14,10 +14,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "modelgate/model_config.h"
 #include "modelgate/parameters.h"
 #include "modelgate/status.h"
 #include "modelgate/tensor.h"
@@ -101,6 +103,12 @@ class Worker {
 
   // Resident memory of the process in bytes; -1 when unknown.
   virtual int64_t RssBytes() const = 0;
+
+  // The signature the worker's model version serves: config.json's merged
+  // with what its code declared in the Hello (a Hello that disagrees with
+  // config.json fails the start). Null before the Hello, and for workers
+  // that check none (test fakes).
+  virtual std::shared_ptr<const ModelSignature> signature() const { return nullptr; }
 };
 
 }  // namespace modelgate

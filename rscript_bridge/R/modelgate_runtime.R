@@ -8,7 +8,8 @@
 # Model authors use only invalid_input(message), which answers the request
 # with 400 / INVALID_ARGUMENT and the message. predict_fn(inputs, params)
 # receives the request's parameters as a named list when it takes 2+
-# arguments (or ...); predict_fn(inputs) models never see them.
+# arguments (or ...); predict_fn(inputs) models never see them. A
+# data.frame `prototype` in model.R declares the inputs (mg_prototype_specs).
 
 mg_protocol_version <- 1L
 # The frame limit is the daemon's (kMaxFrameBytes in src/common/limits.h),
@@ -197,7 +198,41 @@ mg_encode_tensor <- function(name, v) {
   }
 }
 
-mg_inputs <- function(infer, dataframe) {
+# A model's signature from a data.frame `prototype` in model.R (like
+# vetiver's input prototype; rows, if any, are ignored): one input of shape
+# [-1] per column, numeric -> FP64, integer -> INT32 (R's integer is 32-bit),
+# logical -> BOOL, character -> BYTES, factor -> BYTES whose levels are the
+# only values a request may send. Any other column class fails the load.
+mg_prototype_specs <- function(proto) {
+  if (!is.data.frame(proto))
+    stop(sprintf("`prototype` must be a data.frame (e.g. iris[0, 1:4]), got %s",
+                 paste(class(proto), collapse = "/")))
+  if (ncol(proto) == 0) stop("`prototype` has no columns")
+  lapply(names(proto), function(nm) {
+    col <- proto[[nm]]
+    levels <- character(0)
+    datatype <- if (is.factor(col)) {
+      levels <- levels(col)
+      "BYTES"
+    } else if (length(class(col)) != 1 || is.object(col)) {
+      stop(sprintf("`prototype` column '%s' has class %s, which has no V2 datatype (use numeric, integer, logical, character or factor)",
+                   nm, paste(class(col), collapse = "/")))
+    } else switch(typeof(col), double = "FP64", integer = "INT32", logical = "BOOL",
+                  character = "BYTES",
+                  stop(sprintf("`prototype` column '%s' has type %s, which has no V2 datatype (use numeric, integer, logical, character or factor)",
+                               nm, typeof(col))))
+    new(mg_d$TensorSpec, name = nm, datatype = datatype, shape = -1, levels = levels)
+  })
+}
+
+# Factor columns of the prototype reach predict_fn as factors with the
+# prototype's levels (the daemon let only those values through).
+mg_factor_levels <- function(proto) {
+  if (is.null(proto)) return(list())
+  Filter(Negate(is.null), lapply(proto, function(col) if (is.factor(col)) levels(col)))
+}
+
+mg_inputs <- function(infer, dataframe, factor_levels = list()) {
   decoded <- lapply(infer$inputs, mg_decode_tensor)
   values <- lapply(decoded, `[[`, "value")
   names(values) <- vapply(decoded, `[[`, "", "name")
@@ -210,6 +245,8 @@ mg_inputs <- function(infer, dataframe) {
                                  nm, paste(dim(v), collapse = ",")))
     }
   }
+  for (nm in intersect(names(factor_levels), names(values)))
+    values[[nm]] <- factor(values[[nm]], levels = factor_levels[[nm]])
   lens <- unique(vapply(values, length, 0L))
   if (length(lens) > 1)
     invalid_input(sprintf("data-frame mode needs inputs of equal length, got %s",
@@ -259,12 +296,13 @@ mg_takes_params <- function(fn) {
   length(f) >= 2 && names(f)[2] != "..." && identical(f[[2]], quote(expr = ))
 }
 
-mg_handle_infer <- function(frame, id, env, dataframe, with_params = FALSE) {
+mg_handle_infer <- function(frame, id, env, dataframe, with_params = FALSE,
+                            factor_levels = list()) {
   calls <- NULL
   tryCatch(
     withCallingHandlers({
       infer <- frame$infer
-      inputs <- mg_inputs(infer, dataframe)
+      inputs <- mg_inputs(infer, dataframe, factor_levels)
       out <- if (with_params) env$predict_fn(inputs, mg_params(infer))
              else env$predict_fn(inputs)
       new(mg_d$Frame, id = id, result = mg_result(out))
@@ -279,7 +317,7 @@ mg_d <- new.env()
 mg_serve <- function(model_dir, proto_file, dataframe) {
   suppressPackageStartupMessages(library(RProtoBuf))
   readProtoFiles(files = proto_file)
-  for (m in c("Frame", "Tensor", "Result", "Error", "Hello", "Pong"))
+  for (m in c("Frame", "Tensor", "Result", "Error", "Hello", "Pong", "TensorSpec"))
     assign(m, P(paste0("modelgate.worker.v1.", m)), envir = mg_d)
   inp <- file("/dev/fd/3", open = "rb", raw = TRUE)
   out <- file("/dev/fd/4", open = "wb", raw = TRUE)
@@ -292,6 +330,9 @@ mg_serve <- function(model_dir, proto_file, dataframe) {
     if (!file.exists(model_file)) stop(sprintf("%s does not exist", model_file))
     sys.source(model_file, envir = env)
     if (!is.function(env$predict_fn)) stop(sprintf("%s defines no function predict_fn", model_file))
+    # (evaluated in this frame: `specs` is mg_serve's)
+    specs <- if (exists("prototype", envir = env, inherits = FALSE))
+      mg_prototype_specs(env$prototype) else list()
     TRUE
   }, error = function(e) {
     mg_write_frame(out, mg_error_frame(0, paste("model load failed:", conditionMessage(e))))
@@ -300,10 +341,18 @@ mg_serve <- function(model_dir, proto_file, dataframe) {
   if (!loaded) return(1L)
   # Decided once: predict_fn(inputs) models never see parameters.
   with_params <- mg_takes_params(env$predict_fn)
+  # A prototype declares the signature, and makes the inputs a data.frame.
+  has_prototype <- exists("prototype", envir = env, inherits = FALSE)
+  dataframe <- dataframe || has_prototype
+  factor_levels <- if (has_prototype) mg_factor_levels(env$prototype) else list()
 
   hello <- new(mg_d$Hello, protocol_version = mg_protocol_version,
                runtime = "r", runtime_version = R.version.string,
-               pid = Sys.getpid(), model_dir = model_dir)
+               pid = Sys.getpid(), model_dir = model_dir, dataframe = dataframe)
+  if (length(specs)) {
+    hello$inputs <- specs
+    hello$signature_source <- "the prototype data.frame in model.R"
+  }
   mg_write_frame(out, new(mg_d$Frame, id = 0, hello = hello))
 
   repeat {
@@ -314,7 +363,7 @@ mg_serve <- function(model_dir, proto_file, dataframe) {
     if (is.null(frame) || has(frame, "shutdown")) return(0L)
     id <- frame$id
     reply <- if (has(frame, "infer")) {
-      mg_handle_infer(frame, id, env, dataframe, with_params)
+      mg_handle_infer(frame, id, env, dataframe, with_params, factor_levels)
     } else if (has(frame, "ping")) {
       new(mg_d$Frame, id = id, pong = new(mg_d$Pong))
     } else {

@@ -9,6 +9,8 @@ Model authors import only ``InvalidInput`` from here. ``predict(self, inputs,
 parameters)`` receives the request's parameters as a dict when it takes the
 argument (checked once at load); ``predict(self, inputs)`` models never see
 them. BYTES elements arrive as ``str`` when valid UTF-8, else as ``bytes``.
+A ``signature`` dict or a pandas zero-row DataFrame ``prototype`` on the Model
+declares its inputs (``declared_signature``) instead of config.json.
 """
 
 import importlib.util
@@ -168,7 +170,86 @@ def encode_tensor(name, value, out):
     out.raw = np.ascontiguousarray(arr, dtype=_NUMPY_OF[datatype]).tobytes()
 
 
-def to_frame_inputs(infer, dataframe):
+def _spec(entry, where):
+    """One {"name", "datatype", "shape", "levels"?} entry of a `signature`
+    dict as a TensorSpec; the daemon checks the values themselves."""
+    if not isinstance(entry, dict):
+        raise TypeError(f"{where} must be a dict with name, datatype, shape, got {type(entry).__name__}")
+    unknown = set(entry) - {"name", "datatype", "shape", "levels"}
+    if unknown:
+        raise TypeError(f"{where} has unknown keys {sorted(unknown)}")
+    try:
+        spec = pb.TensorSpec(name=entry["name"], datatype=entry["datatype"],
+                             shape=[int(d) for d in entry["shape"]],
+                             levels=[str(v) for v in entry.get("levels", ())])
+    except KeyError as e:
+        raise TypeError(f"{where} has no {e.args[0]!r}") from None
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{where}: {e}") from None
+    return spec
+
+
+def _prototype_specs(proto):
+    """Inputs from a pandas DataFrame `prototype` (rows ignored): one of shape
+    [-1] per column; numeric and bool dtypes map to their V2 datatype, object
+    and string columns to BYTES, a category of strings to BYTES whose levels
+    are its categories."""
+    import pandas as pd
+
+    if not isinstance(proto, pd.DataFrame):
+        raise TypeError(f"Model.prototype must be a pandas DataFrame, got {type(proto).__name__}")
+    if len(proto.columns) == 0:
+        raise TypeError("Model.prototype has no columns")
+    specs, levels = [], {}
+    for name, dtype in proto.dtypes.items():
+        spec = pb.TensorSpec(name=str(name), shape=[-1])
+        if isinstance(dtype, pd.CategoricalDtype):
+            cats = list(dtype.categories)
+            if not all(isinstance(c, str) for c in cats):
+                raise TypeError(f"Model.prototype column '{name}': a category's categories must be strings")
+            spec.datatype = "BYTES"
+            spec.levels.extend(cats)
+            levels[str(name)] = cats
+        elif dtype.kind in ("O", "U", "S") or isinstance(dtype, pd.StringDtype):
+            spec.datatype = "BYTES"
+        else:
+            key = ("b", 1) if dtype.kind == "b" else (dtype.kind, dtype.itemsize)
+            if getattr(dtype, "kind", None) not in ("b", "i", "u", "f") or key not in _DATATYPE_OF:
+                raise TypeError(f"Model.prototype column '{name}' has dtype {dtype}, which has no V2 datatype")
+            spec.datatype = _DATATYPE_OF[key]
+        specs.append(spec)
+    return specs, levels
+
+
+class Signature:
+    """What the model's code declares: filled into the Hello."""
+
+    def __init__(self, inputs=(), outputs=(), source="", dataframe=False, levels=None):
+        self.inputs, self.outputs, self.source = list(inputs), list(outputs), source
+        self.dataframe = dataframe
+        self.levels = levels or {}  # category columns: name -> categories
+
+
+def declared_signature(model):
+    """The signature `model` declares: a `signature` dict {"inputs": [...],
+    "outputs": [...]} (class or instance attribute), or a pandas DataFrame
+    `prototype` (which also makes the inputs a DataFrame). None when neither."""
+    sig = getattr(model, "signature", None)
+    if sig is not None:
+        if not isinstance(sig, dict) or not set(sig) <= {"inputs", "outputs"} or "inputs" not in sig:
+            raise TypeError('Model.signature must be a dict {"inputs": [...], "outputs": [...]}')
+        return Signature(
+            [_spec(e, f"Model.signature['inputs'][{i}]") for i, e in enumerate(sig["inputs"])],
+            [_spec(e, f"Model.signature['outputs'][{i}]") for i, e in enumerate(sig.get("outputs", ()))],
+            "Model.signature in model.py")
+    proto = getattr(model, "prototype", None)
+    if proto is not None:
+        specs, levels = _prototype_specs(proto)
+        return Signature(specs, (), "the prototype DataFrame in model.py", True, levels)
+    return None
+
+
+def to_frame_inputs(infer, dataframe, levels=None):
     arrays = {t.name: decode_tensor(t) for t in infer.inputs}
     if not dataframe:
         return arrays
@@ -184,6 +265,11 @@ def to_frame_inputs(infer, dataframe):
     lengths = {len(a) for a in columns.values()}
     if len(lengths) > 1:
         raise InvalidInput(f"data-frame mode needs inputs of equal length, got {sorted(lengths)}")
+    # Category columns of a prototype keep its categories (the daemon let
+    # only those values through).
+    for name, cats in (levels or {}).items():
+        if name in columns:
+            columns[name] = pd.Categorical(columns[name], categories=cats)
     return pd.DataFrame(columns)
 
 
@@ -232,6 +318,7 @@ def serve(model_dir, dataframe, fd_in=3, fd_out=4):
     out = os.fdopen(fd_out, "wb")
     try:
         model = load_model(model_dir)
+        signature = declared_signature(model)
     except BaseException as e:  # noqa: BLE001 -- any load failure is reported
         frame = pb.Frame(id=0)
         frame.error.message = f"model load failed: {type(e).__name__}: {e}"
@@ -247,6 +334,14 @@ def serve(model_dir, dataframe, fd_in=3, fd_out=4):
     hello.hello.runtime_version = f"Python {platform.python_version()}, numpy {np.__version__}"
     hello.hello.pid = os.getpid()
     hello.hello.model_dir = model_dir
+    levels = {}
+    if signature is not None:
+        hello.hello.inputs.extend(signature.inputs)
+        hello.hello.outputs.extend(signature.outputs)
+        hello.hello.signature_source = signature.source
+        dataframe = dataframe or signature.dataframe
+        levels = signature.levels
+    hello.hello.dataframe = dataframe
     write_frame(out, hello)
 
     while True:
@@ -263,7 +358,7 @@ def serve(model_dir, dataframe, fd_in=3, fd_out=4):
             reply.pong.SetInParent()
         elif kind == "infer":
             try:
-                inputs = to_frame_inputs(frame.infer, dataframe)
+                inputs = to_frame_inputs(frame.infer, dataframe, levels)
                 if with_parameters:
                     result = model.predict(inputs, decode_parameters(frame.infer))
                 else:

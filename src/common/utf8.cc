@@ -41,4 +41,26 @@ size_t FirstInvalidUtf8(std::string_view s) {
   return s.size();
 }
 
+std::string PrintableCut(std::string_view s, size_t max_bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  size_t i = 0;
+  while (i < s.size() && i < max_bytes) {
+    const auto c = static_cast<uint8_t>(s[i]);
+    const size_t n = c < 0x80 ? 1 : Utf8SequenceLength(s.substr(i));
+    if (n == 0 || c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+      ++i;
+      continue;
+    }
+    if (i + n > max_bytes) break;  // never half a character
+    out.append(s.substr(i, n));
+    i += n;
+  }
+  if (i < s.size()) out += "\u2026";
+  return out;
+}
+
 }  // namespace modelgate

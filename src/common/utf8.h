@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace modelgate {
@@ -16,5 +17,11 @@ size_t Utf8SequenceLength(std::string_view s);
 size_t FirstInvalidUtf8(std::string_view s);
 
 inline bool IsValidUtf8(std::string_view s) { return FirstInvalidUtf8(s) == s.size(); }
+
+// An untrusted string (a client's value, a worker's name) made safe to put
+// in an error or a log line: well-formed UTF-8 printable text is kept,
+// control characters and bytes outside a well-formed sequence become \xNN,
+// and after `max_bytes` bytes of `s` the rest is cut ("…").
+std::string PrintableCut(std::string_view s, size_t max_bytes);
 
 }  // namespace modelgate

@@ -29,15 +29,20 @@ constexpr Key<ModelConfig> kModelKeys[] = {
      .description = "which runtime runs `model.R` / `model.py`"},
     {.name = "inputs",
      .kind = KeyKind::kCustom,
-     .required = true,
-     .missing = "is required and must not be empty",
      .type_doc = "array of `{name, datatype, shape, optional}`",
+     .default_doc = "the signature the model's code declares",
      .parse =
          [](Checker& c, const json& j, const std::string& path, ModelConfig& m) {
            if (!ParseTensors(c, j, path, &m.inputs)) return false;
-           return !m.inputs.empty() || c.Fail(path, "is required and must not be empty");
+           return !m.inputs.empty() ||
+                  c.Fail(path,
+                         "must not be empty (leave it out when the model's code declares its "
+                         "signature)");
          },
-     .description = "what requests send (entries below); every input not `optional` is required"},
+     .description = "what requests send (entries below); every input not `optional` is "
+                    "required. Leave it out when `model.R` defines a zero-row data.frame "
+                    "`prototype` or `model.py`'s Model a `signature` / `prototype` (the load "
+                    "fails when neither declares inputs; when both do, they must agree)"},
     {.name = "outputs",
      .kind = KeyKind::kCustom,
      .type_doc = "array of `{name, datatype, shape}`",

@@ -62,6 +62,10 @@ WorkerOptions VersionWorkerOptions(const RuntimeSettings& runtime, const std::st
   options.spawn = WorkerCommand(
       runtime, {config.backend, v.dir, config.dataframe, config.interpreter, config.env});
   options.spawn.limits = config.limits;
+  // What config.json declares; the worker's Hello signature must agree.
+  options.declared =
+      ModelSignature{config.inputs, config.outputs, config.dataframe, config.source_file};
+  options.code_file = config.backend == Backend::kR ? "model.R" : "model.py";
   return options;
 }
 
@@ -116,10 +120,13 @@ ServedPtr InferenceCore::MakeVersion(const std::string& model, const VersionEntr
   const ModelConfig& config = served->config;
   const WorkerOptions options = VersionWorkerOptions(runtime_, model, v);
   // The workers report to `forward`, which passes it on to the pool's
-  // supervisor (the listener the pool hands the factory).
-  auto forward = std::make_unique<VersionEvents>([this] {
-    if (has_waiters_.load()) asio::post(io_, [this] { RunWaiters(); });
-  });
+  // supervisor (the listener the pool hands the factory). `served` owns
+  // `forward`, so the raw pointer outlives every call.
+  auto forward = std::make_unique<VersionEvents>(
+      [this] {
+        if (has_waiters_.load()) asio::post(io_, [this] { RunWaiters(); });
+      },
+      [s = served.get()](const ModelSignature& sig) { s->PublishSignature(sig); });
   auto factory = [this, options,
                   forward = forward.get()](Worker::Listener* pool) -> std::shared_ptr<Worker> {
     forward->set_pool(pool);
@@ -222,7 +229,7 @@ StatusOr<ModelTarget> InferenceCore::Find(const std::string& name, const std::st
   auto served = Route(name, *it->second, version, route_key);
   if (!served.ok()) return served.status();
   ModelTarget r;
-  r.config = &(*served)->config;
+  r.config = &(*served)->served_config();
   r.hold = *served;
   r.version = (*served)->version;
   r.fingerprint = (*served)->fingerprint;
@@ -430,6 +437,15 @@ EffectiveDeadline DeadlineFor(const ModelConfig& c, std::optional<SteadyTime> cl
   return out;
 }
 
+// Inputs are empty only while a version whose code declares them has no
+// worker that reported them yet: nothing to check a request against.
+Status SignatureKnown(const ModelConfig& config) {
+  if (!config.inputs.empty()) return Status::Ok();
+  return Unavailable("model '" + config.name +
+                     "' declares its inputs in code and no worker has reported them yet")
+      .WithRetryAfter(kRetryAfterSeconds);
+}
+
 }  // namespace
 
 std::shared_ptr<InferHandle> InferenceCore::Infer(InferRequest request, InferCallback done) {
@@ -444,7 +460,8 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(InferRequest request, InferCal
 std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, InferRequest request,
                                                   InferCallback done) {
   auto handle = std::make_shared<CorePoolHandle>(io_);
-  Status s = ValidateInputs(*target.config, request.inputs);
+  Status s = SignatureKnown(*target.config);
+  if (s.ok()) s = ValidateInputs(*target.config, request.inputs);
   if (s.ok()) s = ValidateRequestedOutputs(*target.config, request.requested_outputs);
   if (s.ok() && shutting_down_.load()) {
     s = Unavailable("the server is shutting down").WithRetryAfter(kRetryAfterSeconds);
@@ -478,7 +495,8 @@ void InferenceCore::Submit(ServedPtr served, std::unique_ptr<Pending> p) {
     // Routed before a load or unload switched and the version drained: the
     // request goes where it would go now, checked against that config.
     StatusOr<ModelTarget> now = Find(p->request.model, p->request.version, p->request.route_key);
-    Status s = now.ok() ? ValidateInputs(*now->config, p->request.inputs) : now.status();
+    Status s = now.ok() ? SignatureKnown(*now->config) : now.status();
+    if (s.ok()) s = ValidateInputs(*now->config, p->request.inputs);
     if (s.ok()) s = ValidateRequestedOutputs(*now->config, p->request.requested_outputs);
     if (s.ok() && Served(*now) != served) {
       served = Served(*now);
@@ -519,8 +537,8 @@ void InferenceCore::Submit(ServedPtr served, std::unique_ptr<Pending> p) {
     }
     InferResponse r;
     r.outputs = std::move(result).value();
-    Status s = served->output_contract.Apply(served->config, served->version, outputs, batch_rows,
-                                             r.outputs);
+    Status s = served->output_contract.Apply(served->served_config(), served->version, outputs,
+                                             batch_rows, r.outputs);
     if (!s.ok()) {
       done(s);
       return;

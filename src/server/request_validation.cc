@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
 
 #include "common/tensor_validation.h"
+#include "common/utf8.h"
 
 namespace modelgate {
 
@@ -13,6 +15,33 @@ std::string Names(const std::vector<TensorSpec>& specs) {
   std::string s;
   for (const auto& t : specs) s += (s.empty() ? "" : ", ") + t.name;
   return s;
+}
+
+// How much of a client's value, and how many levels, an error shows.
+constexpr size_t kQuotedValueBytes = 64;
+constexpr size_t kShownLevels = 20;
+
+// A BYTES input with declared levels (an R factor, a pandas category) takes
+// only those values: any other is the client's error, answered before the
+// request reaches a worker.
+Status CheckLevels(const TensorSpec& spec, const Tensor& t) {
+  if (spec.levels.empty() || t.datatype != DataType::kBytes) return Status::Ok();
+  // Sorted once per request: n values against L levels cost n log L.
+  std::vector<std::string_view> sorted(spec.levels.begin(), spec.levels.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (const std::string& v : t.strings) {
+    if (std::binary_search(sorted.begin(), sorted.end(), std::string_view(v))) continue;
+    std::string shown;
+    for (size_t i = 0; i < spec.levels.size() && i < kShownLevels; ++i) {
+      shown += (i ? ", " : "") + PrintableCut(spec.levels[i], kQuotedValueBytes);
+    }
+    if (spec.levels.size() > kShownLevels) {
+      shown += ", ... (" + std::to_string(spec.levels.size()) + " levels)";
+    }
+    return InvalidArgument("input '" + t.name + "': value '" + PrintableCut(v, kQuotedValueBytes) +
+                           "' is not one of its levels: " + shown);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -48,6 +77,7 @@ Status ValidateInputs(const ModelConfig& config, const std::vector<Tensor>& inpu
                              " declares");
     }
     if (Status s = ValidateTensor(t, TensorSource::kClient); !s.ok()) return s;
+    if (Status s = CheckLevels(*spec, t); !s.ok()) return s;
   }
   for (const auto& spec : config.inputs) {
     if (!spec.optional && !seen.count(spec.name)) {

@@ -83,6 +83,11 @@ class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker
   std::string last_request_id;
   std::optional<DeathCause> killed_with;
   int64_t rss_ = 1 << 20;
+  // What signature() reports (a ProcessWorker's merged Hello signature).
+  std::shared_ptr<const ModelSignature> reported_signature;
+  std::shared_ptr<const ModelSignature> signature() const override {
+    return state_ == WorkerState::kStarting ? nullptr : reported_signature;
+  }
 
  private:
   boost::asio::io_context& io_;

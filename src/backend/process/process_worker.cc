@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "backend/process/hello_signature.h"
 #include "backend/process/tensor_proto.h"
 #include "modelgate/log_event.h"
 #include "spdlog/spdlog.h"
@@ -113,6 +114,17 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
   if (state_ == WorkerState::kStarting) {
     if (kind == Frame::kHello) {
       startup_timer_->Disable();
+      // Sizes and names were checked, and what config.json declares must agree.
+      auto code = DecodeHelloSignature(frame.hello());
+      auto merged = !code.ok() || !options_.declared
+                        ? code
+                        : MergeSignature(*options_.declared, *code, options_.code_file);
+      if (!merged.ok()) {  // the supervisor logs it with the other start failures
+        BeginDying(Unavailable(merged.status().message()), DeathCause::kStartFailed, false,
+                   options_.exit_grace);
+        return;
+      }
+      signature_ = std::make_shared<const ModelSignature>(std::move(merged).value());
       runtime_ = frame.hello().runtime() + " (" + frame.hello().runtime_version() + ")";
       state_ = WorkerState::kReady;
       LogInfo("worker ready", {{"model", options_.model},

@@ -30,6 +30,12 @@ struct WorkerOptions {
   std::string version;      // for logs and error messages
   std::string fingerprint;  // of the version's content, for the start log line
   SpawnOptions spawn;
+  // config.json's signature (source: the config file), merged with the one
+  // the Hello declares (hello_signature.h); `code_file` names model.R or
+  // model.py in the error when neither declares inputs. Nullopt (a worker
+  // started outside a model repository: tests, tools): the Hello's own.
+  std::optional<ModelSignature> declared;
+  std::string code_file;
   std::chrono::milliseconds startup_timeout{60000};
   // How long after the frame pipe closes before an unexiting process is killed.
   std::chrono::milliseconds exit_grace{2000};
@@ -61,6 +67,7 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
 
   // What the worker said in its Hello (runtime and version); empty before.
   const std::string& runtime_description() const { return runtime_; }
+  std::shared_ptr<const ModelSignature> signature() const override { return signature_; }
 
  private:
   using Descriptor = boost::asio::posix::stream_descriptor;
@@ -92,6 +99,7 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   uint64_t served_ = 0;
   uint64_t next_frame_id_ = 1;
   std::string runtime_;
+  std::shared_ptr<const ModelSignature> signature_;  // set at the Hello
 
   Descriptor to_child_;
   Descriptor from_child_;

@@ -192,10 +192,13 @@ void AnswerInfer(OffloadPool* offload, StatusOr<InferResponse> result, InferForm
   send(encode(*result));
 }
 
+// Levels (declared in the model's code) go in the tensor's parameters as
+// one string, a JSON array: V2 parameter values are scalars.
 json TensorMeta(const std::vector<TensorSpec>& specs) {
   json a = json::array();
   for (const auto& s : specs) {
     a.push_back({{"name", s.name}, {"datatype", DataTypeName(s.datatype)}, {"shape", s.shape}});
+    if (!s.levels.empty()) a.back()["parameters"] = {{"levels", json(s.levels).dump()}};
   }
   return a;
 }

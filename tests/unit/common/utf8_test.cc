@@ -24,5 +24,14 @@ TEST(Utf8Test, FindsTheFirstBadByte) {
   EXPECT_EQ(FirstInvalidUtf8("x\x80"), 1u);             // lone continuation
 }
 
+TEST(Utf8Test, PrintableCutEscapesAndCutsOnCharacterBoundaries) {
+  EXPECT_EQ(PrintableCut("Zürich", 64), "Zürich");
+  EXPECT_EQ(PrintableCut("a\nb\x7f", 64), "a\\x0ab\\x7f");
+  EXPECT_EQ(PrintableCut("\xff\xc3", 64), "\\xff\\xc3");  // not UTF-8
+  EXPECT_EQ(PrintableCut("abcdef", 3), "abc\u2026");
+  EXPECT_EQ(PrintableCut("aü", 2), "a\u2026");  // ü is 2 bytes: never half of it
+  EXPECT_EQ(PrintableCut("", 3), "");
+}
+
 }  // namespace
 }  // namespace modelgate

@@ -177,9 +177,9 @@ TEST(ModelConfigTest, MessagesNameTheFileTheKeyPathAndTheReason) {
       {"{" + input + "}", "m/config.json: key 'backend': is required (\"r\" or \"python\")"},
       {R"({"backend": "julia", )" + input + "}",
        "m/config.json: key 'backend': must be \"r\" or \"python\", got \"julia\""},
-      {R"({"backend": "r"})", "m/config.json: key 'inputs': is required and must not be empty"},
       {R"({"backend": "r", "inputs": []})",
-       "m/config.json: key 'inputs': is required and must not be empty"},
+       "m/config.json: key 'inputs': must not be empty (leave it out when the model's code "
+       "declares its signature)"},
       {R"({"backend": "r", "inputs": [{"name": "x", "datatype": "FLOAT", "shape": [1]}]})",
        "m/config.json: key 'inputs[0].datatype': 'FLOAT' is not a V2 datatype (BOOL, INT32, "
        "FP64, BYTES, ...)"},

@@ -249,7 +249,8 @@ TEST_F(ModelRepositoryTest, BadConfigParameterIsInvalidArgumentNamingIt) {
   ExpectInvalid(Scan("{not json"), param + ": not valid JSON");
   ExpectInvalid(Scan(R"({"workers": 1e400})"), param + ": not valid JSON");
   ExpectInvalid(Scan("[]"), param + ": must be a JSON object");
-  ExpectInvalid(Scan(R"({"backend": "python"})"), param + ": key 'inputs': is required");
+  ExpectInvalid(Scan(R"({"backend": "python", "inputs": []})"),
+                param + ": key 'inputs': must not be empty");
   ExpectInvalid(Scan(Config(R"("traffic": {"3": 1})")),
                 param + ": key 'traffic.3': version 3 is not served");
   // What runs, with which environment and limits, is the repository's say.

@@ -51,6 +51,7 @@ class ModelLifecycleTest : public ::testing::Test {
     o.worker_factory = [this](const WorkerOptions& options, Worker::Listener* listener) {
       auto w = std::make_shared<FakeWorker>(io_, listener, ++pids_);
       w->auto_hello = auto_hello_;
+      w->reported_signature = signature_;
       workers_.push_back(w);
       if (fail_next_start_) {
         fail_next_start_ = false;
@@ -123,7 +124,53 @@ class ModelLifecycleTest : public ::testing::Test {
   int pids_ = 100;
   bool fail_next_start_ = false;
   bool auto_hello_ = true;
+  std::shared_ptr<const ModelSignature> signature_;  // what new workers report
 };
+
+TEST_F(ModelLifecycleTest, ASignatureFromCodeBecomesTheMetadataAtTheFirstHello) {
+  Write("repo/m/config.json", R"({"backend": "python", "required": false})");
+  TensorSpec x{"x", DataType::kFp32, {-1}};
+  TensorSpec color{"color", DataType::kBytes, {-1}};
+  color.levels = {"red", "blue"};
+  signature_ = std::make_shared<ModelSignature>(
+      ModelSignature{{x, color}, {}, true, "the prototype DataFrame in model.py"});
+  auto_hello_ = false;
+  StartCore();  // no Hello yet
+  auto before = core_->Find("m", "");
+  ASSERT_TRUE(before.ok());
+  EXPECT_TRUE(before->config->inputs.empty());
+  std::optional<StatusOr<InferResponse>> early;
+  core_->Infer(Request(), [&](StatusOr<InferResponse> r) { early = std::move(r); });
+  RunUntil([&] { return early.has_value(); });
+  EXPECT_EQ(early->status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(early->status().message().find("declares its inputs in code"), std::string::npos);
+
+  workers_[0]->Hello();
+  RunUntil([&] {
+    auto t = core_->Find("m", "");
+    return t.ok() && core_->ModelReady(*t);
+  });
+  auto after = core_->Find("m", "");
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->config->inputs.size(), 2u);
+  EXPECT_EQ(after->config->inputs[1].levels, (std::vector<std::string>{"red", "blue"}));
+  EXPECT_TRUE(after->config->dataframe);
+
+  InferRequest bad = Request();
+  Tensor c;
+  c.name = "color";
+  c.datatype = DataType::kBytes;
+  c.shape = {1};
+  c.strings = {"green"};
+  bad.inputs.push_back(std::move(c));
+  std::optional<StatusOr<InferResponse>> answer;
+  core_->Infer(std::move(bad), [&](StatusOr<InferResponse> r) { answer = std::move(r); });
+  RunUntil([&] { return answer.has_value(); });
+  EXPECT_EQ(answer->status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(answer->status().message(),
+            "input 'color': value 'green' is not one of its levels: red, blue");
+  EXPECT_FALSE(workers_[0]->busy());  // never reached the worker
+}
 
 TEST_F(ModelLifecycleTest, ALoadOfChangedCodeSwitchesToANewFingerprintAndDrainsTheOld) {
   StartCore();

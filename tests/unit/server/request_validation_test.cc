@@ -101,3 +101,57 @@ TEST(ValidateInputsTest, AnOptionalInputMayBeOmittedARequiredOneMayNot) {
 
 }  // namespace
 }  // namespace modelgate
+
+namespace modelgate {
+namespace {
+
+Tensor Strings(const std::string& name, std::vector<std::string> values) {
+  Tensor t;
+  t.name = name;
+  t.datatype = DataType::kBytes;
+  t.shape = {static_cast<int64_t>(values.size())};
+  t.strings = std::move(values);
+  return t;
+}
+
+ModelConfig Species(std::vector<std::string> levels) {
+  ModelConfig c;
+  c.name = "m";
+  TensorSpec s;
+  s.name = "species";
+  s.datatype = DataType::kBytes;
+  s.shape = {-1};
+  s.levels = std::move(levels);
+  c.inputs = {s};
+  return c;
+}
+
+TEST(RequestValidationTest, DeclaredLevelsAreTheOnlyValuesAccepted) {
+  const ModelConfig c = Species({"setosa", "versicolor", "virginica"});
+  EXPECT_TRUE(ValidateInputs(c, {Strings("species", {"virginica", "setosa"})}).ok());
+  Status s = ValidateInputs(c, {Strings("species", {"setosa", "virginca"})});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "input 'species': value 'virginca' is not one of its levels: setosa, versicolor, "
+            "virginica");
+}
+
+TEST(RequestValidationTest, LevelErrorsCutTheValueAndTheLevelList) {
+  std::vector<std::string> many;
+  for (int i = 0; i < 50; ++i) many.push_back("l" + std::to_string(i));
+  const ModelConfig c = Species(many);
+  Status s = ValidateInputs(c, {Strings("species", {std::string(1000, 'v') + "\n"})});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_LT(s.message().size(), 400u) << s.message();
+  EXPECT_NE(s.message().find("value '" + std::string(64, 'v') + "\u2026'"), std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("l0, l1"), std::string::npos);
+  EXPECT_NE(s.message().find("l19, ... (50 levels)"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("l20"), std::string::npos);
+  // Bytes that are not text are escaped, never copied into the message.
+  Status b = ValidateInputs(c, {Strings("species", {std::string("\xff\x01", 2)})});
+  EXPECT_NE(b.message().find("value '\\xff\\x01'"), std::string::npos) << b.message();
+}
+
+}  // namespace
+}  // namespace modelgate
