@@ -40,6 +40,12 @@ struct WarmupRequest {
   std::vector<Tensor> inputs;
 };
 
+// Input drift monitoring ("drift" key; off while `reference` is empty).
+struct DriftConfig {
+  std::string reference;  // file in the version directory (drift_reference.h)
+  int64_t window = 1000;  // live values kept per monitored input
+};
+
 struct ModelConfig {
   std::string name;         // the model directory's name
   std::string source_file;  // path of the config file, for messages
@@ -83,6 +89,7 @@ struct ModelConfig {
   std::map<int64_t, int64_t> traffic;
 
   std::vector<WarmupRequest> warmup;
+  DriftConfig drift;
 };
 
 // Parses config JSON for model `name`; `file` names the source in errors.

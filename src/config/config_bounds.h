@@ -39,5 +39,7 @@ inline constexpr int64_t kMaxPolicyVersions = 1000;
 inline constexpr int64_t kMaxTrafficWeight = 1000000;  // each version's weight in "traffic"
 // "warmup": requests every new worker answers before it counts as ready.
 inline constexpr size_t kMaxWarmupRequests = 16;
+// Live values a drift window keeps per monitored input (2 bytes each).
+inline constexpr int64_t kMaxDriftWindow = 1000000;
 
 }  // namespace modelgate::config_limits

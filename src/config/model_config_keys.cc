@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/config_bounds.h"
+#include "config/drift_keys.h"
 #include "config/lifecycle_keys.h"
 #include "config/member_keys.h"
 #include "config/object_keys.h"
@@ -164,6 +165,16 @@ constexpr Key<ModelConfig> kModelKeys[] = {
                  ModelConfig& m) { return ParseWarmup(c, j, path, &m.warmup); },
      .description = "requests every new worker answers before it counts as ready (entries "
                     "below); a failing one fails the load"},
+    {.name = "drift",
+     .kind = KeyKind::kObject,
+     .type_doc = "object (keys below)",
+     .default_doc = "off",
+     .parse =
+         [](Checker& c, const json& j, const std::string& path, ModelConfig& m) {
+           return ParseObject<DriftConfig>(c, j, path, DriftKeys(), m.drift);
+         },
+     .description = "input drift monitoring against a reference from the training data: "
+                    "`modelgate_input_drift_psi` and the live histograms"},
 };
 
 static_assert(AllWellFormed(kModelKeys));
@@ -193,6 +204,7 @@ std::vector<TableReference> ModelConfigReference() {
       Describe<VersionPolicy>("version_policy.specific", "`version_policy.specific` keys",
                               SpecificPolicyKeys()),
       Describe<WarmupRequest>("warmup[0]", "Keys of each `warmup` entry", WarmupRequestKeys()),
+      Describe<DriftConfig>("drift", "`drift` keys", DriftKeys()),
   };
 }
 

@@ -21,6 +21,7 @@
 #include "backend/pool/model_pool.h"
 #include "modelgate/model_config.h"
 #include "modelgate/worker.h"
+#include "observability/drift_monitor.h"
 #include "observability/metrics.h"
 #include "server/output_contract.h"
 
@@ -62,6 +63,9 @@ struct ServedVersion {
   std::string dir;          // what the workers load (the snapshot)
   ModelMetrics* metrics = nullptr;
   OutputContract output_contract;  // checks every answer of this version
+  // Input drift (config "drift"); null without it, so unmonitored models pay
+  // one null check per request.
+  std::unique_ptr<DriftMonitor> drift;
 
   std::atomic<Phase> phase{Phase::kLoading};
   // Forwards worker events to the pool; detached (pool null) before the pool

@@ -28,7 +28,8 @@ json Base() {
     "rate_limit": {"requests_per_second": 1},
     "dynamic_batching": {"max_batch_size": 4},
     "version_policy": {"specific": {"versions": [1]}},
-    "warmup": [{"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}]}]})");
+    "warmup": [{"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}]}],
+    "drift": {"reference": "reference.json"}})");
 }
 
 // The JSON pointer of key `name` in the object at `path` ("", "limits",
@@ -101,7 +102,7 @@ TEST(ModelConfigKeysTest, TablesCoverEveryObjectAndNumericKeysHaveBounds) {
   EXPECT_EQ(paths, (std::vector<std::string>{"", "inputs[0]", "circuit_breaker", "rate_limit",
                                              "recycle", "limits", "dynamic_batching",
                                              "version_policy", "version_policy.latest",
-                                             "version_policy.specific", "warmup[0]"}));
+                                             "version_policy.specific", "warmup[0]", "drift"}));
   EXPECT_GE(bounded, 20u);
 }
 
@@ -219,8 +220,8 @@ TEST(ModelConfigKeysTest, EveryRequiredKeyIsRequiredNamingIt) {
     }
   }
   // backend, inputs, name, datatype, shape, requests_per_second, max_batch_size,
-  // version_policy.specific.versions, warmup[0].inputs
-  EXPECT_EQ(required, 9u);
+  // version_policy.specific.versions, warmup[0].inputs, drift.reference
+  EXPECT_EQ(required, 10u);
 }
 
 template <typename T>
