@@ -223,6 +223,28 @@ class DriftTest(unittest.TestCase):
             for a, b in zip(p_entry["proportions"], r_entry["proportions"], strict=True):
                 self.assertAlmostEqual(a, b, places=12, msg=name)
 
+    def test_8_grpc_requests_feed_the_window_too(self):
+        import grpc
+        import grpc_predict_v2_pb2 as pb
+        import grpc_predict_v2_pb2_grpc as pb_grpc
+
+        stub = pb_grpc.GRPCInferenceServiceStub(
+            grpc.insecure_channel(f"127.0.0.1:{self.d.grpc_port}"))
+        r = pb.ModelInferRequest(model_name="cats")
+        r.inputs.add(name="x", datatype="FP64", shape=[100])
+        r.raw_input_contents.append(np.full(100, 1e6).tobytes())  # far above the training data
+        stub.ModelInfer(r, timeout=60)
+        s = scrape(self.d)
+        labels = {"model": "cats", "version": "1", "input": "x"}
+        top = len(self.reference_of("cats")["inputs"]["x"]["edges"])
+        self.assertEqual(value(s, "modelgate_input_drift_bucket_ratio", bucket=f"{top:02d}",
+                               **labels), 1.0)
+        self.assertGreater(s[("modelgate_input_drift_psi", frozenset(labels.items()))], ALERT)
+
+    def reference_of(self, model):
+        with open(os.path.join(self.repo, model, "1", "reference.json")) as f:
+            return json.load(f)
+
 
 if __name__ == "__main__":
     unittest.main()
