@@ -21,7 +21,8 @@ TEST_OPTIONS := -DMODELGATE_BUILD_TESTS=ON -DMODELGATE_DEPLOY_CHECKS=ON -DMODELG
 # The build type on a fresh build directory only; later runs keep the cache's.
 FIRST_CONFIGURE = $(if $(wildcard $(BUILD)/CMakeCache.txt),,-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 
-MODEL_ARTIFACTS := examples/models/mtcars_am/1/model.rds examples/models/iris_species/1/model.pkl
+MODEL_ARTIFACTS := examples/models/mtcars_am/1/model.rds examples/models/iris_species/1/model.pkl \
+  examples/models/iris_species/1/reference.json
 
 .PHONY: all deps test-deps sanitize-deps configure build models run test test-sanitize fuzz-build fuzz fuzz-regress bench config-docs clean
 
@@ -53,6 +54,11 @@ examples/models/mtcars_am/1/model.rds: examples/models/mtcars_am/train.R
 
 examples/models/iris_species/1/model.pkl: examples/models/iris_species/train.py
 	cd examples/models/iris_species && $(PYTHON) train.py 1/model.pkl
+
+# The iris model's drift reference, from the training data (tools/drift_reference.R).
+examples/models/iris_species/1/reference.json: examples/models/iris_species/drift_reference.R \
+    tools/drift_reference.R
+	cd examples/models/iris_species && Rscript --vanilla drift_reference.R 1/reference.json
 
 run: build
 	@scripts/worker-access.sh

@@ -7,7 +7,8 @@ modelgate_library(modelgate_config src/config/model_config.cc src/config/model_r
   src/config/model_config_keys.cc src/config/config_reference.cc src/config/json_tensor.cc
   src/config/lifecycle_keys.cc src/config/sha256.cc src/config/tree_walk.cc
   src/config/stat_signature.cc src/config/version_snapshot.cc
-  src/config/triton_model_config.cc src/config/example_keys.cc)
+  src/config/triton_model_config.cc src/config/example_keys.cc src/config/drift_keys.cc
+  src/config/drift_reference.cc)
 target_link_libraries(modelgate_config PUBLIC modelgate_common modelgate_log
   nlohmann_json::nlohmann_json OpenSSL::Crypto)
 # Prints the README's config reference; `make config-docs` writes it into README.md.
@@ -17,7 +18,8 @@ target_link_libraries(modelgate_config_reference PRIVATE modelgate_config)
 modelgate_warnings(modelgate_config_reference)
 
 modelgate_library(modelgate_observability src/observability/metrics.cc
-  src/observability/logging.cc src/observability/request_id.cc)
+  src/observability/logging.cc src/observability/request_id.cc
+  src/observability/drift_window.cc src/observability/drift_monitor.cc)
 target_link_libraries(modelgate_observability PUBLIC modelgate_common modelgate_log
   prometheus-cpp::core nlohmann_json::nlohmann_json)
 

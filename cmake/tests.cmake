@@ -129,7 +129,7 @@ set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio fo
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
     security_logs security_posture security_input security_http security_isolation
     security_adversarial lifecycle binary_data http_wire outputs model_inputs
-    triton_ext check signatures)
+    triton_ext check signatures drift)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)
@@ -164,3 +164,9 @@ add_test(NAME install_layout
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/install)
 set_tests_properties(install_layout PROPERTIES ENVIRONMENT
   "MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_BUILD_DIR=${CMAKE_BINARY_DIR};MODELGATE_CMAKE=${CMAKE_COMMAND};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")
+
+# Input drift: the reference parser, the sliding window and PSI, the monitor.
+target_sources(unit_tests PRIVATE
+  tests/unit/config/drift_reference_test.cc
+  tests/unit/observability/drift_window_test.cc
+  tests/unit/observability/drift_monitor_test.cc)

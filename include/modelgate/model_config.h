@@ -67,6 +67,12 @@ struct ExampleRequest {
   double tolerance = kDefaultTolerance;
 };
 
+// Input drift monitoring ("drift" key; off while `reference` is empty).
+struct DriftConfig {
+  std::string reference;  // file in the version directory (drift_reference.h)
+  int64_t window = 1000;  // live values kept per monitored input
+};
+
 struct ModelConfig {
   std::string name;         // the model directory's name
   std::string source_file;  // path of the config file, for messages
@@ -111,6 +117,7 @@ struct ModelConfig {
 
   std::vector<WarmupRequest> warmup;
   std::vector<ExampleRequest> examples;
+  DriftConfig drift;
 };
 
 // Parses config JSON for model `name`; `file` names the source in errors.

@@ -15,11 +15,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "modelgate/drift_reference.h"
 #include "modelgate/model_config.h"
 #include "modelgate/status.h"
 
@@ -36,6 +38,9 @@ struct VersionEntry {
   // Set once the version was snapshotted (src/config/version_snapshot.h);
   // `dir` then names the snapshot.
   std::string fingerprint;
+  // config.drift's reference, read and checked by the scan; null without
+  // "drift".
+  std::shared_ptr<const DriftReference> drift;
 };
 
 struct ModelEntry {

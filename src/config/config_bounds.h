@@ -42,5 +42,7 @@ inline constexpr size_t kMaxWarmupRequests = 16;
 // "examples": requests `modelgate check` runs, and their tolerance.
 inline constexpr size_t kMaxExamples = 64;
 inline constexpr double kMaxExampleTolerance = 1;
+// Live values a drift window keeps per monitored input (2 bytes each).
+inline constexpr int64_t kMaxDriftWindow = 1000000;
 
 }  // namespace modelgate::config_limits

@@ -4,6 +4,7 @@
 
 #include "config/config_bounds.h"
 #include "config/example_keys.h"
+#include "config/drift_keys.h"
 #include "config/lifecycle_keys.h"
 #include "config/member_keys.h"
 #include "config/object_keys.h"
@@ -178,6 +179,16 @@ constexpr Key<ModelConfig> kModelKeys[] = {
                  ModelConfig& m) { return ParseExamples(c, j, path, &m.examples); },
      .description = "requests with the outputs they must give (entries below): `modelgate "
                     "check` runs them; serving ignores them"},
+    {.name = "drift",
+     .kind = KeyKind::kObject,
+     .type_doc = "object (keys below)",
+     .default_doc = "off",
+     .parse =
+         [](Checker& c, const json& j, const std::string& path, ModelConfig& m) {
+           return ParseObject<DriftConfig>(c, j, path, DriftKeys(), m.drift);
+         },
+     .description = "input drift monitoring against a reference from the training data: "
+                    "`modelgate_input_drift_psi` and the live histograms"},
 };
 
 static_assert(AllWellFormed(kModelKeys));
@@ -207,6 +218,7 @@ std::vector<TableReference> ModelConfigReference() {
       Describe<VersionPolicy>("version_policy.specific", "`version_policy.specific` keys",
                               SpecificPolicyKeys()),
       Describe<WarmupRequest>("warmup[0]", "Keys of each `warmup` entry", WarmupRequestKeys()),
+      Describe<DriftConfig>("drift", "`drift` keys", DriftKeys()),
       Describe<ExampleRequest>("examples[0]", "Keys of each `examples` entry",
                                ExampleRequestKeys()),
       Describe<Tensor>("examples[0].outputs[0]", "Keys of each `examples[].outputs` entry",

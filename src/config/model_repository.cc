@@ -171,11 +171,18 @@ StatusOr<VersionEntry> ScanVersion(const std::string& name, const fs::path& dir,
     return InvalidArgument((vdir / code_file).string() + ": missing (backend '" +
                            std::string(BackendName(config->backend)) + "')");
   }
+  std::shared_ptr<const DriftReference> drift;
+  if (!config->drift.reference.empty()) {
+    auto ref = LoadDriftReference(vdir.string(), *config);
+    if (!ref.ok()) return ref.status();
+    drift = std::make_shared<const DriftReference>(std::move(ref).value());
+  }
   for (std::string_view key : kModelLevelKeys) merged.erase(std::string(key));
   // Only `modelgate check` runs them: editing them restarts no worker.
   merged.erase("examples");
   // nlohmann's default object type is a std::map: dump() writes keys sorted.
-  return VersionEntry{v, fs::absolute(vdir).string(), std::move(config).value(), merged.dump(), {}};
+  return VersionEntry{
+      v, fs::absolute(vdir).string(), std::move(config).value(), merged.dump(), {}, drift};
 }
 
 }  // namespace

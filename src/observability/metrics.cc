@@ -163,6 +163,41 @@ void AddPoolMetrics(const std::vector<PoolSnapshot>& pools,
   }
 }
 
+// Input drift of the versions that monitor it. Label values come from the
+// reference file (bounded there: kMaxDriftEntries x kMaxDriftCategories).
+void AddDriftMetrics(const std::vector<PoolSnapshot>& pools,
+                     std::vector<prometheus::MetricFamily>& out) {
+  using T = prometheus::MetricType;
+  auto psi = Family("modelgate_input_drift_psi",
+                    "Population stability index of the live window against the reference "
+                    "(empty buckets count as 1e-4); absent while the window is empty",
+                    T::Gauge);
+  auto values = Family("modelgate_input_drift_window_values",
+                       "Live values in the input's drift window", T::Gauge);
+  auto live = Family("modelgate_input_drift_bucket_ratio",
+                     "Share of the window's values in each reference bucket (numeric: bucket "
+                     "index; BYTES: category or _other)",
+                     T::Gauge);
+  auto reference = Family("modelgate_input_drift_reference_ratio",
+                          "Share of the training data in each reference bucket", T::Gauge);
+  for (const auto& s : pools) {
+    for (const DriftSeries& d : s.drift) {
+      std::vector<prometheus::ClientMetric::Label> l = {
+          {"model", s.model}, {"version", s.version}, {"input", d.input}};
+      if (d.psi) psi.metric.push_back(Sample(*d.psi, l));
+      values.metric.push_back(Sample(static_cast<double>(d.values), l));
+      for (const auto& b : d.buckets) {
+        auto bl = l;
+        bl.push_back({"bucket", b.label});
+        live.metric.push_back(Sample(b.live, bl));
+        reference.metric.push_back(Sample(b.reference, bl));
+      }
+    }
+  }
+  if (values.metric.empty()) return;  // no model monitors drift: no families
+  for (auto* f : {&psi, &values, &live, &reference}) out.push_back(std::move(*f));
+}
+
 }  // namespace
 
 struct Metrics::Families {
@@ -242,6 +277,7 @@ std::string Metrics::Serialize(const std::vector<PoolSnapshot>& pools) const {
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
   AddProcessMetrics(families);
   AddPoolMetrics(pools, families);
+  AddDriftMetrics(pools, families);
   return prometheus::TextSerializer().Serialize(families);
 }
 

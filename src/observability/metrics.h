@@ -33,6 +33,7 @@
 #include "modelgate/reject_reason.h"
 #include "modelgate/status.h"
 #include "modelgate/worker.h"
+#include "observability/drift_monitor.h"
 
 namespace prometheus {
 class Counter;
@@ -103,6 +104,8 @@ struct PoolSnapshot {
   // modelgate_model_info: one series per fingerprint live for this version
   // (two while a replaced one drains).
   std::vector<std::string> fingerprints;
+  // modelgate_input_drift_*: one per monitored input (empty without "drift").
+  std::vector<DriftSeries> drift;
 };
 
 class Metrics {

@@ -117,6 +117,10 @@ ServedPtr InferenceCore::MakeVersion(const std::string& model, const VersionEntr
   served->config.name = model;
   served->fingerprint = v.fingerprint;
   served->dir = v.dir;
+  if (v.drift) {
+    served->drift =
+        std::make_unique<DriftMonitor>(v.drift, static_cast<size_t>(v.config.drift.window));
+  }
   const ModelConfig& config = served->config;
   const WorkerOptions options = VersionWorkerOptions(runtime_, model, v);
   // The workers report to `forward`, which passes it on to the pool's
@@ -292,6 +296,7 @@ std::vector<PoolSnapshot> InferenceCore::Snapshot() {
       s.state = state;
       s.worker_slots = pool.config().workers;
       s.breaker_state = static_cast<int>(served->pool->breaker_state());
+      s.drift = served->drift ? served->drift->Collect() : std::vector<DriftSeries>{};
     }
   }
   for (const auto& [name, slot] : models_) {
@@ -478,6 +483,12 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, Inf
   if (!s.ok()) {
     asio::post(io_, [done = std::move(done), s] { done(s); });
     return handle;
+  }
+  // Accepted: its inputs feed the version's drift windows here, on the
+  // front end's thread, not on the io thread every pool shares.
+  if (const auto* served = static_cast<const ServedVersion*>(target.hold.get());
+      served && served->drift) {
+    served->drift->Observe(request.inputs);
   }
   auto p = std::make_unique<Pending>();
   p->handle = handle;

@@ -22,6 +22,7 @@
 #include "backend/pool/model_pool.h"
 #include "modelgate/model_config.h"
 #include "modelgate/worker.h"
+#include "observability/drift_monitor.h"
 #include "observability/metrics.h"
 #include "server/output_contract.h"
 
@@ -70,6 +71,9 @@ struct ServedVersion {
   std::string dir;          // what the workers load (the snapshot)
   ModelMetrics* metrics = nullptr;
   OutputContract output_contract;  // checks every answer of this version
+  // Input drift (config "drift"); null without it, so unmonitored models pay
+  // one null check per request.
+  std::unique_ptr<DriftMonitor> drift;
 
   // The config the version serves: `config` with the signature its first
   // worker reported (config.json's merged with its code's, see

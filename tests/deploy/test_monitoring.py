@@ -83,7 +83,7 @@ class RulesAndDashboardTest(unittest.TestCase):
     def test_promtool_check_rules_passes(self):
         r = subprocess.run([PROMTOOL, "check", "rules", self.rules], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("SUCCESS: 8 rules found", r.stdout)
+        self.assertIn("SUCCESS: 9 rules found", r.stdout)
 
     def test_promtool_unit_tests_fire_each_alert_and_only_where_due(self):
         r = subprocess.run([PROMTOOL, "test", "rules", "alerts_test.yaml"], cwd=self.tmp,
@@ -331,7 +331,7 @@ class RealPrometheusTest(unittest.TestCase):
         status, body = self.prom.api("rules")
         self.assertEqual(status, 200, body)
         rules = [r for g in body["data"]["groups"] for r in g["rules"]]
-        self.assertEqual(len(rules), 8)
+        self.assertEqual(len(rules), 9)
         # Evaluated at least once by now (1 s interval), each without error.
         wait_for(lambda: all(r.get("lastEvaluation", "").startswith("2") for r in
                              [x for g in self.prom.api("rules")[1]["data"]["groups"]

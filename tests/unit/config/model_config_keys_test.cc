@@ -31,7 +31,8 @@ json Base() {
     "version_policy": {"specific": {"versions": [1]}},
     "warmup": [{"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}]}],
     "examples": [{"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}],
-                  "outputs": [{"name": "y", "data": [2]}]}]})");
+                  "outputs": [{"name": "y", "data": [2]}]}],
+    "drift": {"reference": "reference.json"}})");
 }
 
 // The JSON pointer of key `name` in the object at `path` ("", "limits",
@@ -101,11 +102,11 @@ TEST(ModelConfigKeysTest, TablesCoverEveryObjectAndNumericKeysHaveBounds) {
       }
     }
   }
-  EXPECT_EQ(paths,
-            (std::vector<std::string>{"", "inputs[0]", "circuit_breaker", "rate_limit", "recycle",
-                                      "limits", "dynamic_batching", "version_policy",
-                                      "version_policy.latest", "version_policy.specific",
-                                      "warmup[0]", "examples[0]", "examples[0].outputs[0]"}));
+  EXPECT_EQ(paths, (std::vector<std::string>{
+                       "", "inputs[0]", "circuit_breaker", "rate_limit", "recycle", "limits",
+                       "dynamic_batching", "version_policy", "version_policy.latest",
+                       "version_policy.specific", "warmup[0]", "drift", "examples[0]",
+                       "examples[0].outputs[0]"}));
   EXPECT_GE(bounded, 20u);
 }
 
@@ -223,10 +224,10 @@ TEST(ModelConfigKeysTest, EveryRequiredKeyIsRequiredNamingIt) {
     }
   }
   // backend, name, datatype, shape, requests_per_second, max_batch_size,
-  // version_policy.specific.versions, warmup[0].inputs, examples[0].inputs,
-  // examples[0].outputs, examples[0].outputs[0].name and .data ("inputs" may
-  // be declared in the model's code instead)
-  EXPECT_EQ(required, 12u);
+  // version_policy.specific.versions, warmup[0].inputs, drift.reference,
+  // examples[0].inputs, examples[0].outputs, examples[0].outputs[0].name and
+  // .data ("inputs" may be declared in the model's code instead)
+  EXPECT_EQ(required, 13u);
 }
 
 template <typename T>

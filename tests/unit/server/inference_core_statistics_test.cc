@@ -16,8 +16,8 @@ ModelEntry TwoVersions(const std::string& name) {
   e.config.backend = Backend::kPython;
   e.config.inputs = {{"x", DataType::kFp32, {-1, 2}}};
   e.config.version_policy.kind = VersionPolicy::Kind::kAll;
-  e.versions[1] = VersionEntry{1, "/nonexistent/" + name + "/1", e.config, {}, {}};
-  e.versions[3] = VersionEntry{3, "/nonexistent/" + name + "/3", e.config, {}, {}};
+  e.versions[1] = VersionEntry{1, "/nonexistent/" + name + "/1", e.config, {}, {}, {}};
+  e.versions[3] = VersionEntry{3, "/nonexistent/" + name + "/3", e.config, {}, {}, {}};
   return e;
 }
 

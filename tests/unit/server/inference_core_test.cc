@@ -18,7 +18,7 @@ ModelEntry Entry() {
   e.config.name = "m";
   e.config.backend = Backend::kPython;
   e.config.inputs = {{"x", DataType::kFp32, {-1, 2}}};
-  e.versions[1] = VersionEntry{1, "/nonexistent/m/1", e.config, {}, {}};
+  e.versions[1] = VersionEntry{1, "/nonexistent/m/1", e.config, {}, {}, {}};
   return e;
 }
 
@@ -93,7 +93,7 @@ TEST(InferenceCoreTest, RequestsAfterBeginShutdownAre503AndNeverCountAsInFlight)
 TEST(InferenceCoreTest, FindResolvesTheHighestVersionAndRejectsBadOnes) {
   asio::io_context io;
   ModelEntry e = Entry();
-  e.versions[3] = VersionEntry{3, "/nonexistent/m/3", e.config, {}, {}};
+  e.versions[3] = VersionEntry{3, "/nonexistent/m/3", e.config, {}, {}, {}};
   InferenceCore core(io, RuntimeSettings{}, {e});
   auto latest = core.Find("m", "");
   ASSERT_TRUE(latest.ok());
