@@ -40,6 +40,16 @@ struct WarmupRequest {
   std::vector<Tensor> inputs;
 };
 
+// Answers of a deterministic model kept per served version ("response_cache":
+// opt-in). Keyed on the exact inputs, parameters and requested outputs; a
+// hit never reaches a worker. A reload builds a new version, so a new cache.
+struct ResponseCacheConfig {
+  bool enabled = false;
+  int64_t max_entries = 1024;
+  int64_t max_bytes = int64_t{64} << 20;  // keys and outputs together
+  int64_t ttl_ms = 0;                     // 0: entries never expire
+};
+
 struct ModelConfig {
   std::string name;         // the model directory's name
   std::string source_file;  // path of the config file, for messages
@@ -83,6 +93,7 @@ struct ModelConfig {
   std::map<int64_t, int64_t> traffic;
 
   std::vector<WarmupRequest> warmup;
+  ResponseCacheConfig response_cache;
 };
 
 // Parses config JSON for model `name`; `file` names the source in errors.

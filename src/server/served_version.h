@@ -23,6 +23,7 @@
 #include "modelgate/worker.h"
 #include "observability/metrics.h"
 #include "server/output_contract.h"
+#include "server/response_cache.h"
 
 namespace modelgate {
 
@@ -62,6 +63,8 @@ struct ServedVersion {
   std::string dir;          // what the workers load (the snapshot)
   ModelMetrics* metrics = nullptr;
   OutputContract output_contract;  // checks every answer of this version
+  // Set at construction when the config has "response_cache"; else null.
+  std::unique_ptr<ResponseCache> cache;
 
   std::atomic<Phase> phase{Phase::kLoading};
   // Forwards worker events to the pool; detached (pool null) before the pool
