@@ -37,6 +37,7 @@ modelgate_library(modelgate_validation src/server/request_validation.cc
 target_link_libraries(modelgate_validation PUBLIC modelgate_config)
 
 modelgate_library(modelgate_core src/server/inference_core.cc src/server/model_lifecycle.cc
+  src/server/response_cache.cc
   src/server/traffic_split.cc)
 target_link_libraries(modelgate_core PUBLIC modelgate_pool modelgate_observability
   modelgate_validation)

@@ -129,7 +129,7 @@ set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio fo
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
     security_logs security_posture security_input security_http security_isolation
     security_adversarial lifecycle binary_data http_wire outputs model_inputs
-    triton_ext check signatures drift)
+    triton_ext check signatures drift response_cache)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)
@@ -148,6 +148,7 @@ target_sources(unit_tests PRIVATE
   tests/unit/server/model_lifecycle_test.cc
   tests/unit/server/request_validation_test.cc
   tests/unit/server/output_contract_test.cc
+  tests/unit/server/response_cache_test.cc
   tests/unit/server/bridge_dir_test.cc)
 target_link_libraries(unit_tests PRIVATE modelgate_options)
 # `modelgate check`: "examples" in config.json and the comparison of answers.

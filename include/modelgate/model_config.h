@@ -73,6 +73,16 @@ struct DriftConfig {
   int64_t window = 1000;  // live values kept per monitored input
 };
 
+// Answers of a deterministic model kept per served version ("response_cache":
+// opt-in). Keyed on the exact inputs, parameters and requested outputs; a
+// hit never reaches a worker. A reload builds a new version, so a new cache.
+struct ResponseCacheConfig {
+  bool enabled = false;
+  int64_t max_entries = 1024;
+  int64_t max_bytes = int64_t{64} << 20;  // keys and outputs together
+  int64_t ttl_ms = 0;                     // 0: entries never expire
+};
+
 struct ModelConfig {
   std::string name;         // the model directory's name
   std::string source_file;  // path of the config file, for messages
@@ -118,6 +128,7 @@ struct ModelConfig {
   std::vector<WarmupRequest> warmup;
   std::vector<ExampleRequest> examples;
   DriftConfig drift;
+  ResponseCacheConfig response_cache;
 };
 
 // Parses config JSON for model `name`; `file` names the source in errors.

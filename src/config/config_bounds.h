@@ -36,7 +36,9 @@ inline constexpr int64_t kMaxVersionNumber = 999999999999999999;
 inline constexpr size_t kMaxVersionDigits = 18;
 // version_policy: latest.num_versions, and the length of specific.versions.
 inline constexpr int64_t kMaxPolicyVersions = 1000;
-inline constexpr int64_t kMaxTrafficWeight = 1000000;  // each version's weight in "traffic"
+inline constexpr int64_t kMaxCacheEntries = 10000000;
+inline constexpr int64_t kMaxCacheBytes = int64_t{1} << 40;  // response_cache.max_bytes: 1 TiB
+inline constexpr int64_t kMaxTrafficWeight = 1000000;        // each version's weight in "traffic"
 // "warmup": requests every new worker answers before it counts as ready.
 inline constexpr size_t kMaxWarmupRequests = 16;
 // "examples": requests `modelgate check` runs, and their tolerance.

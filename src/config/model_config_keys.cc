@@ -146,6 +146,19 @@ constexpr Key<ModelConfig> kModelKeys[] = {
                     "into one worker call and split the answers back; requests with other "
                     "inputs or inner dims go alone; every output must have the batch as its "
                     "dim 0"},
+    {.name = "response_cache",
+     .kind = KeyKind::kObject,
+     .type_doc = "object (keys below)",
+     .default_doc = "off",
+     .parse =
+         [](Checker& c, const json& j, const std::string& path, ModelConfig& m) {
+           m.response_cache.enabled = true;
+           return ParseObject<ResponseCacheConfig>(c, j, path, ResponseCacheKeys(),
+                                                   m.response_cache);
+         },
+     .description = "answers of a deterministic model kept in memory, keyed on the exact "
+                    "inputs, parameters and requested outputs: a hit never reaches a worker. "
+                    "A reload starts an empty cache"},
     {.name = "version_policy",
      .kind = KeyKind::kObject,
      .type_doc = "object, exactly one key (below)",
@@ -210,6 +223,7 @@ std::vector<TableReference> ModelConfigReference() {
       Describe<ModelConfig>("recycle", "`recycle` keys", RecycleKeys()),
       Describe<ResourceLimits>("limits", "`limits` keys", ResourceLimitKeys()),
       Describe<ModelConfig>("dynamic_batching", "`dynamic_batching` keys", BatchingKeys()),
+      Describe<ResponseCacheConfig>("response_cache", "`response_cache` keys", ResponseCacheKeys()),
       Describe<VersionPolicy>("version_policy",
                               "`version_policy` keys (exactly one; Triton's shape)",
                               VersionPolicyKeys()),

@@ -213,6 +213,18 @@ constexpr Key<ResourceLimits> kLimitKeys[] = {
      .description = "RLIMIT_NPROC: counts every process and thread of that user, across all "
                     "workers"},
 };
+
+// ---- response_cache --------------------------------------------------------------
+constexpr Key<ResponseCacheConfig> kResponseCacheKeys[] = {
+    IntKey<&ResponseCacheConfig::max_entries>("max_entries", 1, kMaxCacheEntries,
+                                              "most answers kept; the least recently used goes "
+                                              "first"),
+    IntKey<&ResponseCacheConfig::max_bytes>(
+        "max_bytes", 1, kMaxCacheBytes,
+        "most bytes kept (keys and outputs); an answer larger than this is not kept"),
+    IntKey<&ResponseCacheConfig::ttl_ms>("ttl_ms", 0, kMaxTimeoutMs,
+                                         "an answer older than this is a miss; `0`: never expires"),
+};
 static_assert(kUnlimitedValue == ResourceLimits::kUnlimited);
 static_assert(AllWellFormed(kTensorKeys));
 static_assert(AllWellFormed(kBreakerKeys));
@@ -220,6 +232,7 @@ static_assert(AllWellFormed(kRateLimitKeys));
 static_assert(AllWellFormed(kRecycleKeys));
 static_assert(AllWellFormed(kBatchingKeys));
 static_assert(AllWellFormed(kLimitKeys));
+static_assert(AllWellFormed(kResponseCacheKeys));
 
 }  // namespace
 
@@ -229,6 +242,7 @@ std::span<const Key<ModelConfig>> RateLimitKeys() { return kRateLimitKeys; }
 std::span<const Key<ModelConfig>> RecycleKeys() { return kRecycleKeys; }
 std::span<const Key<ModelConfig>> BatchingKeys() { return kBatchingKeys; }
 std::span<const Key<ResourceLimits>> ResourceLimitKeys() { return kLimitKeys; }
+std::span<const Key<ResponseCacheConfig>> ResponseCacheKeys() { return kResponseCacheKeys; }
 
 bool ParseTensors(Checker& c, const json& j, const std::string& path,
                   std::vector<TensorSpec>* out) {

@@ -210,6 +210,7 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Counter>& rejected;
   prometheus::Family<prometheus::Counter>& auth_failures;
   prometheus::Family<prometheus::Counter>& model_loads;
+  std::array<prometheus::Family<prometheus::Counter>*, 3> cache;  // hits, misses, evictions
 };
 
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
@@ -253,6 +254,19 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
           .Help("Model versions loaded by a load request or a repository poll, by result: "
                 "success, failure")
           .Register(*registry_),
+      {&BuildCounter()
+            .Name("modelgate_cache_hits_total")
+            .Help("Requests answered from the model's response cache, without a worker")
+            .Register(*registry_),
+       &BuildCounter()
+            .Name("modelgate_cache_misses_total")
+            .Help("Requests of a model with a response cache that the cache could not answer")
+            .Register(*registry_),
+       &BuildCounter()
+            .Name("modelgate_cache_evictions_total")
+            .Help("Response-cache entries removed to stay within max_entries / max_bytes, or "
+                  "expired")
+            .Register(*registry_)},
   });
   for (size_t i = 0; i < kAuthFailureReasons.size(); ++i) {
     auth_failures_[i] =
@@ -313,6 +327,32 @@ ModelMetrics& Metrics::ForModel(const std::string& model, const std::string& ver
     m.rejected_[i] = &families_->rejected.Add(labels);
   }
   return m;
+}
+
+void Metrics::EnableCache(const std::string& model, const std::string& version) {
+  ModelMetrics& m = ForModel(model, version);
+  MutexLock lock(mu_);
+  for (size_t i = 0; i < m.cache_.size(); ++i) {
+    if (m.cache_[i].load() == nullptr) {
+      m.cache_[i].store(&families_->cache[i]->Add({{"model", model}, {"version", version}}));
+    }
+  }
+}
+
+namespace {
+
+void Bump(const std::atomic<prometheus::Counter*>& counter, uint64_t n) {
+  if (prometheus::Counter* c = counter.load(std::memory_order_acquire)) {
+    c->Increment(static_cast<double>(n));
+  }
+}
+
+}  // namespace
+
+void ModelMetrics::RecordCacheHit() { Bump(cache_[0], 1); }
+void ModelMetrics::RecordCacheMiss() { Bump(cache_[1], 1); }
+void ModelMetrics::RecordCacheEvictions(uint64_t n) {
+  if (n > 0) Bump(cache_[2], n);
 }
 
 namespace {

@@ -61,6 +61,11 @@ class ModelMetrics {
   // A worker call that answered, serving `batch` requests (statistics'
   // batch_stats; the number of sizes is bounded by max_batch_size).
   void RecordExecution(size_t batch, double compute_seconds) EXCLUDES(batches_mu_);
+  // modelgate_cache_{hits,misses,evictions}_total: series that exist only
+  // for versions with a response cache (Metrics::EnableCache); no-ops before.
+  void RecordCacheHit();
+  void RecordCacheMiss();
+  void RecordCacheEvictions(uint64_t n);
 
   // The statistics extension's counts (name and version left empty), read
   // from these series: success/fail from modelgate_requests_total and the
@@ -84,6 +89,8 @@ class ModelMetrics {
   prometheus::Histogram* batch_size_ = nullptr;
   std::array<prometheus::Counter*, kRestartCauses.size()> restarts_{};
   std::array<prometheus::Counter*, kRejectReasonCount> rejected_{};  // by RejectReason
+  // Hits, misses, evictions; set once by EnableCache while requests may run.
+  std::array<std::atomic<prometheus::Counter*>, 3> cache_{};
 };
 
 // State of one model version at scrape time.
@@ -116,6 +123,8 @@ class Metrics {
   // The series of a model version; created on first use (at start-up).
   ModelMetrics& ForModel(const std::string& model, const std::string& version) EXCLUDES(mu_);
   ModelMetrics& Unknown() { return ForModel("_unknown", ""); }
+  // Creates the response-cache series of a model version (idempotent).
+  void EnableCache(const std::string& model, const std::string& version) EXCLUDES(mu_);
 
   // The Prometheus text exposition (format 0.0.4) of every series: the
   // registry, the daemon's process metrics and the state in `pools`. Any

@@ -49,6 +49,7 @@ struct InferenceCore::Pending {
   std::shared_ptr<CorePoolHandle> handle;
   InferRequest request;
   InferCallback done;
+  std::optional<std::string> cache_key;  // a cacheable miss: its answer is kept
 };
 
 WorkerOptions VersionWorkerOptions(const RuntimeSettings& runtime, const std::string& model,
@@ -155,6 +156,10 @@ ServedPtr InferenceCore::MakeVersion(const std::string& model, const VersionEntr
     events.executed = [mm](size_t batch, double computed) { mm->RecordExecution(batch, computed); };
   }
   served->pool->set_events(std::move(events));
+  if (config.response_cache.enabled) {
+    if (metrics_) metrics_->EnableCache(model, std::to_string(v.version));
+    served->cache = std::make_unique<ResponseCache>(config.response_cache, served->metrics);
+  }
   live_.push_back(served);
   return served;
 }
@@ -484,18 +489,32 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, Inf
     asio::post(io_, [done = std::move(done), s] { done(s); });
     return handle;
   }
+  ServedPtr served = Served(target);
   // Accepted: its inputs feed the version's drift windows here, on the
-  // front end's thread, not on the io thread every pool shares.
-  if (const auto* served = static_cast<const ServedVersion*>(target.hold.get());
-      served && served->drift) {
-    served->drift->Observe(request.inputs);
+  // front end's thread, not on the io thread every pool shares. A cache
+  // hit is live traffic too.
+  if (served->drift) served->drift->Observe(request.inputs);
+  std::optional<std::string> cache_key;
+  if (served->cache && (cache_key = served->cache->KeyOf(request))) {
+    if (auto outputs = served->cache->Lookup(*cache_key, time_.Now())) {
+      // A hit never reaches a worker, the queue or the breaker.
+      ReleaseInflight();
+      InferResponse r;
+      r.model = std::move(request.model);
+      r.version = std::to_string(served->version);
+      r.id = std::move(request.id);
+      r.outputs = std::move(*outputs);
+      asio::post(io_, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+      return handle;
+    }
   }
   auto p = std::make_unique<Pending>();
   p->handle = handle;
   p->request = std::move(request);
   p->done = std::move(done);
+  p->cache_key = std::move(cache_key);
   // Pools live on the io thread; cross to it once.
-  asio::post(io_, [this, served = Served(target), p = std::move(p)]() mutable {
+  asio::post(io_, [this, served = std::move(served), p = std::move(p)]() mutable {
     Submit(std::move(served), std::move(p));
   });
   return handle;
@@ -540,6 +559,7 @@ void InferenceCore::Submit(ServedPtr served, std::unique_ptr<Pending> p) {
   pr.parameters = std::move(p->request.parameters);
   pr.done = [this, served, batch_rows, id = std::move(p->request.id),
              model = std::move(p->request.model), outputs = std::move(p->request.requested_outputs),
+             cache_key = std::move(p->cache_key),
              done = std::move(p->done)](StatusOr<std::vector<Tensor>> result) mutable {
     ReleaseInflight();
     if (!result.ok()) {
@@ -553,6 +573,11 @@ void InferenceCore::Submit(ServedPtr served, std::unique_ptr<Pending> p) {
     if (!s.ok()) {
       done(s);
       return;
+    }
+    // Only answers that passed the output contract are kept; the version that
+    // answered keeps it (a redirected request's key holds for it too).
+    if (cache_key && served->cache) {
+      served->cache->Insert(std::move(*cache_key), r.outputs, time_.Now());
     }
     r.model = std::move(model);
     r.version = std::to_string(served->version);

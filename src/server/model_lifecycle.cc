@@ -191,6 +191,11 @@ void InferenceCore::SwitchTo(const std::string& model, LoadOp& op) {
   }
   failed_signatures_.erase(model);
   for (const ServedPtr& served : replaced) Retire(served);
+  // A reload empties the response cache of the versions it kept too: what
+  // the model reads outside its directory may have changed.
+  for (const auto& [v, served] : op.next) {
+    if (served->cache) served->cache->Clear();
+  }
   std::vector<std::string> versions;
   for (const auto& [v, served] : op.next) {
     versions.push_back(std::to_string(v) + ":" + served->fingerprint);

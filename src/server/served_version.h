@@ -25,6 +25,7 @@
 #include "observability/drift_monitor.h"
 #include "observability/metrics.h"
 #include "server/output_contract.h"
+#include "server/response_cache.h"
 
 namespace modelgate {
 
@@ -71,6 +72,9 @@ struct ServedVersion {
   std::string dir;          // what the workers load (the snapshot)
   ModelMetrics* metrics = nullptr;
   OutputContract output_contract;  // checks every answer of this version
+  // Set at construction when the config has "response_cache"; else null.
+  std::unique_ptr<ResponseCache> cache;
+
   // Input drift (config "drift"); null without it, so unmonitored models pay
   // one null check per request.
   std::unique_ptr<DriftMonitor> drift;

@@ -104,9 +104,9 @@ TEST(ModelConfigKeysTest, TablesCoverEveryObjectAndNumericKeysHaveBounds) {
   }
   EXPECT_EQ(paths, (std::vector<std::string>{
                        "", "inputs[0]", "circuit_breaker", "rate_limit", "recycle", "limits",
-                       "dynamic_batching", "version_policy", "version_policy.latest",
-                       "version_policy.specific", "warmup[0]", "drift", "examples[0]",
-                       "examples[0].outputs[0]"}));
+                       "dynamic_batching", "response_cache", "version_policy",
+                       "version_policy.latest", "version_policy.specific", "warmup[0]", "drift",
+                       "examples[0]", "examples[0].outputs[0]"}));
   EXPECT_GE(bounded, 20u);
 }
 
