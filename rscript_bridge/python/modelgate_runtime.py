@@ -11,6 +11,7 @@ argument (checked once at load); ``predict(self, inputs)`` models never see
 them. BYTES elements arrive as ``str`` when valid UTF-8, else as ``bytes``.
 """
 
+import ctypes
 import importlib.util
 import inspect
 import os
@@ -83,8 +84,27 @@ def read_frame(stream):
     return frame
 
 
+_LIBC = ctypes.CDLL(None)
+
+
+def flush_output():
+    """Pushes everything printed so far into the stdout/stderr pipes: called
+    before each frame, so what a request printed is in the pipes before its
+    answer (the daemon reads them when the answer arrives and tags each line
+    with the request's id). Python's streams, also when the model replaced
+    them, and C stdio buffers of native code."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:  # noqa: BLE001 -- a model's broken stream must not stop the answer
+            pass
+    _LIBC.fflush(None)
+
+
 def write_frame(stream, frame):
     body = frame.SerializeToString()
+    flush_output()
     stream.write(struct.pack("<I", len(body)) + body)
     stream.flush()
 

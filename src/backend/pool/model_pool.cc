@@ -24,6 +24,17 @@ std::string PoolLabel(const ModelConfig& config, int64_t version) {
 
 }  // namespace
 
+std::string BatchRequestIds(const Batch& batch) {
+  std::string ids;
+  const size_t named = std::min(batch.size(), kMaxBatchIdsNamed);
+  for (size_t i = 0; i < named; ++i) {
+    if (i > 0) ids += ' ';
+    ids += batch[i]->request.request_id;
+  }
+  if (batch.size() > named) ids += " (+" + std::to_string(batch.size() - named) + " more)";
+  return ids;
+}
+
 ModelPool::ModelPool(asio::io_context& io, const ModelConfig& config, int64_t version,
                      WorkerFactory factory, TimeSource& time)
     : io_(io),
@@ -189,21 +200,16 @@ void ModelPool::Run(Batch batch, const std::shared_ptr<Worker>& worker) {
   }
   if (events_.dispatched) events_.dispatched(run->calls.size());
   std::vector<Tensor> inputs;
-  std::string request_id;
   // Members of a batch have equal parameters (Batchable): the first's serve all.
   const Parameters parameters = run->calls.front()->request.parameters;
   if (run->calls.size() == 1) {
     inputs = std::move(run->calls.front()->request.inputs);
-    request_id = run->calls.front()->request.request_id;
   } else {
     std::vector<std::vector<Tensor>*> parts;
-    for (const CallPtr& call : run->calls) {
-      parts.push_back(&call->request.inputs);
-      request_id += (request_id.empty() ? "" : ",") + call->request.request_id;
-    }
+    for (const CallPtr& call : run->calls) parts.push_back(&call->request.inputs);
     inputs = ConcatBatch(std::move(parts));
   }
-  worker->Infer(std::move(inputs), parameters, std::move(request_id),
+  worker->Infer(std::move(inputs), parameters, BatchRequestIds(run->calls),
                 [this, run, worker](StatusOr<std::vector<Tensor>> result, CallOutcome outcome) {
                   OnBatchFinished(run, worker, std::move(result), outcome);
                 });

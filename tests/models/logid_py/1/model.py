@@ -1,0 +1,25 @@
+"""Prints during predict, naming the k values of its (batched) call: print()
+to stdout, logging to stderr, C's puts() through libc's buffered stdout (as a
+native library would), and a last stderr line without its newline."""
+import ctypes
+import logging
+import sys
+import time
+
+_LIBC = ctypes.CDLL(None)
+logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+print("logid py loading")
+
+
+class Model:
+    def __init__(self, model_dir):
+        self.log = logging.getLogger("logid")
+
+    def predict(self, inputs):
+        ks = " ".join(str(int(v)) for v in inputs["k"])
+        print(f"logid py begin {ks}")
+        time.sleep(0.1)
+        self.log.info("logid py stderr %s", ks)
+        _LIBC.puts(f"logid py native {ks}".encode())
+        sys.stderr.write(f"logid py unfinished {ks}")
+        return {"y": inputs["k"]}
