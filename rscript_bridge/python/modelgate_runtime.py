@@ -91,8 +91,9 @@ def flush_output():
     """Pushes everything printed so far into the stdout/stderr pipes: called
     before each frame, so what a request printed is in the pipes before its
     answer (the daemon reads them when the answer arrives and tags each line
-    with the request's id). Python's streams, also when the model replaced
-    them, and C stdio buffers of native code."""
+    with the request's id). The daemon starts Python with -u, which leaves
+    sys.stdout and C's stdout unbuffered already; this covers a model that
+    replaced them with buffered streams, and a runtime started without -u."""
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
             if stream is not None:

@@ -1,7 +1,8 @@
 """Every line a model prints while handling a request carries that request's
 id in the daemon's log, in JSON and in text format: R (cat, message, a last
-line without newline) and Python (print, logging, C's buffered puts, a last
-line without newline), several concurrent requests on 2 workers each, the
+line without newline) and Python (print, logging, C's puts, a last line
+without newline), each also 56 KB of long lines (more than one read of the
+pipe), several concurrent requests on 2 workers each, the
 Python model batching (its lines carry exactly the ids of the batch).
 Lines of the load carry none, lines of the warm-up "warmup-0"."""
 
@@ -15,9 +16,10 @@ from daemon import Daemon, make_repository, request, wait_for
 MODELS = ("logid_r", "logid_py")
 REQUESTS = 8  # per model, all at once: more than the 2 workers can take
 WAIT_SECONDS = 30  # bound on the log catching up with the answers
-# (kind of line, whether the model writes it once per call) per model.
-KINDS = {"logid_r": ("begin", "stderr", "unfinished"),
-         "logid_py": ("begin", "stderr", "native", "unfinished")}
+# The lines each model writes once per call ("logid <r|py> <kind> <k...>").
+LONG = tuple(f"long{i}" for i in range(1, 8))
+KINDS = {"logid_r": ("begin", "stderr", "unfinished") + LONG,
+         "logid_py": ("begin", "stderr", "native", "unfinished") + LONG}
 TEXT_FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
 
 
@@ -100,7 +102,7 @@ class WorkerLogIdsTest(unittest.TestCase):
             for r in self.records(fmt):
                 if r.get("model") != model or not r["line"].startswith(prefix):
                     continue
-                words = r["line"][len(prefix):].split(" ")
+                words = r["line"][len(prefix):].split(" | ")[0].split(" ")
                 if words[0] == "loading":
                     continue
                 for k in words[1:]:
@@ -108,8 +110,11 @@ class WorkerLogIdsTest(unittest.TestCase):
             return out
 
         def complete():
-            return all((kind, k) in request_lines(model) for model in MODELS
-                       for kind in KINDS[model] for k in range(REQUESTS))
+            for model in MODELS:
+                lines = request_lines(model)
+                if not all((kind, k) in lines for kind in KINDS[model] for k in range(REQUESTS)):
+                    return False
+            return True
         wait_for(complete, timeout=WAIT_SECONDS)
         batches = 0
         for model in MODELS:

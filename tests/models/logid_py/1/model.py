@@ -1,5 +1,5 @@
 """Prints during predict, naming the k values of its (batched) call: print()
-to stdout, logging to stderr, C's puts() through libc's buffered stdout (as a
+to stdout (also 56 KB of long lines), logging to stderr, C's puts() through libc's buffered stdout (as a
 native library would), and a last stderr line without its newline."""
 import ctypes
 import logging
@@ -20,6 +20,8 @@ class Model:
         print(f"logid py begin {ks}")
         time.sleep(0.1)
         self.log.info("logid py stderr %s", ks)
+        for i in range(1, 8):  # 56 KB: more than one read of the pipe
+            print(f"logid py long{i} {ks} | " + "x" * 8000)
         _LIBC.puts(f"logid py native {ks}".encode())
         sys.stderr.write(f"logid py unfinished {ks}")
         return {"y": inputs["k"]}
