@@ -291,6 +291,26 @@ void ModelPool::OnBatchFinished(const std::shared_ptr<RunningBatch>& run,
   }
   if (calls.size() == 1) {
     Finish(calls.front(), std::move(result), outcome);
+  } else if (!result.ok() &&
+             (outcome == CallOutcome::kInvalidInput || outcome == CallOutcome::kModelError)) {
+    // One member's input may have made the model fail the whole call: each
+    // member runs again alone, at the head of the queue, and gets its own
+    // answer. Its breaker permit stays held until then.
+    LogInfo("batch failed in the model; retrying its requests one at a time",
+            {{"model", config_.name},
+             {"version", std::to_string(version_)},
+             {"request_id", BatchRequestIds(calls)},
+             {"error", result.status().message()}});
+    for (auto it = calls.rbegin(); it != calls.rend(); ++it) {
+      const CallPtr& call = *it;
+      if (call->answered) {  // its deadline passed while running: done
+        Finish(call, result.status(), outcome);
+        continue;
+      }
+      running_.erase(call->ticket);
+      call->alone = true;
+      scheduler_.PushFront(call);
+    }
   } else if (!result.ok()) {
     for (const CallPtr& call : calls) Finish(call, result.status(), outcome);
   } else {

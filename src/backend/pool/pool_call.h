@@ -53,6 +53,9 @@ struct Call {
   int64_t rows = 0;  // dim 0 of the inputs, kept for splitting a batch
   bool answered = false;
   bool breaker_settled = false;  // its breaker permit ended (SettleBreaker)
+  // Runs in a worker call of its own: its batch failed on the model's error
+  // or invalid input, so each member is retried alone to get its own answer.
+  bool alone = false;
 };
 using CallPtr = std::shared_ptr<Call>;
 // The requests of one worker call: one, or several when batching.

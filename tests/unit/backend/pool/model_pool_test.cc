@@ -614,6 +614,49 @@ TEST_F(BatchingPoolTest, ZeroDelayNeverWaitsAndBatchesWhatQueuedMeanwhile) {
   EXPECT_EQ(time_.pending_timers(), 0u);        // nothing waits for a delay
 }
 
+// One client's bad row must not fail the others batched with it: a call the
+// model fails is retried one request at a time, ahead of the queue.
+TEST_F(BatchingPoolTest, ABatchTheModelFailsIsRetriedOneRequestAtATime) {
+  config_.max_batch_size = 8;
+  config_.max_queue_delay_us = 0;
+  Make(1, 16);
+  SubmitRows("first", {0});
+  SubmitRows("good", {1});
+  SubmitRows("bad", {-1});
+  SubmitRows("fine", {2});
+  auto echo = [](FakeWorker* w) {
+    std::vector<Tensor> y;
+    y.push_back(w->last_inputs[0]);
+    y[0].name = "y";
+    w->Complete(std::move(y));
+  };
+  echo(Busy());  // "first" went alone; the other three queued meanwhile
+  Poll();
+  ASSERT_NE(Busy(), nullptr);
+  EXPECT_EQ(Busy()->last_request_id, "good bad fine");
+  SubmitRows("later", {3});  // queued behind the retries
+  Busy()->Complete(InvalidArgument("x must be >= 0"), CallOutcome::kInvalidInput);
+  Poll();
+  EXPECT_EQ(answers_.size(), 1u);  // only "first": the batch's members run again
+  for (const char* id : {"good", "bad", "fine", "later"}) {
+    FakeWorker* w = Busy();
+    ASSERT_NE(w, nullptr) << id;
+    EXPECT_EQ(w->last_request_id, id);
+    EXPECT_EQ(w->last_inputs[0].shape, std::vector<int64_t>{1});
+    if (std::string(id) == "bad") {
+      w->Complete(InvalidArgument("x must be >= 0"), CallOutcome::kInvalidInput);
+    } else {
+      echo(w);
+    }
+    Poll();
+  }
+  EXPECT_TRUE(answers_.at("good").ok());
+  EXPECT_EQ(answers_.at("bad").code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(answers_.at("fine").ok());
+  EXPECT_TRUE(answers_.at("later").ok());
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+}
+
 TEST_F(BatchingPoolTest, ABatchNamesAtMostSixteenIdsAndCountsTheRest) {
   Batch batch;
   for (int i = 0; i < 20; ++i) {
