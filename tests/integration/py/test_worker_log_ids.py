@@ -4,7 +4,9 @@ line without newline) and Python (print, logging, C's puts, a last line
 without newline), each also 56 KB of long lines (more than one read of the
 pipe), several concurrent requests on 2 workers each, the
 Python model batching (its lines carry exactly the ids of the batch).
-Lines of the load carry none, lines of the warm-up "warmup-0"."""
+Lines of the load carry none, lines of the warm-up "warmup-0". And with the
+same batching model: a batch the model fails on one bad row is retried one
+request at a time, so only that request gets 400."""
 
 import json
 import re
@@ -139,6 +141,50 @@ class WorkerLogIdsTest(unittest.TestCase):
         # The Python model batches with max_queue_delay_us 0: 8 requests at
         # once on 2 workers busy 100 ms each cannot all go alone.
         self.assertGreater(batches, 0, "no batch formed")
+
+    def test_a_bad_row_fails_only_its_own_request_in_a_batch(self):
+        """Both workers held, six requests queue and go in one call; one of
+        them is invalid, so the model fails the call: each is retried alone
+        and only the bad one gets 400."""
+        d = self.daemons["json"]
+        self.assertTrue(d.wait_workers("logid_py", "ready", 2))
+        results = {}
+
+        def send(k, rid):
+            body = {"id": rid, "inputs": [{"name": "k", "datatype": "FP64", "shape": [1],
+                                           "data": [k]}]}
+            results[rid] = request("POST", d.base + "/v2/models/logid_py/infer", body)
+
+        blockers = [threading.Thread(target=send, args=(200 + i, f"hold-{i}")) for i in range(2)]
+        for t in blockers:
+            t.start()
+        self.assertTrue(d.wait_workers("logid_py", "busy", 2), "the blockers never ran")
+        ks = {"q-0": 100, "q-1": 101, "q-bad": 1000, "q-3": 103, "q-4": 104, "q-5": 105}
+        queued = [threading.Thread(target=send, args=(k, rid)) for rid, k in ks.items()]
+        for t in queued:
+            t.start()
+        for t in blockers + queued:
+            t.join(timeout=60)
+        self.assertFalse(any(t.is_alive() for t in blockers + queued), "a request hung")
+        for rid, k in ks.items():
+            status, _, body = results[rid]
+            if rid == "q-bad":
+                self.assertEqual(status, 400, body)
+                self.assertIn("k must be below 1000", body["error"])
+            else:
+                self.assertEqual((status, body["outputs"][0]["data"]), (200, [k]), body)
+        def retried():
+            return [r for r in self.records_of("json", "batch failed in the model; retrying its "
+                                                      "requests one at a time")
+                    if "q-bad" in r["request_id"].split(" ")]
+        # The log is written by its own thread: poll it (bounded).
+        self.assertTrue(wait_for(retried, timeout=WAIT_SECONDS), "no retry logged")
+        self.assertGreater(len(retried()[0]["request_id"].split(" ")), 1)  # it was a batch
+
+    def records_of(self, fmt, msg):
+        text = self.daemons[fmt].log()
+        return [r for r in map(json.loads, text[:text.rfind("\n") + 1].splitlines())
+                if r.get("msg") == msg]
 
     def test_json_log_lines_carry_the_request_ids(self):
         self.check("json")
