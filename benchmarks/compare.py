@@ -124,17 +124,22 @@ def stop(proc):
 
 
 def bench_repository():
-    """examples + batched twins of the two models (same code, batching on)."""
+    """The two example models without batching (the examples batch
+    opportunistically, max_queue_delay_us 0) and batched twins (same code,
+    batching with a delay)."""
     repo = tempfile.mkdtemp(prefix="modelgate-bench-")
     for name in ("mtcars_am", "iris_species"):
-        os.symlink(os.path.join(MODELS, name), os.path.join(repo, name))
-        os.makedirs(os.path.join(repo, name + "_batched"))
-        os.symlink(os.path.join(MODELS, name, "1"), os.path.join(repo, name + "_batched", "1"))
         with open(os.path.join(MODELS, name, "config.json")) as f:
             config = json.load(f)
-        config["dynamic_batching"] = {"max_batch_size": 64, "max_queue_delay_us": 500}
-        with open(os.path.join(repo, name + "_batched", "config.json"), "w") as f:
-            json.dump(config, f)
+        for twin, batching in ((name, None),
+                               (name + "_batched", {"max_batch_size": 64, "max_queue_delay_us": 500})):
+            os.makedirs(os.path.join(repo, twin))
+            os.symlink(os.path.join(MODELS, name, "1"), os.path.join(repo, twin, "1"))
+            config.pop("dynamic_batching", None)
+            if batching:
+                config["dynamic_batching"] = batching
+            with open(os.path.join(repo, twin, "config.json"), "w") as f:
+                json.dump(config, f)
     return repo
 
 

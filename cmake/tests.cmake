@@ -129,7 +129,7 @@ set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio fo
 foreach(name http_api grpc_client concurrency shutdown faults observability batching
     security_logs security_posture security_input security_http security_isolation
     security_adversarial lifecycle binary_data http_wire outputs model_inputs
-    triton_ext check signatures drift response_cache)
+    triton_ext check signatures drift response_cache worker_log_ids)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)

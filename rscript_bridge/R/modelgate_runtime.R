@@ -52,8 +52,18 @@ mg_read_frame <- function(con) {
   read(mg_d$Frame, body)
 }
 
+# Pushes what the model printed into the stdout/stderr pipes before each
+# frame: the daemon reads them when an answer arrives and tags each line with
+# the request's id, so a request's output must be there before its answer.
+# flush(stdout()) is C's fflush(stdout), which also covers native code's printf.
+mg_flush_output <- function() {
+  flush(stdout())
+  flush(stderr())
+}
+
 mg_write_frame <- function(con, frame) {
   body <- serialize(frame, NULL)
+  mg_flush_output()
   writeBin(c(writeBin(length(body), raw(), size = 4, endian = "little"), body), con)
   flush(con)  # without it the daemon waits forever
 }

@@ -13,6 +13,7 @@ A ``signature`` dict or a pandas zero-row DataFrame ``prototype`` on the Model
 declares its inputs (``declared_signature``) instead of config.json.
 """
 
+import ctypes
 import importlib.util
 import inspect
 import os
@@ -85,8 +86,28 @@ def read_frame(stream):
     return frame
 
 
+_LIBC = ctypes.CDLL(None)
+
+
+def flush_output():
+    """Pushes everything printed so far into the stdout/stderr pipes: called
+    before each frame, so what a request printed is in the pipes before its
+    answer (the daemon reads them when the answer arrives and tags each line
+    with the request's id). The daemon starts Python with -u, which leaves
+    sys.stdout and C's stdout unbuffered already; this covers a model that
+    replaced them with buffered streams, and a runtime started without -u."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:  # noqa: BLE001 -- a model's broken stream must not stop the answer
+            pass
+    _LIBC.fflush(None)
+
+
 def write_frame(stream, frame):
     body = frame.SerializeToString()
+    flush_output()
     stream.write(struct.pack("<I", len(body)) + body)
     stream.flush()
 

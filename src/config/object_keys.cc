@@ -156,7 +156,8 @@ constexpr Key<ModelConfig> kBatchingKeys[] = {
      .description = "most rows (dim 0 summed over the requests) in one worker call"},
     IntKey<&ModelConfig::max_queue_delay_us>(
         "max_queue_delay_us", 0, kMaxQueueDelayUs,
-        "how long a batch may wait for more requests before it goes"),
+        "how long a batch may wait for more requests before it goes; `0`: never wait, take what "
+        "queued while the workers were busy (a lone request goes at once)"),
     {.name = "preferred_batch_sizes",
      .kind = KeyKind::kCustom,
      .type_doc = "array of int ≥ 1",

@@ -1,6 +1,7 @@
 // DeadlineQueue: a FIFO whose entries may carry a deadline. Entries leave in
 // order (PopFront), when their deadline passes (TakeExpired), or when
-// cancelled by ticket (Remove). Service order is always push order.
+// cancelled by ticket (Remove). Service order is push order, except that
+// PushFront puts an entry back at the head.
 //
 // The queue may hold a very large number of entries (max_queue_size), and
 // the pool asks for the earliest deadline after every change, so no
@@ -34,6 +35,15 @@ class DeadlineQueue {
   // Tickets must be unique among the entries held.
   void Push(uint64_t ticket, std::optional<SteadyTime> deadline, T item) {
     const uint64_t seq = next_seq_++;
+    fifo_.emplace(seq, Entry{ticket, deadline, std::move(item)});
+    tickets_.emplace(ticket, seq);
+    if (deadline) deadlines_.emplace(*deadline, seq);
+  }
+
+  // Puts an entry back at the head, before every other (a retry keeps its
+  // turn). Same cost as Push.
+  void PushFront(uint64_t ticket, std::optional<SteadyTime> deadline, T item) {
+    const uint64_t seq = front_seq_--;
     fifo_.emplace(seq, Entry{ticket, deadline, std::move(item)});
     tickets_.emplace(ticket, seq);
     if (deadline) deadlines_.emplace(*deadline, seq);
@@ -107,7 +117,10 @@ class DeadlineQueue {
     return item;
   }
 
-  uint64_t next_seq_ = 0;
+  // Push counts up from the middle of the range, PushFront down from just
+  // below it: either way 2^63 entries before they could meet.
+  uint64_t next_seq_ = uint64_t{1} << 63;
+  uint64_t front_seq_ = (uint64_t{1} << 63) - 1;
   Fifo fifo_;
   std::unordered_map<uint64_t, uint64_t> tickets_;
   std::set<std::pair<SteadyTime, uint64_t>> deadlines_;

@@ -24,6 +24,17 @@ std::string PoolLabel(const ModelConfig& config, int64_t version) {
 
 }  // namespace
 
+std::string BatchRequestIds(const Batch& batch) {
+  std::string ids;
+  const size_t named = std::min(batch.size(), kMaxBatchIdsNamed);
+  for (size_t i = 0; i < named; ++i) {
+    if (i > 0) ids += ' ';
+    ids += batch[i]->request.request_id;
+  }
+  if (batch.size() > named) ids += " (+" + std::to_string(batch.size() - named) + " more)";
+  return ids;
+}
+
 ModelPool::ModelPool(asio::io_context& io, const ModelConfig& config, int64_t version,
                      WorkerFactory factory, TimeSource& time)
     : io_(io),
@@ -189,21 +200,16 @@ void ModelPool::Run(Batch batch, const std::shared_ptr<Worker>& worker) {
   }
   if (events_.dispatched) events_.dispatched(run->calls.size());
   std::vector<Tensor> inputs;
-  std::string request_id;
   // Members of a batch have equal parameters (Batchable): the first's serve all.
   const Parameters parameters = run->calls.front()->request.parameters;
   if (run->calls.size() == 1) {
     inputs = std::move(run->calls.front()->request.inputs);
-    request_id = run->calls.front()->request.request_id;
   } else {
     std::vector<std::vector<Tensor>*> parts;
-    for (const CallPtr& call : run->calls) {
-      parts.push_back(&call->request.inputs);
-      request_id += (request_id.empty() ? "" : ",") + call->request.request_id;
-    }
+    for (const CallPtr& call : run->calls) parts.push_back(&call->request.inputs);
     inputs = ConcatBatch(std::move(parts));
   }
-  worker->Infer(std::move(inputs), parameters, std::move(request_id),
+  worker->Infer(std::move(inputs), parameters, BatchRequestIds(run->calls),
                 [this, run, worker](StatusOr<std::vector<Tensor>> result, CallOutcome outcome) {
                   OnBatchFinished(run, worker, std::move(result), outcome);
                 });
@@ -285,6 +291,26 @@ void ModelPool::OnBatchFinished(const std::shared_ptr<RunningBatch>& run,
   }
   if (calls.size() == 1) {
     Finish(calls.front(), std::move(result), outcome);
+  } else if (!result.ok() &&
+             (outcome == CallOutcome::kInvalidInput || outcome == CallOutcome::kModelError)) {
+    // One member's input may have made the model fail the whole call: each
+    // member runs again alone, at the head of the queue, and gets its own
+    // answer. Its breaker permit stays held until then.
+    LogInfo("batch failed in the model; retrying its requests one at a time",
+            {{"model", config_.name},
+             {"version", std::to_string(version_)},
+             {"request_id", BatchRequestIds(calls)},
+             {"error", result.status().message()}});
+    for (auto it = calls.rbegin(); it != calls.rend(); ++it) {
+      const CallPtr& call = *it;
+      if (call->answered) {  // its deadline passed while running: done
+        Finish(call, result.status(), outcome);
+        continue;
+      }
+      running_.erase(call->ticket);
+      call->alone = true;
+      scheduler_.PushFront(call);
+    }
   } else if (!result.ok()) {
     for (const CallPtr& call : calls) Finish(call, result.status(), outcome);
   } else {

@@ -53,9 +53,19 @@ struct Call {
   int64_t rows = 0;  // dim 0 of the inputs, kept for splitting a batch
   bool answered = false;
   bool breaker_settled = false;  // its breaker permit ended (SettleBreaker)
+  // Runs in a worker call of its own: its batch failed on the model's error
+  // or invalid input, so each member is retried alone to get its own answer.
+  bool alone = false;
 };
 using CallPtr = std::shared_ptr<Call>;
 // The requests of one worker call: one, or several when batching.
 using Batch = std::vector<CallPtr>;
+
+// The ids of a worker call's requests, as its worker tags its output lines
+// and its errors: one id, or a batch's ids separated by single spaces (an id
+// never holds one: request_id.h), at most kMaxBatchIdsNamed of them, then
+// "(+N more)", so a batch of many requests never makes a huge id.
+inline constexpr size_t kMaxBatchIdsNamed = 16;
+std::string BatchRequestIds(const Batch& batch);
 
 }  // namespace modelgate

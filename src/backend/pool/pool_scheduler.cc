@@ -20,6 +20,13 @@ void PoolScheduler::Push(CallPtr call) {
   ArmExpiry();
 }
 
+void PoolScheduler::PushFront(CallPtr call) {
+  const uint64_t ticket = call->ticket;
+  const auto deadline = call->request.deadline;
+  queue_.PushFront(ticket, deadline, std::move(call));
+  ArmExpiry();
+}
+
 std::optional<CallPtr> PoolScheduler::Remove(uint64_t ticket) {
   auto call = queue_.Remove(ticket);
   if (call) ArmExpiry();
@@ -54,7 +61,7 @@ void PoolScheduler::ExpireQueued() {
 
 Batch PoolScheduler::NextBatch() {
   Batch batch;
-  if (config_.max_batch_size == 0) {
+  if (config_.max_batch_size == 0 || queue_.Front()->alone) {
     batch.push_back(*queue_.PopFront());
     ArmExpiry();
     return batch;
@@ -75,7 +82,8 @@ Batch PoolScheduler::NextBatch() {
     }
     const auto& next = call->request.inputs;
     const int64_t r = BatchRows(next);
-    if (!Batchable(first, head->request.parameters, next, call->request.parameters) ||
+    if (call->alone ||
+        !Batchable(first, head->request.parameters, next, call->request.parameters) ||
         rows + r > config_.max_batch_size) {
       full = true;
       return false;

@@ -6,7 +6,8 @@
 //     first that cannot (it leads the next batch, so order is kept). A batch
 //     that is neither full nor a preferred size waits for more requests, but
 //     never past the head's admission + max_queue_delay_us; when that bound
-//     comes, `batch_due` runs so the pool dispatches again.
+//     comes, `batch_due` runs so the pool dispatches again. A call marked
+//     `alone` (a failed batch's member, retried) goes in a call of its own.
 //   - Queued deadlines: a request whose deadline passes while queued leaves
 //     the queue at that time through `expired` (one timer, armed for the
 //     earliest deadline; DeadlineQueue keeps that O(1)).
@@ -35,6 +36,8 @@ class PoolScheduler {
   PoolScheduler(const ModelConfig& config, TimeSource& time, Hooks hooks);
 
   void Push(CallPtr call);
+  // Back at the head of the queue (a retry keeps its turn).
+  void PushFront(CallPtr call);
   // The call, if still queued; it leaves the queue.
   std::optional<CallPtr> Remove(uint64_t ticket);
   // Precondition: !empty(). The calls for one worker call, in FIFO order;

@@ -73,6 +73,15 @@ void ProcessWorker::Start() {
 
   auto self = shared_from_this();
   reaper_.Watch(pid_, [self](int ws) { self->OnReaped(ws); });
+  // Output is read only when it is there (ReadAvailable): a read never waits.
+  error_code nb;
+  stdout_.non_blocking(true, nb);
+  if (!nb) stderr_.non_blocking(true, nb);
+  if (nb) {
+    BeginDying(Internal("cannot make the worker's output pipes non-blocking: " + nb.message()),
+               DeathCause::kStartFailed, true);
+    return;
+  }
   startup_timer_->Enable(options_.startup_timeout);
   ReadFrames();
   ReadLines(WorkerOutput::Stream::kStdout);
@@ -148,6 +157,10 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
     }
   } else if (state_ == WorkerState::kBusy) {
     if (frame.id() == inflight_id_ && (kind == Frame::kResult || kind == Frame::kError)) {
+      // The worker flushed its output before this answer: all of it is in
+      // the pipes now and belongs to the request.
+      DrainOutput();
+      output_.SetRequest({});
       WorkerDone done = std::move(inflight_done_);
       inflight_done_ = nullptr;
       std::string request_id = std::move(inflight_request_id_);
@@ -222,11 +235,12 @@ void ProcessWorker::Infer(std::vector<Tensor> inputs, const Parameters& paramete
     return;
   }
   state_ = WorkerState::kBusy;
-  inflight_request_id_ = std::move(request_id);
   inflight_done_ = std::move(done);
-  // The worker wrote its earlier stderr before its last answer, which has
-  // been read: read that stderr now, so it stays out of this request's window.
-  DrainStderr();
+  // Output written since the last answer is no request's: read it before
+  // this request's id applies (and before its stderr window starts).
+  DrainOutput();
+  output_.SetRequest(request_id);
+  inflight_request_id_ = std::move(request_id);
   inflight_stderr_from_ = output_.stderr_lines();
   if (!stderr_at_first_request_) stderr_at_first_request_ = output_.stderr_lines();
   Write(std::move(bytes));
@@ -259,36 +273,55 @@ void ProcessWorker::DoWrite() {
 }
 
 void ProcessWorker::ReadLines(WorkerOutput::Stream stream) {
-  const bool is_stderr = stream == WorkerOutput::Stream::kStderr;
-  Descriptor& d = is_stderr ? stderr_ : stdout_;
-  auto& buf = is_stderr ? stderr_buf_ : stdout_buf_;
-  d.async_read_some(asio::buffer(buf), [self = shared_from_this(), stream, &buf](
-                                           const error_code& ec, size_t n) {
+  Descriptor& d = stream == WorkerOutput::Stream::kStderr ? stderr_ : stdout_;
+  d.async_wait(Descriptor::wait_read, [self = shared_from_this(), stream](const error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;  // closed by Finish
     if (ec) {
-      self->output_.Close(stream);
-      (stream == WorkerOutput::Stream::kStderr ? self->stderr_open_ : self->stdout_open_) = false;
-      self->MaybeFinish();
+      self->CloseOutput(stream);
       return;
     }
-    self->output_.Consume(stream, std::string_view(buf.data(), n));
-    self->ReadLines(stream);
+    if (self->ReadAvailable(stream, WorkerOptions::kMaxOutputReadPerWake)) self->ReadLines(stream);
   });
 }
 
-void ProcessWorker::DrainStderr() {
-  if (!stderr_open_ || !stderr_.is_open()) return;
-  // Only what FIONREAD reports: never blocks. The pending async read then
-  // finds the pipe empty and waits again (Asio retries on EAGAIN).
-  int available = 0;
-  if (::ioctl(stderr_.native_handle(), FIONREAD, &available) != 0 || available <= 0) return;
-  std::array<char, 4096> buf;
-  size_t left = std::min(static_cast<size_t>(available), WorkerOptions::kMaxStderrDrainBytes);
-  while (left > 0) {
-    const ssize_t n = ::read(stderr_.native_handle(), buf.data(), std::min(left, buf.size()));
-    if (n <= 0) return;  // EOF or an error: the async read reports it
-    output_.Consume(WorkerOutput::Stream::kStderr,
-                    std::string_view(buf.data(), static_cast<size_t>(n)));
-    left -= static_cast<size_t>(n);
+bool ProcessWorker::ReadAvailable(WorkerOutput::Stream stream, size_t limit) {
+  const bool is_stderr = stream == WorkerOutput::Stream::kStderr;
+  if (!(is_stderr ? stderr_open_ : stdout_open_)) return false;
+  Descriptor& d = is_stderr ? stderr_ : stdout_;
+  auto& buf = is_stderr ? stderr_buf_ : stdout_buf_;
+  while (limit > 0) {
+    error_code ec;
+    const size_t n = d.read_some(asio::buffer(buf.data(), std::min(limit, buf.size())), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return true;
+    if (ec) {  // EOF, or a read error: the stream has ended
+      CloseOutput(stream);
+      return false;
+    }
+    output_.Consume(stream, std::string_view(buf.data(), n));
+    limit -= std::min(limit, n);
+  }
+  return true;
+}
+
+void ProcessWorker::CloseOutput(WorkerOutput::Stream stream) {
+  bool& open = stream == WorkerOutput::Stream::kStderr ? stderr_open_ : stdout_open_;
+  if (!open) return;
+  output_.Close(stream);
+  open = false;
+  MaybeFinish();
+}
+
+void ProcessWorker::DrainOutput() {
+  for (auto stream : {WorkerOutput::Stream::kStdout, WorkerOutput::Stream::kStderr}) {
+    Descriptor& d = stream == WorkerOutput::Stream::kStderr ? stderr_ : stdout_;
+    const bool open = stream == WorkerOutput::Stream::kStderr ? stderr_open_ : stdout_open_;
+    if (!open || !d.is_open()) continue;
+    // What is in the pipe now, and no more: never waits, and a worker
+    // writing without pause cannot keep the daemon here.
+    int available = 0;
+    if (::ioctl(d.native_handle(), FIONREAD, &available) != 0 || available <= 0) continue;
+    (void)ReadAvailable(
+        stream, std::min(static_cast<size_t>(available), WorkerOptions::kMaxOutputDrainBytes));
   }
 }
 

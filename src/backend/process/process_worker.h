@@ -7,6 +7,14 @@
 // tail kept) and explain a death: the whole tail in the log, and to the
 // client whose request was in flight only the lines written while loading
 // and since that request was sent.
+//
+// Each output line carries the id(s) of the request in flight when the
+// worker wrote it, exactly: the runtimes flush stdout and stderr before they
+// write an answer frame, so when the answer is read every byte the request
+// printed is already in the pipes; the worker drains them (up to what
+// FIONREAD reports) before it clears the id, and drains them again before it
+// sends the next request. Output of the worker's own background threads
+// written between requests is attributed by when it is read.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -39,9 +47,14 @@ struct WorkerOptions {
   std::chrono::milliseconds startup_timeout{60000};
   // How long after the frame pipe closes before an unexiting process is killed.
   std::chrono::milliseconds exit_grace{2000};
-  // Stderr already written when a request is sent, read at once (a pipe's
-  // default capacity) so that it counts before the request's own lines.
-  static constexpr size_t kMaxStderrDrainBytes = 64 * 1024;
+  // Output already in a stdout/stderr pipe when a request is sent or
+  // answered, read at once so each line counts for the right request (and
+  // for the right part of the stderr tail). Linux's pipe-max-size default:
+  // a worker cannot make its pipes hold more without privileges.
+  static constexpr size_t kMaxOutputDrainBytes = 1024 * 1024;
+  // Output read per readiness wake-up before waiting again (fairness
+  // between workers on one io thread).
+  static constexpr size_t kMaxOutputReadPerWake = 64 * 1024;
   // After the process is reaped, how long its output pipes may still drain
   // (so the stderr tail explains the death) before the worker reports it.
   static constexpr std::chrono::milliseconds kOutputDrainGrace{300};
@@ -74,9 +87,19 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
 
   void ReadFrames();
   void HandleFrame(worker::v1::Frame& frame);
+  // Waits for output on `stream` and consumes it. The pipes are read only
+  // here and in DrainOutput, never ahead by Asio (async_wait, not
+  // async_read_some): no output can sit read but unconsumed when a request
+  // starts or ends.
   void ReadLines(WorkerOutput::Stream stream);
-  // Reads, without waiting, what is already in the stderr pipe.
-  void DrainStderr();
+  // Consumes, without waiting, up to `limit` bytes from `stream`'s pipe; false
+  // at EOF or on a read error (the stream is then closed).
+  bool ReadAvailable(WorkerOutput::Stream stream, size_t limit);
+  // `stream` reached EOF or failed: its last line is logged, and the worker
+  // finishes once both streams ended and the process is reaped.
+  void CloseOutput(WorkerOutput::Stream stream);
+  // Consumes what is in the stdout and stderr pipes now (FIONREAD).
+  void DrainOutput();
   void Write(std::string bytes);
   void DoWrite();
   // kill_now: SIGKILL at once; else SIGKILL after `grace` if still alive.

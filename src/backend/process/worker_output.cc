@@ -29,16 +29,32 @@ void WorkerOutput::Close(Stream stream) {
   partial.clear();
 }
 
+void WorkerOutput::SetRequest(std::string request_ids) {
+  Close(Stream::kStdout);
+  Close(Stream::kStderr);
+  request_ = std::move(request_ids);
+}
+
 void WorkerOutput::Emit(std::string_view line, Stream stream) {
   if (line.size() > kMaxLogLineBytes) line = line.substr(0, kMaxLogLineBytes);
   const bool is_stderr = stream == Stream::kStderr;
   if (logged_lines_.TryTake()) {
     ReportSuppressed();
-    LogInfo("worker output", {{"model", model_},
-                              {"version", version_},
-                              {"pid", pid_},
-                              {"stream", is_stderr ? "stderr" : "stdout"},
-                              {"line", line}});
+    const char* stream_name = is_stderr ? "stderr" : "stdout";
+    if (request_.empty()) {
+      LogInfo("worker output", {{"model", model_},
+                                {"version", version_},
+                                {"pid", pid_},
+                                {"stream", stream_name},
+                                {"line", line}});
+    } else {
+      LogInfo("worker output", {{"model", model_},
+                                {"version", version_},
+                                {"pid", pid_},
+                                {"request_id", request_},
+                                {"stream", stream_name},
+                                {"line", line}});
+    }
   } else {
     ++suppressed_lines_;
   }

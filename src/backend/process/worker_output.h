@@ -1,5 +1,6 @@
 // WorkerOutput: what a worker writes to stdout and stderr. Splits it into
-// lines, logs each (tagged with model, version and pid; at most
+// lines, logs each (tagged with model, version, pid and the id(s) of the
+// request the worker was running when the line was written; at most
 // kLoggedLinesPerSecond with bursts of kLoggedLinesBurst, the rest counted and
 // reported as "worker output suppressed"), and keeps the last
 // kStderrTailLines lines of stderr to explain a death.
@@ -36,6 +37,14 @@ class WorkerOutput {
 
   void set_pid(int pid) { pid_ = pid; }
 
+  // Lines from now on belong to `request_ids` (one request's id, or a batch's
+  // ids separated by spaces; empty: no request). An unfinished line of either
+  // stream is logged first, under the previous owner: text written before
+  // this point never carries the next owner's id. The caller makes the
+  // switch exact by consuming everything the worker wrote before it first.
+  void SetRequest(std::string request_ids);
+  const std::string& request() const { return request_; }
+
   // Bytes read from `stream`: each finished line is logged; an unfinished
   // one waits for the rest, unless it passes kMaxLogLineBytes (then cut).
   void Consume(Stream stream, std::string_view data);
@@ -62,6 +71,7 @@ class WorkerOutput {
   const std::string model_;
   const std::string version_;
   int pid_ = -1;
+  std::string request_;  // whose lines these are now; empty: no request's
   std::string stdout_partial_;
   std::string stderr_partial_;
   std::deque<std::string> stderr_tail_;

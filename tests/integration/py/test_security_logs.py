@@ -287,8 +287,12 @@ class _ForgedLogs:
                    if "forged" in r["line"]}
         self.assertEqual(printed, FAKE_LINES)
         for rec in self.where(msg="worker output"):
-            self.assertEqual(set(rec), {"ts", "level", "msg", "model", "version", "pid", "stream",
-                                        "line"}, rec)
+            # request_id: the request the worker was handling, the model's
+            # own text never sets it (the forged lines name "forged").
+            self.assertEqual(set(rec) - {"request_id"}, {"ts", "level", "msg", "model", "version",
+                                                         "pid", "stream", "line"}, rec)
+            if "forged" in rec["line"]:
+                self.assertEqual(rec.get("request_id"), "sec-print", rec)
         access = self.where(msg="access", request_id="sec-print")
         self.assertEqual(len(access), 1, access)
         self.assert_access(access[0], 200)

@@ -77,16 +77,18 @@ class ModelConfigTest(unittest.TestCase):
         self.assertEqual(status, 200, c)
         self.assertEqual(c["name"], "mtcars_am")
         self.assertEqual(c["backend"], "r")
-        self.assertEqual(c["max_batch_size"], 0)
-        self.assertEqual([(i["name"], i["data_type"], i["dims"]) for i in c["input"]],
-                         [("wt", "TYPE_FP64", [-1]), ("hp", "TYPE_FP64", [-1])])
+        # Opportunistic batching (max_queue_delay_us 0): dims leave out the batch.
+        self.assertEqual(c["max_batch_size"], 64)
+        self.assertEqual([(i["name"], i["data_type"], i.get("dims", [])) for i in c["input"]],
+                         [("wt", "TYPE_FP64", []), ("hp", "TYPE_FP64", [])])
         self.assertEqual(c["output"][0]["name"], "prob")
         self.assertEqual(c["instance_group"][0]["count"], 2)
         self.assertEqual(c["version_policy"], {"latest": {"num_versions": 1}})
-        self.assertNotIn("dynamic_batching", c)
+        self.assertEqual(int(c["dynamic_batching"].get("max_queue_delay_microseconds", 0)), 0)
         g = STUB.ModelConfig(pb.ModelConfigRequest(name="mtcars_am", version="1"), timeout=30)
         self.assertEqual(g.config.backend, "r")
-        self.assertEqual([list(i.dims) for i in g.config.input], [[-1], [-1]])
+        self.assertEqual(g.config.max_batch_size, 64)
+        self.assertEqual([list(i.dims) for i in g.config.input], [[], []])
         self.assertEqual(g.config.input[0].data_type, pb.TYPE_FP64)
         self.assertEqual(g.config.instance_group[0].count, 2)
 

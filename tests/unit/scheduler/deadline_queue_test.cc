@@ -22,6 +22,19 @@ TEST(DeadlineQueueTest, PopsInFifoOrder) {
   EXPECT_FALSE(q.NextDeadline().has_value());  // popped entries leave the deadline index
 }
 
+TEST(DeadlineQueueTest, PushFrontGoesBeforeEveryEntryAndKeepsItsDeadline) {
+  DeadlineQueue<int> q;
+  q.Push(1, std::nullopt, 10);
+  q.PushFront(2, kT0 + 2ms, 20);
+  q.PushFront(3, kT0 + 1ms, 30);  // the latest PushFront is the head
+  q.Push(4, std::nullopt, 40);
+  EXPECT_EQ(q.NextDeadline(), kT0 + 1ms);
+  EXPECT_EQ(q.TakeExpired(kT0 + 2ms), (std::vector<int>{30, 20}));  // in queue order
+  EXPECT_EQ(q.PopFront(), 10);
+  EXPECT_EQ(q.Remove(4), 40);
+  EXPECT_TRUE(q.empty());
+}
+
 TEST(DeadlineQueueTest, ExpiresOnlyEntriesWhoseDeadlinePassedInQueueOrder) {
   DeadlineQueue<int> q;
   q.Push(1, kT0 + 100ms, 1);

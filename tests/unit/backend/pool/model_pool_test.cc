@@ -587,6 +587,88 @@ TEST_F(BatchingPoolTest, NeverWaitsPastTheDelayBound) {
   EXPECT_EQ(Busy()->last_inputs[0].shape, std::vector<int64_t>{1});
 }
 
+// max_queue_delay_us 0: opportunistic batching. A lone request goes at
+// once; requests that queued while the worker was busy share its next call.
+TEST_F(BatchingPoolTest, ZeroDelayNeverWaitsAndBatchesWhatQueuedMeanwhile) {
+  config_.max_batch_size = 8;
+  config_.max_queue_delay_us = 0;
+  Make(1, 16);
+  SubmitRows("alone", {1});
+  Poll();  // no simulated time passes
+  ASSERT_NE(Busy(), nullptr);
+  EXPECT_EQ(Busy()->last_inputs[0].shape, std::vector<int64_t>{1});
+  EXPECT_EQ(Busy()->last_request_id, "alone");
+  SubmitRows("b", {2});
+  SubmitRows("c", {3, 4});
+  SubmitRows("d", {5});
+  std::vector<Tensor> y;
+  y.push_back(Busy()->last_inputs[0]);
+  y[0].name = "y";
+  Busy()->Complete(std::move(y));
+  Poll();
+  EXPECT_TRUE(answers_.at("alone").ok());
+  // The three that queued go together, still without any time passing.
+  ASSERT_NE(Busy(), nullptr);
+  EXPECT_EQ(Busy()->last_inputs[0].shape, std::vector<int64_t>{4});
+  EXPECT_EQ(Busy()->last_request_id, "b c d");  // each id, for the worker's output lines
+  EXPECT_EQ(time_.pending_timers(), 0u);        // nothing waits for a delay
+}
+
+// One client's bad row must not fail the others batched with it: a call the
+// model fails is retried one request at a time, ahead of the queue.
+TEST_F(BatchingPoolTest, ABatchTheModelFailsIsRetriedOneRequestAtATime) {
+  config_.max_batch_size = 8;
+  config_.max_queue_delay_us = 0;
+  Make(1, 16);
+  SubmitRows("first", {0});
+  SubmitRows("good", {1});
+  SubmitRows("bad", {-1});
+  SubmitRows("fine", {2});
+  auto echo = [](FakeWorker* w) {
+    std::vector<Tensor> y;
+    y.push_back(w->last_inputs[0]);
+    y[0].name = "y";
+    w->Complete(std::move(y));
+  };
+  echo(Busy());  // "first" went alone; the other three queued meanwhile
+  Poll();
+  ASSERT_NE(Busy(), nullptr);
+  EXPECT_EQ(Busy()->last_request_id, "good bad fine");
+  SubmitRows("later", {3});  // queued behind the retries
+  Busy()->Complete(InvalidArgument("x must be >= 0"), CallOutcome::kInvalidInput);
+  Poll();
+  EXPECT_EQ(answers_.size(), 1u);  // only "first": the batch's members run again
+  for (const char* id : {"good", "bad", "fine", "later"}) {
+    FakeWorker* w = Busy();
+    ASSERT_NE(w, nullptr) << id;
+    EXPECT_EQ(w->last_request_id, id);
+    EXPECT_EQ(w->last_inputs[0].shape, std::vector<int64_t>{1});
+    if (std::string(id) == "bad") {
+      w->Complete(InvalidArgument("x must be >= 0"), CallOutcome::kInvalidInput);
+    } else {
+      echo(w);
+    }
+    Poll();
+  }
+  EXPECT_TRUE(answers_.at("good").ok());
+  EXPECT_EQ(answers_.at("bad").code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(answers_.at("fine").ok());
+  EXPECT_TRUE(answers_.at("later").ok());
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+}
+
+TEST_F(BatchingPoolTest, ABatchNamesAtMostSixteenIdsAndCountsTheRest) {
+  Batch batch;
+  for (int i = 0; i < 20; ++i) {
+    batch.push_back(std::make_shared<Call>());
+    batch.back()->request.request_id = "r" + std::to_string(i);
+  }
+  EXPECT_EQ(BatchRequestIds(batch),
+            "r0 r1 r2 r3 r4 r5 r6 r7 r8 r9 r10 r11 r12 r13 r14 r15 (+4 more)");
+  batch.resize(1);
+  EXPECT_EQ(BatchRequestIds(batch), "r0");
+}
+
 TEST_F(BatchingPoolTest, RequestsThatCannotBatchGoAlone) {
   config_.max_batch_size = 8;
   config_.max_queue_delay_us = 1000000;

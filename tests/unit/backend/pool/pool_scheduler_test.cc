@@ -104,6 +104,22 @@ TEST_F(PoolSchedulerTest, AFullBatchGoesAtOnceAndTheNextRequestLeadsTheNextBatch
   EXPECT_EQ(batch_due_, 0);  // taking everything ended the wait
 }
 
+TEST_F(PoolSchedulerTest, ZeroDelayTakesWhatIsQueuedAndNeverWaits) {
+  config_.max_batch_size = 8;
+  config_.max_queue_delay_us = 0;
+  Make();
+  Push("alone");
+  // A lone request goes at once: no batch timer, no wait for company.
+  EXPECT_EQ(Ids(scheduler_->NextBatch()), std::vector<std::string>{"alone"});
+  EXPECT_EQ(time_.pending_timers(), 0u);
+  Push("a", std::nullopt, 2);
+  Push("b", std::nullopt, 3);
+  Push("c", std::nullopt, 1);
+  EXPECT_EQ(Ids(scheduler_->NextBatch()), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(time_.pending_timers(), 0u);
+  EXPECT_EQ(batch_due_, 0);
+}
+
 TEST_F(PoolSchedulerTest, RequestsWithOtherParametersEndTheBatchAndLeadTheNext) {
   config_.max_batch_size = 8;
   config_.max_queue_delay_us = 0;

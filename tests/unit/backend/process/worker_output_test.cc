@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <string>
 
+#include "support/captured_log.h"
 #include "support/simulated_time_source.h"
 
 namespace modelgate {
@@ -66,6 +67,28 @@ TEST_F(WorkerOutputTest, AClientSeesTheLoadAndItsOwnLinesNotOtherRequests) {
             "\n  loading\n  (2 lines of earlier requests omitted)\n  request B fails");
   // The log keeps everything.
   EXPECT_NE(out_.Tail().find("secret of request A"), std::string::npos);
+}
+
+TEST_F(WorkerOutputTest, LinesCarryTheRequestTheyWereWrittenFor) {
+  testing::CapturedLog log;
+  out_.Consume(Stream::kStdout, "loading\nhalf a line");
+  out_.SetRequest("r1");  // the unfinished line was written before r1
+  out_.Consume(Stream::kStderr, "during r1\nno newline");
+  out_.Consume(Stream::kStdout, "on stdout\n");
+  out_.SetRequest("");  // r1 answered: its unfinished line is its own
+  out_.Consume(Stream::kStdout, "between\n");
+  out_.SetRequest("a b");  // a batch
+  out_.Consume(Stream::kStdout, "batch\n");
+  out_.Close(Stream::kStdout);
+  std::vector<std::pair<std::string, std::string>> got;
+  for (const auto& r : log.Records("worker output")) {
+    got.emplace_back(r.at("line"), r.contains("request_id") ? r.at("request_id") : "(none)");
+  }
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"loading", "(none)"}, {"half a line", "(none)"}, {"during r1", "r1"}, {"on stdout", "r1"},
+      {"no newline", "r1"},  {"between", "(none)"},     {"batch", "a b"}};
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(out_.request(), "a b");
 }
 
 TEST_F(WorkerOutputTest, BeforeAnyRequestAClientSeesEveryLine) {
