@@ -324,6 +324,12 @@ mg_handle_infer <- function(frame, id, env, dataframe, with_params = FALSE,
 # Message descriptors, looked up once (P() costs ~7 us per call).
 mg_d <- new.env()
 
+# Only a data.frame named `prototype` declares a signature: a model.R that
+# uses the name for anything else loads as it did before prototypes existed.
+mg_has_prototype <- function(env) {
+  exists("prototype", envir = env, inherits = FALSE) && is.data.frame(env$prototype)
+}
+
 mg_serve <- function(model_dir, proto_file, dataframe) {
   suppressPackageStartupMessages(library(RProtoBuf))
   readProtoFiles(files = proto_file)
@@ -341,8 +347,7 @@ mg_serve <- function(model_dir, proto_file, dataframe) {
     sys.source(model_file, envir = env)
     if (!is.function(env$predict_fn)) stop(sprintf("%s defines no function predict_fn", model_file))
     # (evaluated in this frame: `specs` is mg_serve's)
-    specs <- if (exists("prototype", envir = env, inherits = FALSE))
-      mg_prototype_specs(env$prototype) else list()
+    specs <- if (mg_has_prototype(env)) mg_prototype_specs(env$prototype) else list()
     TRUE
   }, error = function(e) {
     mg_write_frame(out, mg_error_frame(0, paste("model load failed:", conditionMessage(e))))
@@ -352,7 +357,7 @@ mg_serve <- function(model_dir, proto_file, dataframe) {
   # Decided once: predict_fn(inputs) models never see parameters.
   with_params <- mg_takes_params(env$predict_fn)
   # A prototype declares the signature, and makes the inputs a data.frame.
-  has_prototype <- exists("prototype", envir = env, inherits = FALSE)
+  has_prototype <- mg_has_prototype(env)
   dataframe <- dataframe || has_prototype
   factor_levels <- if (has_prototype) mg_factor_levels(env$prototype) else list()
 

@@ -255,16 +255,19 @@ def declared_signature(model):
     """The signature `model` declares: a `signature` dict {"inputs": [...],
     "outputs": [...]} (class or instance attribute), or a pandas DataFrame
     `prototype` (which also makes the inputs a DataFrame). None when neither."""
+    # Only a dict `signature` / a DataFrame `prototype` declare anything: a
+    # Model that uses either name for something else (a method, a string)
+    # loads as it did before signatures existed.
     sig = getattr(model, "signature", None)
-    if sig is not None:
-        if not isinstance(sig, dict) or not set(sig) <= {"inputs", "outputs"} or "inputs" not in sig:
+    if isinstance(sig, dict):
+        if not set(sig) <= {"inputs", "outputs"} or "inputs" not in sig:
             raise TypeError('Model.signature must be a dict {"inputs": [...], "outputs": [...]}')
         return Signature(
             [_spec(e, f"Model.signature['inputs'][{i}]") for i, e in enumerate(sig["inputs"])],
             [_spec(e, f"Model.signature['outputs'][{i}]") for i, e in enumerate(sig.get("outputs", ()))],
             "Model.signature in model.py")
     proto = getattr(model, "prototype", None)
-    if proto is not None:
+    if proto is not None and type(proto).__name__ == "DataFrame" and hasattr(proto, "dtypes"):
         specs, levels = _prototype_specs(proto)
         return Signature(specs, (), "the prototype DataFrame in model.py", True, levels)
     return None

@@ -165,9 +165,13 @@ CheckRow RepositoryChecker::CheckVersion(const std::string& model, const Version
   auto loaded = std::make_shared<std::promise<Status>>();
   auto load_time = std::make_shared<SteadyClock::duration>();
   std::future<Status> load_future = loaded->get_future();
+  // The latest worker the pool made (io thread), for the signature its Hello
+  // reported.
+  auto latest = std::make_shared<std::shared_ptr<ProcessWorker>>();
   RunOnIo([&] {
-    auto factory = [this, options](Worker::Listener* listener) -> std::shared_ptr<Worker> {
-      return std::make_shared<ProcessWorker>(io_, reaper_, time_, options, listener);
+    auto factory = [this, options, latest](Worker::Listener* listener) -> std::shared_ptr<Worker> {
+      *latest = std::make_shared<ProcessWorker>(io_, reaper_, time_, options, listener);
+      return *latest;
     };
     pool = std::make_unique<ModelPool>(io_, *config, v.version, factory, time_);
     const SteadyClock::time_point start = SteadyClock::now();
@@ -187,13 +191,28 @@ CheckRow RepositoryChecker::CheckVersion(const std::string& model, const Version
     row.load_ms = std::chrono::duration_cast<milliseconds>(*load_time).count();
   }
 
+  // The signature the daemon would serve: config.json's merged with what the
+  // model's code declared (the worker checked that they agree).
+  auto served = std::make_shared<ModelConfig>(*config);
+  if (row.load_ms) {
+    RunOnIo([&] {
+      if (*latest) {
+        if (auto sig = (*latest)->signature()) {
+          served->inputs = sig->inputs;
+          served->outputs = sig->outputs;
+          served->dataframe = sig->dataframe;
+        }
+      }
+    });
+  }
+
   // 2. The examples, one after another, as the daemon would serve them. The
   //    row names the first failure; a timeout or a dead worker ends the run
   //    (the rest would wait for a new worker).
   OutputContract contract;
   bool go_on = row.error.empty();
   for (size_t i = 0; go_on && i < config->examples.size(); ++i) {
-    std::optional<std::string> failure = RunExample(*pool, *config, v.version, contract, i, &go_on);
+    std::optional<std::string> failure = RunExample(*pool, *served, v.version, contract, i, &go_on);
     if (!failure) {
       ++row.examples_passed;
     } else if (row.error.empty()) {

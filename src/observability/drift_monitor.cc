@@ -55,7 +55,11 @@ void DriftMonitor::ObserveEntry(size_t entry, const Tensor& t) {
   DriftWindow& w = windows_[entry];
   if (e.categorical) {
     if (t.datatype != DataType::kBytes) return;
-    for (const std::string& s : t.strings) {
+    // Only the last `capacity` values can stay in the window: a huge
+    // request costs at most a window's work under the lock.
+    const size_t skip = t.strings.size() > w.capacity() ? t.strings.size() - w.capacity() : 0;
+    for (auto s_it = t.strings.begin() + skip; s_it != t.strings.end(); ++s_it) {
+      const std::string& s = *s_it;
       auto it = std::lower_bound(e.categories.begin(), e.categories.end(), s);
       const bool known = it != e.categories.end() && *it == s;
       w.Add(known ? static_cast<size_t>(it - e.categories.begin()) : e.categories.size());
@@ -74,7 +78,11 @@ void DriftMonitor::ObserveEntry(size_t entry, const Tensor& t) {
     using T = typename decltype(type)::type;
     if constexpr (!std::is_same_v<T, std::string>) {
       const size_t n = t.raw.size() / sizeof(T);
-      for (size_t i = first; i < n; i += step) {
+      if (first >= n) return;
+      // As above: only the last `capacity` elements of the column are read.
+      const size_t count = (n - first + step - 1) / step;
+      const size_t start = first + (count > w.capacity() ? count - w.capacity() : 0) * step;
+      for (size_t i = start; i < n; i += step) {
         const double x = ElementAt<T>(t.raw, i);
         if (std::isnan(x)) continue;
         w.Add(static_cast<size_t>(std::upper_bound(e.edges.begin(), e.edges.end(), x) -

@@ -45,7 +45,7 @@ bool Batchable(const std::vector<Tensor>& a, const Parameters& pa, const std::ve
   return pa == pb && Batchable(a, b);
 }
 
-std::vector<Tensor> ConcatBatch(std::vector<std::vector<Tensor>*> requests) {
+std::vector<Tensor> ConcatBatch(const std::vector<const std::vector<Tensor>*>& requests) {
   std::vector<Tensor> out;
   for (const Tensor& first : *requests[0]) {
     Tensor t;
@@ -58,7 +58,7 @@ std::vector<Tensor> ConcatBatch(std::vector<std::vector<Tensor>*> requests) {
                              [&](const Tensor& x) { return x.name == first.name; });
       t.shape[0] += it->shape[0];
       if (t.datatype == DataType::kBytes) {
-        for (auto& s : it->strings) t.strings.push_back(std::move(s));
+        t.strings.insert(t.strings.end(), it->strings.begin(), it->strings.end());
       } else {
         t.raw.append(it->raw);
       }

@@ -26,8 +26,10 @@ bool Batchable(const std::vector<Tensor>& a, const Parameters& pa, const std::ve
                const Parameters& pb);
 
 // Concatenates each input along dim 0, in the order of `requests`; inputs
-// are matched by name to the first request's order. Moves the payloads out.
-std::vector<Tensor> ConcatBatch(std::vector<std::vector<Tensor>*> requests);
+// are matched by name to the first request's order. Copies the payloads and
+// leaves the requests whole: a batch the model fails runs each member again
+// alone, on its own inputs.
+std::vector<Tensor> ConcatBatch(const std::vector<const std::vector<Tensor>*>& requests);
 
 // Splits each output along dim 0 into consecutive slices of `rows`. Every
 // output must have dim 0 equal to the sum of `rows`.

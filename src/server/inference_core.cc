@@ -50,6 +50,7 @@ struct InferenceCore::Pending {
   InferRequest request;
   InferCallback done;
   std::optional<std::string> cache_key;  // a cacheable miss: its answer is kept
+  uint64_t cache_generation = 0;         // of that miss (ResponseCache::Insert)
 };
 
 WorkerOptions VersionWorkerOptions(const RuntimeSettings& runtime, const std::string& model,
@@ -495,8 +496,9 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, Inf
   // hit is live traffic too.
   if (served->drift) served->drift->Observe(request.inputs);
   std::optional<std::string> cache_key;
+  uint64_t cache_generation = 0;
   if (served->cache && (cache_key = served->cache->KeyOf(request))) {
-    if (auto outputs = served->cache->Lookup(*cache_key, time_.Now())) {
+    if (auto outputs = served->cache->Lookup(*cache_key, time_.Now(), &cache_generation)) {
       // A hit never reaches a worker, the queue or the breaker.
       ReleaseInflight();
       InferResponse r;
@@ -513,6 +515,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, Inf
   p->request = std::move(request);
   p->done = std::move(done);
   p->cache_key = std::move(cache_key);
+  p->cache_generation = cache_generation;
   // Pools live on the io thread; cross to it once.
   asio::post(io_, [this, served = std::move(served), p = std::move(p)]() mutable {
     Submit(std::move(served), std::move(p));
@@ -559,7 +562,7 @@ void InferenceCore::Submit(ServedPtr served, std::unique_ptr<Pending> p) {
   pr.parameters = std::move(p->request.parameters);
   pr.done = [this, served, batch_rows, id = std::move(p->request.id),
              model = std::move(p->request.model), outputs = std::move(p->request.requested_outputs),
-             cache_key = std::move(p->cache_key),
+             cache_key = std::move(p->cache_key), cache_generation = p->cache_generation,
              done = std::move(p->done)](StatusOr<std::vector<Tensor>> result) mutable {
     ReleaseInflight();
     if (!result.ok()) {
@@ -577,7 +580,7 @@ void InferenceCore::Submit(ServedPtr served, std::unique_ptr<Pending> p) {
     // Only answers that passed the output contract are kept; the version that
     // answered keeps it (a redirected request's key holds for it too).
     if (cache_key && served->cache) {
-      served->cache->Insert(std::move(*cache_key), r.outputs, time_.Now());
+      served->cache->Insert(std::move(*cache_key), r.outputs, time_.Now(), cache_generation);
     }
     r.model = std::move(model);
     r.version = std::to_string(served->version);

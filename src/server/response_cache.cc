@@ -71,8 +71,10 @@ std::optional<std::string> ResponseCache::KeyOf(const InferRequest& request) con
   return key;
 }
 
-std::optional<std::vector<Tensor>> ResponseCache::Lookup(const std::string& key, SteadyTime now) {
+std::optional<std::vector<Tensor>> ResponseCache::Lookup(const std::string& key, SteadyTime now,
+                                                         uint64_t* generation) {
   MutexLock lock(mu_);
+  if (generation) *generation = generation_;
   auto found = index_.find(key);
   if (found == index_.end()) {
     ++counts_.misses;
@@ -96,10 +98,12 @@ std::optional<std::vector<Tensor>> ResponseCache::Lookup(const std::string& key,
   return it->outputs;
 }
 
-void ResponseCache::Insert(std::string key, const std::vector<Tensor>& outputs, SteadyTime now) {
+void ResponseCache::Insert(std::string key, const std::vector<Tensor>& outputs, SteadyTime now,
+                           uint64_t generation) {
   const size_t bytes = key.size() + OutputBytes(outputs) + kEntryOverhead;
   if (bytes > static_cast<uint64_t>(config_.max_bytes)) return;
   MutexLock lock(mu_);
+  if (generation != generation_) return;  // computed before a reload emptied the cache
   if (auto found = index_.find(key); found != index_.end()) {
     EraseLocked(found->second);  // a concurrent miss answered first: keep the newer
   }
@@ -127,6 +131,7 @@ void ResponseCache::Clear() {
   index_.clear();
   lru_.clear();
   bytes_ = 0;
+  ++generation_;
 }
 
 ResponseCache::Counts ResponseCache::counts() const {

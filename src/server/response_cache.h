@@ -42,13 +42,19 @@ class ResponseCache {
   // (larger than max_bytes on its own).
   std::optional<std::string> KeyOf(const InferRequest& request) const;
 
-  // The cached outputs for `key` as of `now`, counted as a hit or a miss.
-  std::optional<std::vector<Tensor>> Lookup(const std::string& key, SteadyTime now) EXCLUDES(mu_);
+  // The cached outputs for `key` as of `now`, counted as a hit or a miss. On
+  // a miss, `*generation` (if given) is the cache's generation, to pass to
+  // Insert with the answer.
+  std::optional<std::vector<Tensor>> Lookup(const std::string& key, SteadyTime now,
+                                            uint64_t* generation = nullptr) EXCLUDES(mu_);
   // Keeps `outputs` under `key`, evicting least recently used entries to stay
-  // within both bounds; an answer that alone exceeds max_bytes is not kept.
-  void Insert(std::string key, const std::vector<Tensor>& outputs, SteadyTime now) EXCLUDES(mu_);
+  // within both bounds; an answer that alone exceeds max_bytes is not kept,
+  // nor one whose miss came before the last Clear() (`generation`).
+  void Insert(std::string key, const std::vector<Tensor>& outputs, SteadyTime now,
+              uint64_t generation = 0) EXCLUDES(mu_);
 
-  // Drops every entry (a reload); the counts stay.
+  // Drops every entry (a reload), and every answer still being computed for
+  // an earlier miss; the counts stay.
   void Clear() EXCLUDES(mu_);
 
   Counts counts() const EXCLUDES(mu_);
@@ -70,6 +76,7 @@ class ResponseCache {
   Lru lru_ GUARDED_BY(mu_);
   std::unordered_map<std::string_view, Lru::iterator> index_ GUARDED_BY(mu_);
   size_t bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t generation_ GUARDED_BY(mu_) = 0;  // bumped by Clear()
   Counts counts_ GUARDED_BY(mu_);
 };
 

@@ -205,9 +205,9 @@ void ModelPool::Run(Batch batch, const std::shared_ptr<Worker>& worker) {
   if (run->calls.size() == 1) {
     inputs = std::move(run->calls.front()->request.inputs);
   } else {
-    std::vector<std::vector<Tensor>*> parts;
+    std::vector<const std::vector<Tensor>*> parts;
     for (const CallPtr& call : run->calls) parts.push_back(&call->request.inputs);
-    inputs = ConcatBatch(std::move(parts));
+    inputs = ConcatBatch(parts);
   }
   worker->Infer(std::move(inputs), parameters, BatchRequestIds(run->calls),
                 [this, run, worker](StatusOr<std::vector<Tensor>> result, CallOutcome outcome) {

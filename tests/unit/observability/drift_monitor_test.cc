@@ -106,6 +106,28 @@ TEST(DriftMonitorTest, UnknownCategoriesCountAsOther) {
   EXPECT_GT(*c.psi, 0.2);
 }
 
+// A tensor longer than the window: only its last `window` values are read
+// (and kept), column and strings alike; the result is what a full walk gives.
+TEST(DriftMonitorTest, ALongTensorFeedsOnlyItsLastWindowOfValues) {
+  DriftMonitor m(Reference(), 4);
+  std::vector<double> x(1000, -1.0);  // bucket 0, all pushed out
+  x[996] = 5;
+  x[997] = 5;
+  x[998] = 20;
+  x[999] = -3;
+  m.Observe({Numeric<double>("x", DataType::kFp64, {1000}, x)});
+  // Column 1 of [6, 2]: -1, -1, 5, 5, 20, 20 -> the last 4 are 1, 1, 2, 2.
+  m.Observe(
+      {Numeric<double>("m", DataType::kFp64, {6, 2}, {0, -1, 0, -1, 0, 5, 0, 5, 0, 20, 0, 20})});
+  std::vector<std::string> colors(500, "green");
+  colors.back() = "blue";
+  m.Observe({Strings("color", colors)});
+  const auto all = m.Collect();
+  EXPECT_EQ(Live(Find(all, "x")), (std::vector<double>{0.25, 0.5, 0.25}));
+  EXPECT_EQ(Live(Find(all, "second")), (std::vector<double>{0, 0.5, 0.5}));
+  EXPECT_EQ(Live(Find(all, "color")), (std::vector<double>{0.25, 0, 0.75}));
+}
+
 TEST(DriftMonitorTest, MismatchedDatatypesAreSkipped) {
   DriftMonitor m(Reference(), 10);
   m.Observe({Strings("x", {"1"}), Numeric<double>("color", DataType::kFp64, {1}, {1}),

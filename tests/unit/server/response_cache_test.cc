@@ -149,5 +149,22 @@ TEST(ResponseCacheTest, ClearEmptiesAndReinsertReplaces) {
   EXPECT_FALSE(cache.Lookup(key, kT0));
 }
 
+// An answer computed for a miss before a reload's Clear() is not kept: the
+// reload is why the cache was emptied.
+TEST(ResponseCacheTest, AnAnswerFromBeforeAClearIsNotKept) {
+  ResponseCache cache(Config(8), nullptr);
+  const auto key = *cache.KeyOf(Request(1));
+  uint64_t before = 99;
+  ASSERT_FALSE(cache.Lookup(key, kT0, &before));
+  cache.Clear();
+  cache.Insert(key, {Fp64("y", {1})}, kT0, before);
+  EXPECT_EQ(cache.counts().entries, 0u);
+  uint64_t after = 99;
+  ASSERT_FALSE(cache.Lookup(key, kT0, &after));
+  EXPECT_NE(after, before);
+  cache.Insert(key, {Fp64("y", {1})}, kT0, after);
+  EXPECT_TRUE(cache.Lookup(key, kT0));
+}
+
 }  // namespace
 }  // namespace modelgate

@@ -464,11 +464,20 @@ Tensor Column(const std::string& name, std::vector<double> v) {
 class BatchingPoolTest : public ModelPoolTest {
  protected:
   void SubmitRows(const std::string& id, std::vector<double> rows,
-                  std::optional<SteadyTime> deadline = std::nullopt) {
+                  std::optional<SteadyTime> deadline = std::nullopt,
+                  std::vector<std::string> labels = {}) {
     PoolRequest r;
     r.request_id = id;
     r.deadline = deadline;
     r.inputs.push_back(Column("x", std::move(rows)));
+    if (!labels.empty()) {
+      Tensor s;
+      s.name = "s";
+      s.datatype = DataType::kBytes;
+      s.shape = {static_cast<int64_t>(labels.size())};
+      s.strings = std::move(labels);
+      r.inputs.push_back(std::move(s));
+    }
     r.done = [this, id](StatusOr<std::vector<Tensor>> result) {
       answers_.emplace(id, result.ok() ? Status::Ok() : result.status());
       if (result.ok()) outputs_[id] = std::move(result).value();
@@ -643,6 +652,9 @@ TEST_F(BatchingPoolTest, ABatchTheModelFailsIsRetriedOneRequestAtATime) {
     ASSERT_NE(w, nullptr) << id;
     EXPECT_EQ(w->last_request_id, id);
     EXPECT_EQ(w->last_inputs[0].shape, std::vector<int64_t>{1});
+    const std::map<std::string, double> submitted = {
+        {"good", 1}, {"bad", -1}, {"fine", 2}, {"later", 3}};
+    EXPECT_EQ(w->last_inputs[0].raw, Column("x", {submitted.at(id)}).raw) << id;
     if (std::string(id) == "bad") {
       w->Complete(InvalidArgument("x must be >= 0"), CallOutcome::kInvalidInput);
     } else {
@@ -655,6 +667,37 @@ TEST_F(BatchingPoolTest, ABatchTheModelFailsIsRetriedOneRequestAtATime) {
   EXPECT_TRUE(answers_.at("fine").ok());
   EXPECT_TRUE(answers_.at("later").ok());
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+}
+
+// A retried member runs on its own inputs, whole: the batch's concatenation
+// copied them (it once moved BYTES out, and the retry saw empty strings).
+TEST_F(BatchingPoolTest, ARetriedMemberRunsOnItsOwnInputsBytesIncluded) {
+  config_.max_batch_size = 8;
+  config_.max_queue_delay_us = 0;
+  Make(1, 16);
+  SubmitRows("first", {0}, std::nullopt, {"zero"});
+  SubmitRows("good", {1, 2}, std::nullopt, {"red", "green"});
+  SubmitRows("bad", {3}, std::nullopt, {"bogus"});
+  Busy()->Complete(InvalidArgument("no"), CallOutcome::kInvalidInput);  // "first", alone
+  Poll();
+  ASSERT_NE(Busy(), nullptr);
+  EXPECT_EQ(Busy()->last_request_id, "good bad");
+  EXPECT_EQ(Busy()->last_inputs[1].strings, (std::vector<std::string>{"red", "green", "bogus"}));
+  Busy()->Complete(InvalidArgument("unknown colour 'bogus'"), CallOutcome::kInvalidInput);
+  Poll();
+  FakeWorker* w = Busy();
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->last_request_id, "good");
+  ASSERT_EQ(w->last_inputs.size(), 2u);
+  EXPECT_EQ(w->last_inputs[0].raw, Column("x", {1, 2}).raw);
+  EXPECT_EQ(w->last_inputs[1].strings, (std::vector<std::string>{"red", "green"}));
+  w->Complete(InvalidArgument("stop"), CallOutcome::kInvalidInput);
+  Poll();
+  w = Busy();
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->last_request_id, "bad");
+  EXPECT_EQ(w->last_inputs[0].raw, Column("x", {3}).raw);
+  EXPECT_EQ(w->last_inputs[1].strings, std::vector<std::string>{"bogus"});
 }
 
 TEST_F(BatchingPoolTest, ABatchNamesAtMostSixteenIdsAndCountsTheRest) {
