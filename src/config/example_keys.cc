@@ -79,18 +79,8 @@ constexpr Key<ExampleRequest> kExampleKeys[] = {
      .kind = KeyKind::kCustom,
      .required = true,
      .type_doc = "array of V2 JSON inputs `{name, datatype, shape, data}`",
-     .parse =
-         [](Checker& c, const json& j, const std::string& path, ExampleRequest& r) {
-           if (!j.is_array() || j.empty()) {
-             return c.Fail(path, "must be a non-empty array of {name, datatype, shape, data}");
-           }
-           for (size_t i = 0; i < j.size(); ++i) {
-             Tensor t;
-             if (!ParseRequestInput(c, j[i], Index(path, i), t)) return false;
-             r.inputs.push_back(std::move(t));
-           }
-           return true;
-         },
+     .parse = [](Checker& c, const json& j, const std::string& path,
+                 ExampleRequest& r) { return ParseRequestInputs(c, j, path, r.inputs); },
      .description = "the request's inputs, as in `warmup`"},
     {.name = "outputs",
      .kind = KeyKind::kCustom,

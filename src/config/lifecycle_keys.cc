@@ -135,6 +135,19 @@ bool ParseRequestInput(Checker& c, const json& j, const std::string& at, Tensor&
   return true;
 }
 
+bool ParseRequestInputs(Checker& c, const json& j, const std::string& path,
+                        std::vector<Tensor>& out) {
+  if (!j.is_array() || j.empty()) {
+    return c.Fail(path, "must be a non-empty array of {name, datatype, shape, data}");
+  }
+  for (size_t i = 0; i < j.size(); ++i) {
+    Tensor t;
+    if (!ParseRequestInput(c, j[i], Index(path, i), t)) return false;
+    out.push_back(std::move(t));
+  }
+  return true;
+}
+
 namespace {
 
 constexpr Key<WarmupRequest> kWarmupRequestKeys[] = {
@@ -142,18 +155,8 @@ constexpr Key<WarmupRequest> kWarmupRequestKeys[] = {
      .kind = KeyKind::kCustom,
      .required = true,
      .type_doc = "array of V2 JSON inputs `{name, datatype, shape, data}`",
-     .parse =
-         [](Checker& c, const json& j, const std::string& path, WarmupRequest& r) {
-           if (!j.is_array() || j.empty()) {
-             return c.Fail(path, "must be a non-empty array of {name, datatype, shape, data}");
-           }
-           for (size_t i = 0; i < j.size(); ++i) {
-             Tensor t;
-             if (!ParseRequestInput(c, j[i], Index(path, i), t)) return false;
-             r.inputs.push_back(std::move(t));
-           }
-           return true;
-         },
+     .parse = [](Checker& c, const json& j, const std::string& path,
+                 WarmupRequest& r) { return ParseRequestInputs(c, j, path, r.inputs); },
      .description = "the request's inputs, as a V2 REST request writes them: every declared "
                     "input once (an `optional` one may be left out), with its declared "
                     "datatype"},

@@ -42,6 +42,9 @@ bool ParseWarmup(Checker& c, const nlohmann::json& j, const std::string& path,
 // One V2 JSON input `{name, datatype, shape, data}` at `at`
 // ("warmup[0].inputs[1]") into `t`, its data count matching its shape.
 bool ParseRequestInput(Checker& c, const nlohmann::json& j, const std::string& at, Tensor& t);
+// A non-empty array of such inputs (warm-up and example requests).
+bool ParseRequestInputs(Checker& c, const nlohmann::json& j, const std::string& path,
+                        std::vector<Tensor>& out);
 // `inputs` (at `request`, e.g. "examples[0].inputs") send each declared input
 // of `m` exactly once (an optional one may be left out), with its declared
 // datatype and a shape the declaration allows.

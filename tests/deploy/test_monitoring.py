@@ -232,7 +232,7 @@ class RealPrometheusTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="modelgate-prometheus-")
         rules = write_rules(cls.tmp, render_monitoring(cls.tmp))
         cls.repo = make_repository(examples=("iris_species", "describe"),
-                                   test_models=("picky_py", "crash_py"))
+                                   test_models=("picky_py", "crash_py", "cached_py"))
         cls.d = Daemon(cls.repo, ["--model-control-mode", "explicit"])
         cls.prom = None
         try:
@@ -261,6 +261,7 @@ class RealPrometheusTest(unittest.TestCase):
     @classmethod
     def traffic(cls):
         d, statuses = cls.d, []
+        cls.cache_statuses = []
         for i in range(20):
             statuses.append(infer(d, "iris_species", [5.1, 3.5, 1.4, 0.2], shape=[1, 4],
                                   name="features"))
@@ -271,6 +272,10 @@ class RealPrometheusTest(unittest.TestCase):
         for _ in range(3):
             statuses.append(infer(d, "picky_py", [-1.0]))  # raises: 500
         statuses.append(infer(d, "crash_py", [-1.0]))     # worker exits: 503
+        # cached_py (response_cache of 3): 4 misses (one evicts), 6 hits; not
+        # in `statuses`, which counts the error traffic.
+        for x in (1.0, 2.0, 3.0, 4.0) + (4.0,) * 6:
+            cls.cache_statuses.append(infer(d, "cached_py", [x]))
         wait_for(lambda: d.metric("modelgate_worker_restarts_total", model="crash_py", version="1",
                                   reason="crash") >= 1, timeout=30)
         os.symlink(os.path.join(SOURCE, "tests", "models", "load_fail_py"),
@@ -314,6 +319,13 @@ class RealPrometheusTest(unittest.TestCase):
         status, body = self.prom.query(queries["Worker restarts and kills by reason"])
         reasons = {s["metric"]["reason"]: float(s["value"][1]) for s in body["data"]["result"]}
         self.assertGreater(reasons["crash"], 0, reasons)
+        # The cache series exist only for the model with a response cache.
+        self.assertEqual(self.cache_statuses, [200] * 10)
+        status, body = self.prom.query(
+            'sum by (model) (modelgate_cache_hits_total) + 0 * '
+            'sum by (model) (modelgate_cache_evictions_total)')
+        got = {s["metric"]["model"]: float(s["value"][1]) for s in body["data"]["result"]}
+        self.assertEqual(got, {"cached_py": 6.0})
 
     def test_every_alert_expression_evaluates_and_returns_series_without_its_threshold(self):
         with open(os.path.join(self.tmp, "rules.yaml")) as f:
