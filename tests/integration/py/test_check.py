@@ -123,6 +123,17 @@ class Model:
 
 R_DOUBLE = "predict_fn <- function(inputs) list(y = inputs$x * 2)\n"
 
+# Declares its input in code (signatures from code), as FP32.
+PY_SIG_FP32 = """
+import numpy as np
+class Model:
+    signature = {"inputs": [{"name": "x", "datatype": "FP32", "shape": [-1]}]}
+    def __init__(self, model_dir):
+        pass
+    def predict(self, inputs):
+        return {"y": np.asarray(inputs["x"], dtype=np.float64) * 2}
+"""
+
 
 def config(backend, example_output, extra=""):
     return ('{"backend": "%s", "inputs": [{"name": "x", "datatype": "FP64", "shape": [-1]}],'
@@ -153,6 +164,16 @@ class CheckTest(unittest.TestCase):
         write(f"{r}/hangs_at_load/config.json",
               config("python", "[1, 2, 3]", ', "startup_timeout_ms": 1500'))
         write(f"{r}/hangs_at_load/1/model.py", PY_HANG_AT_LOAD)
+        # config.json says FP64, the code FP32: the check fails it, naming both.
+        write(f"{r}/code_mismatch/config.json", config("python", "[2, 4, 6]"))
+        write(f"{r}/code_mismatch/1/model.py", PY_SIG_FP32)
+        # Inputs declared only in code: its examples are checked against them.
+        write(f"{r}/code_only/config.json",
+              '{"backend": "python", "examples": [{"inputs": [{"name": "x", "datatype": "FP32",'
+              ' "shape": [3], "data": [1, 2, 3]}], "outputs": [{"name": "y", "data": [2, 4, 6]}]},'
+              ' {"inputs": [{"name": "x", "datatype": "FP64", "shape": [1], "data": [1]}],'
+              ' "outputs": [{"name": "y", "data": [2]}]}]}')
+        write(f"{r}/code_only/1/model.py", PY_SIG_FP32)
 
     @classmethod
     def tearDownClass(cls):
@@ -199,8 +220,9 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(code, 1, out + err)
         self.assertFalse(listened)
         rows = {r["model"]: r for r in parse_table(out)}
-        self.assertEqual(sorted(rows), ["broken_config", "good", "hangs", "hangs_at_load",
-                                        "load_fails", "wrong_example"])
+        self.assertEqual(sorted(rows), ["broken_config", "code_mismatch", "code_only", "good",
+                                        "hangs", "hangs_at_load", "load_fails",
+                                        "wrong_example"])
         self.assertEqual(rows["good"]["status"], "ok", rows["good"])
         self.assertEqual(rows["good"]["examples"], "1/1")
 
@@ -222,6 +244,18 @@ class CheckTest(unittest.TestCase):
         self.assertEqual((hang["status"], hang["examples"]), ("FAIL", "0/1"), hang)
         self.assertIn("example 0:", hang["error"])
         self.assertIn("deadline", hang["error"].lower())
+
+        mismatch = rows["code_mismatch"]
+        self.assertEqual((mismatch["status"], mismatch["load_ms"]), ("FAIL", "-"), mismatch)
+        for part in ("input 'x'", "config.json declares FP64", "model.py declares FP32"):
+            self.assertIn(part, mismatch["error"])
+
+        # The first example matches the code's FP32 input and passes; the
+        # second sends FP64, which the code's signature refuses.
+        code_only = rows["code_only"]
+        self.assertEqual((code_only["status"], code_only["examples"]), ("FAIL", "1/2"), code_only)
+        self.assertIn("example 1:", code_only["error"])
+        self.assertIn("FP32", code_only["error"])
 
         # A model that never finishes loading: bounded by its startup_timeout_ms.
         stuck = rows["hangs_at_load"]
