@@ -51,6 +51,9 @@ std::optional<CheckOptions> ParseCheckOptions(int argc, char** argv, int* exit_c
       "Python interpreter for python models (default: /usr/bin/python3 if present, else "
       "python3); a model's config \"interpreter\" overrides it")(
       "rscript", po::value(&d.rscript)->default_value(d.rscript), "Rscript for R models")(
+      "worker-host", po::value(&d.worker_host),
+      "the native worker host executable (modelgate-worker), which embeds R and Python; "
+      "empty: the script runtimes under --bridge-dir run by --rscript / --python")(
       "bridge-dir", po::value(&d.bridge_dir),
       "directory holding the worker runtimes (default: as the daemon finds it)")(
       "worker-user", po::value(&d.worker_user),

@@ -8,9 +8,13 @@ namespace modelgate {
 
 // Largest worker frame (proto/worker.proto) accepted in either direction.
 // The daemon passes it to the R and Python runtimes in the environment
-// variable kMaxFrameBytesEnv (backend/process/worker_command.h); they fall
+// variable kMaxFrameBytesEnv (below); they fall
 // back to the same 64 MiB only when started without it.
 inline constexpr uint32_t kMaxFrameBytes = 64u * 1024u * 1024u;
+
+// Tells the worker the frame limit (kMaxFrameBytes, decimal), so the limit is
+// defined once; a worker started without it falls back to 64 MiB.
+inline constexpr const char* kMaxFrameBytesEnv = "MODELGATE_MAX_FRAME_BYTES";
 
 // Default --max-request-bytes (largest REST body or gRPC message): one frame,
 // so a request at the limit carries no more tensor data than a frame holds.

@@ -28,6 +28,8 @@ struct DaemonOptions {
   bool metrics = true;
   std::string python;  // empty: /usr/bin/python3 if present, else python3
   std::string rscript = "Rscript";
+  // The native worker host (modelgate-worker); empty: the script runtimes.
+  std::string worker_host;
   std::string bridge_dir;  // empty: DefaultBridgeDir() (server/bridge_dir.h)
   size_t max_request_bytes = kDefaultMaxRequestBytes;
   int shutdown_grace_seconds = 30;

@@ -78,6 +78,7 @@ RuntimeSettings RuntimeFor(const DaemonOptions& options, const WorkerIdentity& i
   RuntimeSettings runtime;
   runtime.bridge_dir = options.bridge_dir;
   runtime.rscript = options.rscript;
+  runtime.worker_host = options.worker_host;
   runtime.python = options.python.empty() ? DefaultPython() : options.python;
   runtime.worker_user = identity.user;
   runtime.worker_home = identity.home;

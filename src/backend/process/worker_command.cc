@@ -14,7 +14,11 @@ std::string DefaultPython() {
 
 SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOptions& options) {
   SpawnOptions spawn;
-  if (options.backend == Backend::kR) {
+  if (!runtime.worker_host.empty()) {
+    spawn.argv = {options.interpreter.empty() ? runtime.worker_host : options.interpreter,
+                  "--runtime", options.backend == Backend::kR ? "r" : "python", "--model-dir",
+                  options.version_dir};
+  } else if (options.backend == Backend::kR) {
     spawn.argv = {options.interpreter.empty() ? runtime.rscript : options.interpreter,
                   "--vanilla",
                   runtime.bridge_dir + "/R/worker.R",

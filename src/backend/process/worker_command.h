@@ -6,6 +6,7 @@
 #include <string>
 
 #include "backend/process/subprocess.h"
+#include "common/limits.h"
 #include "modelgate/backend.h"
 
 namespace modelgate {
@@ -15,6 +16,8 @@ struct RuntimeSettings {
   std::string bridge_dir;  // holds R/, python/, proto/ (see CMakeLists.txt)
   std::string rscript = "Rscript";
   std::string python;  // empty: DefaultPython()
+  // The native worker host (modelgate-worker); empty: the script runtimes.
+  std::string worker_host;
   // Set when the daemon is root: workers run as this user, with HOME at
   // `worker_home` (a directory that user owns).
   std::optional<WorkerUser> worker_user;
@@ -32,10 +35,6 @@ struct WorkerCommandOptions {
   std::string interpreter;                 // overrides the runtime's default when set
   std::map<std::string, std::string> env;  // the model's own variables, set last
 };
-
-// Tells the runtimes the frame limit (kMaxFrameBytes, decimal), so the limit
-// is defined once; a runtime started without it falls back to 64 MiB.
-inline constexpr const char* kMaxFrameBytesEnv = "MODELGATE_MAX_FRAME_BYTES";
 
 // The environment is controlled: a short allow-list taken from the daemon's
 // (PATH, HOME, LANG, TZ, TMPDIR, R_LIBS*), one BLAS thread per worker (the

@@ -1,0 +1,30 @@
+# modelgate-worker: the native worker host (rscript_bridge/host/), one
+# executable embedding libR (r-base-dev) and CPython with numpy (python3-dev,
+# python3-numpy). It shares the daemon's frame codec (modelgate_ipc).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBR REQUIRED IMPORTED_TARGET libR)
+set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "The Python the worker embeds")
+find_package(Python3 3.9 REQUIRED COMPONENTS Interpreter Development.Embed NumPy)
+
+add_library(modelgate_worker_host STATIC rscript_bridge/host/serve_loop.cc)
+target_include_directories(modelgate_worker_host PUBLIC ${CMAKE_SOURCE_DIR}/rscript_bridge/host
+  PRIVATE ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(modelgate_worker_host PUBLIC modelgate_ipc)
+modelgate_warnings(modelgate_worker_host)
+
+# Each interpreter's C API in a library of its own, so its headers (R's
+# macros in particular) never meet the other's.
+add_library(modelgate_worker_r STATIC rscript_bridge/host/r_runtime.cc)
+target_include_directories(modelgate_worker_r PRIVATE ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(modelgate_worker_r PUBLIC modelgate_worker_host PkgConfig::LIBR)
+modelgate_warnings(modelgate_worker_r)
+
+add_library(modelgate_worker_python STATIC rscript_bridge/host/python_runtime.cc)
+target_include_directories(modelgate_worker_python PRIVATE ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(modelgate_worker_python PUBLIC modelgate_worker_host Python3::Python
+  Python3::NumPy)
+modelgate_warnings(modelgate_worker_python)
+
+add_executable(modelgate-worker rscript_bridge/host/main.cc)
+target_link_libraries(modelgate-worker PRIVATE modelgate_worker_r modelgate_worker_python)
+modelgate_warnings(modelgate-worker)
