@@ -25,6 +25,8 @@ RuntimeSettings TestRuntime() {
   RuntimeSettings r;
   r.bridge_dir = BridgeDir();
   r.python = TestPython();
+  // The suites run against the native worker host when this names it.
+  if (const char* host = std::getenv("MODELGATE_WORKER_HOST")) r.worker_host = host;
   return r;
 }
 
