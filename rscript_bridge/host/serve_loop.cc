@@ -119,16 +119,19 @@ int Serve(Runtime& runtime, const HostOptions& options, int fd_in, int fd_out) {
   FrameWriter writer(runtime, fd_out, limit);
   BlockInterrupts blocked;  // the host's own work is never interrupted
 
+  // Hello and Error are one oneof in a Frame: each is filled on its own.
+  wv1::Hello loaded;
+  wv1::Error failed;
   wv1::Frame hello;
   hello.set_id(0);
-  if (!runtime.Load(options, hello.mutable_hello(), hello.mutable_error())) {
-    hello.clear_hello();
-    if (hello.error().message().empty()) hello.mutable_error()->set_message("model load failed");
+  if (!runtime.Load(options, &loaded, &failed)) {
+    if (failed.message().empty()) failed.set_message("model load failed");
+    *hello.mutable_error() = std::move(failed);
     writer.Write(hello);
     return 1;
   }
-  hello.clear_error();
   wv1::Hello* h = hello.mutable_hello();
+  *h = std::move(loaded);
   h->set_protocol_version(1);
   h->set_pid(static_cast<int32_t>(::getpid()));
   h->set_model_dir(options.model_dir);
