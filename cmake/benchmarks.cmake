@@ -2,7 +2,7 @@
 add_executable(worker_roundtrip EXCLUDE_FROM_ALL benchmarks/worker_roundtrip.cc)
 target_link_libraries(worker_roundtrip PRIVATE modelgate_testing)
 modelgate_warnings(worker_roundtrip)
-add_dependencies(worker_roundtrip bridge)
+add_dependencies(worker_roundtrip modelgate-worker)
 
 add_executable(mg_loadgen EXCLUDE_FROM_ALL benchmarks/loadgen.cc)
 target_link_libraries(mg_loadgen PRIVATE modelgate_proto Boost::program_options Threads::Threads)

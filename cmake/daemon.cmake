@@ -71,7 +71,8 @@ target_include_directories(modelgate PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_link_libraries(modelgate PRIVATE modelgate_core modelgate_http modelgate_grpc
   Boost::program_options)
 modelgate_warnings(modelgate)
-add_dependencies(modelgate bridge)
+# The daemon starts its workers from modelgate-worker beside it.
+add_dependencies(modelgate modelgate-worker)
 
 # Security: bearer tokens (OpenSSL's libcrypto for SHA-256), TLS file checks, CORS.
 modelgate_library(modelgate_security src/security/authenticator.cc
@@ -82,7 +83,7 @@ target_sources(modelgate_http PRIVATE src/frontend/http/cors.cc)
 target_link_libraries(modelgate_http PUBLIC modelgate_security)
 target_link_libraries(modelgate_grpc PUBLIC modelgate_security)
 # The flags, in a library so unit tests can parse and validate them.
-modelgate_library(modelgate_options src/server/daemon_options.cc src/server/bridge_dir.cc)
+modelgate_library(modelgate_options src/server/daemon_options.cc src/server/worker_host_path.cc)
 target_link_libraries(modelgate_options PUBLIC modelgate_http modelgate_security
   Boost::program_options)
 target_link_libraries(modelgate PRIVATE modelgate_options)

@@ -5,7 +5,6 @@ find_program(GRPC_PYTHON_PLUGIN grpc_python_plugin REQUIRED)
 
 set(TEST_DEFS
   MODELGATE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
-  MODELGATE_BRIDGE_DIR="${BRIDGE_DIR}"
   MODELGATE_BINARY_DIR="${CMAKE_BINARY_DIR}")
 
 add_library(modelgate_testing STATIC tests/support/test_env.cc tests/support/worker_harness.cc
@@ -87,11 +86,11 @@ add_test(NAME unit COMMAND unit_tests)
 add_executable(worker_integration_test
   tests/integration/worker_test.cc
   tests/integration/conformance_test.cc
-  tests/integration/runtime_frame_limit_test.cc)
+  tests/integration/worker_host_test.cc)
 target_link_libraries(worker_integration_test PRIVATE modelgate_testing nlohmann_json::nlohmann_json
   GTest::gtest_main)
 modelgate_warnings(worker_integration_test)
-add_dependencies(worker_integration_test bridge)
+add_dependencies(worker_integration_test modelgate-worker)
 add_test(NAME worker_integration COMMAND worker_integration_test)
 
 # ---- daemon integration: C++ gRPC client ----------------------------------
@@ -149,7 +148,7 @@ target_sources(unit_tests PRIVATE
   tests/unit/server/request_validation_test.cc
   tests/unit/server/output_contract_test.cc
   tests/unit/server/response_cache_test.cc
-  tests/unit/server/bridge_dir_test.cc)
+  tests/unit/server/worker_host_path_test.cc)
 target_link_libraries(unit_tests PRIVATE modelgate_options)
 # `modelgate check`: "examples" in config.json and the comparison of answers.
 target_sources(unit_tests PRIVATE tests/unit/config/example_keys_test.cc
@@ -159,7 +158,7 @@ target_link_libraries(unit_tests PRIVATE modelgate_check)
 target_sources(unit_tests PRIVATE tests/unit/backend/process/hello_signature_test.cc)
 
 # The installed layout: `cmake --install` into a temporary prefix, whose
-# daemon serves an example without --bridge-dir.
+# daemon serves an example without --worker-host.
 add_test(NAME install_layout
   COMMAND ${TEST_PYTHON} -m unittest -v test_install
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/install)

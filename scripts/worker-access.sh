@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # When run as root, the daemon starts its workers as an unprivileged user
 # (README "Worker privileges"), so the checkout (example models, test models,
-# the build's bridge/) must be reachable by that user. A checkout under a
+# the build's modelgate-worker) must be reachable by that user. A checkout under a
 # private directory such as /root is not: give its ancestors the traverse bit
 # (o+x: enter, not list), saying so. A no-op when not root or already reachable.
 set -euo pipefail

@@ -87,7 +87,7 @@ struct ModelConfig {
   std::string name;         // the model directory's name
   std::string source_file;  // path of the config file, for messages
   Backend backend = Backend::kPython;
-  std::string interpreter;  // empty: the daemon's --rscript / --python
+  std::string interpreter;  // a worker host of its own; empty: the daemon's --worker-host
   bool dataframe = false;   // 1-D inputs become columns of a data.frame / DataFrame
   int workers = 1;
   int max_queue_size = 64;

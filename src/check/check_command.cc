@@ -11,7 +11,6 @@
 #include "check/repository_checker.h"
 #include "modelgate/log_event.h"
 #include "observability/logging.h"
-#include "server/bridge_dir.h"
 #include "server/daemon_options.h"
 #include "server/server_setup.h"
 #include "spdlog/spdlog.h"
@@ -29,7 +28,7 @@ struct CheckOptions {
   std::string repository;
   std::optional<std::string> model;
   std::string format = "table";
-  DaemonOptions daemon;  // interpreters, bridge directory, worker user, logging
+  DaemonOptions daemon;  // worker host, worker user, logging
 };
 
 std::optional<CheckOptions> ParseCheckOptions(int argc, char** argv, int* exit_code) {
@@ -47,15 +46,9 @@ std::optional<CheckOptions> ParseCheckOptions(int argc, char** argv, int* exit_c
                                                            "check only this model")(
       "format", po::value(&o.format)->default_value(o.format),
       "table (aligned columns) or json (an array of rows)")(
-      "python", po::value(&d.python),
-      "Python interpreter for python models (default: /usr/bin/python3 if present, else "
-      "python3); a model's config \"interpreter\" overrides it")(
-      "rscript", po::value(&d.rscript)->default_value(d.rscript), "Rscript for R models")(
       "worker-host", po::value(&d.worker_host),
-      "the native worker host executable (modelgate-worker), which embeds R and Python; "
-      "empty: the script runtimes under --bridge-dir run by --rscript / --python")(
-      "bridge-dir", po::value(&d.bridge_dir),
-      "directory holding the worker runtimes (default: as the daemon finds it)")(
+      "the worker host executable, which embeds R and Python (default: modelgate-worker "
+      "beside this binary); a model's config \"interpreter\" overrides it")(
       "worker-user", po::value(&d.worker_user),
       "when run as root, the unprivileged user the workers run as (as the daemon)")(
       "log-format", po::value(&d.log_format)->default_value(d.log_format), "text or json")(
@@ -110,7 +103,6 @@ std::optional<CheckOptions> ParseCheckOptions(int argc, char** argv, int* exit_c
     }
     o.model = model;
   }
-  if (d.bridge_dir.empty()) d.bridge_dir = DefaultBridgeDir();
   return o;
 }
 
@@ -132,7 +124,7 @@ int RunCheck(int argc, char** argv) {
   std::unique_ptr<WorkerHome> home;
   auto identity = SetUpWorkers(options->daemon, &home);
   if (!identity.ok()) {
-    std::cerr << "modelgate check: worker user: " << identity.status().message() << "\n";
+    std::cerr << "modelgate check: " << identity.status().message() << "\n";
     return kCheckUsage;
   }
 

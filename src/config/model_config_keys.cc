@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "config/config_bounds.h"
-#include "config/example_keys.h"
 #include "config/drift_keys.h"
+#include "config/example_keys.h"
 #include "config/lifecycle_keys.h"
 #include "config/member_keys.h"
 #include "config/object_keys.h"
@@ -69,9 +69,10 @@ constexpr Key<ModelConfig> kModelKeys[] = {
     BoolKey<&ModelConfig::required>("required", "server readiness waits for this model"),
     {.name = "interpreter",
      .kind = KeyKind::kString,
-     .default_doc = "`--rscript` / `--python`",
+     .default_doc = "`--worker-host`",
      .set_string = [](ModelConfig& m, std::string s) { m.interpreter = std::move(s); },
-     .description = "interpreter for this model's workers"},
+     .description = "worker host for this model's workers: a `modelgate-worker` built against "
+                    "another R or Python"},
     IntKey<&ModelConfig::startup_timeout_ms>(
         "startup_timeout_ms", kMinStartupTimeoutMs, kMaxStartupTimeoutMs,
         "a worker that has not said Hello by then is killed and replaced"),

@@ -34,16 +34,9 @@ std::optional<DaemonOptions> ParseDaemonOptions(int argc, char** argv, int* exit
                                          "one log line per request (true/false)")(
       "metrics", po::value(&o.metrics)->default_value(o.metrics),
       "export Prometheus metrics on --metrics-port (true/false)")(
-      "python", po::value(&o.python),
-      "Python interpreter for python models (default: /usr/bin/python3 if present, else "
-      "python3); a model's config \"interpreter\" overrides it")(
-      "rscript", po::value(&o.rscript)->default_value(o.rscript), "Rscript for R models")(
       "worker-host", po::value(&o.worker_host),
-      "the native worker host executable (modelgate-worker), which embeds R and Python; "
-      "empty: the script runtimes under --bridge-dir run by --rscript / --python")(
-      "bridge-dir", po::value(&o.bridge_dir),
-      "directory holding the worker runtimes (R/, python/, proto/); default: "
-      "../share/modelgate/bridge beside the binary if present, else the build tree's bridge/")(
+      "the worker host executable, which embeds R and Python (default: modelgate-worker "
+      "beside this binary); a model's config \"interpreter\" overrides it")(
       "max-request-bytes", po::value(&o.max_request_bytes)->default_value(o.max_request_bytes),
       "largest REST body or gRPC message accepted")(
       "shutdown-grace-seconds",

@@ -26,11 +26,7 @@ struct DaemonOptions {
   std::string log_level = "info";
   bool access_log = true;
   bool metrics = true;
-  std::string python;  // empty: /usr/bin/python3 if present, else python3
-  std::string rscript = "Rscript";
-  // The native worker host (modelgate-worker); empty: the script runtimes.
-  std::string worker_host;
-  std::string bridge_dir;  // empty: DefaultBridgeDir() (server/bridge_dir.h)
+  std::string worker_host;  // empty: DefaultWorkerHost() (server/worker_host_path.h)
   size_t max_request_bytes = kDefaultMaxRequestBytes;
   int shutdown_grace_seconds = 30;
   int64_t max_inflight = kDefaultMaxInflight;

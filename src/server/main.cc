@@ -7,7 +7,6 @@
 
 #include "check/check_command.h"
 #include "observability/logging.h"
-#include "server/bridge_dir.h"
 #include "server/daemon_options.h"
 #include "server/server.h"
 #include "server/server_setup.h"
@@ -20,7 +19,6 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   auto options = ParseDaemonOptions(argc, argv, &exit_code);
   if (!options) return exit_code;
-  if (options->bridge_dir.empty()) options->bridge_dir = DefaultBridgeDir();
   if (Status s = SetupLogging(options->log_format, options->log_level); !s.ok()) {
     std::cerr << "modelgate: " << s.message() << "\n";
     return Server::kExitBadSetup;

@@ -66,7 +66,7 @@ int Server::Start() {
   PrepareProcess();
   auto identity = SetUpWorkers(options_, &worker_home_);
   if (!identity.ok()) {
-    LogCritical("worker user", {{"error", identity.status().message()}});
+    LogCritical("cannot set up the workers", {{"error", identity.status().message()}});
     return kExitBadSetup;
   }
   // Taken before the scan: an edit made while it runs shows at the first poll.

@@ -10,6 +10,7 @@
 
 #include "backend/process/child_reaper.h"
 #include "modelgate/log_event.h"
+#include "server/worker_host_path.h"
 
 namespace modelgate {
 
@@ -58,6 +59,13 @@ void PrepareProcess() {
 
 StatusOr<WorkerIdentity> SetUpWorkers(const DaemonOptions& options,
                                       std::unique_ptr<WorkerHome>* home) {
+  // A missing worker host would fail every model's start one by one.
+  const std::string host = options.worker_host.empty() ? DefaultWorkerHost() : options.worker_host;
+  if (host.find('/') != std::string::npos && ::access(host.c_str(), X_OK) != 0) {
+    return InvalidArgument("the worker host " + host + " is not executable (" +
+                           std::strerror(errno) +
+                           "): build it (`make`), or name it with --worker-host");
+  }
   // Never model code as root: workers switch to an unprivileged user.
   auto identity = SetUpWorkerIdentity(options.worker_user);
   if (!identity.ok()) return identity.status();
@@ -76,10 +84,7 @@ StatusOr<WorkerIdentity> SetUpWorkers(const DaemonOptions& options,
 
 RuntimeSettings RuntimeFor(const DaemonOptions& options, const WorkerIdentity& identity) {
   RuntimeSettings runtime;
-  runtime.bridge_dir = options.bridge_dir;
-  runtime.rscript = options.rscript;
-  runtime.worker_host = options.worker_host;
-  runtime.python = options.python.empty() ? DefaultPython() : options.python;
+  runtime.worker_host = options.worker_host.empty() ? DefaultWorkerHost() : options.worker_host;
   runtime.worker_user = identity.user;
   runtime.worker_home = identity.home;
   return runtime;

@@ -40,7 +40,7 @@ void PrepareProcess();
 StatusOr<WorkerIdentity> SetUpWorkers(const DaemonOptions& options,
                                       std::unique_ptr<WorkerHome>* home);
 
-// How workers are started: interpreters, bridge directory, worker user.
+// How workers are started: the worker host, the worker user.
 RuntimeSettings RuntimeFor(const DaemonOptions& options, const WorkerIdentity& identity);
 
 // The repository's models, each logged ("model found").

@@ -1,6 +1,6 @@
 """The installed layout: `cmake --install` into a temporary prefix gives a
 daemon that serves the examples from there, with its worker runtimes found
-beside it (no --bridge-dir, no path into the build tree)."""
+beside it (no --worker-host, no path into the build tree)."""
 
 import os
 import shutil
@@ -17,8 +17,6 @@ sys.path.insert(0, os.path.join(SOURCE, "tests", "integration", "py"))
 import daemon  # noqa: E402  (after the path insert)
 from daemon import Daemon, children, make_repository, reference_r_predictions, reference_sklearn, request  # noqa: E402
 
-RUNTIME_FILES = ("R/worker.R", "R/modelgate_runtime.R", "python/worker.py",
-                 "python/modelgate_runtime.py", "python/worker_pb2.py", "proto/worker.proto")
 
 
 def cmdline(pid):
@@ -36,20 +34,21 @@ class InstalledDaemonTest(unittest.TestCase):
         if r.returncode != 0:
             raise RuntimeError(f"cmake --install failed:\n{r.stdout}{r.stderr}")
         cls.binary = os.path.join(cls.prefix, "bin", "modelgate")
-        cls.bridge = os.path.join(cls.prefix, "share", "modelgate", "bridge")
+        cls.host = os.path.join(cls.prefix, "bin", "modelgate-worker")
 
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.prefix, ignore_errors=True)
 
-    def test_layout_holds_the_daemon_and_every_worker_runtime(self):
+    def test_layout_holds_the_daemon_and_the_worker_host(self):
         self.assertTrue(os.access(self.binary, os.X_OK), self.binary)
-        for f in RUNTIME_FILES:
-            self.assertTrue(os.path.isfile(os.path.join(self.bridge, f)), f)
+        self.assertTrue(os.access(self.host, os.X_OK), self.host)
+        # The host embeds the interpreters: no runtime scripts are installed.
+        self.assertFalse(os.path.exists(os.path.join(self.prefix, "share", "modelgate", "bridge")))
         self.assertTrue(os.path.isfile(os.path.join(self.prefix, "share", "doc", "modelgate", "README.md")))
 
-    def test_installed_daemon_serves_the_examples_with_its_own_runtimes(self):
-        daemon.BINARY = self.binary  # Daemon passes no --bridge-dir
+    def test_installed_daemon_serves_the_examples_with_its_own_worker_host(self):
+        daemon.BINARY = self.binary  # Daemon passes no --worker-host
         d = Daemon(make_repository(examples=("mtcars_am", "iris_species")))
         try:
             d.wait_ready()
@@ -65,13 +64,13 @@ class InstalledDaemonTest(unittest.TestCase):
             self.assertEqual(status, 200, body)
             labels, _ = reference_sklearn(rows)
             self.assertEqual({o["name"]: o["data"] for o in body["outputs"]}["label"], labels)
-            # Every worker runs the installed runtimes, none the build tree's.
+            # Every worker runs the installed host, none the build tree's.
             workers = children(d.proc.pid)
             self.assertGreaterEqual(len(workers), 2)
             for pid in workers:
                 line = cmdline(pid)
-                self.assertIn(self.bridge + "/", line)
-                self.assertNotIn(os.path.join(BUILD, "bridge"), line)
+                self.assertTrue(line.startswith(self.host + " "), line)
+                self.assertNotIn(BUILD + "/", line.split(" --model-dir")[0])
         finally:
             d.cleanup()
 

@@ -47,9 +47,7 @@ DaemonProcess::DaemonProcess(const std::string& repository) {
                                    "--grpc-port",
                                    std::to_string(grpc_port_),
                                    "--metrics-port",
-                                   std::to_string(metrics_port_),
-                                   "--python",
-                                   TestPython()};
+                                   std::to_string(metrics_port_)};
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(fd, 1);

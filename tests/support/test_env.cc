@@ -1,11 +1,12 @@
 #include "support/test_env.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 namespace modelgate::testing {
 
 std::string SourceDir() { return MODELGATE_SOURCE_DIR; }
-std::string BridgeDir() { return MODELGATE_BRIDGE_DIR; }
 std::string BinaryDir() { return MODELGATE_BINARY_DIR; }
 
 std::string ExampleModelDir(const std::string& model, const std::string& version) {
@@ -18,15 +19,14 @@ std::string TestModelDir(const std::string& model, const std::string& version) {
 
 std::string TestPython() {
   const char* p = std::getenv("MODELGATE_PYTHON");
-  return p && *p ? p : DefaultPython();
+  if (p && *p) return p;
+  return ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
 }
 
 RuntimeSettings TestRuntime() {
   RuntimeSettings r;
-  r.bridge_dir = BridgeDir();
-  r.python = TestPython();
-  // The suites run against the native worker host when this names it.
-  if (const char* host = std::getenv("MODELGATE_WORKER_HOST")) r.worker_host = host;
+  const char* host = std::getenv("MODELGATE_WORKER_HOST");
+  r.worker_host = host && *host ? host : BinaryDir() + "/modelgate-worker";
   return r;
 }
 

@@ -11,13 +11,14 @@
 namespace modelgate::testing {
 
 std::string SourceDir();
-std::string BridgeDir();
 std::string BinaryDir();
 std::string ExampleModelDir(const std::string& model, const std::string& version = "1");
 std::string TestModelDir(const std::string& model, const std::string& version = "1");
 
-// Python with numpy: $MODELGATE_PYTHON, else DefaultPython().
+// Python with numpy for reference computations: $MODELGATE_PYTHON, else
+// /usr/bin/python3 (Debian's, which sees python3-numpy) when present.
 std::string TestPython();
+// The build tree's modelgate-worker, or $MODELGATE_WORKER_HOST.
 RuntimeSettings TestRuntime();
 
 // Runs `io` until `done()` holds or `timeout` passes; returns done().

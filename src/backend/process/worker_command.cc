@@ -1,38 +1,16 @@
 #include "backend/process/worker_command.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 
 #include "common/limits.h"
 
 namespace modelgate {
 
-std::string DefaultPython() {
-  return ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
-}
-
 SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOptions& options) {
   SpawnOptions spawn;
-  if (!runtime.worker_host.empty()) {
-    spawn.argv = {options.interpreter.empty() ? runtime.worker_host : options.interpreter,
-                  "--runtime", options.backend == Backend::kR ? "r" : "python", "--model-dir",
-                  options.version_dir};
-  } else if (options.backend == Backend::kR) {
-    spawn.argv = {options.interpreter.empty() ? runtime.rscript : options.interpreter,
-                  "--vanilla",
-                  runtime.bridge_dir + "/R/worker.R",
-                  "--proto",
-                  runtime.bridge_dir + "/proto/worker.proto",
-                  "--model-dir",
-                  options.version_dir};
-  } else {
-    std::string python = !options.interpreter.empty() ? options.interpreter
-                         : !runtime.python.empty()    ? runtime.python
-                                                      : DefaultPython();
-    spawn.argv = {python, "-u", runtime.bridge_dir + "/python/worker.py", "--model-dir",
-                  options.version_dir};
-  }
+  spawn.argv = {options.interpreter.empty() ? runtime.worker_host : options.interpreter,
+                "--runtime", options.backend == Backend::kR ? "r" : "python", "--model-dir",
+                options.version_dir};
   if (options.dataframe) spawn.argv.push_back("--dataframe");
 
   std::map<std::string, std::string> env = {
@@ -56,12 +34,6 @@ SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOp
   if (runtime.worker_user) {
     spawn.user = runtime.worker_user;
     spawn.must_read = {options.version_dir};
-    if (options.backend == Backend::kR) {
-      spawn.must_read.push_back(runtime.bridge_dir + "/R/worker.R");
-      spawn.must_read.push_back(runtime.bridge_dir + "/proto/worker.proto");
-    } else {
-      spawn.must_read.push_back(runtime.bridge_dir + "/python/worker.py");
-    }
   }
   return spawn;
 }

@@ -11,28 +11,21 @@
 
 namespace modelgate {
 
-// Where the runtimes live, which interpreters run them and as whom, daemon-wide.
+// Which program the workers run and as whom, daemon-wide.
 struct RuntimeSettings {
-  std::string bridge_dir;  // holds R/, python/, proto/ (see CMakeLists.txt)
-  std::string rscript = "Rscript";
-  std::string python;  // empty: DefaultPython()
-  // The native worker host (modelgate-worker); empty: the script runtimes.
-  std::string worker_host;
+  // The native worker host (modelgate-worker), which embeds R and Python.
+  std::string worker_host = "modelgate-worker";
   // Set when the daemon is root: workers run as this user, with HOME at
   // `worker_home` (a directory that user owns).
   std::optional<WorkerUser> worker_user;
   std::string worker_home;
 };
 
-// /usr/bin/python3 when it exists (Debian's, which sees python3-numpy), else
-// "python3" from PATH. A pyenv python3 earlier on PATH often lacks numpy.
-std::string DefaultPython();
-
 struct WorkerCommandOptions {
   Backend backend = Backend::kPython;
   std::string version_dir;  // the model version directory
   bool dataframe = false;
-  std::string interpreter;                 // overrides the runtime's default when set
+  std::string interpreter;                 // a worker host of its own, when set
   std::map<std::string, std::string> env;  // the model's own variables, set last
 };
 
@@ -40,8 +33,8 @@ struct WorkerCommandOptions {
 // (PATH, HOME, LANG, TZ, TMPDIR, R_LIBS*), one BLAS thread per worker (the
 // pool provides the parallelism), unbuffered Python, then the model's env,
 // then kMaxFrameBytesEnv (a model's env cannot change the protocol limit).
-// With a worker user, HOME is `worker_home`, and the model directory and the
-// runtime's scripts must be readable by that user (checked at spawn).
+// With a worker user, HOME is `worker_home`, and the model directory must be
+// readable by that user (checked at spawn).
 SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOptions& options);
 
 }  // namespace modelgate

@@ -108,7 +108,7 @@ class Daemon:
         self.proc = subprocess.Popen(
             [BINARY, "--model-repository", repo, "--host", "127.0.0.1",
              "--http-port", str(self.http_port), "--grpc-port", str(self.grpc_port),
-             "--metrics-port", str(self.metrics_port), "--python", PYTHON,
+             "--metrics-port", str(self.metrics_port),
              "--log-format", log_format, *extra_args],
             stdout=self._log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
 

@@ -76,7 +76,7 @@ class DefaultBindTest(unittest.TestCase):
         proc = subprocess.Popen(
             [BINARY, "--model-repository", repo, "--http-port", str(http_port),
              "--grpc-port", str(grpc_port), "--metrics-port", str(metrics_port),
-             "--python", PYTHON, *host_args], stdout=log, stderr=subprocess.STDOUT)
+             *host_args], stdout=log, stderr=subprocess.STDOUT)
 
         def stop():
             proc.send_signal(signal.SIGTERM)

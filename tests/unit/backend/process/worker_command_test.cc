@@ -15,7 +15,7 @@ size_t Count(const std::vector<std::string>& env, const std::string& entry) {
 
 TEST(WorkerCommandTest, PassesTheFrameLimitToBothRuntimes) {
   RuntimeSettings runtime;
-  runtime.bridge_dir = "/b";
+  runtime.worker_host = "/opt/mg/bin/modelgate-worker";
   for (Backend backend : {Backend::kR, Backend::kPython}) {
     WorkerCommandOptions options;
     options.backend = backend;
@@ -29,6 +29,25 @@ TEST(WorkerCommandTest, PassesTheFrameLimitToBothRuntimes) {
     EXPECT_EQ(Count(spawn.env, std::string(kMaxFrameBytesEnv) + "=1"), 0u);
     EXPECT_EQ(Count(spawn.env, "MODEL_VAR=x"), 1u);
   }
+}
+
+TEST(WorkerCommandTest, RunsTheWorkerHostWithTheModelsRuntime) {
+  RuntimeSettings runtime;
+  runtime.worker_host = "/opt/mg/bin/modelgate-worker";
+  WorkerCommandOptions options;
+  options.backend = Backend::kR;
+  options.version_dir = "/m/1";
+  options.dataframe = true;
+  EXPECT_EQ(WorkerCommand(runtime, options).argv,
+            (std::vector<std::string>{"/opt/mg/bin/modelgate-worker", "--runtime", "r",
+                                      "--model-dir", "/m/1", "--dataframe"}));
+  // A model's "interpreter" is a worker host of its own.
+  options.backend = Backend::kPython;
+  options.dataframe = false;
+  options.interpreter = "/opt/other/modelgate-worker";
+  EXPECT_EQ(WorkerCommand(runtime, options).argv,
+            (std::vector<std::string>{"/opt/other/modelgate-worker", "--runtime", "python",
+                                      "--model-dir", "/m/1"}));
 }
 
 }  // namespace
