@@ -173,7 +173,9 @@ TEST(RHostTest, InterruptStopsTheRequestAndTheModelStaysLoaded) {
   ASSERT_TRUE(next->has_result()) << next->DebugString();
   EXPECT_EQ(next->result().outputs(0).name(), "slept");
 
+  // This time most likely inside Sys.sleep (R swaps SIGINT's handler there).
   host.Send(InferSeconds(9, 60));
+  ::usleep(300'000);
   InterruptRequest(host.pid(), 9);
   auto again = host.Receive();
   ASSERT_TRUE(again.has_value());
@@ -182,6 +184,31 @@ TEST(RHostTest, InterruptStopsTheRequestAndTheModelStaysLoaded) {
   EXPECT_NE(again->error().message().find("interrupted"), std::string::npos)
       << again->DebugString();
   EXPECT_EQ(::kill(host.pid(), 0), 0);
+}
+
+TEST(RHostTest, InterruptStopsABusyRLoopTwice) {
+  ModelDir dir(
+      "predict_fn <- function(inputs) {\n"
+      "  i <- 0\n"
+      "  while (inputs$seconds[1] > 0) i <- i + 1\n"
+      "  list(i = i)\n"
+      "}\n");
+  Host host(dir.path());
+  ASSERT_TRUE(host.Receive().has_value());
+  for (uint64_t id : {21, 22}) {
+    host.Send(InferSeconds(id, 1));
+    ::usleep(300'000);  // let the loop start; a signal queued earlier works too
+    InterruptRequest(host.pid(), id);
+    auto reply = host.Receive();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->id(), id);
+    ASSERT_TRUE(reply->has_error()) << reply->DebugString();
+    EXPECT_EQ(reply->error().message(), "interrupted: the request passed its deadline");
+  }
+  host.Send(InferSeconds(23, 0));
+  auto done = host.Receive();
+  ASSERT_TRUE(done.has_value());
+  EXPECT_TRUE(done->has_result()) << done->DebugString();
 }
 
 TEST(RHostTest, ErrorsCarryTheModelsCallStackWithFileAndLine) {
