@@ -111,6 +111,9 @@ mg_load <- function(model_dir, r_libs, dataframe) {
   env <- new.env(parent = globalenv())
   env$model_dir <- model_dir
   env$invalid_input <- invalid_input
+  # Also global, as in the script runtime: helpers that model.R source()s
+  # land in globalenv and may call it.
+  assign("invalid_input", invalid_input, envir = globalenv())
   model_file <- file.path(model_dir, "model.R")
   if (!file.exists(model_file)) stop(sprintf("%s does not exist", model_file))
   sys.source(model_file, envir = env, keep.source = TRUE)
