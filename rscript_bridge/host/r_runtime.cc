@@ -20,6 +20,7 @@
 #include <Rinternals.h>
 // After Rinternals.h, which they use.
 #include <R_ext/Parse.h>
+#include <R_ext/eventloop.h>
 #include <Rembedded.h>
 #include <Rinterface.h>
 
@@ -37,6 +38,22 @@ namespace wv1 = worker::v1;
 // on R_interrupts_pending before the wrapper's tryCatch is in place.
 volatile sig_atomic_t g_interrupted = 0;
 constexpr const char* kInterrupted = "interrupted: the request passed its deadline";
+
+// SIGINT's action as the host installed it, saved when a request starts.
+// R's select loop (Sys.sleep, connections) installs its own handler while
+// it waits and restores the host's with signal(), which drops SA_SIGINFO,
+// so the host's handler would no longer see the request id. R calls
+// R_PolledEvents at each interrupt check (the eval loop): put the host's
+// action back there, and once more when the request ends.
+struct sigaction g_host_action {};
+
+void RestoreHostAction() {
+  struct sigaction now {};
+  sigaction(SIGINT, nullptr, &now);
+  if (now.sa_sigaction != g_host_action.sa_sigaction ||
+      (now.sa_flags & SA_SIGINFO) != (g_host_action.sa_flags & SA_SIGINFO))
+    sigaction(SIGINT, &g_host_action, nullptr);
+}
 
 #ifndef MODELGATE_R_HOME
 #define MODELGATE_R_HOME "/usr/lib/R"
@@ -177,10 +194,9 @@ class RRuntime final : public Runtime {
   }
 
   void Infer(wv1::Infer* infer, wv1::Frame* reply) override {
-    // R may swap SIGINT's handler (R_SelectEx in Sys.sleep installs its own
-    // and restores it with signal(), without SA_SIGINFO): put the host's back.
-    struct sigaction host_action {};
-    sigaction(SIGINT, nullptr, &host_action);
+    sigaction(SIGINT, nullptr, &g_host_action);
+    void (*const polled)() = R_PolledEvents;
+    R_PolledEvents = RestoreHostAction;
     Request request{infer, call_, dataframe_, factor_levels_, reply};
     if (!R_ToplevelExec(RunRequest, &request)) {
       reply->clear_result();
@@ -189,7 +205,8 @@ class RRuntime final : public Runtime {
                         : "the R runtime failed converting the request or its answer "
                           "(out of memory?)");
     }
-    sigaction(SIGINT, &host_action, nullptr);
+    R_PolledEvents = polled;
+    RestoreHostAction();
   }
 
   void Interrupt() override {

@@ -211,6 +211,27 @@ TEST(RHostTest, InterruptStopsABusyRLoopTwice) {
   EXPECT_TRUE(done->has_result()) << done->DebugString();
 }
 
+// Sys.sleep swaps SIGINT's handler while it waits and puts it back without
+// SA_SIGINFO: the host must still read the request id afterwards.
+TEST(RHostTest, InterruptAfterASysSleepStillNamesTheRequest) {
+  ModelDir dir(
+      "predict_fn <- function(inputs) {\n"
+      "  Sys.sleep(0.01)\n"
+      "  i <- 0\n"
+      "  while (inputs$seconds[1] > 0) i <- i + 1\n"
+      "  list(i = i)\n"
+      "}\n");
+  Host host(dir.path());
+  ASSERT_TRUE(host.Receive().has_value());
+  host.Send(InferSeconds(31, 1));
+  ::usleep(300'000);  // past the Sys.sleep, inside the loop
+  InterruptRequest(host.pid(), 31);
+  auto reply = host.Receive(std::chrono::seconds(10));
+  ASSERT_TRUE(reply.has_value()) << "the interrupt was lost";
+  ASSERT_TRUE(reply->has_error()) << reply->DebugString();
+  EXPECT_EQ(reply->error().message(), "interrupted: the request passed its deadline");
+}
+
 TEST(RHostTest, ErrorsCarryTheModelsCallStackWithFileAndLine) {
   ModelDir dir(
       "inner <- function(x) {\n"            // 1
