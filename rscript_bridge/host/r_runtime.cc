@@ -5,8 +5,6 @@
 //
 // Every entry into R goes through R_ToplevelExec (R_tryEval uses it too), so
 // an R error or interrupt never longjmps through C++ frames of the host.
-#include <sys/stat.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <string>

@@ -1,6 +1,7 @@
-// Conversions between worker.v1 tensors and R values, done in C++ so a
-// request runs no interpreted protocol code. Rules and messages are those of
-// rscript_bridge/R/modelgate_runtime.R (the integration suites compare them).
+// Conversions between worker.v1 tensors and R values (r_inputs.cc,
+// r_outputs.cc), done in C++ so a request runs no interpreted protocol code.
+// Rules and messages are those of rscript_bridge/R/modelgate_runtime.R (the
+// integration suites compare them).
 //
 // Contract: call only from inside R_ToplevelExec (an allocation failure
 // raises an R error); a problem with the data never raises one, it is
