@@ -92,6 +92,11 @@ target_link_libraries(worker_integration_test PRIVATE modelgate_testing nlohmann
 modelgate_warnings(worker_integration_test)
 add_dependencies(worker_integration_test modelgate-worker)
 add_test(NAME worker_integration COMMAND worker_integration_test)
+# The embedded R runtime driven over its pipes (MODELGATE_WORKER_HOST overrides).
+target_sources(worker_integration_test PRIVATE tests/integration/r_host_test.cc)
+target_compile_definitions(worker_integration_test PRIVATE
+  MODELGATE_WORKER_HOST_BINARY="$<TARGET_FILE:modelgate-worker>")
+add_dependencies(worker_integration_test modelgate-worker)
 
 # ---- daemon integration: C++ gRPC client ----------------------------------
 add_library(test_health_proto STATIC tests/proto/health.proto)

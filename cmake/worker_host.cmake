@@ -14,8 +14,13 @@ modelgate_warnings(modelgate_worker_host)
 
 # Each interpreter's C API in a library of its own, so its headers (R's
 # macros in particular) never meet the other's.
-add_library(modelgate_worker_r STATIC rscript_bridge/host/r_runtime.cc)
+add_library(modelgate_worker_r STATIC rscript_bridge/host/r_runtime.cc
+  rscript_bridge/host/r_inputs.cc rscript_bridge/host/r_outputs.cc rscript_bridge/host/r_layout.cc
+  rscript_bridge/host/r_prelude.cc)
 target_include_directories(modelgate_worker_r PRIVATE ${CMAKE_SOURCE_DIR}/src)
+# R_HOME for a worker started without it (Rf_initEmbeddedR needs it).
+pkg_get_variable(LIBR_RHOME libR rhome)
+target_compile_definitions(modelgate_worker_r PRIVATE MODELGATE_R_HOME="${LIBR_RHOME}")
 target_link_libraries(modelgate_worker_r PUBLIC modelgate_worker_host PkgConfig::LIBR)
 modelgate_warnings(modelgate_worker_r)
 

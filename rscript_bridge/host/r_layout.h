@@ -1,0 +1,29 @@
+// Shapes shared by the R tensor conversions (r_inputs.cc, r_outputs.cc):
+// row-major (the wire) versus column-major (R) element order, and shapes in
+// messages as the script runtime printed them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#define R_NO_REMAP
+#include <Rinternals.h>
+
+namespace modelgate::worker_host {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "tensors travel little-endian and are copied as they are");
+
+// A whole number as R's as.character() prints a double ("1e+05").
+std::string FormatNumber(int64_t v);
+// n printed as sprintf("%d") prints a whole double.
+std::string FormatCount(double n);
+// "2,3": a shape as paste(shape, collapse = ",") printed it.
+std::string JoinShape(const std::vector<int64_t>& dims);
+
+// For a row-major tensor of `dims` holding n elements, the column-major
+// (R) index of each row-major element, in row-major order.
+std::vector<R_xlen_t> ColumnMajorIndex(const std::vector<int64_t>& dims, R_xlen_t n);
+
+}  // namespace modelgate::worker_host
