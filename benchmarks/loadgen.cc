@@ -3,7 +3,8 @@
 // tensors) or REST (KServe V2 JSON, keep-alive). Bounded by a request count
 // and a duration; prints one line of figures.
 //
-//   mg_loadgen --protocol grpc|http --port N --model mtcars_am|iris_species
+//   mg_loadgen --protocol grpc|http --port N --model mtcars_am|iris_species|echo_r|echo_py
+//              (a name containing iris / echo gets that model's request)
 //              [--concurrency 1] [--seconds 10] [--max-requests 100000]
 #include <grpcpp/grpcpp.h>
 
@@ -50,8 +51,10 @@ inference::ModelInferRequest GrpcRequest(const std::string& model) {
     for (auto d : shape) in->add_shape(d);
     r.add_raw_input_contents(std::string(reinterpret_cast<char*>(v.data()), v.size() * 8));
   };
-  if (model.find("iris") != std::string::npos) {  // iris_species, iris_batched
+  if (model.find("iris") != std::string::npos) {  // iris_species and its copies
     add("features", {1, 4}, {5.1, 3.5, 1.4, 0.2});
+  } else if (model.find("echo") != std::string::npos) {  // echo_r, echo_py and their copies
+    add("x", {1}, {2.62});
   } else {
     add("wt", {1}, {2.62});
     add("hp", {1}, {110});
@@ -62,6 +65,9 @@ inference::ModelInferRequest GrpcRequest(const std::string& model) {
 std::string JsonBody(const std::string& model) {
   if (model.find("iris") != std::string::npos) {
     return R"({"inputs":[{"name":"features","datatype":"FP64","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]})";
+  }
+  if (model.find("echo") != std::string::npos) {
+    return R"({"inputs":[{"name":"x","datatype":"FP64","shape":[1],"data":[2.62]}]})";
   }
   return R"({"inputs":[{"name":"wt","datatype":"FP64","shape":[1],"data":[2.62]},)"
          R"({"name":"hp","datatype":"FP64","shape":[1],"data":[110]}]})";

@@ -1,13 +1,23 @@
-// Round trip of a 1-row predict through the C++ process layer to a real R and
-// a real Python worker, beside the model's own predict time measured inside
-// the interpreter in the same run. Prints one table; asserts nothing.
+// Round trip of a 1-row predict through the C++ process layer to real R and
+// Python workers (the examples mtcars_am and iris_species, and the trivial
+// echo models of benchmarks/models), beside the model's own predict time
+// measured inside the interpreter and a bare pipe echo's round trip
+// (pipe_echo.h), all in the same run. The hop's own cost is
+//   round trip p50 - own predict - pipe echo p50.
+// Runs against the worker host the test runtime selects (the script runtimes,
+// or the native host named by MODELGATE_WORKER_HOST). Prints a table and one
+// machine-readable "hop ..." line per model (read by compare.py); asserts
+// nothing.
 //
 //   worker_roundtrip [iterations]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <sstream>
 
+#include "pipe_echo.h"
 #include "spdlog/spdlog.h"
 #include "support/worker_harness.h"
 
@@ -36,79 +46,153 @@ double InInterpreterUs(const std::string& command) {
   return us;
 }
 
-Stats Measure(WorkerHarness& h, ProcessWorker& w, const std::function<std::vector<Tensor>()>& make,
-              int n) {
-  for (int i = 0; i < 50; ++i) (void)h.Infer(w, make());  // warm-up
+struct Case {
+  const char* label;  // the table's row
+  const char* model;  // the "hop" line's key
+  Backend backend;
+  std::string dir;
+  bool dataframe;
+  std::vector<Tensor> inputs;
+  // Statements giving `inputs` as the runtime passes them to the model, in
+  // the model's language, and how many calls to time (enough to read a
+  // sub-microsecond echo on R's millisecond clock).
+  std::string own_inputs;
+  int own_calls;
+};
+
+// The model's own predict, called in a fresh interpreter as its runtime calls
+// it (model.R's predict_fn, model.py's Model.predict), timed in a loop there.
+double OwnPredictUs(const Case& c) {
+  if (c.backend == Backend::kR) {
+    return InInterpreterUs("Rscript --vanilla -e 'model_dir <- \"" + c.dir +
+                           "\"; source(file.path(model_dir, \"model.R\")); " + c.own_inputs +
+                           "; for (i in 1:200) predict_fn(inputs); n <- " +
+                           std::to_string(c.own_calls) +
+                           "; t <- system.time(for (i in 1:n) predict_fn(inputs))[[\"elapsed\"]]; "
+                           "cat(t / n * 1e6)' 2>/dev/null");
+  }
+  return InInterpreterUs(
+      TestPython() + " -c 'import importlib.util, sys, time\nimport numpy as np\n" +
+      "sys.path.insert(0, \"" + BridgeDir() + "/python\")\n" +
+      "spec = importlib.util.spec_from_file_location(\"model\", \"" + c.dir +
+      "/model.py\"); mod = importlib.util.module_from_spec(spec); "
+      "spec.loader.exec_module(mod)\nm = mod.Model(\"" +
+      c.dir + "\")\n" + c.own_inputs +
+      "\nfor _ in range(200): m.predict(inputs)\nn = " + std::to_string(c.own_calls) +
+      "\nt = time.perf_counter()\nfor _ in range(n): m.predict(inputs)\n"
+      "print((time.perf_counter() - t) / n * 1e6)' 2>/dev/null");
+}
+
+StatusOr<Stats> MeasureWorker(WorkerHarness& h, const Case& c, int n) {
+  auto w = h.Start(c.backend, c.dir, c.dataframe);
+  if (w->state() != WorkerState::kReady) {
+    return Unavailable("worker did not start: " + h.last_death.message());
+  }
   std::vector<double> us;
-  us.reserve(n);
-  for (int i = 0; i < n; ++i) {
-    auto in = make();
+  us.reserve(static_cast<size_t>(n));
+  Status failure;
+  for (int i = 0; i < n + 50; ++i) {  // the first 50 warm up
+    auto in = c.inputs;
     const auto t0 = BenchClock::now();
-    auto out = h.Infer(w, std::move(in));
-    us.push_back(std::chrono::duration<double, std::micro>(BenchClock::now() - t0).count());
+    auto out = h.Infer(*w, std::move(in));
+    if (i >= 50)
+      us.push_back(std::chrono::duration<double, std::micro>(BenchClock::now() - t0).count());
     if (!out.ok()) {
-      std::fprintf(stderr, "round trip failed: %s\n", out.status().ToString().c_str());
-      std::exit(1);
+      failure = Internal("round trip failed: " + out.status().ToString());
+      break;
     }
   }
-  return Summarize(us);
+  const int dead_before = h.dead_events;
+  w->Stop(std::chrono::seconds(2), DeathCause::kStopped);
+  RunUntil(
+      h.io, [&] { return h.dead_events > dead_before; }, std::chrono::seconds(10));
+  if (!failure.ok()) return failure;
+  return Summarize(std::move(us));
+}
+
+std::vector<Case> Cases() {
+  const std::string bench_models = SourceDir() + "/benchmarks/models/";
+  std::vector<Case> cases;
+  cases.push_back({"mtcars_am (R glm)",
+                   "mtcars_am",
+                   Backend::kR,
+                   ExampleModelDir("mtcars_am"),
+                   true,
+                   {},
+                   "inputs <- data.frame(wt = 2.62, hp = 110)",
+                   2000});
+  cases.back().inputs.push_back(Fp64("wt", {1}, {2.62}));
+  cases.back().inputs.push_back(Fp64("hp", {1}, {110}));
+  cases.push_back({"iris_species (sklearn)",
+                   "iris_species",
+                   Backend::kPython,
+                   ExampleModelDir("iris_species"),
+                   false,
+                   {},
+                   "inputs = {\"features\": np.array([[5.1, 3.5, 1.4, 0.2]])}",
+                   2000});
+  cases.back().inputs.push_back(Fp64("features", {1, 4}, {5.1, 3.5, 1.4, 0.2}));
+  cases.push_back({"echo_r (returns x)",
+                   "echo_r",
+                   Backend::kR,
+                   bench_models + "echo_r/1",
+                   false,
+                   {},
+                   "inputs <- list(x = 2.62)",
+                   200000});
+  cases.back().inputs.push_back(Fp64("x", {1}, {2.62}));
+  cases.push_back({"echo_py (returns x)",
+                   "echo_py",
+                   Backend::kPython,
+                   bench_models + "echo_py/1",
+                   false,
+                   {},
+                   "inputs = {\"x\": np.array([2.62])}",
+                   200000});
+  cases.back().inputs.push_back(Fp64("x", {1}, {2.62}));
+  return cases;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int n = argc > 1 ? std::atoi(argv[1]) : 2000;
+  if (argc > 1 && std::strcmp(argv[1], "--echo-child") == 0) return bench::RunPipeEchoChild();
+  const int n = argc > 1 ? std::max(1, std::atoi(argv[1])) : 2000;
   spdlog::set_level(spdlog::level::warn);  // keep the table readable
+  const char* host = std::getenv("MODELGATE_WORKER_HOST");
+  std::printf("1-row predict, %d round trips each, C++ process layer -> worker -> C++\n", n);
+  std::printf("worker host: %s\n\n",
+              host && *host ? host : "the test runtime's default (MODELGATE_WORKER_HOST unset)");
+  std::printf("%-24s %9s %9s %9s %9s %9s %9s\n", "model", "rt p50", "rt p99", "own", "echo p50",
+              "rt-own", "hop");
   WorkerHarness h;
-  auto r = h.Start(Backend::kR, ExampleModelDir("mtcars_am"), true);
-  auto py = h.Start(Backend::kPython, ExampleModelDir("iris_species"));
-  if (r->state() != WorkerState::kReady || py->state() != WorkerState::kReady) {
-    std::fprintf(stderr, "workers did not start: %s\n", h.last_death.message().c_str());
-    return 1;
+  std::string machine;
+  for (const Case& c : Cases()) {
+    auto rt = MeasureWorker(h, c, n);
+    if (!rt.ok()) {
+      std::printf("%-24s skipped: %s\n", c.label, rt.status().message().c_str());
+      continue;
+    }
+    auto echo = bench::TimePipeEcho(h.io, "/proc/self/exe", c.inputs, n);
+    if (!echo.ok()) {
+      std::printf("%-24s skipped: %s\n", c.label, echo.status().message().c_str());
+      continue;
+    }
+    const Stats e = Summarize(std::move(*echo));
+    const double own = OwnPredictUs(c);
+    const double hop = rt->p50_us - own - e.p50_us;
+    std::printf("%-24s %7.0fus %7.0fus %7.1fus %7.0fus %7.0fus %7.0fus\n", c.label, rt->p50_us,
+                rt->p99_us, own, e.p50_us, rt->p50_us - own, hop);
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "hop model=%s rt_p50_us=%.1f own_us=%.2f echo_p50_us=%.1f hop_us=%.1f\n", c.model,
+                  rt->p50_us, own, e.p50_us, hop);
+    machine += line;
   }
-  const Stats r_rt = Measure(
-      h, *r,
-      [] {
-        std::vector<Tensor> in;
-        in.push_back(Fp64("wt", {1}, {2.62}));
-        in.push_back(Fp64("hp", {1}, {110}));
-        return in;
-      },
-      n);
-  const Stats py_rt = Measure(
-      h, *py,
-      [] {
-        std::vector<Tensor> in;
-        in.push_back(Fp64("features", {1, 4}, {5.1, 3.5, 1.4, 0.2}));
-        return in;
-      },
-      n);
-  const double r_own = InInterpreterUs(
-      "Rscript -e 'fit <- readRDS(\"" + ExampleModelDir("mtcars_am") +
-      "/model.rds\"); d <- data.frame(wt = 2.62, hp = 110); for (i in 1:200) predict(fit, newdata "
-      "= d, "
-      "type = \"response\"); n <- 2000; t <- system.time(for (i in 1:n) predict(fit, newdata = d, "
-      "type = \"response\"))[[\"elapsed\"]]; cat(t / n * 1e6)'");
-  const double py_own = InInterpreterUs(
-      TestPython() + " -c 'import pickle, time, numpy as np\nm = pickle.load(open(\"" +
-      ExampleModelDir("iris_species") +
-      "/model.pkl\", \"rb\")); x = np.array([[5.1, 3.5, 1.4, 0.2]])\n"
-      "for _ in range(200): m.predict(x); m.predict_proba(x)\n"
-      "n = 2000; t = time.perf_counter()\nfor _ in range(n): m.predict(x); m.predict_proba(x)\n"
-      "print((time.perf_counter() - t) / n * 1e6)'");
-  std::printf("1-row predict, %d round trips each, C++ process layer -> worker -> C++\n\n", n);
-  std::printf("%-26s %10s %10s %10s %16s %10s\n", "model", "rt p50 us", "rt p99 us", "rt mean",
-              "own predict us", "overhead");
-  std::printf("%-26s %10.0f %10.0f %10.0f %16.0f %9.0fus\n", "mtcars_am (R glm)", r_rt.p50_us,
-              r_rt.p99_us, r_rt.mean_us, r_own, r_rt.p50_us - r_own);
-  std::printf("%-26s %10.0f %10.0f %10.0f %16.0f %9.0fus\n", "iris_species (sklearn)", py_rt.p50_us,
-              py_rt.p99_us, py_rt.mean_us, py_own, py_rt.p50_us - py_own);
   std::printf(
-      "\noverhead = round-trip p50 - the model's own predict time (framing, protobuf, "
-      "pipes, tensor decode/encode in the runtime)\n");
-  r->Stop(std::chrono::seconds(2), DeathCause::kStopped);
-  py->Stop(std::chrono::seconds(2), DeathCause::kStopped);
-  RunUntil(
-      h.io, [&] { return h.dead_events == 2; }, std::chrono::seconds(10));
+      "\nown = the model's own predict, timed in its interpreter; echo = a bare pipe echo child "
+      "(same frames, same spawn, no interpreter);\nhop = rt p50 - own - echo p50: what the "
+      "runtime adds (protobuf, tensor decode/encode, its own loop)\n\n%s",
+      machine.c_str());
   return 0;
 }

@@ -1,5 +1,5 @@
 # Benchmarks print figures; tests never assert times. Built with `make bench`.
-add_executable(worker_roundtrip EXCLUDE_FROM_ALL benchmarks/worker_roundtrip.cc)
+add_executable(worker_roundtrip EXCLUDE_FROM_ALL benchmarks/worker_roundtrip.cc benchmarks/pipe_echo.cc)
 target_link_libraries(worker_roundtrip PRIVATE modelgate_testing)
 modelgate_warnings(worker_roundtrip)
 add_dependencies(worker_roundtrip modelgate-worker)
