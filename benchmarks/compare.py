@@ -259,7 +259,7 @@ def run_modelgate(rows, results, breakdown):
     t0 = time.monotonic()
     daemon = start([os.path.join(BUILD, "modelgate"), "--model-repository", repo, "--host", "127.0.0.1",
                     "--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics),
-                    "--access-log", "false", "--python", PYTHON])
+                    "--access-log", "false"])
     base = f"http://127.0.0.1:{http}"
     skipped = {}
     try:

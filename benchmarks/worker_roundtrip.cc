@@ -4,8 +4,8 @@
 // measured inside the interpreter and a bare pipe echo's round trip
 // (pipe_echo.h), all in the same run. The hop's own cost is
 //   round trip p50 - own predict - pipe echo p50.
-// Runs against the worker host the test runtime selects (the script runtimes,
-// or the native host named by MODELGATE_WORKER_HOST). Prints a table and one
+// Runs against the build's modelgate-worker (or the host named by
+// MODELGATE_WORKER_HOST). Prints a table and one
 // machine-readable "hop ..." line per model (read by compare.py); asserts
 // nothing.
 //
