@@ -171,3 +171,9 @@ target_sources(unit_tests PRIVATE
   tests/unit/config/drift_reference_test.cc
   tests/unit/observability/drift_window_test.cc
   tests/unit/observability/drift_monitor_test.cc)
+
+# The native worker host's python_path validation (issue 14).
+if(TARGET modelgate_python_path)
+  target_sources(unit_tests PRIVATE tests/unit/worker_host/python_path_check_test.cc)
+  target_link_libraries(unit_tests PRIVATE modelgate_python_path)
+endif()

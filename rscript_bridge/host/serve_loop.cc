@@ -121,13 +121,17 @@ int Serve(Runtime& runtime, const HostOptions& options, int fd_in, int fd_out) {
 
   wv1::Frame hello;
   hello.set_id(0);
-  if (!runtime.Load(options, hello.mutable_hello(), hello.mutable_error())) {
-    hello.clear_hello();
-    if (hello.error().message().empty()) hello.mutable_error()->set_message("model load failed");
+  // Separate messages: hello and error share the Frame's oneof, so two
+  // mutable_*() pointers into it cannot both stay valid.
+  wv1::Hello loaded;
+  wv1::Error load_error;
+  if (!runtime.Load(options, &loaded, &load_error)) {
+    if (load_error.message().empty()) load_error.set_message("model load failed");
+    *hello.mutable_error() = std::move(load_error);
     writer.Write(hello);
     return 1;
   }
-  hello.clear_error();
+  *hello.mutable_hello() = std::move(loaded);
   wv1::Hello* h = hello.mutable_hello();
   h->set_protocol_version(1);
   h->set_pid(static_cast<int32_t>(::getpid()));
