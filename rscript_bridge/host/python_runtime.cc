@@ -95,6 +95,17 @@ bool ArmKeyboardInterrupt() {
 
 class PythonRuntime final : public Runtime {
  public:
+  // The interpreter is left running (no Py_FinalizeEx): the process is
+  // exiting, and finalising would wait for threads a model started. The
+  // model's references are dropped with the GIL held, so its __del__ runs.
+  ~PythonRuntime() override {
+    if (thread_state_ == nullptr) return;  // never loaded, or the GIL is ours
+    PyEval_RestoreThread(thread_state_);
+    model_ = py::LoadedModel();
+    predict_name_ = py::Ref();
+    FlushStreams();
+  }
+
   bool Load(const HostOptions& options, wv1::Hello* hello, wv1::Error* error) override {
     const std::string bad_path =
         CheckPythonPath(options.python_path, PY_MAJOR_VERSION, PY_MINOR_VERSION);
@@ -158,6 +169,12 @@ class PythonRuntime final : public Runtime {
   void FlushOutput() override {
     if (thread_state_ == nullptr) return;  // not loaded: nothing of Python's to flush
     PyEval_RestoreThread(thread_state_);
+    FlushStreams();
+    thread_state_ = PyEval_SaveThread();
+  }
+
+ private:
+  static void FlushStreams() {
     for (const char* name : {"stdout", "stderr", "__stdout__", "__stderr__"}) {
       PyObject* stream = PySys_GetObject(name);  // borrowed
       if (stream == nullptr || stream == Py_None) continue;
@@ -165,10 +182,8 @@ class PythonRuntime final : public Runtime {
       py::Ref done(PyObject_CallMethod(stream, "flush", nullptr));
       if (!done) PyErr_Clear();
     }
-    thread_state_ = PyEval_SaveThread();
   }
 
- private:
   // predict's outputs into *result; false with a Python exception set.
   bool RunPredict(wv1::Infer* infer, wv1::Result* result) {
     py::Ref inputs(py::BuildInputs(infer, dataframe_, model_.levels.get()));
