@@ -17,13 +17,16 @@ constexpr const char* kCapsuleName = "modelgate.tensor_bytes";
 struct NumericType {
   const char* datatype;
   int type_num;
+  char kind;  // numpy's dtype.kind
+  int itemsize;
 };
 
 // The V2 numeric datatypes; numpy's native order is little-endian here.
 constexpr NumericType kNumeric[] = {
-    {"BOOL", NPY_BOOL},     {"UINT8", NPY_UINT8}, {"UINT16", NPY_UINT16}, {"UINT32", NPY_UINT32},
-    {"UINT64", NPY_UINT64}, {"INT8", NPY_INT8},   {"INT16", NPY_INT16},   {"INT32", NPY_INT32},
-    {"INT64", NPY_INT64},   {"FP16", NPY_HALF},   {"FP32", NPY_FLOAT32},  {"FP64", NPY_FLOAT64},
+    {"BOOL", NPY_BOOL, 'b', 1},     {"UINT8", NPY_UINT8, 'u', 1},   {"UINT16", NPY_UINT16, 'u', 2},
+    {"UINT32", NPY_UINT32, 'u', 4}, {"UINT64", NPY_UINT64, 'u', 8}, {"INT8", NPY_INT8, 'i', 1},
+    {"INT16", NPY_INT16, 'i', 2},   {"INT32", NPY_INT32, 'i', 4},   {"INT64", NPY_INT64, 'i', 8},
+    {"FP16", NPY_HALF, 'f', 2},     {"FP32", NPY_FLOAT32, 'f', 4},  {"FP64", NPY_FLOAT64, 'f', 8},
 };
 static_assert(NPY_BYTE_ORDER == NPY_LITTLE_ENDIAN, "tensor bytes are little-endian");
 
@@ -37,10 +40,7 @@ const NumericType* ByDatatype(const std::string& datatype) {
 // The V2 type of a numpy (kind, itemsize), as _DATATYPE_OF does.
 const NumericType* ByKind(char kind, int itemsize) {
   for (const auto& n : kNumeric) {
-    PyArray_Descr* d = PyArray_DescrFromType(n.type_num);
-    const bool same = d->kind == kind && d->elsize == itemsize;
-    Py_DECREF(d);
-    if (same) return &n;
+    if (n.kind == kind && n.itemsize == itemsize) return &n;
   }
   return nullptr;
 }
