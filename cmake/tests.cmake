@@ -175,3 +175,16 @@ target_sources(unit_tests PRIVATE
   tests/unit/config/drift_reference_test.cc
   tests/unit/observability/drift_window_test.cc
   tests/unit/observability/drift_monitor_test.cc)
+
+# The native worker host's python_path validation (issue 14).
+if(TARGET modelgate_python_path)
+  target_sources(unit_tests PRIVATE tests/unit/worker_host/python_path_check_test.cc)
+  target_link_libraries(unit_tests PRIVATE modelgate_python_path)
+endif()
+# The embedded Python runtime driven over its pipes (MODELGATE_WORKER_HOST overrides).
+if(TARGET modelgate-worker)
+  target_sources(worker_integration_test PRIVATE tests/integration/py_host_test.cc)
+  target_compile_definitions(worker_integration_test PRIVATE
+    MODELGATE_PY_HOST_BINARY="$<TARGET_FILE:modelgate-worker>")
+  add_dependencies(worker_integration_test modelgate-worker)
+endif()

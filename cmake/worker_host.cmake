@@ -24,10 +24,23 @@ target_compile_definitions(modelgate_worker_r PRIVATE MODELGATE_R_HOME="${LIBR_R
 target_link_libraries(modelgate_worker_r PUBLIC modelgate_worker_host PkgConfig::LIBR)
 modelgate_warnings(modelgate_worker_r)
 
-add_library(modelgate_worker_python STATIC rscript_bridge/host/python_runtime.cc)
+# python_path validation: plain C++ (unit-tested without an interpreter).
+add_library(modelgate_python_path STATIC rscript_bridge/host/python_path_check.cc)
+target_include_directories(modelgate_python_path PUBLIC ${CMAKE_SOURCE_DIR}/rscript_bridge/host)
+modelgate_warnings(modelgate_python_path)
+
+add_library(modelgate_worker_python STATIC
+  rscript_bridge/host/python_common.cc
+  rscript_bridge/host/python_inputs.cc
+  rscript_bridge/host/python_model.cc
+  rscript_bridge/host/python_runtime.cc
+  rscript_bridge/host/python_tensors.cc)
 target_include_directories(modelgate_worker_python PRIVATE ${CMAKE_SOURCE_DIR}/src)
-target_link_libraries(modelgate_worker_python PUBLIC modelgate_worker_host Python3::Python
-  Python3::NumPy)
+# sys.executable and the prefix come from the Python the worker embeds.
+target_compile_definitions(modelgate_worker_python PRIVATE
+  MODELGATE_PYTHON_EXECUTABLE="${Python3_EXECUTABLE}")
+target_link_libraries(modelgate_worker_python PUBLIC modelgate_worker_host modelgate_python_path
+  Python3::Python Python3::NumPy)
 modelgate_warnings(modelgate_worker_python)
 
 add_executable(modelgate-worker rscript_bridge/host/main.cc)
