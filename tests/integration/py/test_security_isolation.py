@@ -166,12 +166,14 @@ class DeadlineGraceTest(unittest.TestCase):
             t.join(timeout=60)
         statuses += burst
         self.assertTrue(set(statuses) <= {200, 504}, statuses)
-        # A model that certainly runs past 1 ms (it sleeps 0.2 s), then returns
-        # within the 1 s grace: 504 every time, and its worker is kept. The
-        # request without deadline after each waits for that same worker.
+        # A model that certainly runs past its 50 ms deadline (it sleeps 0.2 s;
+        # 50 ms, not 1, so a busy machine cannot spend the deadline before the
+        # queue), then returns within the grace: 504 every time, and its
+        # worker is kept. The request without deadline after each waits for
+        # that same worker.
         for _ in range(5):
             status, _, body = request("POST", D.base + "/v2/models/slow_r/infer", {
-                "parameters": {"timeout": 1000},
+                "parameters": {"timeout": 50000},
                 "inputs": [{"name": "seconds", "datatype": "FP64", "shape": [1], "data": [0.2]}]})
             self.assertEqual(status, 504, body)
             self.assertIn("ran past its deadline", body["error"])

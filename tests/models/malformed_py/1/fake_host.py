@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A buggy worker host, to test the daemon's checks of what a worker sends.
 config.json runs it as this model's "interpreter" (a worker host of its
-own) in place of modelgate-worker; it speaks proto/worker.proto's frames
+own) in place of modelgate-worker (model.py is only there because a python
+model must have one); it speaks proto/worker.proto's frames
 itself, encoded by hand, so it can send what no real runtime would. x[0]
 of the request picks the answer:
   0  y = x (a normal answer)
