@@ -6,6 +6,9 @@
 //   mg_loadgen --protocol grpc|http --port N --model mtcars_am|iris_species|echo_r|echo_py
 //              (a name containing iris / echo gets that model's request)
 //              [--concurrency 1] [--seconds 10] [--max-requests 100000]
+//              [--rpc infer|live]
+// --rpc live calls ServerLive / GET /v2/health/live instead: the front end's
+// own floor, no model and no thread hop involved.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -39,6 +42,7 @@ struct Options {
   int concurrency = 1;
   double seconds = 10;
   long max_requests = 100000;
+  std::string rpc = "infer";
 };
 
 inference::ModelInferRequest GrpcRequest(const std::string& model) {
@@ -82,13 +86,18 @@ int main(int argc, char** argv) {
   desc.add_options()("help", "usage")("protocol", po::value(&o.protocol))(
       "host", po::value(&o.host))("port", po::value(&o.port)->required())(
       "model", po::value(&o.model))("concurrency", po::value(&o.concurrency))(
-      "seconds", po::value(&o.seconds))("max-requests", po::value(&o.max_requests));
+      "seconds", po::value(&o.seconds))("max-requests", po::value(&o.max_requests))(
+      "rpc", po::value(&o.rpc));
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << e.what() << "\n" << desc << "\n";
+    return 2;
+  }
+  if (o.rpc != "infer" && o.rpc != "live") {
+    std::cerr << "--rpc is infer or live\n";
     return 2;
   }
   if (o.host != "127.0.0.1" && o.host != "::1" && o.host != "localhost") {
@@ -117,8 +126,11 @@ int main(int argc, char** argv) {
       while (more()) {
         grpc::ClientContext ctx;
         inference::ModelInferResponse resp;
+        inference::ServerLiveRequest live_req;
+        inference::ServerLiveResponse live_resp;
         const auto t0 = Clock::now();
-        const bool ok = stub->ModelInfer(&ctx, req, &resp).ok();
+        const bool ok = o.rpc == "live" ? stub->ServerLive(&ctx, live_req, &live_resp).ok()
+                                        : stub->ModelInfer(&ctx, req, &resp).ok();
         us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
         if (!ok) ++errors;
       }
@@ -130,8 +142,13 @@ int main(int argc, char** argv) {
       http::request<http::string_body> req{http::verb::post, "/v2/models/" + o.model + "/infer",
                                            11};
       req.set(http::field::host, o.host);
-      req.set(http::field::content_type, "application/json");
-      req.body() = JsonBody(o.model);
+      if (o.rpc == "live") {
+        req.method(http::verb::get);
+        req.target("/v2/health/live");
+      } else {
+        req.set(http::field::content_type, "application/json");
+        req.body() = JsonBody(o.model);
+      }
       req.prepare_payload();
       beast::flat_buffer buf;
       while (more()) {
@@ -155,9 +172,9 @@ int main(int argc, char** argv) {
     return all_us.empty() ? 0.0 : all_us[std::min(all_us.size() - 1, size_t(all_us.size() * p))];
   };
   std::printf(
-      "protocol=%s model=%s concurrency=%d requests=%zu errors=%ld rps=%.0f p50_us=%.0f "
+      "protocol=%s rpc=%s model=%s concurrency=%d requests=%zu errors=%ld rps=%.0f p50_us=%.0f "
       "p90_us=%.0f p99_us=%.0f\n",
-      o.protocol.c_str(), o.model.c_str(), o.concurrency, all_us.size(), errors.load(),
-      all_us.size() / elapsed, pct(0.5), pct(0.9), pct(0.99));
+      o.protocol.c_str(), o.rpc.c_str(), o.model.c_str(), o.concurrency, all_us.size(),
+      errors.load(), all_us.size() / elapsed, pct(0.5), pct(0.9), pct(0.99));
   return errors.load() == 0 ? 0 : 1;
 }

@@ -130,7 +130,7 @@ add_custom_command(OUTPUT ${PY_STUBS}/grpc_predict_v2_pb2.py ${PY_STUBS}/health_
 add_custom_target(python_stubs ALL DEPENDS ${PY_STUBS}/grpc_predict_v2_pb2.py)
 
 set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio for the tests")
-foreach(name http_api grpc_client concurrency shutdown faults observability batching
+foreach(name http_api grpc_client concurrency shutdown faults observability batching io_paths
     security_logs security_posture security_input security_http security_isolation
     security_adversarial lifecycle binary_data http_wire outputs model_inputs
     triton_ext check signatures drift response_cache worker_log_ids)

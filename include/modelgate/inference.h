@@ -50,6 +50,11 @@ struct InferRequest {
   // The client's deadline (gRPC deadline, V2 "timeout" parameter), if any;
   // the core caps it by the model's max and falls back to its default.
   std::optional<SteadyTime> deadline;
+  // The caller takes `done` on its own thread, from inside Infer, for an
+  // answer that needs no worker (a rejection, a cache hit): the gRPC front
+  // end, whose callback threads need not cross to the io thread and back
+  // for it. Otherwise every answer comes on the io thread.
+  bool answer_inline = false;
 };
 
 struct InferResponse {
@@ -59,7 +64,8 @@ struct InferResponse {
   std::vector<Tensor> outputs;
 };
 
-// Called exactly once per request, on the daemon's I/O thread.
+// Called exactly once per request, on the daemon's I/O thread (or inline:
+// InferRequest::answer_inline).
 using InferCallback = std::function<void(StatusOr<InferResponse>)>;
 
 // Lets a front end withdraw a request whose client cancelled or went away.

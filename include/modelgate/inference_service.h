@@ -6,7 +6,8 @@
 // and versions changes under load/unload/poll; a ModelTarget keeps its
 // version's config alive for as long as the caller holds it. Every
 // InferCallback and RepositoryDone runs exactly once, on the io thread, never
-// from inside the call that took it.
+// from inside the call that took it (except an InferRequest with
+// answer_inline, whose answers that need no worker come from inside Infer).
 #pragma once
 
 #include <array>

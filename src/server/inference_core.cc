@@ -462,7 +462,7 @@ Status SignatureKnown(const ModelConfig& config) {
 std::shared_ptr<InferHandle> InferenceCore::Infer(InferRequest request, InferCallback done) {
   auto found = Find(request.model, request.version, request.route_key);
   if (!found.ok()) {
-    asio::post(io_, [done = std::move(done), s = found.status()] { done(s); });
+    AnswerEarly(request.answer_inline, std::move(done), found.status());
     return std::make_shared<CorePoolHandle>(io_);
   }
   return Infer(*found, std::move(request), std::move(done));
@@ -487,7 +487,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, Inf
     if (target.metrics) target.metrics->RecordRejected(RejectReason::kServerBusy);
   }
   if (!s.ok()) {
-    asio::post(io_, [done = std::move(done), s] { done(s); });
+    AnswerEarly(request.answer_inline, std::move(done), std::move(s));
     return handle;
   }
   ServedPtr served = Served(target);
@@ -506,7 +506,7 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, Inf
       r.version = std::to_string(served->version);
       r.id = std::move(request.id);
       r.outputs = std::move(*outputs);
-      asio::post(io_, [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+      AnswerEarly(request.answer_inline, std::move(done), std::move(r));
       return handle;
     }
   }
@@ -521,6 +521,17 @@ std::shared_ptr<InferHandle> InferenceCore::Infer(const ModelTarget& target, Inf
     Submit(std::move(served), std::move(p));
   });
   return handle;
+}
+
+void InferenceCore::AnswerEarly(bool inline_ok, InferCallback done,
+                                StatusOr<InferResponse> answer) {
+  if (inline_ok) {
+    done(std::move(answer));
+    return;
+  }
+  asio::post(io_, [done = std::move(done), answer = std::move(answer)]() mutable {
+    done(std::move(answer));
+  });
 }
 
 void InferenceCore::Submit(ServedPtr served, std::unique_ptr<Pending> p) {

@@ -179,6 +179,9 @@ class InferenceCore final : public InferenceService {
                             const std::string& version, const std::string& route_key) const
       REQUIRES(mu_);
   static ServedPtr Served(const ModelTarget& target);
+  // An answer that needs no worker: inline on the caller's thread when it
+  // takes that (InferRequest::answer_inline), else posted to the io thread.
+  void AnswerEarly(bool inline_ok, InferCallback done, StatusOr<InferResponse> answer);
   // io thread: hands `p` to its version's pool, or to the version now
   // serving in its place when that pool was replaced and drained.
   void Submit(ServedPtr served, std::unique_ptr<Pending> p);

@@ -299,6 +299,9 @@ std::shared_ptr<InferHandle> GrpcFrontend::RunInfer(
   }
   InferRequest request = std::move(parsed).value();
   request.id = request_id;
+  // A rejection or a cache hit is answered on this gRPC thread, without a
+  // round trip through the io thread (both reactors take an inline answer).
+  request.answer_inline = true;
   const auto deadline = ctx->deadline();
   if (deadline != std::chrono::system_clock::time_point::max()) {
     request.deadline = SteadyDeadline(deadline, std::chrono::system_clock::now(), time_.Now());

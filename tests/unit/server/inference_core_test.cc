@@ -107,5 +107,57 @@ TEST(InferenceCoreTest, FindResolvesTheHighestVersionAndRejectsBadOnes) {
   EXPECT_FALSE(core.ModelReady(*latest));
 }
 
+// answer_inline (the gRPC front end): answers that need no worker come from
+// inside Infer, on the caller's thread, exactly once; without it they are
+// posted. A request that needs a worker is never answered inline.
+TEST(InferenceCoreTest, AnswerInlineAnswersRejectionsInsideInferAndQueuesTheRest) {
+  asio::io_context io;
+  InferenceCore core(io, RuntimeSettings{}, {Entry()});
+  auto ask = [&](InferRequest r, bool inline_ok, int* calls, std::optional<Status>* got) {
+    r.answer_inline = inline_ok;
+    core.Infer(std::move(r), [calls, got](StatusOr<InferResponse> a) {
+      ++*calls;
+      *got = a.status();
+    });
+  };
+  InferRequest unknown = Request();
+  unknown.model = "nosuch";
+  InferRequest bad_input = Request();
+  bad_input.inputs[0].name = "y";
+
+  int calls = 0;
+  std::optional<Status> got;
+  ask(unknown, true, &calls, &got);
+  EXPECT_EQ(calls, 1);  // before any io.poll()
+  EXPECT_EQ(got->code(), StatusCode::kNotFound);
+  ask(bad_input, true, &calls, &got);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(got->code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(got->message().find("'y'"), std::string::npos) << got->message();
+
+  ask(unknown, false, &calls, &got);
+  EXPECT_EQ(calls, 2);  // posted
+  io.poll();
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(got->code(), StatusCode::kNotFound);
+
+  // Admitted: queued (no worker started), answered only by Stop.
+  int queued_calls = 0;
+  std::optional<Status> queued;
+  ask(Request(), true, &queued_calls, &queued);
+  io.poll();
+  EXPECT_EQ(queued_calls, 0);
+  EXPECT_EQ(core.inflight(), 1);
+  core.BeginShutdown();
+  ask(Request(), true, &calls, &got);  // shutting down: inline 503
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(got->code(), StatusCode::kUnavailable);
+  core.Stop(std::chrono::seconds(1));
+  io.poll();
+  EXPECT_EQ(queued_calls, 1);
+  EXPECT_EQ(queued->code(), StatusCode::kUnavailable);
+  EXPECT_EQ(calls, 4);
+}
+
 }  // namespace
 }  // namespace modelgate
