@@ -18,6 +18,12 @@ SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOp
     spawn.argv = {options.interpreter.empty() ? runtime.worker_host : options.interpreter,
                   "--runtime", options.backend == Backend::kR ? "r" : "python", "--model-dir",
                   options.version_dir};
+    // The host puts them on sys.path / .libPaths(); the script runtimes
+    // have no such flags (VersionWorkerOptions warns when they are set).
+    for (const auto& dir : options.python_path) {
+      spawn.argv.insert(spawn.argv.end(), {"--python-path", dir});
+    }
+    for (const auto& dir : options.r_libs) spawn.argv.insert(spawn.argv.end(), {"--r-libs", dir});
   } else if (options.backend == Backend::kR) {
     spawn.argv = {options.interpreter.empty() ? runtime.rscript : options.interpreter,
                   "--vanilla",
@@ -56,6 +62,9 @@ SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOp
   if (runtime.worker_user) {
     spawn.user = runtime.worker_user;
     spawn.must_read = {options.version_dir};
+    for (const auto* dirs : {&options.python_path, &options.r_libs}) {
+      spawn.must_read.insert(spawn.must_read.end(), dirs->begin(), dirs->end());
+    }
     if (options.backend == Backend::kR) {
       spawn.must_read.push_back(runtime.bridge_dir + "/R/worker.R");
       spawn.must_read.push_back(runtime.bridge_dir + "/proto/worker.proto");
