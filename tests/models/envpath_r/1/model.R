@@ -1,6 +1,7 @@
-# `on_lib_path`: 1 when config.json's r_libs entry ("rlib", beside this
-# version directory) is on .libPaths().
-rlib <- normalizePath(file.path(model_dir, "..", "rlib"))
+# `on_lib_path`: 1 when config.json's r_libs entry ("rlib", which holds the
+# file envpath_r_marker) is on .libPaths(). Found by that file: the worker
+# runs a snapshot of the version directory, not the repository's copy.
 predict_fn <- function(inputs) {
-  list(y = inputs$x, on_lib_path = as.numeric(rlib %in% normalizePath(.libPaths())))
+  marker <- file.exists(file.path(.libPaths(), "envpath_r_marker"))
+  list(y = inputs$x, on_lib_path = as.numeric(any(marker)))
 }

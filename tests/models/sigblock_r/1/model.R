@@ -1,6 +1,8 @@
-# Sleeps with interrupts suspended: stands for native code that never checks
-# for interrupts, so the daemon must kill it after the interrupt grace.
+# Waits in a child process (system()), during which R ignores SIGINT: stands
+# for native code that never checks for interrupts, so the daemon must kill
+# the worker after the interrupt grace. (suspendInterrupts(Sys.sleep()) is
+# not enough: the host's interrupt still ends Sys.sleep's wait.)
 predict_fn <- function(inputs) {
-  suspendInterrupts(Sys.sleep(inputs$seconds[1]))
+  system(paste("sleep", inputs$seconds[1]))
   list(slept = inputs$seconds)
 }
