@@ -82,6 +82,12 @@ target_link_libraries(unit_tests PRIVATE modelgate_testing modelgate_pool modelg
 target_link_libraries(unit_tests PRIVATE ZLIB::ZLIB)  # content_coding_test builds raw deflate
 modelgate_warnings(unit_tests)
 add_test(NAME unit COMMAND unit_tests)
+# Stands in for the native host, reporting the SIGINTs it gets (process_worker_test).
+add_executable(sigint_probe_worker tests/support/sigint_probe_worker.cc)
+target_include_directories(sigint_probe_worker PRIVATE ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(sigint_probe_worker PRIVATE modelgate_ipc)
+modelgate_warnings(sigint_probe_worker)
+add_dependencies(unit_tests sigint_probe_worker)
 
 add_executable(worker_integration_test
   tests/integration/worker_test.cc
@@ -133,7 +139,7 @@ set(TEST_PYTHON /usr/bin/python3 CACHE FILEPATH "Python with numpy and grpcio fo
 foreach(name http_api grpc_client concurrency shutdown faults observability batching io_paths
     security_logs security_posture security_input security_http security_isolation
     security_adversarial lifecycle binary_data http_wire outputs model_inputs
-    triton_ext check signatures drift response_cache worker_log_ids)
+    triton_ext check signatures drift response_cache worker_log_ids interrupts)
   add_test(NAME py_${name}
     COMMAND ${TEST_PYTHON} -m unittest -v test_${name}
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration/py)

@@ -105,6 +105,16 @@ struct ModelConfig {
   // After a running request's deadline (answered 504 at once), how long its
   // worker may take to return by itself before it is killed and replaced.
   int64_t deadline_kill_grace_ms = 1000;
+  // The same wait for a worker that can be interrupted (the native host):
+  // its call is interrupted at the deadline, and it is killed only if its
+  // interpreter has not returned this long after (native code that never
+  // checks for interrupts).
+  int64_t interrupt_grace_ms = 200;
+  // Extra directories for the native host: sys.path entries (backend python)
+  // and R library paths (backend r). Absolute once the repository scan has
+  // resolved them against the model's directory and checked they exist.
+  std::vector<std::string> python_path;
+  std::vector<std::string> r_libs;
   CircuitBreakerConfig circuit_breaker;
   double rate_limit_rps = 0;  // 0: no rate limit
   double rate_limit_burst = 0;

@@ -50,8 +50,8 @@ enum class CallOutcome {
   kInvalidInput,   // the model flagged the input (INVALID_ARGUMENT): the client's fault
   kModelError,     // model code raised (INTERNAL): clients can trigger these with inputs
   kNotRun,         // the call never reached the process (not ready, request not encodable)
-  kAbandoned,      // the daemon stopped or killed the worker itself (shutdown, unload,
-                   // deadline): the pool accounts for it, the worker does not
+  kAbandoned,      // the daemon stopped, killed or interrupted the call itself (shutdown,
+                   // unload, deadline): the pool accounts for it, the worker does not
   kWorkerDied,     // the process died on its own mid-request (crash, kill -9, closed pipe)
   kProtocolError,  // the worker wrote a malformed or out-of-turn frame, or an undecodable result
 };
@@ -91,6 +91,14 @@ class Worker {
   // `parameters` reach the model's predict function as they are.
   virtual void Infer(std::vector<Tensor> inputs, const Parameters& parameters,
                      std::string request_id, WorkerDone done) = 0;
+
+  // Asks the model call in flight to stop where its interpreter next checks
+  // (the native host's R user interrupt or Python KeyboardInterrupt). The
+  // call still answers through its `done` (an error, or its result if it was
+  // already finishing), and the worker stays. False when nothing was sent:
+  // no call in flight, or a worker that cannot be interrupted (the script
+  // runtimes die on SIGINT); the caller then waits or kills as before.
+  virtual bool Interrupt() { return false; }
 
   // SIGTERM now, SIGKILL after a short grace (kKillGrace). An in-flight
   // request is answered with `why` once the process is reaped.

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
@@ -115,7 +116,9 @@ std::optional<std::string> RepositoryChecker::RunExample(ModelPool& pool, const 
     };
     pool.Submit(std::move(request));
   });
-  const auto bound = timeout + milliseconds(config.deadline_kill_grace_ms) + kWaitMargin;
+  const auto bound =
+      timeout + milliseconds(std::max(config.deadline_kill_grace_ms, config.interrupt_grace_ms)) +
+      kWaitMargin;
   auto answer = WaitFor(answer_future, bound);
   if (!answer) {
     *go_on = false;

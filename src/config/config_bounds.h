@@ -44,6 +44,9 @@ inline constexpr size_t kMaxWarmupRequests = 16;
 // "examples": requests `modelgate check` runs, and their tolerance.
 inline constexpr size_t kMaxExamples = 64;
 inline constexpr double kMaxExampleTolerance = 1;
+// "python_path" / "r_libs": entries per key, and bytes per entry (PATH_MAX).
+inline constexpr size_t kMaxSearchPaths = 64;
+inline constexpr size_t kMaxSearchPathBytes = 4096;
 // Live values a drift window keeps per monitored input (2 bytes each).
 inline constexpr int64_t kMaxDriftWindow = 1000000;
 

@@ -42,6 +42,14 @@ StatusOr<ModelConfig> ParseModelConfigJson(const nlohmann::json& root, const std
       }
     }
   }
+  if (!m.python_path.empty() && m.backend != Backend::kPython) {
+    c.Fail("python_path", "is for backend 'python' (this model's backend is 'r': use r_libs)");
+    return c.error();
+  }
+  if (!m.r_libs.empty() && m.backend != Backend::kR) {
+    c.Fail("r_libs", "is for backend 'r' (this model's backend is 'python': use python_path)");
+    return c.error();
+  }
   if (!CheckWarmupInputs(c, m)) return c.error();
   if (!CheckExamples(c, m)) return c.error();
   return m;

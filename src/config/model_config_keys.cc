@@ -19,6 +19,33 @@ using nlohmann::json;
 // ---- the top level ---------------------------------------------------------------
 constexpr std::string_view kBackends[] = {"r", "python"};
 
+// "python_path" / "r_libs": non-empty strings without control characters, bounded in count
+// and length. Whether each is a directory is checked by the repository scan,
+// which knows the model's directory (model_repository.cc).
+bool ParseSearchPaths(Checker& c, const json& j, const std::string& path,
+                      std::vector<std::string>* out) {
+  if (!j.is_array()) return c.Fail(path, "must be an array of directory paths");
+  if (j.size() > kMaxSearchPaths) {
+    return c.Fail(path, "lists " + std::to_string(j.size()) + " directories; at most " +
+                            std::to_string(kMaxSearchPaths) + " are allowed");
+  }
+  out->clear();
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string at = path + "[" + std::to_string(i) + "]";
+    if (!j[i].is_string()) return c.Fail(at, "must be a string (a directory path)");
+    std::string dir = j[i].get<std::string>();
+    if (dir.empty()) return c.Fail(at, "must not be empty");
+    const bool control = std::any_of(dir.begin(), dir.end(),
+                                     [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; });
+    if (dir.size() > kMaxSearchPathBytes || control) {
+      return c.Fail(at, "is not a usable path (a control character, or over " +
+                            std::to_string(kMaxSearchPathBytes) + " bytes)");
+    }
+    out->push_back(std::move(dir));
+  }
+  return true;
+}
+
 constexpr Key<ModelConfig> kModelKeys[] = {
     {.name = "backend",
      .kind = KeyKind::kChoice,
@@ -73,6 +100,24 @@ constexpr Key<ModelConfig> kModelKeys[] = {
      .set_string = [](ModelConfig& m, std::string s) { m.interpreter = std::move(s); },
      .description = "worker host for this model's workers: a `modelgate-worker` built against "
                     "another R or Python"},
+    {.name = "python_path",
+     .kind = KeyKind::kCustom,
+     .type_doc = "array of directory paths, at most 64",
+     .default_doc = "`[]`",
+     .parse = [](Checker& c, const json& j, const std::string& path,
+                 ModelConfig& m) { return ParseSearchPaths(c, j, path, &m.python_path); },
+     .description = "backend `python` only: extra "
+                    "`sys.path` entries, e.g. a virtualenv's site-packages built for the "
+                    "host's Python; relative to the model's directory; each must exist at load"},
+    {.name = "r_libs",
+     .kind = KeyKind::kCustom,
+     .type_doc = "array of directory paths, at most 64",
+     .default_doc = "`[]`",
+     .parse = [](Checker& c, const json& j, const std::string& path,
+                 ModelConfig& m) { return ParseSearchPaths(c, j, path, &m.r_libs); },
+     .description = "backend `r` only: extra R library "
+                    "paths (`.libPaths()`); relative to the model's directory; each must exist "
+                    "at load"},
     IntKey<&ModelConfig::startup_timeout_ms>(
         "startup_timeout_ms", kMinStartupTimeoutMs, kMaxStartupTimeoutMs,
         "a worker that has not said Hello by then is killed and replaced"),
@@ -98,6 +143,12 @@ constexpr Key<ModelConfig> kModelKeys[] = {
         "deadline_kill_grace_ms", 0, kMaxKillGraceMs,
         "after a running request's deadline (answered 504 at once), how long its worker may "
         "take to return by itself before it is killed and replaced"),
+    IntKey<&ModelConfig::interrupt_grace_ms>(
+        "interrupt_grace_ms", 0, kMaxKillGraceMs,
+        "at a running request's deadline its call is interrupted "
+        "(R user interrupt, Python `KeyboardInterrupt`) and the worker keeps its model; it is "
+        "killed and replaced only if it has not returned this long after (replaces "
+        "`deadline_kill_grace_ms` for it)"),
     {.name = "circuit_breaker",
      .kind = KeyKind::kObject,
      .type_doc = "object (keys below)",
@@ -208,6 +259,7 @@ constexpr Key<ModelConfig> kModelKeys[] = {
 static_assert(AllWellFormed(kModelKeys));
 // The type column of "traffic" and "warmup" writes these bounds out.
 static_assert(kMaxTrafficWeight == 1000000 && kMaxWarmupRequests == 16 && kMaxExamples == 64);
+static_assert(kMaxSearchPaths == 64);  // python_path, r_libs
 
 }  // namespace
 

@@ -142,6 +142,25 @@ StatusOr<std::vector<int64_t>> ApplyPolicy(const VersionPolicy& policy,
   return served;
 }
 
+// python_path / r_libs (`key`): each entry made absolute against the model's
+// directory `dir`, and checked to be an existing directory now, so a typo
+// fails the load naming the key, the entry and the config file.
+Status ResolveSearchPaths(const fs::path& dir, const std::string& file, std::string_view key,
+                          std::vector<std::string>* entries) {
+  for (size_t i = 0; i < entries->size(); ++i) {
+    std::string& entry = (*entries)[i];
+    const fs::path resolved = fs::absolute(dir / entry).lexically_normal();
+    std::error_code ec;
+    if (!fs::is_directory(resolved, ec)) {
+      return InvalidArgument(file + ": key '" + std::string(key) + "[" + std::to_string(i) +
+                             "]': '" + entry + "' is not an existing directory (resolved to " +
+                             resolved.string() + ")");
+    }
+    entry = resolved.string();
+  }
+  return Status::Ok();
+}
+
 // Version `v` of the model whose config is `model_json` (from `source`):
 // <dir>/<v>/config.json, when present, overlays the model's top-level keys.
 StatusOr<VersionEntry> ScanVersion(const std::string& name, const fs::path& dir, int64_t v,
@@ -166,6 +185,10 @@ StatusOr<VersionEntry> ScanVersion(const std::string& name, const fs::path& dir,
   }
   auto config = ParseModelConfigJson(merged, file, name);
   if (!config.ok()) return config.status();
+  for (auto [key, entries] :
+       {std::pair{"python_path", &config->python_path}, std::pair{"r_libs", &config->r_libs}}) {
+    if (Status s = ResolveSearchPaths(dir, file, key, entries); !s.ok()) return s;
+  }
   const char* code_file = config->backend == Backend::kR ? "model.R" : "model.py";
   if (!fs::exists(vdir / code_file, ec)) {
     return InvalidArgument((vdir / code_file).string() + ": missing (backend '" +

@@ -207,6 +207,7 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Histogram>& compute_duration;
   prometheus::Family<prometheus::Histogram>& batch_size;
   prometheus::Family<prometheus::Counter>& restarts;
+  prometheus::Family<prometheus::Counter>& interrupts;
   prometheus::Family<prometheus::Counter>& rejected;
   prometheus::Family<prometheus::Counter>& auth_failures;
   prometheus::Family<prometheus::Counter>& model_loads;
@@ -239,6 +240,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       BuildCounter()
           .Name("modelgate_worker_restarts_total")
           .Help("Workers replaced, by reason: crash, timeout, recycle, malformed, start_failed")
+          .Register(*registry_),
+      BuildCounter()
+          .Name("modelgate_worker_interrupts_total")
+          .Help("Running calls interrupted at their deadline (native host); the worker is "
+                "replaced only when it does not return within interrupt_grace_ms")
           .Register(*registry_),
       BuildCounter()
           .Name("modelgate_rejected_requests_total")
@@ -321,6 +327,7 @@ ModelMetrics& Metrics::ForModel(const std::string& model, const std::string& ver
     labels["reason"] = std::string(DeathCauseName(kRestartCauses[i]));
     m.restarts_[i] = &families_->restarts.Add(labels);
   }
+  m.interrupts_ = &families_->interrupts.Add(mv);
   for (size_t i = 0; i < kRejectReasonCount; ++i) {
     auto labels = mv;
     labels["reason"] = std::string(RejectReasonLabel(static_cast<RejectReason>(i)));
@@ -420,6 +427,8 @@ void ModelMetrics::RecordRestart(DeathCause cause) {
     if (kRestartCauses[i] == cause) restarts_[i]->Increment();
   }
 }
+
+void ModelMetrics::RecordInterrupt() { interrupts_->Increment(); }
 
 void ModelMetrics::RecordRejected(RejectReason reason) {
   rejected_[static_cast<size_t>(reason)]->Increment();

@@ -57,6 +57,8 @@ class ModelMetrics {
   void RecordQueueAndCompute(double queue_seconds, double compute_seconds);
   void RecordBatch(size_t requests);
   void RecordRestart(DeathCause cause);
+  // A running call past its deadline was interrupted (the worker may stay).
+  void RecordInterrupt();
   void RecordRejected(RejectReason reason);
   // A worker call that answered, serving `batch` requests (statistics'
   // batch_stats; the number of sizes is bounded by max_batch_size).
@@ -88,6 +90,7 @@ class ModelMetrics {
   prometheus::Histogram* compute_duration_ = nullptr;
   prometheus::Histogram* batch_size_ = nullptr;
   std::array<prometheus::Counter*, kRestartCauses.size()> restarts_{};
+  prometheus::Counter* interrupts_ = nullptr;
   std::array<prometheus::Counter*, kRejectReasonCount> rejected_{};  // by RejectReason
   // Hits, misses, evictions; set once by EnableCache while requests may run.
   std::array<std::atomic<prometheus::Counter*>, 3> cache_{};

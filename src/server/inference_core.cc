@@ -10,6 +10,7 @@
 #include "backend/pool/model_pool.h"
 #include "backend/process/process_worker.h"
 #include "common/retry_after.h"
+#include "modelgate/log_event.h"
 #include "server/request_validation.h"
 #include "server/traffic_split.h"
 
@@ -61,8 +62,16 @@ WorkerOptions VersionWorkerOptions(const RuntimeSettings& runtime, const std::st
   options.version = std::to_string(v.version);
   options.fingerprint = v.fingerprint;
   options.startup_timeout = std::chrono::milliseconds(config.startup_timeout_ms);
-  options.spawn = WorkerCommand(
-      runtime, {config.backend, v.dir, config.dataframe, config.interpreter, config.env});
+  options.spawn = WorkerCommand(runtime, {.backend = config.backend,
+                                          .version_dir = v.dir,
+                                          .dataframe = config.dataframe,
+                                          .interpreter = config.interpreter,
+                                          .env = config.env,
+                                          .python_path = config.python_path,
+                                          .r_libs = config.r_libs});
+  // modelgate-worker turns SIGINT into an interrupt of the running call; a
+  // model's own "interpreter" program may not, and could die of it.
+  options.interruptible = config.interpreter.empty();
   options.spawn.limits = config.limits;
   // What config.json declares; the worker's Hello signature must agree.
   options.declared =
@@ -150,6 +159,7 @@ ServedPtr InferenceCore::MakeVersion(const std::string& model, const VersionEntr
     served->metrics = mm;
     events.rejected = [mm](RejectReason reason) { mm->RecordRejected(reason); };
     events.worker_restarted = [mm](DeathCause cause) { mm->RecordRestart(cause); };
+    events.worker_interrupted = [mm] { mm->RecordInterrupt(); };
     events.dispatched = [mm](size_t batch) { mm->RecordBatch(batch); };
     events.completed = [mm](double queued, double computed) {
       mm->RecordQueueAndCompute(queued, computed);

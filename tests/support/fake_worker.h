@@ -50,6 +50,13 @@ class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker
     if (state_ == WorkerState::kReady) listener_->OnWorkerReady(*this);
   }
 
+  // Counts the interrupts of a busy worker when `interruptible` (the native
+  // host); the test answers the call (Complete) or lets it hang.
+  bool Interrupt() override {
+    if (!interruptible || state_ != WorkerState::kBusy) return false;
+    ++interrupts;
+    return true;
+  }
   void Kill(Status why, DeathCause cause) override { Die(std::move(why), cause); }
   void Stop(std::chrono::milliseconds, DeathCause cause) override {
     Die(Unavailable("stopped"), cause);
@@ -77,6 +84,8 @@ class FakeWorker : public Worker, public std::enable_shared_from_this<FakeWorker
 
   bool busy() const { return state_ == WorkerState::kBusy; }
   bool auto_hello = true;
+  bool interruptible = false;
+  int interrupts = 0;
 
   std::vector<Tensor> last_inputs;
   Parameters last_parameters;

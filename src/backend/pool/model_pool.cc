@@ -251,9 +251,20 @@ void ModelPool::OnRunningDeadline(RunningBatch& run) {
   }
   if (!worker) return;
   // The worker keeps its slot, and queued requests wait for it, until it
-  // returns by itself (kept; its late answer is dropped) or the grace ends.
+  // returns (kept; its late answer is dropped) or the grace ends. One that
+  // can be interrupted is asked to stop now, and gets the shorter grace.
   run.in_grace = true;
-  run.timer->Enable(grace);
+  run.interrupted = worker->Interrupt();
+  if (run.interrupted) {
+    if (events_.worker_interrupted) events_.worker_interrupted();
+    LogInfo("deadline passed while running; interrupted the worker's call",
+            {{"model", config_.name},
+             {"version", std::to_string(version_)},
+             {"request_id", BatchRequestIds(run.calls)},
+             {"pid", worker->pid()},
+             {"grace_ms", config_.interrupt_grace_ms}});
+  }
+  run.timer->Enable(run.interrupted ? milliseconds(config_.interrupt_grace_ms) : grace);
 }
 
 void ModelPool::OnKillGraceOver(RunningBatch& run) {
@@ -266,17 +277,22 @@ void ModelPool::OnKillGraceOver(RunningBatch& run) {
                                                                 : CallOutcome::kWorkerDied);
   }
   const std::string& request_id = run.calls.front()->request.request_id;
-  LogWarn("worker did not return within the grace after the deadline; killing it",
-          {{"model", config_.name},
-           {"version", std::to_string(version_)},
-           {"request_id", request_id},
-           {"pid", worker->pid()},
-           {"grace_ms", config_.deadline_kill_grace_ms}});
-  worker->Kill(
-      Status(StatusCode::kDeadlineExceeded,
-             "killed: request " + request_id + " ran past its deadline and did not return within " +
-                 std::to_string(config_.deadline_kill_grace_ms) + " ms"),
-      DeathCause::kTimeout);
+  const int64_t grace_ms =
+      run.interrupted ? config_.interrupt_grace_ms : config_.deadline_kill_grace_ms;
+  const LogEvent event =
+      run.interrupted
+          ? LogEvent("worker did not return within the grace after its interrupt; killing it")
+          : LogEvent("worker did not return within the grace after the deadline; killing it");
+  LogWarn(event, {{"model", config_.name},
+                  {"version", std::to_string(version_)},
+                  {"request_id", request_id},
+                  {"pid", worker->pid()},
+                  {"grace_ms", grace_ms}});
+  worker->Kill(Status(StatusCode::kDeadlineExceeded,
+                      "killed: request " + request_id + " ran past its deadline and did not " +
+                          (run.interrupted ? "return from its interrupt" : "return") + " within " +
+                          std::to_string(grace_ms) + " ms"),
+               DeathCause::kTimeout);
   supervisor_.UpdateReady();
 }
 

@@ -11,7 +11,10 @@
 // `deadline_kill_grace_ms` to return by itself: if it does, its late answer
 // is dropped and it stays (no restart, no breaker failure); if not, it is
 // killed (SIGTERM, SIGKILL after Worker::kKillGrace) and replaced once
-// reaped. A member with no deadline waits for the worker's answer, so its
+// reaped. A worker that can be interrupted (Worker::Interrupt: the native
+// host) is asked to stop the call when that grace starts, and the grace is
+// `interrupt_grace_ms` instead (PoolEvents::worker_interrupted, one log
+// line each). A member with no deadline waits for the worker's answer, so its
 // call is never killed. The slot stays taken, and queued requests wait for
 // it, until then.
 //
@@ -127,8 +130,9 @@ class ModelPool {
     Batch calls;
     std::weak_ptr<Worker> worker;
     TimerPtr timer;
-    SteadyTime due{};       // the deadline the timer waits for
-    bool in_grace = false;  // every member answered; waiting for the worker
+    SteadyTime due{};          // the deadline the timer waits for
+    bool in_grace = false;     // every member answered; waiting for the worker
+    bool interrupted = false;  // the worker was asked to stop the call (interrupt_grace_ms)
   };
 
   void Dispatch();

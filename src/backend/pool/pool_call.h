@@ -35,6 +35,8 @@ struct PoolRequest {
 struct PoolEvents {
   std::function<void(RejectReason reason)> rejected;
   std::function<void(DeathCause cause)> worker_restarted;
+  // A running call past its deadline was interrupted (Worker::Interrupt).
+  std::function<void()> worker_interrupted;
   std::function<void()> changed;  // readiness
   // A worker call started with `batch` requests.
   std::function<void(size_t batch)> dispatched;

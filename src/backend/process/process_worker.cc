@@ -4,7 +4,9 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cstdint>
 #include <cstdio>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -163,6 +165,7 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
       output_.SetRequest({});
       WorkerDone done = std::move(inflight_done_);
       inflight_done_ = nullptr;
+      const bool interrupted = std::exchange(inflight_interrupted_, false);
       std::string request_id = std::move(inflight_request_id_);
       ++served_;
       state_ = WorkerState::kReady;
@@ -186,17 +189,24 @@ void ProcessWorker::HandleFrame(worker::v1::Frame& frame) {
         }
       } else {
         const auto& e = frame.error();
-        if (!e.invalid_input()) {
+        if (interrupted) {
+          // The error is the interrupt the daemon asked for, not the model's.
+          LogInfo("worker returned after its interrupt", {{"model", options_.model},
+                                                          {"version", options_.version},
+                                                          {"pid", pid_},
+                                                          {"request_id", request_id},
+                                                          {"error", e.message()}});
+          done(Internal("model '" + options_.model + "' was interrupted: " + e.message()),
+               CallOutcome::kAbandoned);
+        } else if (e.invalid_input()) {
+          done(InvalidArgument(e.message()), CallOutcome::kInvalidInput);
+        } else {
           LogWarn("model error", {{"model", options_.model},
                                   {"version", options_.version},
                                   {"pid", pid_},
                                   {"request_id", request_id},
                                   {"error", e.message()},
                                   {"traceback", e.traceback()}});
-        }
-        if (e.invalid_input()) {
-          done(InvalidArgument(e.message()), CallOutcome::kInvalidInput);
-        } else {
           done(Internal("model '" + options_.model + "' raised an error: " + e.message()),
                CallOutcome::kModelError);
         }
@@ -223,6 +233,7 @@ void ProcessWorker::Infer(std::vector<Tensor> inputs, const Parameters& paramete
   }
   worker::v1::Frame frame;
   inflight_id_ = next_frame_id_++;
+  inflight_interrupted_ = false;
   frame.set_id(inflight_id_);
   auto* infer = frame.mutable_infer();
   infer->mutable_inputs()->Reserve(static_cast<int>(inputs.size()));
@@ -346,6 +357,19 @@ void ProcessWorker::BeginDying(Status why, DeathCause cause, bool kill_now,
 
 void ProcessWorker::SendSignal(int sig) {
   if (pid_ > 0 && !wait_status_) ::kill(pid_, sig);
+}
+
+bool ProcessWorker::Interrupt() {
+  if (!options_.interruptible || state_ != WorkerState::kBusy || pid_ <= 0 || wait_status_) {
+    return false;
+  }
+  // Frame ids start at 1 and stay far below 2^32 for a worker's life, so the
+  // id fits sival_ptr on every platform the host builds for.
+  sigval value{};
+  value.sival_ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(inflight_id_));
+  if (::sigqueue(pid_, SIGINT, value) != 0) return false;
+  inflight_interrupted_ = true;
+  return true;
 }
 
 void ProcessWorker::Kill(Status why, DeathCause cause) {

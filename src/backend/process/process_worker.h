@@ -45,6 +45,10 @@ struct WorkerOptions {
   std::optional<ModelSignature> declared;
   std::string code_file;
   std::chrono::milliseconds startup_timeout{60000};
+  // The process is modelgate-worker, whose SIGINT handler interrupts the
+  // request named by sigqueue()'s value; another program (a model's own
+  // "interpreter") might die of SIGINT, so Interrupt() sends it nothing.
+  bool interruptible = false;
   // How long after the frame pipe closes before an unexiting process is killed.
   std::chrono::milliseconds exit_grace{2000};
   // Output already in a stdout/stderr pipe when a request is sent or
@@ -74,6 +78,10 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   uint64_t requests_served() const override { return served_; }
   void Infer(std::vector<Tensor> inputs, const Parameters& parameters, std::string request_id,
              WorkerDone done) override;
+  // SIGINT by sigqueue() with the frame id of the call in flight (the host
+  // ignores an id that is not the one it runs, so a late signal never stops
+  // the next call). Its Error answer is then the daemon's doing (kAbandoned).
+  bool Interrupt() override;
   void Kill(Status why, DeathCause cause) override;
   void Stop(std::chrono::milliseconds grace, DeathCause cause) override;
   int64_t RssBytes() const override;
@@ -150,6 +158,7 @@ class ProcessWorker final : public Worker, public std::enable_shared_from_this<P
   uint64_t inflight_id_ = 0;
   std::string inflight_request_id_;
   WorkerDone inflight_done_;
+  bool inflight_interrupted_ = false;                // Interrupt() signalled this call
   uint64_t inflight_stderr_from_ = 0;                // output_.stderr_lines() when it was sent
   std::optional<uint64_t> stderr_at_first_request_;  // lines before it: the load's
 

@@ -11,6 +11,11 @@ SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOp
   spawn.argv = {options.interpreter.empty() ? runtime.worker_host : options.interpreter,
                 "--runtime", options.backend == Backend::kR ? "r" : "python", "--model-dir",
                 options.version_dir};
+  // The host puts them on sys.path / .libPaths().
+  for (const auto& dir : options.python_path) {
+    spawn.argv.insert(spawn.argv.end(), {"--python-path", dir});
+  }
+  for (const auto& dir : options.r_libs) spawn.argv.insert(spawn.argv.end(), {"--r-libs", dir});
   if (options.dataframe) spawn.argv.push_back("--dataframe");
 
   std::map<std::string, std::string> env = {
@@ -34,6 +39,9 @@ SpawnOptions WorkerCommand(const RuntimeSettings& runtime, const WorkerCommandOp
   if (runtime.worker_user) {
     spawn.user = runtime.worker_user;
     spawn.must_read = {options.version_dir};
+    for (const auto* dirs : {&options.python_path, &options.r_libs}) {
+      spawn.must_read.insert(spawn.must_read.end(), dirs->begin(), dirs->end());
+    }
   }
   return spawn;
 }

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backend/process/subprocess.h"
 #include "common/limits.h"
@@ -27,6 +28,10 @@ struct WorkerCommandOptions {
   bool dataframe = false;
   std::string interpreter;                 // a worker host of its own, when set
   std::map<std::string, std::string> env;  // the model's own variables, set last
+  // Native host only (`--python-path DIR` / `--r-libs DIR` each, in order):
+  // absolute directories, checked by the repository scan.
+  std::vector<std::string> python_path;
+  std::vector<std::string> r_libs;
 };
 
 // The environment is controlled: a short allow-list taken from the daemon's

@@ -29,6 +29,51 @@ TEST(ModelConfigTest, DeadlineKillGraceDefaultsToOneSecondAndIsValidated) {
       << c.status().message();
 }
 
+TEST(ModelConfigTest, InterruptGraceDefaultsTo200MsAndIsValidated) {
+  auto c = Parse("");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->interrupt_grace_ms, 200);
+  c = Parse(R"("interrupt_grace_ms": 50)");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->interrupt_grace_ms, 50);
+  c = Parse(R"("interrupt_grace_ms": -1)");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("m/config.json: key 'interrupt_grace_ms'"), std::string::npos)
+      << c.status().message();
+}
+
+TEST(ModelConfigTest, SearchPathsBelongToTheirBackendAndAreStrings) {
+  auto c = Parse(R"("python_path": ["venv/lib/site-packages", "/opt/extra"])");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->python_path, (std::vector<std::string>{"venv/lib/site-packages", "/opt/extra"}));
+  EXPECT_TRUE(c->r_libs.empty());
+
+  const std::pair<std::string, std::string> bad[] = {
+      {R"("r_libs": ["lib"])",
+       "key 'r_libs': is for backend 'r' (this model's backend is "
+       "'python': use python_path)"},
+      {R"("python_path": "venv")", "key 'python_path': must be an array of directory paths"},
+      {R"("python_path": ["a", 3])", "key 'python_path[1]': must be a string"},
+      {R"("python_path": [""])", "key 'python_path[0]': must not be empty"},
+      {R"("python_path": ["a\nb"])", "key 'python_path[0]': is not a usable path"},
+  };
+  for (const auto& [extra, message] : bad) {
+    c = Parse(extra);
+    ASSERT_FALSE(c.ok()) << extra;
+    EXPECT_NE(c.status().message().find("m/config.json: " + message), std::string::npos)
+        << c.status().message();
+  }
+  auto r = ParseModelConfig(R"({"backend": "r", "python_path": ["site"]})", "m/config.json", "m");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("key 'python_path': is for backend 'python'"),
+            std::string::npos)
+      << r.status().message();
+  r = ParseModelConfig(R"({"backend": "r", "r_libs": ["lib", "/usr/lib/R/site-library"]})",
+                       "m/config.json", "m");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->r_libs, (std::vector<std::string>{"lib", "/usr/lib/R/site-library"}));
+}
+
 TEST(ModelConfigTest, LimitsHaveSaneDefaults) {
   auto c = Parse("");
   ASSERT_TRUE(c.ok());
@@ -109,6 +154,7 @@ TEST(ModelConfigTest, EveryKeyReachesItsField) {
     "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}],
     "env": {"K": "v", "EMPTY": ""},
     "default_timeout_ms": 11, "max_timeout_ms": 22, "deadline_kill_grace_ms": 33,
+    "interrupt_grace_ms": 44, "r_libs": ["lib"],
     "circuit_breaker": {"enabled": false, "window": "time", "window_size": 5,
                         "minimum_calls": 6, "failure_rate_threshold": 12.5,
                         "open_duration_ms": 777, "half_open_calls": 8},
@@ -137,6 +183,8 @@ TEST(ModelConfigTest, EveryKeyReachesItsField) {
   EXPECT_EQ(c->default_timeout_ms, 11);
   EXPECT_EQ(c->max_timeout_ms, 22);
   EXPECT_EQ(c->deadline_kill_grace_ms, 33);
+  EXPECT_EQ(c->interrupt_grace_ms, 44);
+  EXPECT_EQ(c->r_libs, std::vector<std::string>{"lib"});
   EXPECT_FALSE(c->circuit_breaker.enabled);
   EXPECT_EQ(c->circuit_breaker.window, CircuitBreakerConfig::Window::kTime);
   EXPECT_EQ(c->circuit_breaker.window_size, 5);

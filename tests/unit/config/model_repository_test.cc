@@ -321,5 +321,40 @@ TEST_F(ModelRepositoryTest, ScanRepositoryScansEveryModelAndKeepsItsMessages) {
             Dir("c/config.json") + ": missing (every model directory needs one)");
 }
 
+TEST_F(ModelRepositoryTest, SearchPathsResolveAgainstTheModelDirectoryAndMustExist) {
+  repo_.Write("m/venv/site/.keep", "");
+  repo_.Write("shared/lib/.keep", "");
+  MakeModel(Config(R"("python_path": ["venv/site", "../shared/lib"])"), {1});
+  auto e = Scan();
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  // Absolute and normalised, in the order given.
+  EXPECT_EQ(e->versions.at(1).config.python_path,
+            (std::vector<std::string>{Dir("m/venv/site"), Dir("shared/lib")}));
+
+  MakeModel(Config(R"("python_path": ["venv/site", "venv/missing"])"), {1});
+  ExpectInvalid(Scan(), Dir("m/config.json") +
+                            ": key 'python_path[1]': 'venv/missing' is not an existing directory "
+                            "(resolved to " +
+                            Dir("m/venv/missing") + ")");
+  // A file is not a library directory.
+  MakeModel(Config(R"("python_path": ["1/model.py"])"), {1});
+  ExpectInvalid(Scan(), "key 'python_path[0]': '1/model.py' is not an existing directory");
+}
+
+TEST_F(ModelRepositoryTest, RLibsInAVersionConfigNameThatFile) {
+  repo_.Write("m/config.json", R"({"backend": "r", "inputs": [{"name": "x", "datatype": "FP64",
+                                   "shape": [-1]}]})");
+  repo_.Write("m/1/model.R", "predict_fn <- function(inputs) inputs\n");
+  repo_.Write("m/1/config.json", R"({"r_libs": ["/nonexistent-modelgate-lib"]})");
+  ExpectInvalid(Scan(), Dir("m/1/config.json") + " (over " + Dir("m/config.json") +
+                            "): key 'r_libs[0]': '/nonexistent-modelgate-lib' is not an existing "
+                            "directory");
+  repo_.Write("m/rlib/.keep", "");
+  repo_.Write("m/1/config.json", R"({"r_libs": ["rlib"]})");
+  auto e = Scan();
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->versions.at(1).config.r_libs, std::vector<std::string>{Dir("m/rlib")});
+}
+
 }  // namespace
 }  // namespace modelgate

@@ -36,6 +36,7 @@ class ModelPoolTest : public ::testing::Test {
         io_, config_, 1,
         [this](Worker::Listener* l) {
           auto w = std::make_shared<FakeWorker>(io_, l, 100 + static_cast<int>(workers_.size()));
+          w->interruptible = interruptible_;
           workers_.push_back(w);
           // Dies before its Hello (the death is posted, after Start).
           if (fail_start_)
@@ -49,6 +50,7 @@ class ModelPoolTest : public ::testing::Test {
       restarts_.push_back(c);
       restart_times_.push_back(time_.Now());
     };
+    events.worker_interrupted = [this] { ++interrupt_events_; };
     pool_->set_events(events);
     pool_->Start();
     Poll();
@@ -88,6 +90,8 @@ class ModelPoolTest : public ::testing::Test {
   std::vector<DeathCause> restarts_;
   std::vector<SteadyTime> restart_times_;  // when each death was reported
   bool fail_start_ = false;                // new workers fail to load
+  bool interruptible_ = false;             // new workers are native hosts
+  int interrupt_events_ = 0;               // PoolEvents::worker_interrupted
 };
 
 TEST_F(ModelPoolTest, DispatchesInFifoOrderAndRejectsWhenTheQueueIsFull) {
@@ -213,6 +217,76 @@ TEST_F(ModelPoolTest, ShortDeadlineWhoseWorkerReturnsInTheGraceKeepsTheWorker) {
   EXPECT_FALSE(workers_[0]->killed_with.has_value());
   EXPECT_TRUE(restarts_.empty());
   EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+}
+
+TEST_F(ModelPoolTest, InterruptedWorkerThatReturnsKeepsItsSlotForTheNextRequest) {
+  interruptible_ = true;
+  config_.deadline_kill_grace_ms = 60000;
+  config_.interrupt_grace_ms = 200;
+  Make(1, 8);
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "slow" + std::to_string(i);
+    const std::string next = "next" + std::to_string(i);
+    Submit(id, time_.Now() + 5ms);
+    Submit(next);  // queued behind it
+    time_.Advance(4ms);
+    EXPECT_EQ(workers_[0]->interrupts, i);  // not before the deadline
+    time_.Advance(1ms);
+    ASSERT_EQ(answers_.count(id), 1u);
+    EXPECT_EQ(answers_[id].code(), StatusCode::kDeadlineExceeded);
+    EXPECT_EQ(workers_[0]->interrupts, i + 1);  // interrupted as the grace starts
+    EXPECT_EQ(interrupt_events_, i + 1);
+    // The interpreter returns with the interrupt's error: dropped, and the
+    // same worker takes the queued request.
+    time_.Advance(150ms);
+    ASSERT_NE(Busy(), nullptr);
+    EXPECT_EQ(Busy()->last_request_id, id);
+    Busy()->Complete(Internal("KeyboardInterrupt"), CallOutcome::kAbandoned);
+    Poll();
+    EXPECT_EQ(answers_[id].code(), StatusCode::kDeadlineExceeded);
+    ASSERT_NE(Busy(), nullptr);
+    EXPECT_EQ(Busy()->last_request_id, next);
+    Busy()->Complete(std::vector<Tensor>{});
+    Poll();
+    EXPECT_TRUE(answers_.at(next).ok());
+  }
+  EXPECT_EQ(workers_.size(), 1u);
+  EXPECT_FALSE(workers_[0]->killed_with.has_value());
+  EXPECT_TRUE(restarts_.empty());
+  EXPECT_EQ(pool_->breaker_state(), CircuitBreaker::State::kClosed);
+}
+
+TEST_F(ModelPoolTest, InterruptedWorkerThatDoesNotReturnIsKilledAfterTheInterruptGrace) {
+  interruptible_ = true;
+  config_.deadline_kill_grace_ms = 60000;  // not the grace used after an interrupt
+  config_.interrupt_grace_ms = 200;
+  Make(1, 4);
+  Submit("blocked", time_.Now() + 1ms);
+  time_.Advance(1ms);
+  EXPECT_EQ(answers_["blocked"].code(), StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(workers_[0]->interrupts, 1);
+  time_.Advance(199ms);
+  EXPECT_FALSE(workers_[0]->killed_with.has_value());  // still inside the grace
+  time_.Advance(1ms);
+  EXPECT_EQ(workers_[0]->killed_with, DeathCause::kTimeout);
+  EXPECT_EQ(restarts_, std::vector<DeathCause>{DeathCause::kTimeout});
+  ASSERT_EQ(workers_.size(), 2u);  // replaced at once
+  EXPECT_TRUE(pool_->ready());
+  EXPECT_EQ(answers_.size(), 1u);
+}
+
+TEST_F(ModelPoolTest, WorkerThatCannotBeInterruptedKeepsTheKillGrace) {
+  config_.deadline_kill_grace_ms = 50;
+  config_.interrupt_grace_ms = 10;
+  Make(1, 4);
+  Submit("script", time_.Now() + 1ms);
+  time_.Advance(1ms);
+  time_.Advance(10ms);
+  EXPECT_FALSE(workers_[0]->killed_with.has_value());  // the interrupt grace does not apply
+  EXPECT_EQ(interrupt_events_, 0);
+  time_.Advance(40ms);
+  EXPECT_EQ(workers_[0]->killed_with, DeathCause::kTimeout);
+  EXPECT_EQ(workers_[0]->interrupts, 0);
 }
 
 TEST_F(ModelPoolTest, LateAnswersAloneNeverOpenTheBreaker) {

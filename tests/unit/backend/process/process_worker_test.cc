@@ -241,6 +241,69 @@ TEST_F(CallOutcomeTest, RequestOfAWorkerTheDaemonKillsIsAbandoned) {
   EXPECT_FALSE(IsBackendFailure(CallOutcome::kAbandoned));
 }
 
+// Interrupt(): the native host gets SIGINT by sigqueue() carrying the
+// frame id of the call in flight; its answer is then the daemon's doing.
+class InterruptTest : public ProcessWorkerTest {
+ protected:
+  std::shared_ptr<ProcessWorker> MakeProbe(bool interruptible, const std::string& wait_ms) {
+    WorkerOptions o;
+    o.model = "fake";
+    o.version = "1";
+    o.spawn.argv = {testing::BinaryDir() + "/sigint_probe_worker", wait_ms};
+    o.spawn.env = {"PATH=/usr/bin:/bin"};
+    o.interruptible = interruptible;
+    auto w = std::make_shared<ProcessWorker>(io, reaper, time, o, &rec);
+    w->Start();
+    return w;
+  }
+  // Sends one request; returns its answer once it came.
+  std::pair<Status, CallOutcome> Call(ProcessWorker& w, bool interrupt, bool* sent = nullptr) {
+    std::optional<std::pair<Status, CallOutcome>> answer;
+    w.Infer(ZeroInput(), Parameters{}, "req-i",
+            [&](StatusOr<std::vector<Tensor>> r, CallOutcome o) { answer.emplace(r.status(), o); });
+    const bool interrupted = interrupt && w.Interrupt();
+    if (sent) *sent = interrupted;
+    EXPECT_TRUE(testing::RunUntil(io, [&] { return answer.has_value(); }));
+    return answer.value_or(std::pair{Internal("no answer"), CallOutcome::kNotRun});
+  }
+};
+
+TEST_F(InterruptTest, SendsSigintCarryingTheFrameIdOfTheCallInFlight) {
+  auto w = MakeProbe(true, "10000");
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
+  EXPECT_FALSE(w->Interrupt());      // nothing in flight: nothing sent
+  for (int id = 1; id <= 2; ++id) {  // the second call names the second frame id
+    bool sent = false;
+    auto [status, outcome] = Call(*w, true, &sent);
+    EXPECT_TRUE(sent);
+    EXPECT_EQ(status.code(), StatusCode::kInternal);
+    EXPECT_NE(status.message().find("was interrupted: interrupted: code=queue value=" +
+                                    std::to_string(id)),
+              std::string::npos)
+        << status.message();
+    // The pool accounts for it: neither a model error nor a backend failure.
+    EXPECT_EQ(outcome, CallOutcome::kAbandoned);
+    EXPECT_EQ(w->state(), WorkerState::kReady);  // the worker stays
+  }
+  EXPECT_EQ(rec.dead, 0);
+  w->Stop(std::chrono::seconds(5), DeathCause::kStopped);
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
+}
+
+TEST_F(InterruptTest, ScriptRuntimesAreNeverSignalled) {
+  // The probe answers "no interrupt" when its short wait ends without one.
+  auto w = MakeProbe(false, "50");
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.ready == 1; }));
+  bool sent = true;
+  auto [status, outcome] = Call(*w, true, &sent);
+  EXPECT_FALSE(sent);
+  EXPECT_EQ(outcome, CallOutcome::kModelError);  // an ordinary error answer
+  EXPECT_NE(status.message().find("raised an error: no interrupt"), std::string::npos)
+      << status.message();
+  w->Stop(std::chrono::seconds(5), DeathCause::kStopped);
+  ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));
+}
+
 TEST_F(ProcessWorkerTest, GarbageOnTheFramePipeIsMalformedAndKilled) {
   auto w = Make("printf '\\377\\377\\377\\377garbage' >&4; sleep 30");
   ASSERT_TRUE(testing::RunUntil(io, [&] { return rec.dead == 1; }));

@@ -50,5 +50,26 @@ TEST(WorkerCommandTest, RunsTheWorkerHostWithTheModelsRuntime) {
                                       "--model-dir", "/m/1"}));
 }
 
+TEST(WorkerCommandTest, NativeHostGetsTheSearchPathsInOrder) {
+  RuntimeSettings runtime;
+  runtime.worker_host = "/bin/modelgate-worker";
+  WorkerCommandOptions options;
+  options.backend = Backend::kPython;
+  options.version_dir = "/m/1";
+  options.dataframe = true;
+  options.python_path = {"/m/venv/site", "/opt/extra"};
+  EXPECT_EQ(WorkerCommand(runtime, options).argv,
+            (std::vector<std::string>{"/bin/modelgate-worker", "--runtime", "python", "--model-dir",
+                                      "/m/1", "--python-path", "/m/venv/site", "--python-path",
+                                      "/opt/extra", "--dataframe"}));
+  options.backend = Backend::kR;
+  options.dataframe = false;
+  options.python_path.clear();
+  options.r_libs = {"/m/rlib"};
+  EXPECT_EQ(WorkerCommand(runtime, options).argv,
+            (std::vector<std::string>{"/bin/modelgate-worker", "--runtime", "r", "--model-dir",
+                                      "/m/1", "--r-libs", "/m/rlib"}));
+}
+
 }  // namespace
 }  // namespace modelgate
