@@ -112,7 +112,7 @@ class FaultTest(unittest.TestCase):
                 self.assertEqual(status, 200, body)
                 record(f"kill -9 of a busy worker ({model})", statuses)
 
-    def test_hung_model_under_1s_deadline_rest_and_grpc(self):
+    def test_hung_model_under_1s_deadline_is_interrupted_rest_and_grpc(self):
         statuses = []
         # REST: V2 "timeout" parameter in microseconds.
         self.assertTrue(wait_for(lambda: request("GET", D.base + "/v2/models/slow_r/ready")[0] == 200))
@@ -123,10 +123,12 @@ class FaultTest(unittest.TestCase):
         statuses.append(status)
         self.assertEqual(status, 504, body)
         self.assertIn("ran past its deadline", body["error"])
-        self.assertTrue(wait_for(lambda: not alive(pid)), "hung R worker was not killed")
+        # Sys.sleep checks for interrupts: the worker stops the call and keeps
+        # its model (test_interrupts covers the kill of one that does not).
         status, _, body = seconds_infer("slow_r", 0)
         statuses.append(status)
         self.assertEqual(status, 200, body)
+        self.assertEqual(D.worker_pids("slow_r"), [pid])
         # gRPC: the call's own deadline.
         self.assertTrue(wait_for(lambda: request("GET", D.base + "/v2/models/slow_py/ready")[0] == 200))
         self.assertTrue(D.wait_workers("slow_py", "ready", 1))
@@ -137,10 +139,10 @@ class FaultTest(unittest.TestCase):
             STUB.ModelInfer(r, timeout=1.0)
         statuses.append(504)
         self.assertEqual(e.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
-        self.assertTrue(wait_for(lambda: not alive(pid)), "hung Python worker was not killed")
         status, _, body = seconds_infer("slow_py", 0)
         statuses.append(status)
         self.assertEqual(status, 200, body)
+        self.assertEqual(D.worker_pids("slow_py"), [pid])
         record("hung model, 1 s deadline (REST on R, gRPC on Python)", statuses)
 
     def test_garbage_on_stdout_is_harmless_and_on_the_frame_pipe_is_malformed(self):
