@@ -7,6 +7,7 @@
 // Python.h first.
 #include <signal.h>
 
+#include <exception>
 #include <string>
 
 #include "python_inputs.h"
@@ -135,11 +136,20 @@ class PythonRuntime final : public Runtime {
 
   void Infer(wv1::Infer* infer, wv1::Frame* reply) override {
     PyEval_RestoreThread(thread_state_);
-    if (!RunPredict(infer, reply->mutable_result())) {
+    interrupt_requested_ = 0;
+    bool ok = false;
+    try {
+      ok = RunPredict(infer, reply->mutable_result());
+    } catch (const std::exception& e) {  // std::bad_alloc converting a large tensor
+      PyErr_Format(PyExc_MemoryError, "the Python runtime could not convert the request: %s",
+                   e.what());
+    }
+    if (!ok) {
       const py::Failure f = py::FetchFailure();
       reply->clear_result();
       wv1::Error* error = reply->mutable_error();
-      if (f.interrupted) {
+      // A KeyboardInterrupt the model raised itself is the model's error.
+      if (f.interrupted && interrupt_requested_) {
         error->set_message("KeyboardInterrupt: the request was interrupted at its deadline");
       } else {
         error->set_message(f.invalid_input ? f.message : f.type_name + ": " + f.message);
@@ -151,6 +161,7 @@ class PythonRuntime final : public Runtime {
   }
 
   void Interrupt() override {
+    interrupt_requested_ = 1;
 #if PY_VERSION_HEX >= 0x030A0000
     PyErr_SetInterruptEx(SIGINT);
 #else
@@ -174,6 +185,9 @@ class PythonRuntime final : public Runtime {
   }
 
  private:
+  // Set by Interrupt() (async-signal-safe), cleared as each request starts.
+  volatile sig_atomic_t interrupt_requested_ = 0;
+
   static void FlushStreams() {
     for (const char* name : {"stdout", "stderr", "__stdout__", "__stderr__"}) {
       PyObject* stream = PySys_GetObject(name);  // borrowed

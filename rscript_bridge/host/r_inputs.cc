@@ -156,10 +156,10 @@ SEXP DecodeBytes(const wv1::Tensor& t) {
 SEXP ToArray(SEXP flat, const std::vector<int64_t>& dims) {
   PROTECT(flat);
   const R_xlen_t n = Rf_xlength(flat);
-  const std::vector<R_xlen_t> index = ColumnMajorIndex(dims, n);
+  ColumnMajorWalk walk(dims);
   SEXP out = PROTECT(Rf_allocVector(TYPEOF(flat), n));
   for (R_xlen_t j = 0; j < n; ++j) {
-    const R_xlen_t c = index[static_cast<size_t>(j)];
+    const R_xlen_t c = walk.Next();
     switch (TYPEOF(flat)) {
       case REALSXP:
         REAL(out)[c] = REAL(flat)[j];

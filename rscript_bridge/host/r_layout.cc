@@ -35,24 +35,28 @@ std::string JoinShape(const std::vector<int64_t>& dims) {
   return out;
 }
 
+ColumnMajorWalk::ColumnMajorWalk(const std::vector<int64_t>& dims)
+    : dims_(dims), stride_(dims.size(), 1), at_(dims.size(), 0) {
+  for (size_t k = 1; k < dims_.size(); ++k) stride_[k] = stride_[k - 1] * dims_[k - 1];
+}
+
+R_xlen_t ColumnMajorWalk::Next() {
+  const R_xlen_t here = col_;
+  for (size_t k = dims_.size(); k-- > 0;) {  // the last dimension runs fastest
+    if (++at_[k] < dims_[k]) {
+      col_ += stride_[k];
+      break;
+    }
+    col_ -= stride_[k] * (dims_[k] - 1);
+    at_[k] = 0;
+  }
+  return here;
+}
+
 std::vector<R_xlen_t> ColumnMajorIndex(const std::vector<int64_t>& dims, R_xlen_t n) {
   std::vector<R_xlen_t> index(static_cast<size_t>(n));
-  const size_t rank = dims.size();
-  std::vector<R_xlen_t> stride(rank, 1);  // column-major strides
-  for (size_t k = 1; k < rank; ++k) stride[k] = stride[k - 1] * dims[k - 1];
-  std::vector<int64_t> at(rank, 0);
-  R_xlen_t col = 0;
-  for (R_xlen_t j = 0; j < n; ++j) {
-    index[static_cast<size_t>(j)] = col;
-    for (size_t k = rank; k-- > 0;) {  // the last dimension runs fastest
-      if (++at[k] < dims[k]) {
-        col += stride[k];
-        break;
-      }
-      col -= stride[k] * (dims[k] - 1);
-      at[k] = 0;
-    }
-  }
+  ColumnMajorWalk walk(dims);
+  for (R_xlen_t j = 0; j < n; ++j) index[static_cast<size_t>(j)] = walk.Next();
   return index;
 }
 

@@ -22,6 +22,22 @@ std::string FormatCount(double n);
 // "2,3": a shape as paste(shape, collapse = ",") printed it.
 std::string JoinShape(const std::vector<int64_t>& dims);
 
+// Walks a row-major tensor of `dims` in row-major order and says where each
+// element sits in R's column-major order, in O(rank) memory (an input may be
+// as large as a frame: an index per element would cost 8 bytes each).
+class ColumnMajorWalk {
+ public:
+  explicit ColumnMajorWalk(const std::vector<int64_t>& dims);
+  // The column-major index of the current element; then moves to the next.
+  R_xlen_t Next();
+
+ private:
+  std::vector<int64_t> dims_;
+  std::vector<R_xlen_t> stride_;  // column-major strides
+  std::vector<int64_t> at_;
+  R_xlen_t col_ = 0;
+};
+
 // For a row-major tensor of `dims` holding n elements, the column-major
 // (R) index of each row-major element, in row-major order.
 std::vector<R_xlen_t> ColumnMajorIndex(const std::vector<int64_t>& dims, R_xlen_t n);

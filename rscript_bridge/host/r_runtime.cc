@@ -7,6 +7,7 @@
 // an R error or interrupt never longjmps through C++ frames of the host.
 #include <csignal>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -97,8 +98,7 @@ struct Request {
   wv1::Frame* reply;
 };
 
-void RunRequest(void* data) {
-  auto* r = static_cast<Request*>(data);
+void RunRequestBody(Request* r) {
   std::string problem;
   SEXP inputs = DecodeInputs(*r->infer, r->dataframe, r->factor_levels, &problem);
   if (inputs == nullptr) {
@@ -133,6 +133,19 @@ void RunRequest(void* data) {
     error->set_invalid_input(LOGICAL(VECTOR_ELT(answer, 3))[0] == 1);
   }
   UNPROTECT(1);
+}
+
+// A C++ exception (std::bad_alloc converting a large tensor) must not
+// unwind through R's frames: it ends here, as that request's error.
+void RunRequest(void* data) {
+  auto* r = static_cast<Request*>(data);
+  try {
+    RunRequestBody(r);
+  } catch (const std::exception& e) {
+    r->reply->clear_result();
+    r->reply->mutable_error()->set_message(
+        std::string("the R runtime could not convert the request: ") + e.what());
+  }
 }
 
 class RRuntime final : public Runtime {

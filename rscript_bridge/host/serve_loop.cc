@@ -36,7 +36,10 @@ void InstallInterruptHandler(Runtime* runtime) {
   g_runtime = runtime;
   struct sigaction action {};
   action.sa_sigaction = OnInterrupt;
-  action.sa_flags = SA_SIGINFO | SA_RESTART;
+  // No SA_RESTART: a model blocked in recv() or read() must see EINTR, as
+  // under Python's own handler, or the interrupt waits for the kill. The
+  // host's own reads and writes retry on EINTR (and run with SIGINT blocked).
+  action.sa_flags = SA_SIGINFO;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
 }

@@ -171,6 +171,7 @@ void InterruptRequest(pid_t pid, uint64_t id) {
 }
 
 constexpr const char* kSleeper = R"(
+import socket
 import time
 
 
@@ -180,9 +181,14 @@ class Model:
 
     def predict(self, inputs):
         seconds = float(inputs["seconds"][0])
-        if seconds < 0:
+        if seconds == -1:
             while True:  # a busy loop in bytecode
                 pass
+        if seconds == -2:
+            a, b = socket.socketpair()
+            a.recv(1)  # blocked in a system call: only EINTR wakes it
+        if seconds == -3:
+            raise KeyboardInterrupt("raised by the model")
         time.sleep(seconds)
         return {"slept": inputs["seconds"]}
 )";
@@ -198,7 +204,7 @@ TEST(PyHostTest, InterruptStopsSleepAndBusyLoopAndTheModelStaysLoaded) {
   EXPECT_NE(hello->hello().runtime_version().find(", numpy "), std::string::npos);
 
   uint64_t id = 7;
-  for (double seconds : {60.0, -1.0, 60.0}) {
+  for (double seconds : {60.0, -1.0, -2.0, 60.0}) {
     host.Send(InferFp64(id, "seconds", {seconds}));
     ::usleep(300'000);  // most likely inside time.sleep / the loop by now
     InterruptRequest(host.pid(), id);
@@ -211,6 +217,13 @@ TEST(PyHostTest, InterruptStopsSleepAndBusyLoopAndTheModelStaysLoaded) {
     EXPECT_FALSE(interrupted->error().invalid_input());
     ++id;
   }
+  // A KeyboardInterrupt the model raises itself is its own error.
+  host.Send(InferFp64(id, "seconds", {-3.0}));
+  auto own = host.Receive();
+  ASSERT_TRUE(own.has_value());
+  ASSERT_TRUE(own->has_error()) << own->DebugString();
+  EXPECT_EQ(own->error().message(), "KeyboardInterrupt: raised by the model");
+  ++id;
   // A late interrupt naming a finished request reaches no one; the same
   // process answers the next request.
   InterruptRequest(host.pid(), 7);
