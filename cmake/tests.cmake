@@ -8,6 +8,7 @@ set(TEST_DEFS
   MODELGATE_BINARY_DIR="${CMAKE_BINARY_DIR}")
 
 add_library(modelgate_testing STATIC tests/support/test_env.cc tests/support/worker_harness.cc
+  tests/support/host_process.cc
   tests/support/simulated_time_source.cc)
 # Tests are white-box: they see the libraries' internal headers under src/.
 target_include_directories(modelgate_testing PUBLIC ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/src)
@@ -98,11 +99,10 @@ target_link_libraries(worker_integration_test PRIVATE modelgate_testing nlohmann
 modelgate_warnings(worker_integration_test)
 add_dependencies(worker_integration_test modelgate-worker)
 add_test(NAME worker_integration COMMAND worker_integration_test)
-# The embedded R runtime driven over its pipes (MODELGATE_WORKER_HOST overrides).
-target_sources(worker_integration_test PRIVATE tests/integration/r_host_test.cc)
-target_compile_definitions(worker_integration_test PRIVATE
-  MODELGATE_WORKER_HOST_BINARY="$<TARGET_FILE:modelgate-worker>")
-add_dependencies(worker_integration_test modelgate-worker)
+# The embedded runtimes driven over their pipes (tests/support/host_process.h;
+# MODELGATE_WORKER_HOST overrides the build's modelgate-worker).
+target_sources(worker_integration_test PRIVATE tests/integration/r_host_test.cc
+  tests/integration/py_host_test.cc)
 
 # ---- daemon integration: C++ gRPC client ----------------------------------
 add_library(test_health_proto STATIC tests/proto/health.proto)
@@ -183,14 +183,5 @@ target_sources(unit_tests PRIVATE
   tests/unit/observability/drift_monitor_test.cc)
 
 # The native worker host's python_path validation (issue 14).
-if(TARGET modelgate_python_path)
-  target_sources(unit_tests PRIVATE tests/unit/worker_host/python_path_check_test.cc)
-  target_link_libraries(unit_tests PRIVATE modelgate_python_path)
-endif()
-# The embedded Python runtime driven over its pipes (MODELGATE_WORKER_HOST overrides).
-if(TARGET modelgate-worker)
-  target_sources(worker_integration_test PRIVATE tests/integration/py_host_test.cc)
-  target_compile_definitions(worker_integration_test PRIVATE
-    MODELGATE_PY_HOST_BINARY="$<TARGET_FILE:modelgate-worker>")
-  add_dependencies(worker_integration_test modelgate-worker)
-endif()
+target_sources(unit_tests PRIVATE tests/unit/worker_host/python_path_check_test.cc)
+target_link_libraries(unit_tests PRIVATE modelgate_python_path)

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "backend/ipc/frame_codec.h"
+#include "support/host_process.h"
 
 namespace modelgate {
 namespace {
@@ -26,148 +26,26 @@ namespace {
 namespace wv1 = worker::v1;
 namespace fs = std::filesystem;
 
-std::string HostPath() {
-  const char* host = std::getenv("MODELGATE_WORKER_HOST");
-  return host != nullptr ? host : MODELGATE_PY_HOST_BINARY;
-}
-
 // A temporary directory holding model.py (and whatever a test adds).
-class ModelDir {
+class ModelDir : public testing::ScratchModelDir {
  public:
-  explicit ModelDir(const std::string& model_py) {
-    char tmpl[] = "/tmp/mg_py_host_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-    if (!model_py.empty()) std::ofstream(path_ + "/model.py") << model_py;
-  }
-  ~ModelDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& rel) const {
-    fs::create_directories(path_ + "/" + rel);
-    return path_ + "/" + rel;
-  }
-
- private:
-  std::string path_;
+  explicit ModelDir(const std::string& model_py) : ScratchModelDir("model.py", model_py) {}
 };
 
 // One modelgate-worker --runtime python process and its frame pipes.
-class Host {
+class Host : public testing::HostProcess {
  public:
-  explicit Host(const std::string& model_dir, const std::vector<std::string>& extra = {}) {
-    int to_host[2], from_host[2];
-    EXPECT_EQ(::pipe2(to_host, O_CLOEXEC), 0);
-    EXPECT_EQ(::pipe2(from_host, O_CLOEXEC), 0);
-    std::vector<std::string> args = {HostPath(), "--runtime", "python", "--model-dir", model_dir};
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Above 4 first, so dup2 never meets its own fd.
-      const int in = ::fcntl(to_host[0], F_DUPFD_CLOEXEC, 10);
-      const int out = ::fcntl(from_host[1], F_DUPFD_CLOEXEC, 10);
-      ::dup2(in, 3);
-      ::dup2(out, 4);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(to_host[0]);
-    ::close(from_host[1]);
-    in_ = to_host[1];
-    out_ = from_host[0];
-  }
-  ~Host() {
-    if (pid_ < 0) {
-      ::close(out_);
-      return;
-    }
-    ::close(in_);  // EOF: the host exits
-    int status = 0;
-    for (int i = 0; i < 100 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) ::usleep(50'000);
-    if (::waitpid(pid_, &status, WNOHANG) == 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-    ::close(out_);
-  }
-
-  pid_t pid() const { return pid_; }
-
-  // Closes the host's input (the daemon's EOF) and returns its wait status
-  // once it exits; -1 if it is still running after 10 s.
-  int CloseAndWait() {
-    ::close(in_);
-    in_ = -1;
-    int status = 0;
-    for (int i = 0; i < 200; ++i) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return status;
-      }
-      ::usleep(50'000);
-    }
-    return -1;
-  }
-
-  void Send(const wv1::Frame& frame) {
-    std::string bytes;
-    ASSERT_TRUE(EncodeFrame(frame, &bytes).ok());
-    ASSERT_EQ(::write(in_, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-  }
-
-  // The next frame, or nullopt after `timeout` or EOF.
-  std::optional<wv1::Frame> Receive(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    for (int round = 0; round < 10000; ++round) {
-      wv1::Frame frame;
-      Status error;
-      const auto next = decoder_.Next(&frame, &error);
-      if (next == FrameDecoder::Result::kFrame) return frame;
-      if (next == FrameDecoder::Result::kError) return std::nullopt;
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          until - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
-      char buf[65536];
-      const ssize_t n = ::read(out_, buf, sizeof buf);
-      if (n <= 0) return std::nullopt;
-      decoder_.Append(buf, static_cast<size_t>(n));
-    }
-    return std::nullopt;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int in_ = -1;
-  int out_ = -1;
-  FrameDecoder decoder_;
+  explicit Host(const std::string& model_dir, const std::vector<std::string>& extra = {})
+      : HostProcess("python", model_dir, extra) {}
 };
 
-wv1::Frame InferFp64(uint64_t id, const std::string& name, std::vector<double> values) {
-  wv1::Frame frame;
-  frame.set_id(id);
-  wv1::Tensor* t = frame.mutable_infer()->add_inputs();
-  t->set_name(name);
-  t->set_datatype("FP64");
-  t->add_shape(static_cast<int64_t>(values.size()));
-  t->set_raw(
-      std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(double)));
-  return frame;
-}
+using testing::InferFp64;
+using testing::InterruptRequest;
 
 std::vector<double> Fp64(const wv1::Tensor& t) {
   std::vector<double> v(t.raw().size() / sizeof(double));
   std::memcpy(v.data(), t.raw().data(), v.size() * sizeof(double));
   return v;
-}
-
-// The daemon's interrupt: SIGINT naming the running request.
-void InterruptRequest(pid_t pid, uint64_t id) {
-  sigval value{};
-  value.sival_ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(id));
-  ASSERT_EQ(::sigqueue(pid, SIGINT, value), 0);
 }
 
 constexpr const char* kSleeper = R"(

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "backend/ipc/frame_codec.h"
+#include "support/host_process.h"
 
 namespace modelgate {
 namespace {
@@ -24,100 +24,20 @@ namespace {
 namespace wv1 = worker::v1;
 namespace fs = std::filesystem;
 
-std::string HostPath() {
-  const char* host = std::getenv("MODELGATE_WORKER_HOST");
-  return host != nullptr ? host : MODELGATE_WORKER_HOST_BINARY;
-}
-
 // A model directory holding model.R, removed at the end of the test.
-class ModelDir {
+class ModelDir : public testing::ScratchModelDir {
  public:
-  explicit ModelDir(const std::string& model_r) {
-    char tmpl[] = "/tmp/mg_r_host_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-    std::ofstream(path_ + "/model.R") << model_r;
-  }
-  ~ModelDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  explicit ModelDir(const std::string& model_r) : ScratchModelDir("model.R", model_r) {}
 };
 
 // One modelgate-worker --runtime r process and its frame pipes.
-class Host {
+class Host : public testing::HostProcess {
  public:
-  explicit Host(const std::string& model_dir, const std::vector<std::string>& extra = {}) {
-    int to_host[2], from_host[2];
-    EXPECT_EQ(::pipe2(to_host, O_CLOEXEC), 0);
-    EXPECT_EQ(::pipe2(from_host, O_CLOEXEC), 0);
-    std::vector<std::string> args = {HostPath(), "--runtime", "r", "--model-dir", model_dir};
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Above 4 first, so dup2 never meets its own fd (and keeps CLOEXEC).
-      const int in = ::fcntl(to_host[0], F_DUPFD_CLOEXEC, 10);
-      const int out = ::fcntl(from_host[1], F_DUPFD_CLOEXEC, 10);
-      ::dup2(in, 3);
-      ::dup2(out, 4);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(to_host[0]);
-    ::close(from_host[1]);
-    in_ = to_host[1];
-    out_ = from_host[0];
-  }
-  ~Host() {
-    ::close(in_);  // EOF: the host exits 0
-    int status = 0;
-    for (int i = 0; i < 100 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) ::usleep(50'000);
-    if (::waitpid(pid_, &status, WNOHANG) == 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-    ::close(out_);
-  }
-
-  pid_t pid() const { return pid_; }
-
-  void Send(const wv1::Frame& frame) {
-    std::string bytes;
-    ASSERT_TRUE(EncodeFrame(frame, &bytes).ok());
-    ASSERT_EQ(::write(in_, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-  }
-
-  // The next frame, or nullopt after `timeout` or EOF.
-  std::optional<wv1::Frame> Receive(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    for (int round = 0; round < 10000; ++round) {
-      wv1::Frame frame;
-      Status error;
-      const auto next = decoder_.Next(&frame, &error);
-      if (next == FrameDecoder::Result::kFrame) return frame;
-      if (next == FrameDecoder::Result::kError) return std::nullopt;
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          until - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
-      char buf[65536];
-      const ssize_t n = ::read(out_, buf, sizeof buf);
-      if (n <= 0) return std::nullopt;
-      decoder_.Append(buf, static_cast<size_t>(n));
-    }
-    return std::nullopt;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int in_ = -1;
-  int out_ = -1;
-  FrameDecoder decoder_;
+  explicit Host(const std::string& model_dir, const std::vector<std::string>& extra = {})
+      : HostProcess("r", model_dir, extra) {}
 };
+
+using testing::InterruptRequest;
 
 wv1::Frame InferSeconds(uint64_t id, double seconds) {
   wv1::Frame frame;
@@ -128,13 +48,6 @@ wv1::Frame InferSeconds(uint64_t id, double seconds) {
   t->add_shape(1);
   t->set_raw(std::string(reinterpret_cast<const char*>(&seconds), sizeof seconds));
   return frame;
-}
-
-// The daemon's interrupt: SIGINT naming the running request.
-void InterruptRequest(pid_t pid, uint64_t id) {
-  sigval value{};
-  value.sival_ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(id));
-  ASSERT_EQ(::sigqueue(pid, SIGINT, value), 0);
 }
 
 constexpr const char* kSleeper = R"(
