@@ -6,11 +6,19 @@ pkg_check_modules(LIBR REQUIRED IMPORTED_TARGET libR)
 set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "The Python the worker embeds")
 find_package(Python3 3.9 REQUIRED COMPONENTS Interpreter Development.Embed NumPy)
 
-add_library(modelgate_worker_host STATIC rscript_bridge/host/serve_loop.cc)
+# The frame loop with the daemon's own codec: the same sources
+# (frame_codec.cc, the generated worker.pb.cc) compiled into the host, so
+# that in a MODELGATE_SANITIZE build the host can be built without the
+# sanitizers (below) while the daemon's libraries keep them.
+add_library(modelgate_worker_host STATIC rscript_bridge/host/serve_loop.cc
+  src/backend/ipc/frame_codec.cc ${GEN_DIR}/proto/worker.pb.cc)
+add_dependencies(modelgate_worker_host modelgate_worker_proto)
 target_include_directories(modelgate_worker_host PUBLIC ${CMAKE_SOURCE_DIR}/rscript_bridge/host
-  PRIVATE ${CMAKE_SOURCE_DIR}/src)
-target_link_libraries(modelgate_worker_host PUBLIC modelgate_ipc)
+  ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/include ${GEN_DIR} ${GEN_DIR}/proto)
+target_link_libraries(modelgate_worker_host PUBLIC protobuf::libprotobuf)
 modelgate_warnings(modelgate_worker_host)
+set_source_files_properties(${GEN_DIR}/proto/worker.pb.cc PROPERTIES GENERATED TRUE
+  COMPILE_OPTIONS -w)
 
 # Each interpreter's C API in a library of its own, so its headers (R's
 # macros in particular) never meet the other's.
@@ -46,3 +54,16 @@ modelgate_warnings(modelgate_worker_python)
 add_executable(modelgate-worker rscript_bridge/host/main.cc)
 target_link_libraries(modelgate-worker PRIVATE modelgate_worker_r modelgate_worker_python)
 modelgate_warnings(modelgate-worker)
+
+# A worker runs under its model's RLIMIT_AS (16 GiB by default), and an ASan
+# process cannot start under it: its shadow memory reserves terabytes of
+# address space. The interpreters it embeds are not instrumented either. So a
+# MODELGATE_SANITIZE build makes the host without sanitizers; the daemon and
+# the tests keep them.
+if(MODELGATE_SANITIZE)
+  foreach(t modelgate_worker_host modelgate_worker_r modelgate_python_path modelgate_worker_python
+      modelgate-worker)
+    target_compile_options(${t} PRIVATE -fno-sanitize=all)
+  endforeach()
+  target_link_options(modelgate-worker PRIVATE -fno-sanitize=all)
+endif()

@@ -77,9 +77,3 @@ int main(int argc, char** argv) {
   }
   return modelgate::worker_host::Serve(*runtime, options);
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-// A sanitizer build checks the host's own code; the interpreters keep what
-// they allocate until exit by design, which LeakSanitizer would report.
-extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
-#endif
