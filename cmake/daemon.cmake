@@ -72,7 +72,9 @@ target_link_libraries(modelgate PRIVATE modelgate_core modelgate_http modelgate_
   Boost::program_options)
 modelgate_warnings(modelgate)
 # The daemon starts its workers from modelgate-worker beside it.
-add_dependencies(modelgate modelgate-worker)
+if(TARGET modelgate-worker)  # not in a fuzz build
+  add_dependencies(modelgate modelgate-worker)
+endif()
 
 # Security: bearer tokens (OpenSSL's libcrypto for SHA-256), TLS file checks, CORS.
 modelgate_library(modelgate_security src/security/authenticator.cc
