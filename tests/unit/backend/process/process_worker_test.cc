@@ -251,6 +251,9 @@ class InterruptTest : public ProcessWorkerTest {
     o.version = "1";
     o.spawn.argv = {testing::BinaryDir() + "/sigint_probe_worker", wait_ms};
     o.spawn.env = {"PATH=/usr/bin:/bin"};
+    // The probe is this build's own program: in a sanitizer build its ASan
+    // shadow memory cannot be reserved under the default RLIMIT_AS.
+    o.spawn.limits.address_space_bytes = ResourceLimits::kUnlimited;
     o.interruptible = interruptible;
     auto w = std::make_shared<ProcessWorker>(io, reaper, time, o, &rec);
     w->Start();
