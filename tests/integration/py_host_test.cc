@@ -59,6 +59,7 @@ class Model:
 
     def predict(self, inputs):
         seconds = float(inputs["seconds"][0])
+        open("entered", "w").close()  # the test interrupts after this
         if seconds == -1:
             while True:  # a busy loop in bytecode
                 pass
@@ -84,7 +85,7 @@ TEST(PyHostTest, InterruptStopsSleepAndBusyLoopAndTheModelStaysLoaded) {
   uint64_t id = 7;
   for (double seconds : {60.0, -1.0, -2.0, 60.0}) {
     host.Send(InferFp64(id, "seconds", {seconds}));
-    ::usleep(300'000);  // most likely inside time.sleep / the loop by now
+    ASSERT_TRUE(testing::AwaitMarker(dir.path() + "/entered")) << "request " << id;
     InterruptRequest(host.pid(), id);
     auto interrupted = host.Receive();
     ASSERT_TRUE(interrupted.has_value()) << "request " << id;

@@ -52,6 +52,7 @@ wv1::Frame InferSeconds(uint64_t id, double seconds) {
 
 constexpr const char* kSleeper = R"(
 predict_fn <- function(inputs) {
+  file.create("entered")  # the test may interrupt after this
   Sys.sleep(inputs$seconds[1])
   list(slept = inputs$seconds)
 }
@@ -86,9 +87,10 @@ TEST(RHostTest, InterruptStopsTheRequestAndTheModelStaysLoaded) {
   ASSERT_TRUE(next->has_result()) << next->DebugString();
   EXPECT_EQ(next->result().outputs(0).name(), "slept");
 
-  // This time most likely inside Sys.sleep (R swaps SIGINT's handler there).
+  // This time inside Sys.sleep (R swaps SIGINT's handler there).
+  std::filesystem::remove(dir.path() + "/entered");  // requests 7 and 8 made one
   host.Send(InferSeconds(9, 60));
-  ::usleep(300'000);
+  ASSERT_TRUE(testing::AwaitMarker(dir.path() + "/entered"));
   InterruptRequest(host.pid(), 9);
   auto again = host.Receive();
   ASSERT_TRUE(again.has_value());
@@ -103,6 +105,7 @@ TEST(RHostTest, InterruptStopsABusyRLoopTwice) {
   ModelDir dir(
       "predict_fn <- function(inputs) {\n"
       "  i <- 0\n"
+      "  file.create(\"entered\")\n"
       "  while (inputs$seconds[1] > 0) i <- i + 1\n"
       "  list(i = i)\n"
       "}\n");
@@ -110,7 +113,7 @@ TEST(RHostTest, InterruptStopsABusyRLoopTwice) {
   ASSERT_TRUE(host.Receive().has_value());
   for (uint64_t id : {21, 22}) {
     host.Send(InferSeconds(id, 1));
-    ::usleep(300'000);  // let the loop start; a signal queued earlier works too
+    ASSERT_TRUE(testing::AwaitMarker(dir.path() + "/entered"));  // inside the loop
     InterruptRequest(host.pid(), id);
     auto reply = host.Receive();
     ASSERT_TRUE(reply.has_value());
@@ -131,13 +134,14 @@ TEST(RHostTest, InterruptAfterASysSleepStillNamesTheRequest) {
       "predict_fn <- function(inputs) {\n"
       "  Sys.sleep(0.01)\n"
       "  i <- 0\n"
+      "  file.create(\"entered\")\n"
       "  while (inputs$seconds[1] > 0) i <- i + 1\n"
       "  list(i = i)\n"
       "}\n");
   Host host(dir.path());
   ASSERT_TRUE(host.Receive().has_value());
   host.Send(InferSeconds(31, 1));
-  ::usleep(300'000);  // past the Sys.sleep, inside the loop
+  ASSERT_TRUE(testing::AwaitMarker(dir.path() + "/entered"));  // past the Sys.sleep
   InterruptRequest(host.pid(), 31);
   auto reply = host.Receive(std::chrono::seconds(10));
   ASSERT_TRUE(reply.has_value()) << "the interrupt was lost";

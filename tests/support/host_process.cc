@@ -124,6 +124,15 @@ wv1::Frame InferFp64(uint64_t id, const std::string& name, const std::vector<dou
   return frame;
 }
 
+bool AwaitMarker(const std::string& path, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (fs::remove(path)) return true;
+    ::usleep(2'000);
+  }
+  return false;
+}
+
 void InterruptRequest(pid_t pid, uint64_t id) {
   sigval value{};
   value.sival_ptr = reinterpret_cast<void*>(static_cast<uintptr_t>(id));

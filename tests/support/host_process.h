@@ -62,6 +62,12 @@ class HostProcess {
 worker::v1::Frame InferFp64(uint64_t id, const std::string& name,
                             const std::vector<double>& values);
 
+// Waits (polling, at most `timeout`) until the model has created `path` to
+// say where it is, then removes it; false if it never came. Orders a test's
+// next step after the model's, without sleeping.
+bool AwaitMarker(const std::string& path,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
 // The daemon's interrupt: SIGINT naming the running request (sigqueue).
 void InterruptRequest(pid_t pid, uint64_t id);
 
