@@ -205,7 +205,11 @@ class RRuntime final : public Runtime {
   }
 
   void Infer(wv1::Infer* infer, wv1::Frame* reply) override {
-    sigaction(SIGINT, nullptr, &g_host_action);
+    // The host installs its action after Load and never changes it: read once.
+    if (!host_action_saved_) {
+      sigaction(SIGINT, nullptr, &g_host_action);
+      host_action_saved_ = true;
+    }
     void (*const polled)() = R_PolledEvents;
     R_PolledEvents = RestoreHostAction;
     Request request{infer, call_, dataframe_, factor_levels_, reply};
@@ -233,6 +237,7 @@ class RRuntime final : public Runtime {
   void FlushOutput() override {}
 
  private:
+  bool host_action_saved_ = false;
   static bool StartR() {
     if (std::getenv("R_HOME") == nullptr) ::setenv("R_HOME", MODELGATE_R_HOME, 1);
     // The host owns SIGINT (and every other signal): R installs no handlers.
