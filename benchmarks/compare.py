@@ -313,6 +313,11 @@ def run_modelgate(rows, results, breakdown):
                     after.get((f"modelgate_cache_{k}_total", labels), 0)
                     - before.get((f"modelgate_cache_{k}_total", labels), 0) for k in ("hits", "misses"))
                 rows.append(("modelgate, response_cache hit", model, "REST", 1, *res, (MODELS[model][2], 1)))
+                # A hit over gRPC is answered on gRPC's own thread, as a hit
+                # over REST is on the io thread: no thread hop on either.
+                res = loadgen(grpc, name, 1)
+                results[(model, "cached", "gRPC", 1)] = res
+                rows.append(("modelgate, response_cache hit", model, "gRPC", 1, *res, (MODELS[model][2], 1)))
     finally:
         stop(daemon)
         shutil.rmtree(repo, ignore_errors=True)
@@ -349,6 +354,11 @@ def print_targets(hops, results, peers):
             lines.append(f"{runtime} worker round trip - own predict - pipe echo, {model}: {h['hop_us']:.0f} us "
                          f"({h['rt_p50_us']:.0f} - {h['own_us']:.1f} - {h['echo_p50_us']:.0f}) "
                          f"(target <= 30 us): {verdict(h['hop_us'] <= 30)}")
+            if "busy_echo_p50_us" in h:
+                lines.append(f"  the same against an echo that spins the model's own {h['own_us']:.0f} us first "
+                             f"(its p50 {h['busy_echo_p50_us']:.0f} us: the wake-up of a CPU idle that long): "
+                             f"{h['hop_vs_busy_us']:.0f} us; the model's predict after a 300 us idle costs "
+                             f"{h['own_idle_us'] - h['own_us']:+.0f} us; unexplained: {h['rest_us']:.0f} us")
 
     def rest(model, what, conc):
         return results.get((model, what, "REST", conc))
@@ -397,6 +407,17 @@ def print_targets(hops, results, peers):
             lines.append(f"cached hit p50, c=1, REST end to end, {model}: {r[1]:.0f} us "
                          f"(target <= 100 us): {verdict(r[1] <= 100)}; during the run the cache counted "
                          f"{hits:.0f} hits, {misses:.0f} misses")
+        g = results.get((model, "cached", "gRPC", 1))
+        if r and g:
+            unc_g, unc_r = results.get((model, UNBATCHED, "gRPC", 1)), rest(model, UNBATCHED, 1)
+            split = ""
+            if unc_g and unc_r:
+                gap, front = unc_g[1] - unc_r[1], g[1] - r[1]
+                split = (f"; of the {gap:.0f} us gRPC pays over REST uncached ({UNBATCHED}), "
+                         f"{front:.0f} us is gRPC's own front end and client, {gap - front:.0f} us the "
+                         f"hop to the io thread and back")
+            lines.append(f"gRPC p50 vs REST p50 with no thread hop on either (a cached hit), c=1, {model}: "
+                         f"{g[1]:.0f} vs {r[1]:.0f} us, {g[1] / r[1]:.2f}x{split}")
     for line in lines:
         print("  " + line)
 

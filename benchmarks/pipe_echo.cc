@@ -44,7 +44,8 @@ bool WriteAll(int fd, const char* p, size_t n) {
 
 }  // namespace
 
-int RunPipeEchoChild() {
+int RunPipeEchoChild(double busy_us) {
+  const auto busy = std::chrono::duration<double, std::micro>(busy_us);
   std::string frame;
   for (;;) {
     char header[kFrameHeaderBytes];
@@ -57,14 +58,18 @@ int RunPipeEchoChild() {
     frame.assign(header, sizeof header);
     frame.resize(sizeof header + len);
     if (!ReadExactly(kFromParent, frame.data() + sizeof header, len)) return 3;
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < busy) {
+    }
     if (!WriteAll(kToParent, frame.data(), frame.size())) return 4;
   }
 }
 
 StatusOr<std::vector<double>> TimePipeEcho(boost::asio::io_context& io, const std::string& self_exe,
-                                           const std::vector<Tensor>& inputs, int n) {
+                                           const std::vector<Tensor>& inputs, int n,
+                                           double busy_us) {
   SpawnOptions spawn;
-  spawn.argv = {self_exe, "--echo-child"};
+  spawn.argv = {self_exe, "--echo-child", std::to_string(busy_us)};
   spawn.env = {"PATH=/usr/bin:/bin"};
   auto child = Spawn(spawn);
   if (!child.ok()) return child.status();

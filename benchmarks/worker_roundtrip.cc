@@ -3,7 +3,11 @@
 // echo models of benchmarks/models), beside the model's own predict time
 // measured inside the interpreter and a bare pipe echo's round trip
 // (pipe_echo.h), all in the same run. The hop's own cost is
-//   round trip p50 - own predict - pipe echo p50.
+//   round trip p50 - own predict - pipe echo p50,
+// and, beside it, against an echo that spins for the model's own predict
+// time before answering (what waking a CPU idle that long costs on this
+// machine, which a bare echo does not pay):
+//   round trip p50 - busy echo p50.
 // Runs against the build's modelgate-worker (or the host named by
 // MODELGATE_WORKER_HOST). Prints a table and one
 // machine-readable "hop ..." line per model (read by compare.py); asserts
@@ -38,12 +42,20 @@ Stats Summarize(std::vector<double> us) {
   return {us[us.size() / 2], us[std::min(us.size() - 1, us.size() * 99 / 100)], sum / us.size()};
 }
 
-// Mean microseconds per predict, timed inside the interpreter itself.
-double InInterpreterUs(const std::string& command) {
+// The model's own predict time, timed inside its interpreter: the mean of
+// back-to-back calls (hot caches), and the median of calls each made after
+// the interpreter slept 300 us, as a worker's predict follows a wait for
+// the next request (what cold caches add).
+struct Own {
+  double hot_us = -1;
+  double idle_us = -1;
+};
+
+Own InInterpreterUs(const std::string& command) {
   std::istringstream in(RunCommand(command));
-  double us = -1;
-  in >> us;
-  return us;
+  Own own;
+  in >> own.hot_us >> own.idle_us;
+  return own;
 }
 
 struct Case {
@@ -62,17 +74,23 @@ struct Case {
 
 // The model's own predict, called in a fresh interpreter as its runtime calls
 // it (model.R's predict_fn, model.py's Model.predict), timed in a loop there.
-double OwnPredictUs(const Case& c) {
+Own OwnPredictUs(const Case& c) {
+  const std::string idle_calls = std::to_string(std::min(c.own_calls, 2000));
   if (c.backend == Backend::kR) {
-    return InInterpreterUs("Rscript --vanilla -e 'model_dir <- \"" + c.dir +
-                           "\"; source(file.path(model_dir, \"model.R\")); " + c.own_inputs +
-                           "; for (i in 1:200) predict_fn(inputs); n <- " +
-                           std::to_string(c.own_calls) +
-                           "; t <- system.time(for (i in 1:n) predict_fn(inputs))[[\"elapsed\"]]; "
-                           "cat(t / n * 1e6)' 2>/dev/null");
+    return InInterpreterUs(
+        "Rscript --vanilla -e 'model_dir <- \"" + c.dir +
+        "\"; source(file.path(model_dir, \"model.R\")); " + c.own_inputs +
+        "; for (i in 1:200) predict_fn(inputs); n <- " + std::to_string(c.own_calls) +
+        "; t <- system.time(for (i in 1:n) predict_fn(inputs))[[\"elapsed\"]]; "
+        "v <- numeric(" +
+        idle_calls +
+        "); for (i in seq_along(v)) { Sys.sleep(3e-4); "
+        "t0 <- as.numeric(Sys.time()); predict_fn(inputs); v[i] <- as.numeric(Sys.time()) - t0 }; "
+        "cat(t / n * 1e6, median(v) * 1e6)' 2>/dev/null");
   }
   return InInterpreterUs(
-      TestPython() + " -c 'import importlib.util, sys, time, types\nimport numpy as np\n" +
+      TestPython() +
+      " -c 'import importlib.util, statistics, sys, time, types\nimport numpy as np\n" +
       // What the host's built-in modelgate_runtime module gives a model.
       "sys.modules[\"modelgate_runtime\"] = types.SimpleNamespace("
       "InvalidInput=type(\"InvalidInput\", (ValueError,), {}))\n" +
@@ -82,7 +100,11 @@ double OwnPredictUs(const Case& c) {
       c.dir + "\")\n" + c.own_inputs +
       "\nfor _ in range(200): m.predict(inputs)\nn = " + std::to_string(c.own_calls) +
       "\nt = time.perf_counter()\nfor _ in range(n): m.predict(inputs)\n"
-      "print((time.perf_counter() - t) / n * 1e6)' 2>/dev/null");
+      "hot = (time.perf_counter() - t) / n * 1e6\nv = []\nfor _ in range(" +
+      idle_calls +
+      "):\n  time.sleep(3e-4)\n  t0 = time.perf_counter()\n  m.predict(inputs)\n"
+      "  v.append(time.perf_counter() - t0)\n"
+      "print(hot, statistics.median(v) * 1e6)' 2>/dev/null");
 }
 
 StatusOr<Stats> MeasureWorker(WorkerHarness& h, const Case& c, int n) {
@@ -158,15 +180,16 @@ std::vector<Case> Cases() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::strcmp(argv[1], "--echo-child") == 0) return bench::RunPipeEchoChild();
+  if (argc > 1 && std::strcmp(argv[1], "--echo-child") == 0)
+    return bench::RunPipeEchoChild(argc > 2 ? std::atof(argv[2]) : 0);
   const int n = argc > 1 ? std::max(1, std::atoi(argv[1])) : 2000;
   spdlog::set_level(spdlog::level::warn);  // keep the table readable
   const char* host = std::getenv("MODELGATE_WORKER_HOST");
   std::printf("1-row predict, %d round trips each, C++ process layer -> worker -> C++\n", n);
   std::printf("worker host: %s\n\n",
               host && *host ? host : "the test runtime's default (MODELGATE_WORKER_HOST unset)");
-  std::printf("%-24s %9s %9s %9s %9s %9s %9s\n", "model", "rt p50", "rt p99", "own", "echo p50",
-              "rt-own", "hop");
+  std::printf("%-24s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "model", "rt p50", "rt p99", "own",
+              "echo p50", "rt-own", "hop", "busy p50", "rt-busy", "own idle", "rest");
   WorkerHarness h;
   std::string machine;
   for (const Case& c : Cases()) {
@@ -181,20 +204,37 @@ int main(int argc, char** argv) {
       continue;
     }
     const Stats e = Summarize(std::move(*echo));
-    const double own = OwnPredictUs(c);
+    const Own own_times = OwnPredictUs(c);
+    const double own = own_times.hot_us;
     const double hop = rt->p50_us - own - e.p50_us;
-    std::printf("%-24s %7.0fus %7.0fus %7.1fus %7.0fus %7.0fus %7.0fus\n", c.label, rt->p50_us,
-                rt->p99_us, own, e.p50_us, rt->p50_us - own, hop);
-    char line[256];
+    auto busy_echo = bench::TimePipeEcho(h.io, "/proc/self/exe", c.inputs, n, std::max(own, 0.0));
+    if (!busy_echo.ok()) {
+      std::printf("%-24s skipped: %s\n", c.label, busy_echo.status().message().c_str());
+      continue;
+    }
+    const Stats b = Summarize(std::move(*busy_echo));
+    // The hop against the busy echo, less what the model's own predict
+    // costs more after an idle wait than back to back.
+    const double rest = rt->p50_us - b.p50_us - (own_times.idle_us - own);
+    std::printf(
+        "%-24s %7.0fus %7.0fus %7.1fus %7.0fus %7.0fus %7.0fus %7.0fus %7.0fus %7.1fus %7.0fus\n",
+        c.label, rt->p50_us, rt->p99_us, own, e.p50_us, rt->p50_us - own, hop, b.p50_us,
+        rt->p50_us - b.p50_us, own_times.idle_us, rest);
+    char line[384];
     std::snprintf(line, sizeof line,
-                  "hop model=%s rt_p50_us=%.1f own_us=%.2f echo_p50_us=%.1f hop_us=%.1f\n", c.model,
-                  rt->p50_us, own, e.p50_us, hop);
+                  "hop model=%s rt_p50_us=%.1f own_us=%.2f echo_p50_us=%.1f hop_us=%.1f "
+                  "busy_echo_p50_us=%.1f hop_vs_busy_us=%.1f own_idle_us=%.2f rest_us=%.1f\n",
+                  c.model, rt->p50_us, own, e.p50_us, hop, b.p50_us, rt->p50_us - b.p50_us,
+                  own_times.idle_us, rest);
     machine += line;
   }
   std::printf(
       "\nown = the model's own predict, timed in its interpreter; echo = a bare pipe echo child "
       "(same frames, same spawn, no interpreter);\nhop = rt p50 - own - echo p50: what the "
-      "runtime adds (protobuf, tensor decode/encode, its own loop)\n\n%s",
+      "runtime adds (protobuf, tensor decode/encode, its own loop);\nbusy = the echo child "
+      "spinning `own` us before each answer: rt-busy is the hop against a floor that waited as "
+      "long;\nown idle = own predict after a 300 us sleep (median); rest = rt-busy - (own idle - "
+      "own): what nothing above explains\n\n%s",
       machine.c_str());
   return 0;
 }

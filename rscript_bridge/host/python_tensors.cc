@@ -4,6 +4,7 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -57,6 +58,31 @@ bool Elements(const std::vector<npy_intp>& dims, int64_t* count) {
   }
   *count = n;
   return true;
+}
+
+// A shape numpy can hold: at most NPY_MAXDIMS dimensions, none negative, an
+// element count that fits int64. The daemon validates shapes before a
+// request reaches a worker; this keeps the host's own contract (an
+// InvalidInput naming the input) for any sender.
+bool ShapeFitsNumpy(const worker::v1::Tensor& t, const std::vector<npy_intp>& dims) {
+  std::string problem;
+  int64_t count = 0;
+  if (dims.size() > static_cast<size_t>(NPY_MAXDIMS)) {
+    problem = "has " + std::to_string(dims.size()) + " dimensions; numpy holds at most " +
+              std::to_string(NPY_MAXDIMS);
+  } else if (std::any_of(dims.begin(), dims.end(), [](npy_intp d) { return d < 0; })) {
+    problem = "has a negative dimension";
+  } else if (!Elements(dims, &count)) {
+    problem = "has more elements than an int64 can count";
+  } else {
+    return true;
+  }
+  const std::string shape = dims.size() > static_cast<size_t>(NPY_MAXDIMS)
+                                ? "of rank " + std::to_string(dims.size())
+                                : ShapeText(t.shape().data(), t.shape_size());
+  const std::string msg = "input '" + t.name() + "': shape " + shape + " " + problem;
+  PyErr_SetString(InvalidInputType(), msg.c_str());
+  return false;
 }
 
 PyObject* RaiseShapeMismatch(const worker::v1::Tensor& t, int64_t expected, int64_t got) {
@@ -166,6 +192,7 @@ std::string ShapeText(const int64_t* dims, int n) {
 
 PyObject* DecodeInput(worker::v1::Tensor* t) {
   std::vector<npy_intp> dims(t->shape().begin(), t->shape().end());
+  if (!ShapeFitsNumpy(*t, dims)) return nullptr;
   if (t->datatype() == "BYTES") return DecodeBytes(t, dims);
   const NumericType* type = ByDatatype(t->datatype());
   if (type == nullptr) {
@@ -178,7 +205,10 @@ PyObject* DecodeInput(worker::v1::Tensor* t) {
   const size_t itemsize = static_cast<size_t>(descr->elsize);
   if (t->raw().size() % itemsize != 0) {
     Py_DECREF(descr);
-    PyErr_SetString(PyExc_ValueError, "buffer size must be a multiple of element size");
+    const std::string msg = "input '" + t->name() + "': " + std::to_string(t->raw().size()) +
+                            " bytes of " + t->datatype() + " is not a whole number of " +
+                            std::to_string(itemsize) + "-byte elements";
+    PyErr_SetString(InvalidInputType(), msg.c_str());
     return nullptr;
   }
   int64_t expected = 0;

@@ -92,7 +92,8 @@ SEXP StringVector(const std::vector<std::string>& values) {
 // R_ToplevelExec (RunRequest) so nothing there unwinds C++ frames.
 struct Request {
   wv1::Infer* infer;
-  SEXP call;  // invoke(inputs, params), arguments replaced per request
+  SEXP call;         // invoke(inputs, params), arguments replaced per request
+  SEXP failure_box;  // where invoke leaves a failure (r_prelude.cc)
   bool dataframe;
   SEXP factor_levels;
   wv1::Frame* reply;
@@ -111,28 +112,35 @@ void RunRequestBody(Request* r) {
   SEXP params = PROTECT(DecodeParams(*r->infer));
   SETCADR(r->call, inputs);
   SETCADDR(r->call, params);
-  SEXP answer = TryEval(r->call, R_GlobalEnv);
+  int failed = 0;
+  SEXP answer = R_tryEval(r->call, R_GlobalEnv, &failed);
   SETCADR(r->call, R_NilValue);
   SETCADDR(r->call, R_NilValue);
   UNPROTECT(2);
-  if (answer == nullptr || TYPEOF(answer) != VECSXP || Rf_xlength(answer) < 2) {
-    r->reply->mutable_error()->set_message(
-        g_interrupted ? kInterrupted : "the R runtime's request wrapper failed (see the log)");
-    return;
-  }
-  PROTECT(answer);
-  if (LOGICAL(VECTOR_ELT(answer, 0))[0]) {
+  if (!failed && TYPEOF(answer) == VECSXP && Rf_xlength(answer) >= 2) {
+    PROTECT(answer);
     if (!EncodeOutputs(VECTOR_ELT(answer, 1), r->reply->mutable_result(), &problem)) {
       r->reply->clear_result();
       r->reply->mutable_error()->set_message(problem);
     }
-  } else {
-    wv1::Error* error = r->reply->mutable_error();
-    error->set_message(StringElt(answer, 1));
-    error->set_traceback(StringElt(answer, 2));
-    error->set_invalid_input(LOGICAL(VECTOR_ELT(answer, 3))[0] == 1);
+    UNPROTECT(1);
+    return;
   }
-  UNPROTECT(1);
+  SEXP failure = Rf_findVarInFrame(r->failure_box, Rf_install("failure"));
+  if (TYPEOF(failure) != VECSXP || Rf_xlength(failure) < 4) {
+    // Left some other way (a restart the model invoked, an error in the
+    // wrapper itself): R's own last error message says what happened.
+    std::string last = R_curErrorBuf();
+    while (!last.empty() && (last.back() == '\n' || last.back() == ' ')) last.pop_back();
+    r->reply->mutable_error()->set_message(
+        g_interrupted ? std::string(kInterrupted)
+                      : "the R runtime's request wrapper failed; R's last error: " + last);
+    return;
+  }
+  wv1::Error* error = r->reply->mutable_error();
+  error->set_message(StringElt(failure, 1));
+  error->set_traceback(StringElt(failure, 2));
+  error->set_invalid_input(LOGICAL(VECTOR_ELT(failure, 3))[0] == 1);
 }
 
 // A C++ exception (std::bad_alloc converting a large tensor) must not
@@ -184,6 +192,7 @@ class RRuntime final : public Runtime {
     factor_levels_ = Field(loaded, "factor_levels");
     call_ = Rf_lang3(Field(loaded, "invoke"), R_NilValue, R_NilValue);
     R_PreserveObject(call_);
+    failure_box_ = Field(loaded, "failure_box");
 
     hello->set_runtime("r");
     hello->set_runtime_version(Rf_translateCharUTF8(STRING_ELT(Field(loaded, "version"), 0)));
@@ -212,7 +221,7 @@ class RRuntime final : public Runtime {
     }
     void (*const polled)() = R_PolledEvents;
     R_PolledEvents = RestoreHostAction;
-    Request request{infer, call_, dataframe_, factor_levels_, reply};
+    Request request{infer, call_, failure_box_, dataframe_, factor_levels_, reply};
     if (!R_ToplevelExec(RunRequest, &request)) {
       reply->clear_result();
       reply->mutable_error()->set_message(
@@ -273,6 +282,7 @@ class RRuntime final : public Runtime {
   bool dataframe_ = false;
   SEXP factor_levels_ = R_NilValue;  // kept alive by the preserved load value
   SEXP call_ = R_NilValue;
+  SEXP failure_box_ = R_NilValue;  // kept alive by the preserved load value
 };
 
 }  // namespace

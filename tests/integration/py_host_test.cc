@@ -156,6 +156,51 @@ std::string LoadError(const std::string& model_dir, const std::vector<std::strin
   return frame->error().message();
 }
 
+// Shapes the daemon never forwards (it validates first) still get an
+// InvalidInput naming the input from the host, and the model stays loaded.
+TEST(PyHostTest, ShapesNumpyCannotHoldAreInvalidInputsNamingTheInput) {
+  ModelDir dir(
+      "class Model:\n"
+      "    def __init__(self, model_dir):\n"
+      "        pass\n"
+      "\n"
+      "    def predict(self, inputs):\n"
+      "        return {\"y\": inputs[\"x\"]}\n");
+  Host host(dir.path());
+  ASSERT_TRUE(host.Receive().has_value());
+  struct Case {
+    std::vector<int64_t> shape;
+    size_t bytes;
+    const char* says;
+  };
+  const std::vector<Case> cases = {
+      {{-1}, 8, "input 'x': shape [-1] has a negative dimension"},
+      {std::vector<int64_t>(33, 1), 8, "input 'x': shape of rank 33 has 33 dimensions"},
+      {{1LL << 40, 1LL << 40}, 8, "has more elements than an int64 can count"},
+      {{1}, 7, "input 'x': 7 bytes of FP64 is not a whole number of 8-byte elements"},
+  };
+  uint64_t id = 1;
+  for (const Case& c : cases) {
+    wv1::Frame frame;
+    frame.set_id(id++);
+    wv1::Tensor* t = frame.mutable_infer()->add_inputs();
+    t->set_name("x");
+    t->set_datatype("FP64");
+    for (int64_t d : c.shape) t->add_shape(d);
+    t->set_raw(std::string(c.bytes, '\0'));
+    host.Send(frame);
+    auto reply = host.Receive();
+    ASSERT_TRUE(reply.has_value());
+    ASSERT_TRUE(reply->has_error()) << reply->DebugString();
+    EXPECT_TRUE(reply->error().invalid_input()) << reply->DebugString();
+    EXPECT_NE(reply->error().message().find(c.says), std::string::npos) << reply->DebugString();
+  }
+  host.Send(InferFp64(id, "x", {2.5}));
+  auto reply = host.Receive();
+  ASSERT_TRUE(reply.has_value() && reply->has_result()) << (reply ? reply->DebugString() : "");
+  EXPECT_EQ(Fp64(reply->result().outputs(0)), std::vector<double>{2.5});
+}
+
 TEST(PyHostTest, PythonPathEntriesGoAfterTheModelDirInOrder) {
   ModelDir deps("");
   std::ofstream(deps.Sub("a") + "/helper_a.py") << "WHO = 'a'\n";

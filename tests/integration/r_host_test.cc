@@ -169,7 +169,59 @@ TEST(RHostTest, ErrorsCarryTheModelsCallStackWithFileAndLine) {
   EXPECT_NE(tb.find("inner(y) at model.R#6"), std::string::npos) << tb;
   EXPECT_NE(tb.find("stop(\"boom: \", x) at model.R#2"), std::string::npos) << tb;
   EXPECT_LT(tb.find("stop("), tb.find("inner(y)")) << "innermost call first: " << tb;
-  EXPECT_EQ(tb.find("tryCatch"), std::string::npos) << "runtime frames left in: " << tb;
+  for (const char* runtime_frame : {"withCallingHandlers", "mg_", "h(simpleError"})
+    EXPECT_EQ(tb.find(runtime_frame), std::string::npos) << "runtime frames left in: " << tb;
+}
+
+// The wrapper's handlers are outermost calling handlers: they must see only
+// what the model's own handlers declined (an error condition that reaches
+// them fails the request even if only signalled, as tryCatch did), and a
+// failure must not leak into the next request.
+TEST(RHostTest, OnlyConditionsTheModelDidNotHandleFailARequest) {
+  ModelDir dir(
+      "predict_fn <- function(inputs) {\n"
+      "  s <- inputs$seconds\n"
+      "  if (s == 1) signalCondition(simpleError(\"signalled, not raised\"))\n"
+      "  if (s == 2) return(list(v = tryCatch(stop(\"own\"), error = function(e) \"caught\")))\n"
+      "  if (s == 3) invalid_input(\"seconds must not be 3\")\n"
+      "  if (s == 4) stop(\"plain error\")\n"
+      "  if (s == 5) return(list(v = withRestarts(stop(\"under own abort\"),\n"
+      "                                     abort = function() \"restarted\")))\n"
+      "  list(v = \"ok\")\n"
+      "}\n");
+  Host host(dir.path());
+  ASSERT_TRUE(host.Receive().has_value());
+  auto ask = [&](double seconds) {
+    host.Send(InferSeconds(7, seconds));
+    auto reply = host.Receive();
+    EXPECT_TRUE(reply.has_value());
+    return reply.value_or(wv1::Frame{});
+  };
+  auto value = [](const wv1::Frame& f) {
+    return f.has_result() && f.result().outputs_size() == 1 &&
+                   f.result().outputs(0).strings_size() == 1
+               ? f.result().outputs(0).strings(0)
+               : "<no single string: " + f.DebugString() + ">";
+  };
+  auto signalled = ask(1);
+  ASSERT_TRUE(signalled.has_error()) << signalled.DebugString();
+  EXPECT_EQ(signalled.error().message(), "signalled, not raised");
+  EXPECT_EQ(value(ask(2)), "caught");
+  auto invalid = ask(3);
+  ASSERT_TRUE(invalid.has_error()) << invalid.DebugString();
+  EXPECT_EQ(invalid.error().message(), "seconds must not be 3");
+  EXPECT_TRUE(invalid.error().invalid_input());
+  EXPECT_EQ(value(ask(0)), "ok");
+  auto error = ask(4);
+  ASSERT_TRUE(error.has_error()) << error.DebugString();
+  EXPECT_EQ(error.error().message(), "plain error");
+  EXPECT_FALSE(error.error().invalid_input());
+  EXPECT_EQ(value(ask(0)), "ok");
+  // The wrapper leaves through R's top-level abort, not the model's own.
+  auto own_abort = ask(5);
+  ASSERT_TRUE(own_abort.has_error()) << own_abort.DebugString();
+  EXPECT_EQ(own_abort.error().message(), "under own abort");
+  EXPECT_EQ(value(ask(0)), "ok");
 }
 
 TEST(RHostTest, RLibsArePrependedToLibPaths) {

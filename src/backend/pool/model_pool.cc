@@ -228,12 +228,13 @@ void ModelPool::OnRunningDeadline(RunningBatch& run) {
   const milliseconds grace{config_.deadline_kill_grace_ms};
   for (const CallPtr& call : run.calls) {
     if (call->answered || !call->request.deadline || *call->request.deadline > run.due) continue;
-    LogWarn("deadline passed while running; the worker may return within the grace",
+    // Which grace applies (interrupt or kill) is logged once the worker is
+    // asked to stop, below or at the next member's deadline.
+    LogWarn("deadline passed while running; answered 504, the worker may still return",
             {{"model", config_.name},
              {"version", std::to_string(version_)},
              {"request_id", call->request.request_id},
-             {"pid", worker ? LogValue(worker->pid()) : LogValue(nullptr)},
-             {"grace_ms", grace.count()}});
+             {"pid", worker ? LogValue(worker->pid()) : LogValue(nullptr)}});
     Answer(call, Status(StatusCode::kDeadlineExceeded, CallLabel(call) + " ran past its deadline"));
   }
   // Members still waiting keep the call alive: at the next one's deadline
@@ -263,6 +264,14 @@ void ModelPool::OnRunningDeadline(RunningBatch& run) {
              {"request_id", BatchRequestIds(run.calls)},
              {"pid", worker->pid()},
              {"grace_ms", config_.interrupt_grace_ms}});
+  }
+  if (!run.interrupted) {
+    LogInfo("deadline passed while running; the worker keeps its slot until the grace ends",
+            {{"model", config_.name},
+             {"version", std::to_string(version_)},
+             {"request_id", BatchRequestIds(run.calls)},
+             {"pid", worker->pid()},
+             {"grace_ms", grace.count()}});
   }
   run.timer->Enable(run.interrupted ? milliseconds(config_.interrupt_grace_ms) : grace);
 }
