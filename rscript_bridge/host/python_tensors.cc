@@ -5,6 +5,7 @@
 #include <numpy/arrayobject.h>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -237,10 +238,55 @@ PyObject* DecodeInput(worker::v1::Tensor* t) {
   return arr.release();
 }
 
+// A pandas Series (or column) as a numpy array. A nullable extension dtype
+// (Int64, Float64, boolean: its dtype has `numpy_dtype`) converts to that
+// numpy dtype, not to objects: a missing float becomes NaN, and a missing
+// integer or bool, which the datatype cannot carry, is an error naming the
+// output and the element.
+Ref PandasToNumpy(const std::string& name, PyObject* value) {
+  Ref dtype(PyObject_GetAttrString(value, "dtype"));
+  Ref numpy_dtype(dtype ? PyObject_GetAttrString(dtype.get(), "numpy_dtype") : nullptr);
+  if (!numpy_dtype) {  // a plain numpy-backed Series, or a DataFrame
+    PyErr_Clear();
+    return Ref(PyObject_CallMethod(value, "to_numpy", nullptr));
+  }
+  Ref kind(PyObject_GetAttrString(numpy_dtype.get(), "kind"));
+  if (!kind) return Ref(nullptr);
+  Ref kwargs(PyDict_New());
+  if (!kwargs || PyDict_SetItemString(kwargs.get(), "dtype", numpy_dtype.get()) < 0)
+    return Ref(nullptr);
+  const std::string k = Str(kind.get());
+  if (k == "f" || k == "c") {
+    Ref nan(PyFloat_FromDouble(std::numeric_limits<double>::quiet_NaN()));
+    if (!nan || PyDict_SetItemString(kwargs.get(), "na_value", nan.get()) < 0) return Ref(nullptr);
+  } else {
+    Ref na(PyObject_CallMethod(value, "isna", nullptr));
+    Ref mask(na ? PyObject_CallMethod(na.get(), "to_numpy", nullptr) : nullptr);
+    Ref any(mask ? PyObject_CallMethod(mask.get(), "any", nullptr) : nullptr);
+    const int missing = any ? PyObject_IsTrue(any.get()) : -1;
+    if (missing < 0) return Ref(nullptr);
+    if (missing == 1) {
+      Ref first(PyObject_CallMethod(mask.get(), "argmax", nullptr));
+      const long at = first ? PyLong_AsLong(first.get()) : -1;
+      if (at == -1 && PyErr_Occurred()) return Ref(nullptr);
+      const std::string msg = "output '" + name + "': element " + std::to_string(at) +
+                              " is missing (pd.NA in a pandas " + Str(dtype.get()) +
+                              " column), which " + Str(numpy_dtype.get()) +
+                              " cannot carry; fill it, or return floats with NaN";
+      PyErr_SetString(PyExc_TypeError, msg.c_str());
+      return Ref(nullptr);
+    }
+  }
+  Ref to_numpy(PyObject_GetAttrString(value, "to_numpy"));
+  Ref no_args(PyTuple_New(0));
+  if (!to_numpy || !no_args) return Ref(nullptr);
+  return Ref(PyObject_Call(to_numpy.get(), no_args.get(), kwargs.get()));
+}
+
 bool EncodeOutput(const std::string& name, PyObject* value, worker::v1::Tensor* out) {
   Ref v = Ref::Borrow(value);
   if (PyObject_HasAttrString(value, "to_numpy")) {  // pandas Series / DataFrame column
-    v = Ref(PyObject_CallMethod(value, "to_numpy", nullptr));
+    v = PandasToNumpy(name, value);
     if (!v) return false;
   }
   Ref arr(PyArray_FromAny(v.get(), nullptr, 0, 0, NPY_ARRAY_ENSUREARRAY, nullptr));

@@ -53,11 +53,4 @@ R_xlen_t ColumnMajorWalk::Next() {
   return here;
 }
 
-std::vector<R_xlen_t> ColumnMajorIndex(const std::vector<int64_t>& dims, R_xlen_t n) {
-  std::vector<R_xlen_t> index(static_cast<size_t>(n));
-  ColumnMajorWalk walk(dims);
-  for (R_xlen_t j = 0; j < n; ++j) index[static_cast<size_t>(j)] = walk.Next();
-  return index;
-}
-
 }  // namespace modelgate::worker_host

@@ -38,8 +38,21 @@ class ColumnMajorWalk {
   R_xlen_t col_ = 0;
 };
 
-// For a row-major tensor of `dims` holding n elements, the column-major
-// (R) index of each row-major element, in row-major order.
-std::vector<R_xlen_t> ColumnMajorIndex(const std::vector<int64_t>& dims, R_xlen_t n);
+// Calls visit(j, i) for each element of a row-major tensor of `dims` holding
+// n elements, in row-major order: j its row-major position, i its R
+// (column-major) index. Stops at the first visit that returns false and
+// returns false then; true after the last element.
+template <typename Visit>
+bool VisitRowMajor(const std::vector<int64_t>& dims, R_xlen_t n, Visit visit) {
+  if (dims.size() <= 1) {
+    for (R_xlen_t j = 0; j < n; ++j)
+      if (!visit(j, j)) return false;
+    return true;
+  }
+  ColumnMajorWalk walk(dims);
+  for (R_xlen_t j = 0; j < n; ++j)
+    if (!visit(j, walk.Next())) return false;
+  return true;
+}
 
 }  // namespace modelgate::worker_host

@@ -82,14 +82,17 @@ bool EncodeTensor(const std::string& name, SEXP v, wv1::Tensor* t, std::string* 
     for (R_xlen_t k = 0; k < Rf_xlength(dim); ++k) dims.push_back(INTEGER(dim)[k]);
   }
   for (const int64_t d : dims) t->add_shape(d);
-  // Row-major element j is R's element at[j] (dims transposed back).
-  std::vector<R_xlen_t> at;
-  if (dims.size() > 1) at = ColumnMajorIndex(dims, n);
-  auto src = [&](R_xlen_t j) { return at.empty() ? j : at[static_cast<size_t>(j)]; };
+  // Row-major element j is R's element i (dims transposed back), walked in
+  // O(rank) memory: an output may be as large as a frame.
+  auto each = [&](auto visit) { return VisitRowMajor(dims, n, visit); };
   auto first_na = [&](auto is_na) -> R_xlen_t {
-    for (R_xlen_t j = 0; j < n; ++j)
-      if (is_na(src(j))) return j;
-    return -1;
+    R_xlen_t first = -1;
+    each([&](R_xlen_t j, R_xlen_t i) {
+      if (!is_na(i)) return true;
+      first = j;
+      return false;
+    });
+    return first;
   };
   switch (TYPEOF(v)) {
     case LGLSXP: {
@@ -101,7 +104,10 @@ bool EncodeTensor(const std::string& name, SEXP v, wv1::Tensor* t, std::string* 
       t->set_datatype("BOOL");
       std::string* raw = t->mutable_raw();
       raw->resize(static_cast<size_t>(n));
-      for (R_xlen_t j = 0; j < n; ++j) (*raw)[static_cast<size_t>(j)] = x[src(j)] != 0 ? 1 : 0;
+      each([&](R_xlen_t j, R_xlen_t i) {
+        (*raw)[static_cast<size_t>(j)] = x[i] != 0 ? 1 : 0;
+        return true;
+      });
       return true;
     }
     case INTSXP: {
@@ -113,7 +119,10 @@ bool EncodeTensor(const std::string& name, SEXP v, wv1::Tensor* t, std::string* 
       t->set_datatype("INT32");
       std::string* raw = t->mutable_raw();
       raw->resize(static_cast<size_t>(n) * 4);
-      for (R_xlen_t j = 0; j < n; ++j) std::memcpy(raw->data() + 4 * j, &x[src(j)], 4);
+      each([&](R_xlen_t j, R_xlen_t i) {
+        std::memcpy(raw->data() + 4 * j, &x[i], 4);
+        return true;
+      });
       return true;
     }
     case REALSXP: {
@@ -121,10 +130,13 @@ bool EncodeTensor(const std::string& name, SEXP v, wv1::Tensor* t, std::string* 
       t->set_datatype("FP64");
       std::string* raw = t->mutable_raw();
       raw->resize(static_cast<size_t>(n) * 8);
-      if (at.empty()) {
+      if (dims.size() <= 1) {
         if (n > 0) std::memcpy(raw->data(), x, static_cast<size_t>(n) * 8);
       } else {
-        for (R_xlen_t j = 0; j < n; ++j) std::memcpy(raw->data() + 8 * j, &x[src(j)], 8);
+        each([&](R_xlen_t j, R_xlen_t i) {
+          std::memcpy(raw->data() + 8 * j, &x[i], 8);
+          return true;
+        });
       }
       return true;
     }
@@ -135,15 +147,17 @@ bool EncodeTensor(const std::string& name, SEXP v, wv1::Tensor* t, std::string* 
         return false;
       }
       t->set_datatype("BYTES");
-      for (R_xlen_t j = 0; j < n; ++j) t->add_strings(Utf8Bytes(STRING_ELT(v, src(j))));
+      each([&](R_xlen_t, R_xlen_t i) {
+        t->add_strings(Utf8Bytes(STRING_ELT(v, i)));
+        return true;
+      });
       return true;
     }
     case VECSXP: {
       t->set_datatype("BYTES");
-      for (R_xlen_t j = 0; j < n; ++j) {
-        if (!BytesElement(name, VECTOR_ELT(v, src(j)), t->add_strings(), error)) return false;
-      }
-      return true;
+      return each([&](R_xlen_t, R_xlen_t i) {
+        return BytesElement(name, VECTOR_ELT(v, i), t->add_strings(), error);
+      });
     }
     default:
       *error = "output '" + name + "' has R type " + Rf_type2char(TYPEOF(v)) +

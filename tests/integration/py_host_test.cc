@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -199,6 +200,46 @@ TEST(PyHostTest, ShapesNumpyCannotHoldAreInvalidInputsNamingTheInput) {
   auto reply = host.Receive();
   ASSERT_TRUE(reply.has_value() && reply->has_result()) << (reply ? reply->DebugString() : "");
   EXPECT_EQ(Fp64(reply->result().outputs(0)), std::vector<double>{2.5});
+}
+
+// pandas nullable columns go out as their numpy dtype: a missing float as
+// NaN, a missing integer or bool as an error naming the output and element.
+TEST(PyHostTest, PandasNullableOutputsKeepTheirNumericDatatype) {
+  ModelDir dir(
+      "import pandas as pd\n"
+      "\n"
+      "class Model:\n"
+      "    def __init__(self, model_dir):\n"
+      "        pass\n"
+      "\n"
+      "    def predict(self, inputs):\n"
+      "        if float(inputs[\"x\"][0]) == 1:\n"
+      "            return {\"b\": pd.Series([True, True, None], dtype=\"boolean\")}\n"
+      "        return {\"i\": pd.Series([1, 2, 3], dtype=\"Int64\"),\n"
+      "                \"f\": pd.Series([1.5, None], dtype=\"Float64\")}\n");
+  Host host(dir.path());
+  ASSERT_TRUE(host.Receive().has_value());
+  host.Send(InferFp64(1, "x", {0}));
+  auto reply = host.Receive();
+  ASSERT_TRUE(reply.has_value() && reply->has_result()) << (reply ? reply->DebugString() : "");
+  const wv1::Result& r = reply->result();
+  ASSERT_EQ(r.outputs_size(), 2);
+  EXPECT_EQ(r.outputs(0).datatype(), "INT64");
+  std::vector<int64_t> ints(r.outputs(0).raw().size() / 8);
+  std::memcpy(ints.data(), r.outputs(0).raw().data(), ints.size() * 8);
+  EXPECT_EQ(ints, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(r.outputs(1).datatype(), "FP64");
+  const std::vector<double> floats = Fp64(r.outputs(1));
+  ASSERT_EQ(floats.size(), 2u);
+  EXPECT_EQ(floats[0], 1.5);
+  EXPECT_TRUE(std::isnan(floats[1]));
+  host.Send(InferFp64(2, "x", {1}));
+  reply = host.Receive();
+  ASSERT_TRUE(reply.has_value() && reply->has_error()) << (reply ? reply->DebugString() : "");
+  EXPECT_NE(reply->error().message().find("output 'b': element 2 is missing (pd.NA in a pandas "
+                                          "boolean column), which bool cannot carry"),
+            std::string::npos)
+      << reply->error().message();
 }
 
 TEST(PyHostTest, PythonPathEntriesGoAfterTheModelDirInOrder) {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -222,6 +223,41 @@ TEST(RHostTest, OnlyConditionsTheModelDidNotHandleFailARequest) {
   ASSERT_TRUE(own_abort.has_error()) << own_abort.DebugString();
   EXPECT_EQ(own_abort.error().message(), "under own abort");
   EXPECT_EQ(value(ask(0)), "ok");
+}
+
+// R arrays go back row-major (dims transposed back) for every type, and an
+// NA is reported at its row-major position.
+TEST(RHostTest, ArrayOutputsAreSentRowMajor) {
+  ModelDir dir(
+      "predict_fn <- function(inputs) {\n"
+      "  if (inputs$seconds == 1) return(list(na = matrix(c(1L, NA, 3L, 4L), 2, 2)))\n"
+      "  list(i = array(1:24, dim = c(2, 3, 4)), s = matrix(letters[1:6], 2, 3),\n"
+      "       b = matrix(c(TRUE, FALSE, FALSE, FALSE), 2, 2))\n"
+      "}\n");
+  Host host(dir.path());
+  ASSERT_TRUE(host.Receive().has_value());
+  host.Send(InferSeconds(1, 0));
+  auto reply = host.Receive();
+  ASSERT_TRUE(reply.has_value() && reply->has_result()) << (reply ? reply->DebugString() : "");
+  const wv1::Result& r = reply->result();
+  ASSERT_EQ(r.outputs_size(), 3);
+  // R's element [a, b, c] is 1 + a + 2b + 6c; row-major walks c fastest.
+  std::vector<int32_t> expected;
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 3; ++b)
+      for (int c = 0; c < 4; ++c) expected.push_back(1 + a + 2 * b + 6 * c);
+  std::vector<int32_t> got(r.outputs(0).raw().size() / 4);
+  std::memcpy(got.data(), r.outputs(0).raw().data(), got.size() * 4);
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(std::vector<std::string>(r.outputs(1).strings().begin(), r.outputs(1).strings().end()),
+            (std::vector<std::string>{"a", "c", "e", "b", "d", "f"}));
+  EXPECT_EQ(r.outputs(2).raw(), std::string("\x01\x00\x00\x00", 4));
+  host.Send(InferSeconds(2, 1));
+  reply = host.Receive();
+  ASSERT_TRUE(reply.has_value() && reply->has_error()) << (reply ? reply->DebugString() : "");
+  EXPECT_EQ(reply->error().message(),
+            "output 'na': element 2 is NA, which INT32 cannot carry; return a double (NA_real_) "
+            "to send NA");
 }
 
 TEST(RHostTest, RLibsArePrependedToLibPaths) {
