@@ -89,8 +89,9 @@ mg_takes_params <- function(fn) {
 # A failure is left in `box$failure` as list(FALSE, message, traceback,
 # invalid_input) and the call leaves through R's top-level "abort" restart
 # (the last one computeRestarts lists: a model's own restart named "abort"
-# is not it), so R_tryEval reports it without R printing it. Calling handlers, not tryCatch: a
-# request pays ~2 us for them instead of ~14 us. Being outermost, they see
+# is not it), so R_tryEval reports it without R printing it. Calling
+# handlers, not tryCatch: a request pays ~2 us for them instead of ~14 us
+# (benchmarks/README.md). Being outermost, they see
 # only conditions the model's own handlers declined. An interrupt (the host
 # sets R_interrupts_pending when the request passes its deadline) becomes a
 # failure too, so the model stays loaded.

@@ -34,7 +34,7 @@ namespace {
 namespace wv1 = worker::v1;
 
 // Set by Interrupt() (a signal handler) for the running request: R may act
-// on R_interrupts_pending before the wrapper's tryCatch is in place.
+// on R_interrupts_pending before the wrapper's handlers are in place.
 volatile sig_atomic_t g_interrupted = 0;
 constexpr const char* kInterrupted = "interrupted: the request passed its deadline";
 
