@@ -315,8 +315,13 @@ def run_modelgate(rows, results, breakdown):
                 rows.append(("modelgate, response_cache hit", model, "REST", 1, *res, (MODELS[model][2], 1)))
                 # A hit over gRPC is answered on gRPC's own thread, as a hit
                 # over REST is on the io thread: no thread hop on either.
+                before = scrape(metrics)
                 res = loadgen(grpc, name, 1)
+                after = scrape(metrics)
                 results[(model, "cached", "gRPC", 1)] = res
+                results[(model, "grpc cache counts")] = tuple(
+                    after.get((f"modelgate_cache_{k}_total", labels), 0)
+                    - before.get((f"modelgate_cache_{k}_total", labels), 0) for k in ("hits", "misses"))
                 rows.append(("modelgate, response_cache hit", model, "gRPC", 1, *res, (MODELS[model][2], 1)))
     finally:
         stop(daemon)
@@ -356,9 +361,9 @@ def print_targets(hops, results, peers):
                          f"(target <= 30 us): {verdict(h['hop_us'] <= 30)}")
             if "busy_echo_p50_us" in h:
                 lines.append(f"  the same against an echo that spins the model's own {h['own_us']:.0f} us first "
-                             f"(its p50 {h['busy_echo_p50_us']:.0f} us: the wake-up of a CPU idle that long): "
-                             f"{h['hop_vs_busy_us']:.0f} us; the model's predict after a 300 us idle costs "
-                             f"{h['own_idle_us'] - h['own_us']:+.0f} us; unexplained: {h['rest_us']:.0f} us")
+                             f"(its p50 {h['busy_echo_p50_us']:.0f} us, {h['busy_echo_p50_us'] - h['own_us']:.0f} "
+                             f"us beyond the spin, where the bare echo takes {h['echo_p50_us']:.0f}): rt - busy "
+                             f"echo = {h['hop_vs_busy_us']:.0f} us")
 
     def rest(model, what, conc):
         return results.get((model, what, "REST", conc))
@@ -414,10 +419,12 @@ def print_targets(hops, results, peers):
             if unc_g and unc_r:
                 gap, front = unc_g[1] - unc_r[1], g[1] - r[1]
                 split = (f"; of the {gap:.0f} us gRPC pays over REST uncached ({UNBATCHED}), "
-                         f"{front:.0f} us is gRPC's own front end and client, {gap - front:.0f} us the "
-                         f"hop to the io thread and back")
+                         f"{front:.0f} us is gRPC's own front end and client, {gap - front:.0f} us what "
+                         f"only an uncached call crosses: the hop to the io thread and back")
+            g_hits, g_misses = results[(model, "grpc cache counts")]
             lines.append(f"gRPC p50 vs REST p50 with no thread hop on either (a cached hit), c=1, {model}: "
-                         f"{g[1]:.0f} vs {r[1]:.0f} us, {g[1] / r[1]:.2f}x{split}")
+                         f"{g[1]:.0f} vs {r[1]:.0f} us, {g[1] / r[1]:.2f}x (gRPC: {g_hits:.0f} hits, "
+                         f"{g_misses:.0f} misses){split}")
     for line in lines:
         print("  " + line)
 

@@ -5,9 +5,9 @@
 // wake-ups, the frame encode and decode), with no interpreter behind it.
 // Given a busy time, the child spins that long before each answer, as a
 // model computes: on a VM, a CPU left idle for a few hundred microseconds
-// costs more to wake than one idle for 20 (measured: ~15 us round trip
-// with 0-100 us of work, ~80 us with 200-400 us), so a model's hop is
-// compared with an echo that kept the other side waiting as long.
+// can cost far more to wake than one idle for 20 (benchmarks/README.md),
+// so a model's hop is also compared with an echo that kept the other side
+// waiting as long.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -42,20 +42,12 @@ Stats Summarize(std::vector<double> us) {
   return {us[us.size() / 2], us[std::min(us.size() - 1, us.size() * 99 / 100)], sum / us.size()};
 }
 
-// The model's own predict time, timed inside its interpreter: the mean of
-// back-to-back calls (hot caches), and the median of calls each made after
-// the interpreter slept 300 us, as a worker's predict follows a wait for
-// the next request (what cold caches add).
-struct Own {
-  double hot_us = -1;
-  double idle_us = -1;
-};
-
-Own InInterpreterUs(const std::string& command) {
+// Mean microseconds per predict, timed inside the interpreter itself.
+double InInterpreterUs(const std::string& command) {
   std::istringstream in(RunCommand(command));
-  Own own;
-  in >> own.hot_us >> own.idle_us;
-  return own;
+  double us = -1;
+  in >> us;
+  return us;
 }
 
 struct Case {
@@ -74,23 +66,17 @@ struct Case {
 
 // The model's own predict, called in a fresh interpreter as its runtime calls
 // it (model.R's predict_fn, model.py's Model.predict), timed in a loop there.
-Own OwnPredictUs(const Case& c) {
-  const std::string idle_calls = std::to_string(std::min(c.own_calls, 2000));
+double OwnPredictUs(const Case& c) {
   if (c.backend == Backend::kR) {
-    return InInterpreterUs(
-        "Rscript --vanilla -e 'model_dir <- \"" + c.dir +
-        "\"; source(file.path(model_dir, \"model.R\")); " + c.own_inputs +
-        "; for (i in 1:200) predict_fn(inputs); n <- " + std::to_string(c.own_calls) +
-        "; t <- system.time(for (i in 1:n) predict_fn(inputs))[[\"elapsed\"]]; "
-        "v <- numeric(" +
-        idle_calls +
-        "); for (i in seq_along(v)) { Sys.sleep(3e-4); "
-        "t0 <- as.numeric(Sys.time()); predict_fn(inputs); v[i] <- as.numeric(Sys.time()) - t0 }; "
-        "cat(t / n * 1e6, median(v) * 1e6)' 2>/dev/null");
+    return InInterpreterUs("Rscript --vanilla -e 'model_dir <- \"" + c.dir +
+                           "\"; source(file.path(model_dir, \"model.R\")); " + c.own_inputs +
+                           "; for (i in 1:200) predict_fn(inputs); n <- " +
+                           std::to_string(c.own_calls) +
+                           "; t <- system.time(for (i in 1:n) predict_fn(inputs))[[\"elapsed\"]]; "
+                           "cat(t / n * 1e6)' 2>/dev/null");
   }
   return InInterpreterUs(
-      TestPython() +
-      " -c 'import importlib.util, statistics, sys, time, types\nimport numpy as np\n" +
+      TestPython() + " -c 'import importlib.util, sys, time, types\nimport numpy as np\n" +
       // What the host's built-in modelgate_runtime module gives a model.
       "sys.modules[\"modelgate_runtime\"] = types.SimpleNamespace("
       "InvalidInput=type(\"InvalidInput\", (ValueError,), {}))\n" +
@@ -100,11 +86,7 @@ Own OwnPredictUs(const Case& c) {
       c.dir + "\")\n" + c.own_inputs +
       "\nfor _ in range(200): m.predict(inputs)\nn = " + std::to_string(c.own_calls) +
       "\nt = time.perf_counter()\nfor _ in range(n): m.predict(inputs)\n"
-      "hot = (time.perf_counter() - t) / n * 1e6\nv = []\nfor _ in range(" +
-      idle_calls +
-      "):\n  time.sleep(3e-4)\n  t0 = time.perf_counter()\n  m.predict(inputs)\n"
-      "  v.append(time.perf_counter() - t0)\n"
-      "print(hot, statistics.median(v) * 1e6)' 2>/dev/null");
+      "print((time.perf_counter() - t) / n * 1e6)' 2>/dev/null");
 }
 
 StatusOr<Stats> MeasureWorker(WorkerHarness& h, const Case& c, int n) {
@@ -188,8 +170,8 @@ int main(int argc, char** argv) {
   std::printf("1-row predict, %d round trips each, C++ process layer -> worker -> C++\n", n);
   std::printf("worker host: %s\n\n",
               host && *host ? host : "the test runtime's default (MODELGATE_WORKER_HOST unset)");
-  std::printf("%-24s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "model", "rt p50", "rt p99", "own",
-              "echo p50", "rt-own", "hop", "busy p50", "rt-busy", "own idle", "rest");
+  std::printf("%-24s %9s %9s %9s %9s %9s %9s %9s %9s\n", "model", "rt p50", "rt p99", "own",
+              "echo p50", "rt-own", "hop", "busy p50", "rt-busy");
   WorkerHarness h;
   std::string machine;
   for (const Case& c : Cases()) {
@@ -204,8 +186,7 @@ int main(int argc, char** argv) {
       continue;
     }
     const Stats e = Summarize(std::move(*echo));
-    const Own own_times = OwnPredictUs(c);
-    const double own = own_times.hot_us;
+    const double own = OwnPredictUs(c);
     const double hop = rt->p50_us - own - e.p50_us;
     auto busy_echo = bench::TimePipeEcho(h.io, "/proc/self/exe", c.inputs, n, std::max(own, 0.0));
     if (!busy_echo.ok()) {
@@ -213,19 +194,14 @@ int main(int argc, char** argv) {
       continue;
     }
     const Stats b = Summarize(std::move(*busy_echo));
-    // The hop against the busy echo, less what the model's own predict
-    // costs more after an idle wait than back to back.
-    const double rest = rt->p50_us - b.p50_us - (own_times.idle_us - own);
-    std::printf(
-        "%-24s %7.0fus %7.0fus %7.1fus %7.0fus %7.0fus %7.0fus %7.0fus %7.0fus %7.1fus %7.0fus\n",
-        c.label, rt->p50_us, rt->p99_us, own, e.p50_us, rt->p50_us - own, hop, b.p50_us,
-        rt->p50_us - b.p50_us, own_times.idle_us, rest);
-    char line[384];
+    std::printf("%-24s %7.0fus %7.0fus %7.1fus %7.0fus %7.0fus %7.0fus %7.0fus %7.0fus\n", c.label,
+                rt->p50_us, rt->p99_us, own, e.p50_us, rt->p50_us - own, hop, b.p50_us,
+                rt->p50_us - b.p50_us);
+    char line[256];
     std::snprintf(line, sizeof line,
                   "hop model=%s rt_p50_us=%.1f own_us=%.2f echo_p50_us=%.1f hop_us=%.1f "
-                  "busy_echo_p50_us=%.1f hop_vs_busy_us=%.1f own_idle_us=%.2f rest_us=%.1f\n",
-                  c.model, rt->p50_us, own, e.p50_us, hop, b.p50_us, rt->p50_us - b.p50_us,
-                  own_times.idle_us, rest);
+                  "busy_echo_p50_us=%.1f hop_vs_busy_us=%.1f\n",
+                  c.model, rt->p50_us, own, e.p50_us, hop, b.p50_us, rt->p50_us - b.p50_us);
     machine += line;
   }
   std::printf(
@@ -233,8 +209,7 @@ int main(int argc, char** argv) {
       "(same frames, same spawn, no interpreter);\nhop = rt p50 - own - echo p50: what the "
       "runtime adds (protobuf, tensor decode/encode, its own loop);\nbusy = the echo child "
       "spinning `own` us before each answer: rt-busy is the hop against a floor that waited as "
-      "long;\nown idle = own predict after a 300 us sleep (median); rest = rt-busy - (own idle - "
-      "own): what nothing above explains\n\n%s",
+      "long\n\n%s",
       machine.c_str());
   return 0;
 }

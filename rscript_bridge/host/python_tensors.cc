@@ -53,6 +53,10 @@ void FreeBytes(PyObject* capsule) {
 
 // The element count of a shape; false when it overflows int64.
 bool Elements(const std::vector<npy_intp>& dims, int64_t* count) {
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) {
+    *count = 0;  // [2^40, 2^40, 0] holds nothing: no overflow
+    return true;
+  }
   int64_t n = 1;
   for (npy_intp d : dims) {
     if (__builtin_mul_overflow(n, static_cast<int64_t>(d), &n)) return false;
@@ -247,6 +251,7 @@ Ref PandasToNumpy(const std::string& name, PyObject* value) {
   Ref dtype(PyObject_GetAttrString(value, "dtype"));
   Ref numpy_dtype(dtype ? PyObject_GetAttrString(dtype.get(), "numpy_dtype") : nullptr);
   if (!numpy_dtype) {  // a plain numpy-backed Series, or a DataFrame
+    if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return Ref(nullptr);
     PyErr_Clear();
     return Ref(PyObject_CallMethod(value, "to_numpy", nullptr));
   }
@@ -260,8 +265,10 @@ Ref PandasToNumpy(const std::string& name, PyObject* value) {
     Ref nan(PyFloat_FromDouble(std::numeric_limits<double>::quiet_NaN()));
     if (!nan || PyDict_SetItemString(kwargs.get(), "na_value", nan.get()) < 0) return Ref(nullptr);
   } else {
+    // isna() is a Series on a Series, a numpy array on a pandas array.
     Ref na(PyObject_CallMethod(value, "isna", nullptr));
-    Ref mask(na ? PyObject_CallMethod(na.get(), "to_numpy", nullptr) : nullptr);
+    Ref mask(na ? PyArray_FromAny(na.get(), nullptr, 0, 0, NPY_ARRAY_ENSUREARRAY, nullptr)
+                : nullptr);
     Ref any(mask ? PyObject_CallMethod(mask.get(), "any", nullptr) : nullptr);
     const int missing = any ? PyObject_IsTrue(any.get()) : -1;
     if (missing < 0) return Ref(nullptr);

@@ -86,31 +86,32 @@ mg_takes_params <- function(fn) {
 }
 
 # The one R-level call per request: predict_fn's value as list(TRUE, value).
-# A failure is left in `box$failure` as list(FALSE, message, traceback,
-# invalid_input) and the call leaves through R's top-level "abort" restart
-# (the last one computeRestarts lists: a model's own restart named "abort"
-# is not it), so R_tryEval reports it without R printing it. Calling
-# handlers, not tryCatch: a request pays ~2 us for them instead of ~14 us
-# (benchmarks/README.md). Being outermost, they see
-# only conditions the model's own handlers declined. An interrupt (the host
-# sets R_interrupts_pending when the request passes its deadline) becomes a
-# failure too, so the model stays loaded.
+# A failure is left in `box$failure` (the host empties it before each call)
+# as list(FALSE, message, calls, invalid_input, base) and the call leaves
+# through R's top-level "abort" restart (the last one computeRestarts
+# lists: a model's own restart named "abort" is not it), so R_tryEval
+# reports it without R printing it. Calling handlers, not tryCatch: a
+# request pays ~2 us for them instead of ~14 us (benchmarks/README.md).
+# Being outermost, they see only conditions the model's own handlers
+# declined. The handler runs at the depth of the error, which may be a stack
+# overflow: it only records; mg_failure_traceback formats the calls after
+# the unwind. An interrupt (the host sets R_interrupts_pending when the
+# request passes its deadline) becomes a failure too, so the model stays
+# loaded.
 mg_abort <- function() {
   restarts <- computeRestarts()
   invokeRestart(restarts[[length(restarts)]])
 }
 
 mg_make_invoke <- function(env, with_params, box) {
-  interrupted <- list(FALSE, "interrupted: the request passed its deadline", "", FALSE)
+  interrupted <- list(FALSE, "interrupted: the request passed its deadline", NULL, FALSE, 0L)
   function(inputs, params) {
     base <- sys.nframe()
-    box$failure <- NULL
     withCallingHandlers(
       list(TRUE, if (with_params) env$predict_fn(inputs, params) else env$predict_fn(inputs)),
       error = function(e) {
-        calls <- sys.calls()
-        box$failure <- if (inherits(e, "invalid_input")) list(FALSE, conditionMessage(e), "", TRUE)
-          else list(FALSE, conditionMessage(e), mg_traceback(calls, base), FALSE)
+        box$failure <- list(FALSE, conditionMessage(e), sys.calls(), inherits(e, "invalid_input"),
+                            base)
         mg_abort()
       },
       interrupt = function(e) {
@@ -120,10 +121,20 @@ mg_make_invoke <- function(env, with_params, box) {
   }
 }
 
+# The traceback of a failure recorded by the wrapper ("" for invalid_input).
+mg_failure_traceback <- function(failure) {
+  if (isTRUE(failure[[4L]]) || is.null(failure[[3L]])) return("")
+  mg_traceback(failure[[3L]], failure[[5L]])
+}
+
 mg_load <- function(model_dir, r_libs, dataframe) {
   for (lib in r_libs)
     if (!dir.exists(lib)) stop(sprintf("r_libs entry '%s' is not an existing directory", lib))
   if (length(r_libs)) .libPaths(c(r_libs, .libPaths()))
+  # A model's warnings go to its log as they happen, under the request's id.
+  # R's default defers them, and leaving a failed request through "abort"
+  # would print them there, under another request. model.R may change it.
+  options(warn = 1)
   env <- new.env(parent = globalenv())
   env$model_dir <- model_dir
   env$invalid_input <- invalid_input
@@ -138,6 +149,7 @@ mg_load <- function(model_dir, r_libs, dataframe) {
   box <- new.env(parent = emptyenv())
   list(invoke = mg_make_invoke(env, mg_takes_params(env$predict_fn), box),
        failure_box = box,
+       failure_traceback = mg_failure_traceback,
        dataframe = dataframe || has_prototype,
        specs = if (has_prototype) mg_prototype_specs(env$prototype) else list(),
        factor_levels = if (has_prototype) mg_factor_levels(env$prototype) else list(),

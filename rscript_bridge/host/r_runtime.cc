@@ -92,12 +92,34 @@ SEXP StringVector(const std::vector<std::string>& values) {
 // R_ToplevelExec (RunRequest) so nothing there unwinds C++ frames.
 struct Request {
   wv1::Infer* infer;
-  SEXP call;         // invoke(inputs, params), arguments replaced per request
-  SEXP failure_box;  // where invoke leaves a failure (r_prelude.cc)
+  SEXP call;               // invoke(inputs, params), arguments replaced per request
+  SEXP failure_box;        // where invoke leaves a failure (r_prelude.cc)
+  SEXP failure_traceback;  // mg_failure_traceback
   bool dataframe;
   SEXP factor_levels;
   wv1::Frame* reply;
 };
+
+SEXP FailureSymbol() {
+  static SEXP symbol = Rf_install("failure");
+  return symbol;
+}
+
+// The failure invoke recorded (r_prelude.cc) as the reply's error.
+void ReplyFailure(const Request& r, SEXP failure) {
+  wv1::Error* error = r.reply->mutable_error();
+  error->set_message(StringElt(failure, 1));
+  error->set_invalid_input(LOGICAL(VECTOR_ELT(failure, 3))[0] == 1);
+  if (error->invalid_input()) return;
+  // Formatted here, after the unwind: the handler may have run at the depth
+  // of a stack overflow.
+  SEXP call = PROTECT(Rf_lang2(r.failure_traceback, failure));
+  SEXP traceback = TryEval(call, R_GlobalEnv);
+  if (traceback != nullptr && TYPEOF(traceback) == STRSXP && Rf_xlength(traceback) == 1 &&
+      STRING_ELT(traceback, 0) != NA_STRING)
+    error->set_traceback(Rf_translateCharUTF8(STRING_ELT(traceback, 0)));
+  UNPROTECT(1);
+}
 
 void RunRequestBody(Request* r) {
   std::string problem;
@@ -112,6 +134,13 @@ void RunRequestBody(Request* r) {
   SEXP params = PROTECT(DecodeParams(*r->infer));
   SETCADR(r->call, inputs);
   SETCADDR(r->call, params);
+  // Emptied here, not in R: an interrupt may stop R before its first step.
+  Rf_defineVar(FailureSymbol(), R_NilValue, r->failure_box);
+  // R's last error message, emptied so what is there afterwards is this
+  // request's: R writes it only on its default error path, which a request
+  // reaches when the handler itself fails (a stack overflow leaves it no
+  // room to run). R_curErrorBuf is R's own static buffer.
+  const_cast<char*>(R_curErrorBuf())[0] = '\0';
   int failed = 0;
   SEXP answer = R_tryEval(r->call, R_GlobalEnv, &failed);
   SETCADR(r->call, R_NilValue);
@@ -126,21 +155,23 @@ void RunRequestBody(Request* r) {
     UNPROTECT(1);
     return;
   }
-  SEXP failure = Rf_findVarInFrame(r->failure_box, Rf_install("failure"));
-  if (TYPEOF(failure) != VECSXP || Rf_xlength(failure) < 4) {
-    // Left some other way (a restart the model invoked, an error in the
-    // wrapper itself): R's own last error message says what happened.
-    std::string last = R_curErrorBuf();
-    while (!last.empty() && (last.back() == '\n' || last.back() == ' ')) last.pop_back();
-    r->reply->mutable_error()->set_message(
-        g_interrupted ? std::string(kInterrupted)
-                      : "the R runtime's request wrapper failed; R's last error: " + last);
+  if (g_interrupted) {
+    r->reply->mutable_error()->set_message(kInterrupted);
     return;
   }
-  wv1::Error* error = r->reply->mutable_error();
-  error->set_message(StringElt(failure, 1));
-  error->set_traceback(StringElt(failure, 2));
-  error->set_invalid_input(LOGICAL(VECTOR_ELT(failure, 3))[0] == 1);
+  SEXP failure = Rf_findVarInFrame(r->failure_box, FailureSymbol());
+  if (TYPEOF(failure) == VECSXP && Rf_xlength(failure) == 5) {
+    PROTECT(failure);
+    ReplyFailure(*r, failure);
+    UNPROTECT(1);
+    return;
+  }
+  // Left some other way: an error the handler could not record (R's
+  // message is this request's), or a restart the model invoked itself.
+  std::string last = R_curErrorBuf();
+  while (!last.empty() && (last.back() == '\n' || last.back() == ' ')) last.pop_back();
+  r->reply->mutable_error()->set_message(
+      last.empty() ? "the R runtime's request wrapper failed (see the model's log)" : last);
 }
 
 // A C++ exception (std::bad_alloc converting a large tensor) must not
@@ -193,6 +224,7 @@ class RRuntime final : public Runtime {
     call_ = Rf_lang3(Field(loaded, "invoke"), R_NilValue, R_NilValue);
     R_PreserveObject(call_);
     failure_box_ = Field(loaded, "failure_box");
+    failure_traceback_ = Field(loaded, "failure_traceback");
 
     hello->set_runtime("r");
     hello->set_runtime_version(Rf_translateCharUTF8(STRING_ELT(Field(loaded, "version"), 0)));
@@ -221,7 +253,8 @@ class RRuntime final : public Runtime {
     }
     void (*const polled)() = R_PolledEvents;
     R_PolledEvents = RestoreHostAction;
-    Request request{infer, call_, failure_box_, dataframe_, factor_levels_, reply};
+    Request request{infer,      call_,          failure_box_, failure_traceback_,
+                    dataframe_, factor_levels_, reply};
     if (!R_ToplevelExec(RunRequest, &request)) {
       reply->clear_result();
       reply->mutable_error()->set_message(
@@ -282,7 +315,8 @@ class RRuntime final : public Runtime {
   bool dataframe_ = false;
   SEXP factor_levels_ = R_NilValue;  // kept alive by the preserved load value
   SEXP call_ = R_NilValue;
-  SEXP failure_box_ = R_NilValue;  // kept alive by the preserved load value
+  SEXP failure_box_ = R_NilValue;        // kept alive by the preserved load value
+  SEXP failure_traceback_ = R_NilValue;  // likewise
 };
 
 }  // namespace

@@ -176,7 +176,12 @@ TEST(PyHostTest, ShapesNumpyCannotHoldAreInvalidInputsNamingTheInput) {
   };
   const std::vector<Case> cases = {
       {{-1}, 8, "input 'x': shape [-1] has a negative dimension"},
-      {std::vector<int64_t>(33, 1), 8, "input 'x': shape of rank 33 has 33 dimensions"},
+      // More than numpy 1.x's 32 and numpy 2's 64.
+      {std::vector<int64_t>(65, 1), 8, "input 'x': shape of rank 65 has 65 dimensions"},
+      {{1LL << 40, 1LL << 40, 0},
+       8,
+       "input 'x': shape [1099511627776, 1099511627776, 0] needs 0 "
+       "elements, got 1"},
       {{1LL << 40, 1LL << 40}, 8, "has more elements than an int64 can count"},
       {{1}, 7, "input 'x': 7 bytes of FP64 is not a whole number of 8-byte elements"},
   };
@@ -216,14 +221,15 @@ TEST(PyHostTest, PandasNullableOutputsKeepTheirNumericDatatype) {
       "        if float(inputs[\"x\"][0]) == 1:\n"
       "            return {\"b\": pd.Series([True, True, None], dtype=\"boolean\")}\n"
       "        return {\"i\": pd.Series([1, 2, 3], dtype=\"Int64\"),\n"
-      "                \"f\": pd.Series([1.5, None], dtype=\"Float64\")}\n");
+      "                \"f\": pd.Series([1.5, None], dtype=\"Float64\"),\n"
+      "                \"a\": pd.array([True, False], dtype=\"boolean\")}\n");
   Host host(dir.path());
   ASSERT_TRUE(host.Receive().has_value());
   host.Send(InferFp64(1, "x", {0}));
   auto reply = host.Receive();
   ASSERT_TRUE(reply.has_value() && reply->has_result()) << (reply ? reply->DebugString() : "");
   const wv1::Result& r = reply->result();
-  ASSERT_EQ(r.outputs_size(), 2);
+  ASSERT_EQ(r.outputs_size(), 3);
   EXPECT_EQ(r.outputs(0).datatype(), "INT64");
   std::vector<int64_t> ints(r.outputs(0).raw().size() / 8);
   std::memcpy(ints.data(), r.outputs(0).raw().data(), ints.size() * 8);
@@ -233,6 +239,8 @@ TEST(PyHostTest, PandasNullableOutputsKeepTheirNumericDatatype) {
   ASSERT_EQ(floats.size(), 2u);
   EXPECT_EQ(floats[0], 1.5);
   EXPECT_TRUE(std::isnan(floats[1]));
+  EXPECT_EQ(r.outputs(2).datatype(), "BOOL");
+  EXPECT_EQ(r.outputs(2).raw(), std::string("\x01\x00", 2));
   host.Send(InferFp64(2, "x", {1}));
   reply = host.Receive();
   ASSERT_TRUE(reply.has_value() && reply->has_error()) << (reply ? reply->DebugString() : "");

@@ -225,6 +225,39 @@ TEST(RHostTest, OnlyConditionsTheModelDidNotHandleFailARequest) {
   EXPECT_EQ(value(ask(0)), "ok");
 }
 
+// The wrapper's handler runs at the depth of the error, where a runaway
+// recursion leaves it no room: the request still gets R's own message for
+// it (not an earlier request's), and the model stays.
+TEST(RHostTest, ARunawayRecursionGetsRsOwnMessageAndTheModelStays) {
+  ModelDir dir(
+      "down <- function(n) down(n + 1)\n"
+      "predict_fn <- function(inputs) {\n"
+      "  if (inputs$seconds == 1) down(0)\n"
+      "  if (inputs$seconds == 2) invokeRestart(\"abort\")\n"
+      "  list(v = \"ok\")\n"
+      "}\n");
+  Host host(dir.path());
+  ASSERT_TRUE(host.Receive().has_value());
+  host.Send(InferSeconds(1, 1));
+  auto reply = host.Receive();
+  ASSERT_TRUE(reply.has_value() && reply->has_error()) << (reply ? reply->DebugString() : "");
+  const std::string& message = reply->error().message();
+  EXPECT_TRUE(message.find("nested too deeply") != std::string::npos ||
+              message.find("C stack") != std::string::npos)
+      << message;
+  host.Send(InferSeconds(2, 0));
+  reply = host.Receive();
+  ASSERT_TRUE(reply.has_value() && reply->has_result()) << (reply ? reply->DebugString() : "");
+  // A failure the handler records leaves R's message buffer alone: the
+  // runaway's message must not reappear for a model that leaves its request
+  // some other way.
+  host.Send(InferSeconds(3, 2));
+  reply = host.Receive();
+  ASSERT_TRUE(reply.has_value() && reply->has_error()) << (reply ? reply->DebugString() : "");
+  EXPECT_EQ(reply->error().message(),
+            "the R runtime's request wrapper failed (see the model's log)");
+}
+
 // R arrays go back row-major (dims transposed back) for every type, and an
 // NA is reported at its row-major position.
 TEST(RHostTest, ArrayOutputsAreSentRowMajor) {

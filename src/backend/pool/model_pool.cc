@@ -264,8 +264,7 @@ void ModelPool::OnRunningDeadline(RunningBatch& run) {
              {"request_id", BatchRequestIds(run.calls)},
              {"pid", worker->pid()},
              {"grace_ms", config_.interrupt_grace_ms}});
-  }
-  if (!run.interrupted) {
+  } else {
     LogInfo("deadline passed while running; the worker keeps its slot until the grace ends",
             {{"model", config_.name},
              {"version", std::to_string(version_)},
