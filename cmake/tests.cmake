@@ -103,6 +103,17 @@ add_test(NAME worker_integration COMMAND worker_integration_test)
 # MODELGATE_WORKER_HOST overrides the build's modelgate-worker).
 target_sources(worker_integration_test PRIVATE tests/integration/r_host_test.cc
   tests/integration/py_host_test.cc)
+if(TARGET modelgate-worker-asan)
+  # The same host tests against the instrumented host (cmake/worker_host.cmake),
+  # which they start directly, without a worker's RLIMIT_AS. Its reports go
+  # where tests/sanitize/run-ctest.sh looks. No leak check: the embedded R
+  # and Python keep their allocations until exit by design.
+  add_dependencies(worker_integration_test modelgate-worker-asan)
+  add_test(NAME worker_host_sanitized COMMAND worker_integration_test
+    --gtest_filter=WorkerHostTest.*:RHostTest.*:PyHostTest.*)
+  set_tests_properties(worker_host_sanitized PROPERTIES ENVIRONMENT
+    "MODELGATE_WORKER_HOST=$<TARGET_FILE:modelgate-worker-asan>;ASAN_OPTIONS=log_path=${CMAKE_BINARY_DIR}/sanitizer-logs/asan-host:detect_leaks=0")
+endif()
 
 # ---- daemon integration: C++ gRPC client ----------------------------------
 add_library(test_health_proto STATIC tests/proto/health.proto)
