@@ -420,7 +420,7 @@ def print_targets(hops, results, peers):
                 gap, front = unc_g[1] - unc_r[1], g[1] - r[1]
                 split = (f"; of the {gap:.0f} us gRPC pays over REST uncached ({UNBATCHED}), "
                          f"{front:.0f} us is gRPC's own front end and client, {gap - front:.0f} us what "
-                         f"only an uncached call crosses: the hop to the io thread and back")
+                         f"only an uncached call does: the post from gRPC's thread to the io thread")
             g_hits, g_misses = results[(model, "grpc cache counts")]
             lines.append(f"gRPC p50 vs REST p50 with no thread hop on either (a cached hit), c=1, {model}: "
                          f"{g[1]:.0f} vs {r[1]:.0f} us, {g[1] / r[1]:.2f}x (gRPC: {g_hits:.0f} hits, "
