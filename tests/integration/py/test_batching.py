@@ -82,13 +82,17 @@ class BatchingTest(unittest.TestCase):
                     except Exception as e:  # noqa: BLE001 -- collected and asserted below
                         failures.append(f"case {k}: {e!r}")
 
-            threads = [threading.Thread(target=caller, args=(c,)) for c in range(CALLERS)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(timeout=300)
-            self.assertFalse(any(t.is_alive() for t in threads))
-            self.assertEqual(failures, [])
+            def run_callers(target, timeout):
+                """CALLERS threads running target(c); all must end, none may fail."""
+                threads = [threading.Thread(target=target, args=(c,)) for c in range(CALLERS)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(timeout=timeout)
+                self.assertFalse(any(t.is_alive() for t in threads))
+                self.assertEqual(failures, [])
+
+            run_callers(caller, 300)
             samples = scrape(d)
             for model in ("mtcars_batched", "iris_batched"):
                 calls = value(samples, "modelgate_batch_size_count", model=model, version="1")
@@ -110,20 +114,14 @@ class BatchingTest(unittest.TestCase):
                         break
                     barrier = threading.Barrier(CALLERS)
 
-                    def burst():
+                    def burst(_):
                         try:
                             barrier.wait(timeout=60)
                             infer(model, kind, rows)
                         except Exception as e:  # noqa: BLE001 -- collected and asserted below
                             failures.append(f"burst on {model}: {e!r}")
 
-                    threads = [threading.Thread(target=burst) for _ in range(CALLERS)]
-                    for t in threads:
-                        t.start()
-                    for t in threads:
-                        t.join(timeout=120)
-                    self.assertFalse(any(t.is_alive() for t in threads))
-                    self.assertEqual(failures, [])
+                    run_callers(burst, 120)
                     samples = scrape(d)
                     before = requests
                     calls = value(samples, "modelgate_batch_size_count", model=model, version="1")
