@@ -109,9 +109,10 @@ std::vector<pid_t> ListChildren() {
   return children;
 }
 
-std::optional<pid_t> WorkerPidOf(pid_t pid) {
+WorkerTag ReadWorkerTag(pid_t pid) {
   const std::string env =
       ReadProcFile("/proc/" + std::to_string(pid) + "/environ", kMaxEnvironBytes);
+  if (env.empty()) return {};  // kUnreadable
   const std::string key = std::string(kWorkerPidEnv) + "=";
   for (size_t start = 0; start < env.size();) {
     size_t end = env.find('\0', start);
@@ -121,12 +122,14 @@ std::optional<pid_t> WorkerPidOf(pid_t pid) {
       const std::string digits(entry.substr(key.size()));
       char* stop = nullptr;
       const long v = std::strtol(digits.c_str(), &stop, 10);
-      if (v > 0 && stop && *stop == '\0') return static_cast<pid_t>(v);
-      return std::nullopt;
+      if (v > 0 && stop && *stop == '\0') {
+        return {WorkerTag::Kind::kWorker, static_cast<pid_t>(v)};
+      }
+      break;
     }
     start = end + 1;
   }
-  return std::nullopt;
+  return {WorkerTag::Kind::kNone, 0};
 }
 
 size_t KillRemainingDescendants(std::chrono::milliseconds budget) {
@@ -151,8 +154,12 @@ size_t KillRemainingDescendants(std::chrono::milliseconds budget) {
   return killed;
 }
 
-ChildReaper::ChildReaper(boost::asio::io_context& io)
-    : io_(io), signals_(io, SIGCHLD), adopt_orphans_(IsChildSubreaper()) {
+ChildReaper::ChildReaper(boost::asio::io_context& io, TagReader read_tag)
+    : io_(io),
+      signals_(io, SIGCHLD),
+      resweep_(io),
+      read_tag_(std::move(read_tag)),
+      adopt_orphans_(IsChildSubreaper()) {
   Arm();
 }
 
@@ -209,17 +216,49 @@ void ChildReaper::ReapReady() {
 }
 
 void ChildReaper::SweepOrphans() {
+  std::unordered_map<pid_t, int> still_unreadable;
   for (pid_t pid : ListChildren()) {
     if (watched_.contains(pid) || IsZombie(pid)) continue;
-    const auto owner = WorkerPidOf(pid);
-    if (owner && watched_.contains(*owner)) continue;  // its worker still lives
+    const WorkerTag tag = read_tag_(pid);
+    if (tag.kind == WorkerTag::Kind::kWorker && watched_.contains(tag.worker)) {
+      continue;  // its worker still lives
+    }
+    if (tag.kind == WorkerTag::Kind::kUnreadable) {
+      auto it = unreadable_.find(pid);
+      const int rounds = (it == unreadable_.end() ? 0 : it->second) + 1;
+      if (rounds < kUnreadableRounds) {  // maybe mid-exec: look again later
+        still_unreadable.emplace(pid, rounds);
+        continue;
+      }
+    }
     if (KillProcessAndGroup(pid)) {
       ++orphans_killed_;
-      // The worker that started it is gone.
-      LogInfo("orphan killed",
-              {{"pid", pid}, {"worker_pid", owner ? LogValue(*owner) : LogValue(nullptr)}});
+      if (tag.kind == WorkerTag::Kind::kUnreadable) {
+        LogInfo("orphan killed", {{"pid", pid},
+                                  {"worker_pid", nullptr},
+                                  {"reason", "its environment stayed unreadable"}});
+      } else {
+        // The worker that started it is gone, or it never named one.
+        LogInfo("orphan killed",
+                {{"pid", pid},
+                 {"worker_pid", tag.kind == WorkerTag::Kind::kWorker ? LogValue(tag.worker)
+                                                                     : LogValue(nullptr)}});
+      }
     }
   }
+  unreadable_ = std::move(still_unreadable);
+  if (!unreadable_.empty()) ArmResweep();
+}
+
+void ChildReaper::ArmResweep() {
+  if (resweep_armed_) return;
+  resweep_armed_ = true;
+  resweep_.expires_after(kUnreadableRetry);
+  resweep_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: the reaper is going away
+    resweep_armed_ = false;
+    SweepOrphans();
+  });
 }
 
 }  // namespace modelgate

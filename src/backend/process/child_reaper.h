@@ -12,7 +12,11 @@
 // parent exits. The reaper then also reaps children it does not watch, and
 // after every worker death or orphan exit it SIGKILLs each orphan (a child it
 // does not watch) whose MODELGATE_WORKER_PID (see subprocess.h) names no live
-// worker: an orphan lives as long as the worker that started it. Without
+// worker: an orphan lives as long as the worker that started it. An orphan
+// whose environment reads empty or cannot be read (a process in the middle
+// of execve() shows none until the new image has its stack) is looked at
+// again every kUnreadableRetry, and killed only once it stays unreadable for
+// kUnreadableRounds sweeps: a live worker's orphan caught mid-exec stays. Without
 // orphan mode it waitpid()s only the pids registered with it, so it cannot
 // steal another component's children.
 //
@@ -24,6 +28,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -34,11 +39,30 @@
 
 namespace modelgate {
 
+// What an orphan's environment says about the worker that started it.
+struct WorkerTag {
+  enum class Kind {
+    kWorker,      // MODELGATE_WORKER_PID=`worker`
+    kNone,        // an environment without (a valid) MODELGATE_WORKER_PID
+    kUnreadable,  // empty or unreadable: mid-exec, or it changed credentials
+  };
+  Kind kind = Kind::kUnreadable;
+  pid_t worker = 0;
+};
+// Reads /proc/<pid>/environ.
+WorkerTag ReadWorkerTag(pid_t pid);
+
 class ChildReaper {
  public:
   using OnExit = std::function<void(int wait_status)>;
+  using TagReader = std::function<WorkerTag(pid_t)>;
 
-  explicit ChildReaper(boost::asio::io_context& io);
+  // Sweeps an unreadable orphan gets before it is treated as having no worker.
+  static constexpr int kUnreadableRounds = 10;
+  static constexpr std::chrono::milliseconds kUnreadableRetry{50};
+
+  // `read_tag` is for tests; the daemon uses ReadWorkerTag.
+  explicit ChildReaper(boost::asio::io_context& io, TagReader read_tag = ReadWorkerTag);
   ChildReaper(const ChildReaper&) = delete;
   ChildReaper& operator=(const ChildReaper&) = delete;
 
@@ -54,10 +78,16 @@ class ChildReaper {
   void Arm();
   void ReapReady();
   void SweepOrphans();
+  void ArmResweep();
 
   boost::asio::io_context& io_;
   boost::asio::signal_set signals_;
+  boost::asio::steady_timer resweep_;
+  bool resweep_armed_ = false;
+  const TagReader read_tag_;
   std::unordered_map<pid_t, OnExit> watched_;
+  // Orphans whose environment could not be read: sweeps so far.
+  std::unordered_map<pid_t, int> unreadable_;
   const bool adopt_orphans_;
   size_t orphans_killed_ = 0;
 };
@@ -69,9 +99,6 @@ bool IsChildSubreaper();
 
 // The pids whose parent is this process (from /proc), zombies included.
 std::vector<pid_t> ListChildren();
-// The MODELGATE_WORKER_PID in `pid`'s environment; nullopt when it has none
-// or it cannot be read.
-std::optional<pid_t> WorkerPidOf(pid_t pid);
 
 // For the end of shutdown, once the workers are reaped and no more are
 // started: SIGKILLs every remaining child (its process group too when it

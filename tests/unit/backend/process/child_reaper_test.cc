@@ -39,6 +39,19 @@ std::optional<pid_t> ParentOf(pid_t pid) {
   return ppid;
 }
 
+// `pid` has become the `sleep` that `setsid sleep` or `env -i setsid sleep`
+// starts, in a session of its own, and its execve() is over: /proc shows its
+// environment (an empty one for env -i). Until then a group kill of its
+// worker may still reach it, and its environment may read empty mid-exec.
+bool SettledSleep(pid_t pid, bool empty_environment = false) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/comm");
+  std::string comm;
+  std::getline(f, comm);
+  if (comm != "sleep" || ::getsid(pid) != pid) return false;
+  const bool readable = ReadWorkerTag(pid).kind != WorkerTag::Kind::kUnreadable;
+  return readable != empty_environment;
+}
+
 // A worker stand-in: `script` under /bin/sh; the first line it prints is a
 // pid it started. The frame pipe stays open, so `cat <&3` blocks.
 struct Shell {
@@ -73,7 +86,14 @@ class OrphanModeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(BecomeChildSubreaper().ok());
-    reaper_.emplace(io_);
+    reaper_.emplace(io_, [this](pid_t pid) {
+      if (pid == hide_pid_) ++reads_of_hidden_;
+      if (pid == hide_pid_ && hide_reads_ > 0) {
+        --hide_reads_;
+        return WorkerTag{};  // as if caught in the middle of execve()
+      }
+      return ReadWorkerTag(pid);
+    });
     ASSERT_TRUE(reaper_->adopts_orphans());
   }
   void TearDown() override {
@@ -82,6 +102,10 @@ class OrphanModeTest : public ::testing::Test {
   }
   boost::asio::io_context io_;
   std::optional<ChildReaper> reaper_;
+  // The next `hide_reads_` reads of `hide_pid_`'s environment come back empty.
+  pid_t hide_pid_ = -1;
+  int hide_reads_ = 0;
+  int reads_of_hidden_ = 0;
 };
 
 TEST_F(OrphanModeTest, DetachedChildOfAKilledWorkerIsKilledAndReaped) {
@@ -104,8 +128,10 @@ TEST_F(OrphanModeTest, OrphanOfALiveWorkerStaysUntilItsWorkerDies) {
   reaper_->Watch(a.sp.pid, [&](int) { ++dead; });
   reaper_->Watch(b.sp.pid, [&](int) { ++dead; });
   ASSERT_TRUE(testing::RunUntil(
-      io_, [&] { return ParentOf(a.started) == ::getpid(); }, 10s));
-  EXPECT_EQ(WorkerPidOf(a.started), a.sp.pid);
+      io_, [&] { return ParentOf(a.started) == ::getpid() && SettledSleep(a.started); }, 10s));
+  const WorkerTag tag = ReadWorkerTag(a.started);
+  EXPECT_EQ(tag.kind, WorkerTag::Kind::kWorker);
+  EXPECT_EQ(tag.worker, a.sp.pid);
   ASSERT_EQ(::kill(b.sp.pid, SIGKILL), 0);  // another worker dies: a sweep
   ASSERT_TRUE(testing::RunUntil(
       io_, [&] { return dead == 1; }, 10s));
@@ -115,6 +141,64 @@ TEST_F(OrphanModeTest, OrphanOfALiveWorkerStaysUntilItsWorkerDies) {
   EXPECT_TRUE(testing::RunUntil(
       io_, [&] { return dead == 2 && !Alive(a.started) && !ParentOf(a.started); }, 10s));
   EXPECT_EQ(reaper_->orphans_killed(), 1u);
+  a.Close();
+  b.Close();
+}
+
+TEST_F(OrphanModeTest, AnOrphanCaughtMidExecStaysWhileItsWorkerLives) {
+  Shell a = Shell::Run("sh -c 'setsid sleep 300 & echo $!'; exec cat <&3 >/dev/null");
+  Shell b = Shell::Run("echo 0; exec cat <&3 >/dev/null");
+  ASSERT_GT(a.started, 0);
+  int dead = 0;
+  reaper_->Watch(a.sp.pid, [&](int) { ++dead; });
+  reaper_->Watch(b.sp.pid, [&](int) { ++dead; });
+  ASSERT_TRUE(testing::RunUntil(
+      io_, [&] { return ParentOf(a.started) == ::getpid() && SettledSleep(a.started); }, 10s));
+  // Unreadable for all but the last of the sweeps it is allowed, then readable.
+  hide_pid_ = a.started;
+  hide_reads_ = ChildReaper::kUnreadableRounds - 1;
+  ASSERT_EQ(::kill(b.sp.pid, SIGKILL), 0);
+  ASSERT_TRUE(testing::RunUntil(
+      io_, [&] { return dead == 1; }, 10s));
+  EXPECT_EQ(reads_of_hidden_, 1);  // the sweep looked once and kept it
+  EXPECT_TRUE(Alive(a.started));
+  // The retries read it unreadable, then its real environment: its worker lives.
+  ASSERT_TRUE(testing::RunUntil(
+      io_, [&] { return reads_of_hidden_ == ChildReaper::kUnreadableRounds; }, 10s));
+  EXPECT_TRUE(Alive(a.started));
+  EXPECT_EQ(reaper_->orphans_killed(), 0u);
+  ASSERT_EQ(::kill(a.sp.pid, SIGKILL), 0);
+  EXPECT_TRUE(testing::RunUntil(
+      io_, [&] { return dead == 2 && !Alive(a.started) && !ParentOf(a.started); }, 10s));
+  EXPECT_EQ(reaper_->orphans_killed(), 1u);
+  a.Close();
+  b.Close();
+}
+
+TEST_F(OrphanModeTest, AnOrphanWhoseEnvironmentStaysUnreadableIsKilledAfterTheRetries) {
+  // `env -i`: the orphan has an empty environment, so it never names a worker.
+  Shell a = Shell::Run("sh -c 'env -i setsid sleep 300 & echo $!'; exec cat <&3 >/dev/null");
+  Shell b = Shell::Run("echo 0; exec cat <&3 >/dev/null");
+  ASSERT_GT(a.started, 0);
+  int dead = 0;
+  reaper_->Watch(a.sp.pid, [&](int) { ++dead; });
+  reaper_->Watch(b.sp.pid, [&](int) { ++dead; });
+  ASSERT_TRUE(testing::RunUntil(
+      io_, [&] {
+        return ParentOf(a.started) == ::getpid() && SettledSleep(a.started, true);
+      },
+      10s));
+  ASSERT_EQ(::kill(b.sp.pid, SIGKILL), 0);
+  ASSERT_TRUE(testing::RunUntil(
+      io_, [&] { return dead == 1; }, 10s));
+  EXPECT_TRUE(Alive(a.started));  // the first sweep only noted it
+  EXPECT_EQ(reaper_->orphans_killed(), 0u);
+  EXPECT_TRUE(testing::RunUntil(
+      io_, [&] { return !Alive(a.started) && !ParentOf(a.started); }, 10s));
+  EXPECT_EQ(reaper_->orphans_killed(), 1u);
+  ASSERT_EQ(::kill(a.sp.pid, SIGKILL), 0);
+  EXPECT_TRUE(testing::RunUntil(
+      io_, [&] { return dead == 2; }, 10s));
   a.Close();
   b.Close();
 }
