@@ -64,7 +64,7 @@ run: build
 	@scripts/worker-access.sh
 	$(BUILD)/modelgate --model-repository examples/models --host 127.0.0.1 \
 	  --http-port $(HTTP_PORT) --grpc-port $(GRPC_PORT) --metrics-port $(METRICS_PORT) \
-	  --python $(PYTHON) --model-control-mode poll
+	  --model-control-mode poll
 
 test: test-deps
 	cmake -S . -B $(BUILD) $(FIRST_CONFIGURE) $(TEST_OPTIONS)

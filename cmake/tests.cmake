@@ -187,6 +187,17 @@ add_test(NAME install_layout
 set_tests_properties(install_layout PROPERTIES ENVIRONMENT
   "MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_BUILD_DIR=${CMAKE_BINARY_DIR};MODELGATE_CMAKE=${CMAKE_COMMAND};MODELGATE_BINARY=$<TARGET_FILE:modelgate>;PYTHONDONTWRITEBYTECODE=1")
 
+# The README's commands as written: `make run` serves the examples, and the
+# Quickstart's curl commands and Python gRPC client get answers. `make run`
+# builds the plain daemon, so not in the sanitizer build.
+if(NOT MODELGATE_SANITIZE)
+  add_test(NAME readme_quickstart
+    COMMAND ${TEST_PYTHON} -m unittest -v test_quickstart
+    WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/readme)
+  set_tests_properties(readme_quickstart PROPERTIES TIMEOUT 600 ENVIRONMENT
+    "MODELGATE_SOURCE_DIR=${CMAKE_SOURCE_DIR};MODELGATE_BUILD_DIR=${CMAKE_BINARY_DIR};PYTHONDONTWRITEBYTECODE=1")
+endif()
+
 # Input drift: the reference parser, the sliding window and PSI, the monitor.
 target_sources(unit_tests PRIVATE
   tests/unit/config/drift_reference_test.cc
