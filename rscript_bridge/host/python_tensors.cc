@@ -242,17 +242,20 @@ PyObject* DecodeInput(worker::v1::Tensor* t) {
   return arr.release();
 }
 
-// A pandas Series (or column) as a numpy array. A nullable extension dtype
-// (Int64, Float64, boolean: its dtype has `numpy_dtype`) converts to that
-// numpy dtype, not to objects: a missing float becomes NaN, and a missing
-// integer or bool, which the datatype cannot carry, is an error naming the
-// output and the element.
-Ref PandasToNumpy(const std::string& name, PyObject* value) {
+Ref DataFrameToNumpy(const std::string& what, PyObject* frame);
+
+// A pandas Series (or column, or DataFrame) as a numpy array. A nullable
+// extension dtype (Int64, Float64, boolean: its dtype has `numpy_dtype`)
+// converts to that numpy dtype, not to objects: a missing float becomes NaN,
+// and a missing integer or bool, which the datatype cannot carry, is an
+// error naming `what` (the output, and the column) and the element.
+Ref PandasToNumpy(const std::string& what, PyObject* value) {
   Ref dtype(PyObject_GetAttrString(value, "dtype"));
   Ref numpy_dtype(dtype ? PyObject_GetAttrString(dtype.get(), "numpy_dtype") : nullptr);
-  if (!numpy_dtype) {  // a plain numpy-backed Series, or a DataFrame
+  if (!numpy_dtype) {  // a plain numpy-backed Series, or a DataFrame (no `dtype`)
     if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return Ref(nullptr);
     PyErr_Clear();
+    if (!dtype && PyObject_HasAttrString(value, "columns")) return DataFrameToNumpy(what, value);
     return Ref(PyObject_CallMethod(value, "to_numpy", nullptr));
   }
   Ref kind(PyObject_GetAttrString(numpy_dtype.get(), "kind"));
@@ -276,7 +279,7 @@ Ref PandasToNumpy(const std::string& name, PyObject* value) {
       Ref first(PyObject_CallMethod(mask.get(), "argmax", nullptr));
       const long at = first ? PyLong_AsLong(first.get()) : -1;
       if (at == -1 && PyErr_Occurred()) return Ref(nullptr);
-      const std::string msg = "output '" + name + "': element " + std::to_string(at) +
+      const std::string msg = what + ": element " + std::to_string(at) +
                               " is missing (pd.NA in a pandas " + Str(dtype.get()) +
                               " column), which " + Str(numpy_dtype.get()) +
                               " cannot carry; fill it, or return floats with NaN";
@@ -290,10 +293,44 @@ Ref PandasToNumpy(const std::string& name, PyObject* value) {
   return Ref(PyObject_Call(to_numpy.get(), no_args.get(), kwargs.get()));
 }
 
+// A DataFrame as a [rows, columns] array. Only a frame with a nullable
+// extension column goes column by column (each as PandasToNumpy, stacked
+// with numpy's usual promotion); any other keeps DataFrame.to_numpy().
+Ref DataFrameToNumpy(const std::string& what, PyObject* frame) {
+  Ref items(PyObject_CallMethod(frame, "items", nullptr));
+  Ref columns(items ? PySequence_List(items.get()) : nullptr);
+  if (!columns) return Ref(nullptr);
+  const Py_ssize_t n = PyList_GET_SIZE(columns.get());
+  bool nullable = false;
+  for (Py_ssize_t i = 0; i < n && !nullable; ++i) {
+    PyObject* column = PyTuple_GetItem(PyList_GET_ITEM(columns.get(), i), 1);
+    Ref dtype(column ? PyObject_GetAttrString(column, "dtype") : nullptr);
+    if (!dtype) return Ref(nullptr);
+    nullable = PyObject_HasAttrString(dtype.get(), "numpy_dtype");
+  }
+  if (!nullable) return Ref(PyObject_CallMethod(frame, "to_numpy", nullptr));
+  Ref arrays(PyList_New(n));
+  if (!arrays) return Ref(nullptr);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* item = PyList_GET_ITEM(columns.get(), i);  // (label, Series)
+    const std::string column_what =
+        what + " column '" + Str(PyTuple_GetItem(item, 0)) + "'";
+    Ref array = PandasToNumpy(column_what, PyTuple_GetItem(item, 1));
+    if (!array) return Ref(nullptr);
+    PyList_SET_ITEM(arrays.get(), i, array.release());  // steals the reference
+  }
+  Ref numpy(PyImport_ImportModule("numpy"));
+  Ref stack(numpy ? PyObject_GetAttrString(numpy.get(), "stack") : nullptr);
+  Ref args(stack ? PyTuple_Pack(1, arrays.get()) : nullptr);
+  Ref kwargs(args ? Py_BuildValue("{s:i}", "axis", 1) : nullptr);
+  if (!kwargs) return Ref(nullptr);
+  return Ref(PyObject_Call(stack.get(), args.get(), kwargs.get()));
+}
+
 bool EncodeOutput(const std::string& name, PyObject* value, worker::v1::Tensor* out) {
   Ref v = Ref::Borrow(value);
   if (PyObject_HasAttrString(value, "to_numpy")) {  // pandas Series / DataFrame column
-    v = PandasToNumpy(name, value);
+    v = PandasToNumpy("output '" + name + "'", value);
     if (!v) return false;
   }
   Ref arr(PyArray_FromAny(v.get(), nullptr, 0, 0, NPY_ARRAY_ENSUREARRAY, nullptr));

@@ -220,6 +220,14 @@ TEST(PyHostTest, PandasNullableOutputsKeepTheirNumericDatatype) {
       "    def predict(self, inputs):\n"
       "        if float(inputs[\"x\"][0]) == 1:\n"
       "            return {\"b\": pd.Series([True, True, None], dtype=\"boolean\")}\n"
+      "        if float(inputs[\"x\"][0]) == 2:\n"
+      "            return {\"ints\": pd.DataFrame({\"p\": pd.array([1, 2], dtype=\"Int64\"),\n"
+      "                                           \"q\": pd.array([3, 4], dtype=\"Int64\")}),\n"
+      "                    \"mixed\": pd.DataFrame({\"i\": pd.array([1, 2], dtype=\"Int64\"),\n"
+      "                                            \"f\": pd.array([0.5, None], dtype=\"Float64\")})}\n"
+      "        if float(inputs[\"x\"][0]) == 3:\n"
+      "            return {\"d\": pd.DataFrame({\"ok\": pd.array([1, 2], dtype=\"Int64\"),\n"
+      "                                        \"gap\": pd.array([5, None], dtype=\"Int64\")})}\n"
       "        return {\"i\": pd.Series([1, 2, 3], dtype=\"Int64\"),\n"
       "                \"f\": pd.Series([1.5, None], dtype=\"Float64\"),\n"
       "                \"a\": pd.array([True, False], dtype=\"boolean\")}\n");
@@ -246,6 +254,33 @@ TEST(PyHostTest, PandasNullableOutputsKeepTheirNumericDatatype) {
   ASSERT_TRUE(reply.has_value() && reply->has_error()) << (reply ? reply->DebugString() : "");
   EXPECT_NE(reply->error().message().find("output 'b': element 2 is missing (pd.NA in a pandas "
                                           "boolean column), which bool cannot carry"),
+            std::string::npos)
+      << reply->error().message();
+  // A DataFrame of nullable columns: [rows, columns], numpy's promotion.
+  host.Send(InferFp64(3, "x", {2}));
+  reply = host.Receive();
+  ASSERT_TRUE(reply.has_value() && reply->has_result()) << (reply ? reply->DebugString() : "");
+  const wv1::Result& frames = reply->result();
+  ASSERT_EQ(frames.outputs_size(), 2);
+  const wv1::Tensor& whole = frames.outputs(0);
+  EXPECT_EQ(whole.datatype(), "INT64");
+  EXPECT_EQ(std::vector<int64_t>(whole.shape().begin(), whole.shape().end()),
+            (std::vector<int64_t>{2, 2}));
+  std::vector<int64_t> cells(whole.raw().size() / 8);
+  std::memcpy(cells.data(), whole.raw().data(), cells.size() * 8);
+  EXPECT_EQ(cells, (std::vector<int64_t>{1, 3, 2, 4}));  // row-major
+  EXPECT_EQ(frames.outputs(1).datatype(), "FP64");
+  const std::vector<double> mixed = Fp64(frames.outputs(1));
+  ASSERT_EQ(mixed.size(), 4u);
+  EXPECT_EQ(mixed[0], 1.0);
+  EXPECT_EQ(mixed[1], 0.5);
+  EXPECT_EQ(mixed[2], 2.0);
+  EXPECT_TRUE(std::isnan(mixed[3]));
+  host.Send(InferFp64(4, "x", {3}));
+  reply = host.Receive();
+  ASSERT_TRUE(reply.has_value() && reply->has_error()) << (reply ? reply->DebugString() : "");
+  EXPECT_NE(reply->error().message().find("output 'd' column 'gap': element 1 is missing (pd.NA "
+                                          "in a pandas Int64 column), which int64 cannot carry"),
             std::string::npos)
       << reply->error().message();
 }
