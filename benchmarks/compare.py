@@ -14,7 +14,9 @@ Rows (every load run lasts BENCH_SECONDS, default 5, on 127.0.0.1):
   keep-alive) and gRPC (mg_loadgen), at concurrency 1 and 16;
 - a cached hit: copies of the examples with "response_cache", REST c=1;
 - worker round trips (build/worker_roundtrip): round trip minus the model's
-  own predict minus a bare pipe echo.
+  own predict minus a bare pipe echo;
+- the CPU each server (and its workers, and wrk) used during the REST
+  concurrency-16 runs, from /proc, in cores.
 Prints figures and ratios against the baselines measured in this run; asserts
 nothing. The daemon uses its default worker host, or the one named by
 MODELGATE_WORKER_HOST (the daemon reads MODELGATE_<OPTION> from its
@@ -144,6 +146,45 @@ def hyperfine(command, runs=10):
     return 1e6 / p50, p50, times[-1] * 1e6  # serial req/s, p50, max (as p99 of 10 runs)
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def proc_stat(pid):
+    """(ppid, CPU seconds: user + system, all threads) from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()  # after the command name
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def cpu_snapshot(root):
+    """CPU seconds of `root` and of each of its children, by pid."""
+    snap = {"server": proc_stat(root)[1], "children": {}}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid, seconds = proc_stat(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            if ppid == root:
+                snap["children"][int(entry)] = seconds
+    return snap
+
+
+def measure_cpu(root, run):
+    """run()'s result, and the cores (CPU seconds per wall second) that the
+    server process, its children (workers) and the load generator (this
+    script's waited-for child) used meanwhile. A child that exits during the
+    run is left out."""
+    before, t_before, wall = cpu_snapshot(root), os.times(), time.monotonic()
+    result = run()
+    after, t_after, wall = cpu_snapshot(root), os.times(), time.monotonic() - wall
+    children = sum(after["children"][pid] - before["children"][pid]
+                   for pid in after["children"] if pid in before["children"])
+    loadgen_cpu = (t_after.children_user + t_after.children_system
+                   - t_before.children_user - t_before.children_system)
+    return result, ((after["server"] - before["server"]) / wall, children / wall, loadgen_cpu / wall)
+
+
 def start(args, env=None, cwd=None):
     return subprocess.Popen(args, env={**os.environ, **(env or {})}, cwd=cwd,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -229,7 +270,10 @@ def run_peers(rows, peers):
             raise RuntimeError("plumber did not come up within 120 s")
         for path, body in bodies.items():
             for conc in (1, 16):
-                peers[(f"plumber/{path}", conc)] = wrk(f"http://127.0.0.1:{port}/{path}", body, conc, close=True)
+                peers[(f"plumber/{path}", conc)], cpu = measure_cpu(
+                    plumber.pid, lambda: wrk(f"http://127.0.0.1:{port}/{path}", body, conc, close=True))
+                if conc == 16:
+                    peers[("cpu", f"plumber/{path}")] = cpu
                 rows.append(("plumber (Connection: close)", "mtcars_am" if path == "predict" else "echo",
                              "REST", conc, *peers[(f"plumber/{path}", conc)], None))
     finally:
@@ -244,7 +288,10 @@ def run_peers(rows, peers):
             raise RuntimeError("gunicorn did not come up within 120 s")
         for path, body in bodies.items():
             for conc in (1, 16):
-                peers[(f"gunicorn/{path}", conc)] = wrk(f"http://127.0.0.1:{port}/{path}", body, conc)
+                peers[(f"gunicorn/{path}", conc)], cpu = measure_cpu(
+                    gunicorn.pid, lambda: wrk(f"http://127.0.0.1:{port}/{path}", body, conc))
+                if conc == 16:
+                    peers[("cpu", f"gunicorn/{path}")] = cpu
                 rows.append((f"gunicorn+Flask ({CORES} sync)", "iris_species" if path == "predict" else "echo",
                              "REST", conc, *peers[(f"gunicorn/{path}", conc)], None))
     finally:
@@ -288,8 +335,10 @@ def run_modelgate(rows, results, breakdown):
                     continue
                 for conc in (1, 16):
                     before = scrape(metrics)
-                    res = wrk(f"{base}/v2/models/{name}/infer", body, conc)
+                    res, cpu = measure_cpu(daemon.pid, lambda: wrk(f"{base}/v2/models/{name}/infer", body, conc))
                     results[(model, what, "REST", conc)] = res
+                    if conc == 16:
+                        results[(model, what, "cpu")] = cpu
                     rows.append((f"modelgate, {what}", model, "REST", conc, *res, (peer, conc)))
                     if conc == 1 and what == UNBATCHED:
                         after = scrape(metrics)
@@ -420,7 +469,8 @@ def print_targets(hops, results, peers):
                 gap, front = unc_g[1] - unc_r[1], g[1] - r[1]
                 split = (f"; of the {gap:.0f} us gRPC pays over REST uncached ({UNBATCHED}), "
                          f"{front:.0f} us is gRPC's own front end and client, {gap - front:.0f} us what "
-                         f"only an uncached call does: the post from gRPC's thread to the io thread")
+                         f"only an uncached call adds (the post from gRPC's thread to the io thread is "
+                         f"4-18 us of it, measured by hand: benchmarks/README.md)")
             g_hits, g_misses = results[(model, "grpc cache counts")]
             lines.append(f"gRPC p50 vs REST p50 with no thread hop on either (a cached hit), c=1, {model}: "
                          f"{g[1]:.0f} vs {r[1]:.0f} us, {g[1] / r[1]:.2f}x (gRPC: {g_hits:.0f} hits, "
@@ -465,6 +515,18 @@ def main():
         print(f"  {model}: end to end {b['request']:.0f} us = front end (HTTP, JSON, validation) "
               f"{b['request'] - b['queue'] - b['compute']:.0f} us + queue {b['queue']:.0f} us "
               f"+ worker call {b['compute']:.0f} us")
+    print("\nCPU during the REST concurrency-16 runs, in cores (CPU seconds per wall second):")
+    print(f"  {'server':<40} {'model':<13} {'server':>7} {'workers':>8} {'wrk':>6}")
+    for model, (_, _, peer, _) in MODELS.items():
+        cpu = peers.get(("cpu", peer))
+        if cpu:
+            kind = "plumber (one R process)" if peer.startswith("plumber") else f"gunicorn ({CORES} sync workers)"
+            # gunicorn's workers are its master's children; plumber has none.
+            print(f"  {kind:<40} {model:<13} {cpu[0]:>7.2f} {cpu[1]:>8.2f} {cpu[2]:>6.2f}")
+        for what in (BATCHED, UNBATCHED):
+            cpu = results.get((model, what, "cpu"))
+            if cpu:
+                print(f"  {'modelgate, ' + what:<40} {model:<13} {cpu[0]:>7.2f} {cpu[1]:>8.2f} {cpu[2]:>6.2f}")
     print(f"\ndaemon RSS with {len(MODELS) * 2 + len(CACHED)} models loaded: {rss_kb / 1024:.1f} MiB "
           f"(workers are separate processes); start to all ready: {startup:.1f} s")
     print_targets(hops, results, peers)

@@ -41,7 +41,7 @@ std::optional<CheckOptions> ParseCheckOptions(int argc, char** argv, int* exit_c
       "model version, runs its warm-up and its \"examples\", and prints one row per version. "
       "Exit 0 only when all load and pass. Nothing listens.\n\n"
       "Usage: modelgate check REPO [--model NAME] [--format table|json] [options]\n"
-      "Options also read MODELGATE_<OPTION> (e.g. MODELGATE_PYTHON)\n\nOptions");
+      "Options also read MODELGATE_<OPTION> (e.g. MODELGATE_WORKER_HOST)\n\nOptions");
   desc.add_options()("help,h", "print this help and exit")("model", po::value(&model),
                                                            "check only this model")(
       "format", po::value(&o.format)->default_value(o.format),
