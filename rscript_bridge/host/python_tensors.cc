@@ -250,12 +250,18 @@ Ref DataFrameToNumpy(const std::string& what, PyObject* frame);
 // and a missing integer or bool, which the datatype cannot carry, is an
 // error naming `what` (the output, and the column) and the element.
 Ref PandasToNumpy(const std::string& what, PyObject* value) {
+  // A DataFrame as the runtime knows one (python_runtime.cc's OutputItems),
+  // and with per-column dtypes; a frame-like object without them keeps
+  // to_numpy().
+  if (PyObject_HasAttrString(value, "columns") && PyObject_HasAttrString(value, "items") &&
+      PyObject_HasAttrString(value, "dtypes")) {
+    return DataFrameToNumpy(what, value);
+  }
   Ref dtype(PyObject_GetAttrString(value, "dtype"));
   Ref numpy_dtype(dtype ? PyObject_GetAttrString(dtype.get(), "numpy_dtype") : nullptr);
-  if (!numpy_dtype) {  // a plain numpy-backed Series, or a DataFrame (no `dtype`)
+  if (!numpy_dtype) {  // a plain numpy-backed Series, or anything else with to_numpy()
     if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return Ref(nullptr);
     PyErr_Clear();
-    if (!dtype && PyObject_HasAttrString(value, "columns")) return DataFrameToNumpy(what, value);
     return Ref(PyObject_CallMethod(value, "to_numpy", nullptr));
   }
   Ref kind(PyObject_GetAttrString(numpy_dtype.get(), "kind"));
@@ -324,7 +330,20 @@ Ref DataFrameToNumpy(const std::string& what, PyObject* frame) {
   Ref args(stack ? PyTuple_Pack(1, arrays.get()) : nullptr);
   Ref kwargs(args ? Py_BuildValue("{s:i}", "axis", 1) : nullptr);
   if (!kwargs) return Ref(nullptr);
-  return Ref(PyObject_Call(stack.get(), args.get(), kwargs.get()));
+  Ref stacked(PyObject_Call(stack.get(), args.get(), kwargs.get()));
+  if (!stacked && PyErr_ExceptionMatches(PyExc_Exception)) {
+    // numpy's own words (columns it cannot combine), with the output named.
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    const std::string msg = what + ": its columns cannot form one array: " +
+                            (value ? Str(value) : std::string("(no message)"));
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+    PyErr_SetString(PyExc_TypeError, msg.c_str());
+  }
+  return stacked;
 }
 
 bool EncodeOutput(const std::string& name, PyObject* value, worker::v1::Tensor* out) {

@@ -225,6 +225,9 @@ TEST(PyHostTest, PandasNullableOutputsKeepTheirNumericDatatype) {
       "                                           \"q\": pd.array([3, 4], dtype=\"Int64\")}),\n"
       "                    \"mixed\": pd.DataFrame({\"i\": pd.array([1, 2], dtype=\"Int64\"),\n"
       "                                            \"f\": pd.array([0.5, None], dtype=\"Float64\")})}\n"
+      "        if float(inputs[\"x\"][0]) == 4:\n"
+      "            return {\"bad\": pd.DataFrame({\"t\": pd.to_datetime([\"2020-01-01\"]),\n"
+      "                                          \"n\": pd.array([1], dtype=\"Int64\")})}\n"
       "        if float(inputs[\"x\"][0]) == 3:\n"
       "            return {\"d\": pd.DataFrame({\"ok\": pd.array([1, 2], dtype=\"Int64\"),\n"
       "                                        \"gap\": pd.array([5, None], dtype=\"Int64\")})}\n"
@@ -281,6 +284,13 @@ TEST(PyHostTest, PandasNullableOutputsKeepTheirNumericDatatype) {
   ASSERT_TRUE(reply.has_value() && reply->has_error()) << (reply ? reply->DebugString() : "");
   EXPECT_NE(reply->error().message().find("output 'd' column 'gap': element 1 is missing (pd.NA "
                                           "in a pandas Int64 column), which int64 cannot carry"),
+            std::string::npos)
+      << reply->error().message();
+  // Columns numpy cannot put in one array: its reason, with the output named.
+  host.Send(InferFp64(5, "x", {4}));
+  reply = host.Receive();
+  ASSERT_TRUE(reply.has_value() && reply->has_error()) << (reply ? reply->DebugString() : "");
+  EXPECT_NE(reply->error().message().find("output 'bad': its columns cannot form one array: "),
             std::string::npos)
       << reply->error().message();
 }

@@ -1,8 +1,13 @@
 """The README's own commands, as written: `make run` (with the port
 variables the README documents) serves the examples, the Quickstart's curl
 commands answer, and its Python gRPC client prints an answer. Only the
-ports (and the client's stub directory) are changed, so this never
-collides with another daemon."""
+ports (free ones, through the Makefile variables the README documents) and
+the client's stub directory are changed; the README's own ports must be
+the Makefile's defaults.
+
+`make run` first does what it always does (packages, `cmake --build` of
+the daemon, the example models): after `make test`'s own build, that is
+nothing."""
 
 import json
 import os
@@ -21,10 +26,16 @@ BUILD = os.environ["MODELGATE_BUILD_DIR"]
 START_TIMEOUT_S = 300  # `make run` checks packages, the build and the models first
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(n):
+    """n distinct free ports: every socket stays bound until all are chosen."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def readme_blocks(section, language):
@@ -56,12 +67,22 @@ def shell_commands(block):
 class ReadmeQuickstartTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.http, cls.grpc, cls.metrics = free_port(), free_port(), free_port()
-        cls.log = tempfile.NamedTemporaryFile(prefix="make-run-", suffix=".log", delete=False)
-        cls.make = subprocess.Popen(
-            ["make", "--no-print-directory", "-C", SOURCE, "run", f"BUILD={BUILD}",
-             f"HTTP_PORT={cls.http}", f"GRPC_PORT={cls.grpc}", f"METRICS_PORT={cls.metrics}"],
-            stdout=cls.log, stderr=subprocess.STDOUT, start_new_session=True)
+        cls.http, cls.grpc, cls.metrics = free_ports(3)
+        with tempfile.NamedTemporaryFile(prefix="make-run-", suffix=".log", delete=False) as f:
+            cls.log_path = f.name
+        try:
+            cls.start()
+        except BaseException:
+            os.unlink(cls.log_path)
+            raise
+
+    @classmethod
+    def start(cls):
+        with open(cls.log_path, "wb") as log:
+            cls.make = subprocess.Popen(
+                ["make", "--no-print-directory", "-C", SOURCE, "run", f"BUILD={BUILD}",
+                 f"HTTP_PORT={cls.http}", f"GRPC_PORT={cls.grpc}", f"METRICS_PORT={cls.metrics}"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if cls.make.poll() is not None:
@@ -80,7 +101,7 @@ class ReadmeQuickstartTest(unittest.TestCase):
 
     @classmethod
     def output(cls):
-        with open(cls.log.name, errors="replace") as f:
+        with open(cls.log_path, errors="replace") as f:
             return f.read()[-6000:]
 
     @classmethod
@@ -108,7 +129,16 @@ class ReadmeQuickstartTest(unittest.TestCase):
         try:
             cls.stop()
         finally:
-            os.unlink(cls.log.name)
+            os.unlink(cls.log_path)
+
+    def test_readme_ports_are_the_makefiles_defaults(self):
+        with open(os.path.join(SOURCE, "Makefile")) as f:
+            makefile = f.read()
+        defaults = {k: re.search(rf"^{k} \?= (\d+)$", makefile, re.M).group(1)
+                    for k in ("HTTP_PORT", "GRPC_PORT", "METRICS_PORT")}
+        self.assertEqual(defaults, {"HTTP_PORT": "8000", "GRPC_PORT": "8001", "METRICS_PORT": "8002"})
+        with open(os.path.join(SOURCE, "README.md")) as f:
+            self.assertIn("REST on port 8000, gRPC on\n8001, metrics on 8002", f.read())
 
     def test_quickstart_curl_commands_answer(self):
         block = readme_blocks("Quickstart", "sh")[0]
@@ -120,7 +150,7 @@ class ReadmeQuickstartTest(unittest.TestCase):
             # makes an error status a failure and still shows its body.
             local = command.replace("localhost:8000", f"localhost:{self.http}").replace(
                 "curl -s", "curl -s --fail-with-body", 1)
-            r = subprocess.run(["bash", "-c", local], capture_output=True, text=True, timeout=60)
+            r = subprocess.run(["bash", "-c", local], capture_output=True, text=True, timeout=30)
             self.assertEqual(r.returncode, 0, f"{command}\n{r.stdout}{r.stderr}")
             if "/infer" in command:
                 outputs = json.loads(r.stdout)["outputs"]
@@ -142,10 +172,13 @@ class ReadmeQuickstartTest(unittest.TestCase):
             r = subprocess.run(["bash", "-c", "set -e\n" + local], cwd=SOURCE,
                                capture_output=True, text=True, timeout=120)
             self.assertEqual(r.returncode, 0, f"{r.stdout}{r.stderr}")
-            # `print([names], probabilities)`: one line, the names then the array.
+            # `print([names], probabilities)`: the output names, then the
+            # three class probabilities of the one row.
             names, _, values = r.stdout.strip().partition("] ")
-            self.assertTrue(names.startswith("['"), r.stdout)
-            self.assertRegex(values, r"^\[[0-9. e+-]+\]$", r.stdout)
+            self.assertEqual(names + "]", "['label', 'probabilities']", r.stdout)
+            probabilities = [float(v) for v in values.strip("[]").split()]
+            self.assertEqual(len(probabilities), 3, r.stdout)
+            self.assertAlmostEqual(sum(probabilities), 1.0, places=6, msg=r.stdout)
         finally:
             shutil.rmtree(stubs, ignore_errors=True)
 

@@ -216,7 +216,8 @@ void ChildReaper::ReapReady() {
 }
 
 void ChildReaper::SweepOrphans() {
-  std::unordered_map<pid_t, int> still_unreadable;
+  const auto now = std::chrono::steady_clock::now();
+  std::unordered_map<pid_t, std::chrono::steady_clock::time_point> still_unreadable;
   for (pid_t pid : ListChildren()) {
     if (watched_.contains(pid) || IsZombie(pid)) continue;
     const WorkerTag tag = read_tag_(pid);
@@ -225,9 +226,9 @@ void ChildReaper::SweepOrphans() {
     }
     if (tag.kind == WorkerTag::Kind::kUnreadable) {
       auto it = unreadable_.find(pid);
-      const int rounds = (it == unreadable_.end() ? 0 : it->second) + 1;
-      if (rounds < kUnreadableRounds) {  // maybe mid-exec: look again later
-        still_unreadable.emplace(pid, rounds);
+      const auto since = it == unreadable_.end() ? now : it->second;
+      if (now - since < kUnreadableGrace) {  // maybe mid-exec: look again later
+        still_unreadable.emplace(pid, since);
         continue;
       }
     }

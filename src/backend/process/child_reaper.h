@@ -14,9 +14,10 @@
 // does not watch) whose MODELGATE_WORKER_PID (see subprocess.h) names no live
 // worker: an orphan lives as long as the worker that started it. An orphan
 // whose environment reads empty or cannot be read (a process in the middle
-// of execve() shows none until the new image has its stack) is looked at
-// again every kUnreadableRetry, and killed only once it stays unreadable for
-// kUnreadableRounds sweeps: a live worker's orphan caught mid-exec stays. Without
+// of execve() shows none until the new image has its stack; one the daemon
+// may not read, e.g. a setuid program, shows none either) is looked at again
+// every kUnreadableRetry, and killed only once it has stayed unreadable for
+// kUnreadableGrace: a live worker's orphan caught mid-exec stays. Without
 // orphan mode it waitpid()s only the pids registered with it, so it cannot
 // steal another component's children.
 //
@@ -57,8 +58,10 @@ class ChildReaper {
   using OnExit = std::function<void(int wait_status)>;
   using TagReader = std::function<WorkerTag(pid_t)>;
 
-  // Sweeps an unreadable orphan gets before it is treated as having no worker.
-  static constexpr int kUnreadableRounds = 10;
+  // How long an orphan may stay unreadable before it is treated as having no
+  // worker, and how often it is looked at meanwhile. Time, not sweeps: a
+  // burst of exits sweeps many times in a millisecond.
+  static constexpr std::chrono::milliseconds kUnreadableGrace{500};
   static constexpr std::chrono::milliseconds kUnreadableRetry{50};
 
   // `read_tag` is for tests; the daemon uses ReadWorkerTag.
@@ -71,7 +74,8 @@ class ChildReaper {
 
   size_t watched() const { return watched_.size(); }
   bool adopts_orphans() const { return adopt_orphans_; }
-  // Orphans killed so far because their worker was gone.
+  // Orphans killed so far: their worker was gone, they named none, or their
+  // environment stayed unreadable for kUnreadableGrace.
   size_t orphans_killed() const { return orphans_killed_; }
 
  private:
@@ -86,8 +90,8 @@ class ChildReaper {
   bool resweep_armed_ = false;
   const TagReader read_tag_;
   std::unordered_map<pid_t, OnExit> watched_;
-  // Orphans whose environment could not be read: sweeps so far.
-  std::unordered_map<pid_t, int> unreadable_;
+  // Orphans whose environment could not be read: when that was first seen.
+  std::unordered_map<pid_t, std::chrono::steady_clock::time_point> unreadable_;
   const bool adopt_orphans_;
   size_t orphans_killed_ = 0;
 };
