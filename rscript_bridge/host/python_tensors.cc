@@ -319,8 +319,7 @@ Ref DataFrameToNumpy(const std::string& what, PyObject* frame) {
   if (!arrays) return Ref(nullptr);
   for (Py_ssize_t i = 0; i < n; ++i) {
     PyObject* item = PyList_GET_ITEM(columns.get(), i);  // (label, Series)
-    const std::string column_what =
-        what + " column '" + Str(PyTuple_GetItem(item, 0)) + "'";
+    const std::string column_what = what + " column '" + Str(PyTuple_GetItem(item, 0)) + "'";
     Ref array = PandasToNumpy(column_what, PyTuple_GetItem(item, 1));
     if (!array) return Ref(nullptr);
     PyList_SET_ITEM(arrays.get(), i, array.release());  // steals the reference

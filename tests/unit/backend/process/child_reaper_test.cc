@@ -99,6 +99,38 @@ class OrphanModeTest : public ::testing::Test {
   void TearDown() override {
     reaper_.reset();
     ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+    if (a_) a_->Close();
+    if (b_) b_->Close();
+  }
+
+  // Worker a_ runs `script`, which leaves an orphan and prints its pid;
+  // worker b_ starts nothing. Both are watched (dead_ counts their exits).
+  // Returns once a_'s orphan is this process's child and its exec is over.
+  void StartTwoWorkers(const std::string& script, bool empty_environment = false) {
+    a_ = Shell::Run(script);
+    b_ = Shell::Run("echo 0; exec cat <&3 >/dev/null");
+    ASSERT_GT(a_->started, 0);
+    reaper_->Watch(a_->sp.pid, [this](int) { ++dead_; });
+    reaper_->Watch(b_->sp.pid, [this](int) { ++dead_; });
+    ASSERT_TRUE(testing::RunUntil(
+        io_,
+        [&] {
+          return ParentOf(a_->started) == ::getpid() &&
+                 SettledSleep(a_->started, empty_environment);
+        },
+        10s));
+  }
+  // Kills b_ (a sweep) and waits until it is reaped.
+  void KillB() {
+    ASSERT_EQ(::kill(b_->sp.pid, SIGKILL), 0);
+    ASSERT_TRUE(testing::RunUntil(
+        io_, [&] { return dead_ == 1; }, 10s));
+  }
+  // Kills a_ and waits until it is reaped and its orphan is gone.
+  void KillAAndAwaitItsOrphan() {
+    ASSERT_EQ(::kill(a_->sp.pid, SIGKILL), 0);
+    EXPECT_TRUE(testing::RunUntil(
+        io_, [&] { return dead_ == 2 && !Alive(a_->started) && !ParentOf(a_->started); }, 10s));
   }
   boost::asio::io_context io_;
   std::optional<ChildReaper> reaper_;
@@ -106,6 +138,8 @@ class OrphanModeTest : public ::testing::Test {
   pid_t hide_pid_ = -1;
   int hide_reads_ = 0;
   int reads_of_hidden_ = 0;
+  std::optional<Shell> a_, b_;
+  int dead_ = 0;
 };
 
 TEST_F(OrphanModeTest, DetachedChildOfAKilledWorkerIsKilledAndReaped) {
@@ -121,92 +155,55 @@ TEST_F(OrphanModeTest, DetachedChildOfAKilledWorkerIsKilledAndReaped) {
 
 TEST_F(OrphanModeTest, OrphanOfALiveWorkerStaysUntilItsWorkerDies) {
   // The inner shell exits at once: its sleep is reparented to us while `a` lives.
-  Shell a = Shell::Run("sh -c 'setsid sleep 300 & echo $!'; exec cat <&3 >/dev/null");
-  Shell b = Shell::Run("echo 0; exec cat <&3 >/dev/null");
-  ASSERT_GT(a.started, 0);
-  int dead = 0;
-  reaper_->Watch(a.sp.pid, [&](int) { ++dead; });
-  reaper_->Watch(b.sp.pid, [&](int) { ++dead; });
-  ASSERT_TRUE(testing::RunUntil(
-      io_, [&] { return ParentOf(a.started) == ::getpid() && SettledSleep(a.started); }, 10s));
-  const WorkerTag tag = ReadWorkerTag(a.started);
+  ASSERT_NO_FATAL_FAILURE(
+      StartTwoWorkers("sh -c 'setsid sleep 300 & echo $!'; exec cat <&3 >/dev/null"));
+  const WorkerTag tag = ReadWorkerTag(a_->started);
   EXPECT_EQ(tag.kind, WorkerTag::Kind::kWorker);
-  EXPECT_EQ(tag.worker, a.sp.pid);
-  ASSERT_EQ(::kill(b.sp.pid, SIGKILL), 0);  // another worker dies: a sweep
-  ASSERT_TRUE(testing::RunUntil(
-      io_, [&] { return dead == 1; }, 10s));
-  EXPECT_TRUE(Alive(a.started));
+  EXPECT_EQ(tag.worker, a_->sp.pid);
+  ASSERT_NO_FATAL_FAILURE(KillB());  // another worker dies: a sweep
+  EXPECT_TRUE(Alive(a_->started));
   EXPECT_EQ(reaper_->orphans_killed(), 0u);
-  ASSERT_EQ(::kill(a.sp.pid, SIGKILL), 0);
-  EXPECT_TRUE(testing::RunUntil(
-      io_, [&] { return dead == 2 && !Alive(a.started) && !ParentOf(a.started); }, 10s));
+  KillAAndAwaitItsOrphan();
   EXPECT_EQ(reaper_->orphans_killed(), 1u);
-  a.Close();
-  b.Close();
 }
 
 TEST_F(OrphanModeTest, AnOrphanCaughtMidExecStaysWhileItsWorkerLives) {
-  Shell a = Shell::Run("sh -c 'setsid sleep 300 & echo $!'; exec cat <&3 >/dev/null");
-  Shell b = Shell::Run("echo 0; exec cat <&3 >/dev/null");
-  ASSERT_GT(a.started, 0);
-  int dead = 0;
-  reaper_->Watch(a.sp.pid, [&](int) { ++dead; });
-  reaper_->Watch(b.sp.pid, [&](int) { ++dead; });
-  ASSERT_TRUE(testing::RunUntil(
-      io_, [&] { return ParentOf(a.started) == ::getpid() && SettledSleep(a.started); }, 10s));
+  ASSERT_NO_FATAL_FAILURE(
+      StartTwoWorkers("sh -c 'setsid sleep 300 & echo $!'; exec cat <&3 >/dev/null"));
   // Unreadable for the first three looks (well inside the grace), then readable.
   constexpr int kHidden = 3;
   static_assert(kHidden * ChildReaper::kUnreadableRetry < ChildReaper::kUnreadableGrace);
-  hide_pid_ = a.started;
+  hide_pid_ = a_->started;
   hide_reads_ = kHidden;
-  ASSERT_EQ(::kill(b.sp.pid, SIGKILL), 0);
-  ASSERT_TRUE(testing::RunUntil(
-      io_, [&] { return dead == 1; }, 10s));
+  ASSERT_NO_FATAL_FAILURE(KillB());
   EXPECT_GE(reads_of_hidden_, 1);  // the sweep looked and kept it
-  EXPECT_TRUE(Alive(a.started));
+  EXPECT_TRUE(Alive(a_->started));
   // The retries read it unreadable, then its real environment: its worker lives.
   ASSERT_TRUE(testing::RunUntil(
       io_, [&] { return reads_of_hidden_ == kHidden + 1; }, 10s));
-  EXPECT_TRUE(Alive(a.started));
+  EXPECT_TRUE(Alive(a_->started));
   EXPECT_EQ(reaper_->orphans_killed(), 0u);
-  ASSERT_EQ(::kill(a.sp.pid, SIGKILL), 0);
-  EXPECT_TRUE(testing::RunUntil(
-      io_, [&] { return dead == 2 && !Alive(a.started) && !ParentOf(a.started); }, 10s));
+  KillAAndAwaitItsOrphan();
   EXPECT_EQ(reaper_->orphans_killed(), 1u);
-  a.Close();
-  b.Close();
 }
 
-TEST_F(OrphanModeTest, AnOrphanWhoseEnvironmentStaysUnreadableIsKilledAfterTheRetries) {
+TEST_F(OrphanModeTest, AnOrphanWhoseEnvironmentStaysUnreadableIsKilledAfterTheGrace) {
   // `env -i`: the orphan has an empty environment, so it never names a worker.
-  Shell a = Shell::Run("sh -c 'env -i setsid sleep 300 & echo $!'; exec cat <&3 >/dev/null");
-  Shell b = Shell::Run("echo 0; exec cat <&3 >/dev/null");
-  ASSERT_GT(a.started, 0);
-  int dead = 0;
-  reaper_->Watch(a.sp.pid, [&](int) { ++dead; });
-  reaper_->Watch(b.sp.pid, [&](int) { ++dead; });
-  ASSERT_TRUE(testing::RunUntil(
-      io_, [&] {
-        return ParentOf(a.started) == ::getpid() && SettledSleep(a.started, true);
-      },
-      10s));
-  hide_pid_ = a.started;  // only counted: its environment really is empty
-  ASSERT_EQ(::kill(b.sp.pid, SIGKILL), 0);
-  ASSERT_TRUE(testing::RunUntil(
-      io_, [&] { return dead == 1; }, 10s));
-  EXPECT_TRUE(Alive(a.started));  // the first sweep only noted it
+  ASSERT_NO_FATAL_FAILURE(
+      StartTwoWorkers("sh -c 'env -i setsid sleep 300 & echo $!'; exec cat <&3 >/dev/null", true));
+  hide_pid_ = a_->started;  // only counted: its environment really is empty
+  ASSERT_NO_FATAL_FAILURE(KillB());
+  EXPECT_TRUE(Alive(a_->started));  // the first sweep only noted it
   EXPECT_EQ(reaper_->orphans_killed(), 0u);
   EXPECT_TRUE(testing::RunUntil(
-      io_, [&] { return !Alive(a.started) && !ParentOf(a.started); }, 10s));
+      io_, [&] { return !Alive(a_->started) && !ParentOf(a_->started); }, 10s));
   EXPECT_EQ(reaper_->orphans_killed(), 1u);
   // Killed only after the grace: the timer alone looks once per retry
   // period, and an earlier kill would have looked fewer times.
   EXPECT_GE(reads_of_hidden_, ChildReaper::kUnreadableGrace / ChildReaper::kUnreadableRetry);
-  ASSERT_EQ(::kill(a.sp.pid, SIGKILL), 0);
+  ASSERT_EQ(::kill(a_->sp.pid, SIGKILL), 0);
   EXPECT_TRUE(testing::RunUntil(
-      io_, [&] { return dead == 2; }, 10s));
-  a.Close();
-  b.Close();
+      io_, [&] { return dead_ == 2; }, 10s));
 }
 
 TEST_F(OrphanModeTest, KillRemainingDescendantsLeavesNoChild) {
