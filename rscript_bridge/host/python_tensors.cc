@@ -303,18 +303,19 @@ Ref PandasToNumpy(const std::string& what, PyObject* value) {
 // extension column goes column by column (each as PandasToNumpy, stacked
 // with numpy's usual promotion); any other keeps DataFrame.to_numpy().
 Ref DataFrameToNumpy(const std::string& what, PyObject* frame) {
+  // The column dtypes in one call: no Series is built for a plain frame.
+  Ref dtypes(PyObject_GetAttrString(frame, "dtypes"));
+  Ref dtype_list(dtypes ? PySequence_List(dtypes.get()) : nullptr);
+  if (!dtype_list) return Ref(nullptr);
+  bool nullable = false;
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(dtype_list.get()) && !nullable; ++i) {
+    nullable = PyObject_HasAttrString(PyList_GET_ITEM(dtype_list.get(), i), "numpy_dtype");
+  }
+  if (!nullable) return Ref(PyObject_CallMethod(frame, "to_numpy", nullptr));
   Ref items(PyObject_CallMethod(frame, "items", nullptr));
   Ref columns(items ? PySequence_List(items.get()) : nullptr);
   if (!columns) return Ref(nullptr);
   const Py_ssize_t n = PyList_GET_SIZE(columns.get());
-  bool nullable = false;
-  for (Py_ssize_t i = 0; i < n && !nullable; ++i) {
-    PyObject* column = PyTuple_GetItem(PyList_GET_ITEM(columns.get(), i), 1);
-    Ref dtype(column ? PyObject_GetAttrString(column, "dtype") : nullptr);
-    if (!dtype) return Ref(nullptr);
-    nullable = PyObject_HasAttrString(dtype.get(), "numpy_dtype");
-  }
-  if (!nullable) return Ref(PyObject_CallMethod(frame, "to_numpy", nullptr));
   Ref arrays(PyList_New(n));
   if (!arrays) return Ref(nullptr);
   for (Py_ssize_t i = 0; i < n; ++i) {
